@@ -1,0 +1,761 @@
+//! Merkle tree math: stored-hash layout, tree heads, inclusion and
+//! consistency proofs (RFC 9162 §2.1).
+//!
+//! # Layout
+//! Storage holds every hash of every *complete* subtree, numbered as Go's
+//! `sumdb/tlog` numbers them ([`stored_hash_index`]): appending record `n`
+//! stores its leaf hash, then one hash for each subtree that leaf completes.
+//! A log with `n` records holds `2n - popcount(n)` hashes. Storage never
+//! chooses where a hash goes: it answers [`HashReader::read_hashes`] for the
+//! indexes this module asks for, so the same proof code runs over memory,
+//! sled, or static tiles ([`crate::tile::TileHashReader`]).
+//!
+//! # Proofs
+//! Proof *generation* reads at most `2·log₂ n` stored hashes in one call.
+//! Proof *verification* needs no storage: it checks the proof length
+//! against the expected length before hashing anything, computes the root
+//! the proof implies (`root_from_*`) and then compares it with the trusted
+//! root in constant time (`verify_*`).
+//!
+//! ```
+//! use forewarn_tlog::{record_hash, tree::{InMemoryTree, prove_inclusion, verify_inclusion}};
+//! let mut tree = InMemoryTree::new();
+//! for i in 0u32..10 { tree.append(record_hash(&i.to_be_bytes())); }
+//! let root = tree.root();
+//! let proof = prove_inclusion(10, 3, &tree).unwrap();
+//! verify_inclusion(10, 3, &record_hash(&3u32.to_be_bytes()), &proof, &root).unwrap();
+//! ```
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::hash::{EMPTY_ROOT, Hash, node_hash};
+
+/// Longest proof any tree of up to 2^64 leaves can need, per kind.
+pub const MAX_PROOF_HASHES: usize = 64;
+
+/// Supplies stored hashes, by [`stored_hash_index`], to the tree math.
+pub trait HashReader {
+    /// The storage error type.
+    type Error;
+    /// Returns the hashes at `indexes`, in the same order and of the same
+    /// number. Indexes come sorted in increasing order.
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Self::Error>;
+}
+
+/// Why a tree head or proof could not be produced from storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProveError<E> {
+    /// A leaf index or tree size was outside the tree asked about.
+    OutOfRange {
+        /// The leaf index or (old) tree size requested.
+        requested: u64,
+        /// The size of the tree it had to fit in.
+        size: u64,
+    },
+    /// The reader returned a different number of hashes than asked for.
+    ShortRead {
+        /// Hashes returned.
+        got: usize,
+        /// Hashes requested.
+        want: usize,
+    },
+    /// The reader failed.
+    Reader(E),
+}
+
+impl<E: fmt::Display> fmt::Display for ProveError<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProveError::OutOfRange { requested, size } => {
+                write!(f, "{requested} is out of range for a tree of size {size}")
+            }
+            ProveError::ShortRead { got, want } => {
+                write!(f, "hash reader returned {got} hashes, want {want}")
+            }
+            ProveError::Reader(e) => write!(f, "reading stored hashes: {e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<E: fmt::Debug + fmt::Display> std::error::Error for ProveError<E> {}
+
+/// Why a proof does not verify.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProofError {
+    /// The leaf index is not below the tree size.
+    IndexOutOfRange {
+        /// The claimed leaf index.
+        index: u64,
+        /// The claimed tree size.
+        size: u64,
+    },
+    /// The old tree is larger than the new one.
+    SizesOutOfOrder {
+        /// The claimed old size.
+        old: u64,
+        /// The claimed new size.
+        new: u64,
+    },
+    /// The proof has the wrong number of hashes for these sizes.
+    WrongLength {
+        /// Hashes in the proof.
+        got: usize,
+        /// Hashes these sizes require.
+        want: usize,
+    },
+    /// The proof implies a different old root than the trusted one.
+    OldRootMismatch {
+        /// Root computed from the proof.
+        got: Hash,
+        /// Trusted old root.
+        want: Hash,
+    },
+    /// The proof implies a different root than the trusted one.
+    RootMismatch {
+        /// Root computed from the proof.
+        got: Hash,
+        /// Trusted root.
+        want: Hash,
+    },
+}
+
+impl fmt::Display for ProofError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProofError::IndexOutOfRange { index, size } => {
+                write!(f, "leaf index {index} is not below tree size {size}")
+            }
+            ProofError::SizesOutOfOrder { old, new } => {
+                write!(f, "old tree size {old} is larger than new tree size {new}")
+            }
+            ProofError::WrongLength { got, want } => {
+                write!(f, "proof has {got} hashes, these sizes need {want}")
+            }
+            ProofError::OldRootMismatch { got, want } => {
+                write!(f, "proof implies old root {got}, trusted old root is {want}")
+            }
+            ProofError::RootMismatch { got, want } => {
+                write!(f, "proof implies root {got}, trusted root is {want}")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ProofError {}
+
+// ---------------------------------------------------------------------------
+// Stored-hash layout (the numbering of golang.org/x/mod/sumdb/tlog).
+// ---------------------------------------------------------------------------
+
+/// The storage index of the hash of the complete subtree at `level` whose
+/// leftmost leaf is `n << level`.
+///
+/// Record `n`'s leaf hash is stored at `stored_hash_index(0, n)`; the hashes
+/// it completes follow it immediately.
+pub fn stored_hash_index(level: u8, n: u64) -> u64 {
+    // Hashes stored before the leaf hash of record m = n << level (that is,
+    // by records 0..m-1), plus the level. Records 0..m-1 stored
+    // 2m - popcount(m) hashes.
+    let mut m = n;
+    for _ in 0..level {
+        m = 2 * m + 1;
+    }
+    // m is now the last record of the subtree; index of its leaf hash is
+    // sum over shifts of m (see Go's StoredHashIndex), then + level.
+    let mut i = 0u64;
+    let mut x = m;
+    while x > 0 {
+        i += x;
+        x >>= 1;
+    }
+    i + u64::from(level)
+}
+
+/// Inverse of [`stored_hash_index`]: `(level, n)` for a storage index.
+pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
+    // stored_hash_index(0, n) lies in [n, 2n], so the record whose
+    // hashes include `index` is in [index/2, index].
+    let mut n = index / 2;
+    let mut index_n = stored_hash_index(0, n);
+    while index_n > index {
+        n -= 1;
+        index_n = stored_hash_index(0, n);
+    }
+    loop {
+        // Record n stores 1 + trailing_ones(n) hashes.
+        let next = index_n + 1 + u64::from((n + 1).trailing_zeros());
+        if next > index {
+            break;
+        }
+        n += 1;
+        index_n = next;
+    }
+    let level = (index - index_n) as u8;
+    (level, n >> level)
+}
+
+/// How many hashes a tree of `n` records stores.
+pub fn stored_hash_count(n: u64) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    // 2n - popcount(n): every leaf, plus one per completed subtree.
+    2 * n - u64::from(n.count_ones())
+}
+
+/// The hashes to store when appending record `n` whose leaf hash is
+/// `leaf`: the leaf hash first, then one per subtree the leaf completes.
+/// They go at indexes `stored_hash_count(n)..stored_hash_count(n + 1)`.
+pub fn stored_hashes_for_record<R: HashReader>(
+    n: u64,
+    leaf: Hash,
+    reader: &R,
+) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    let completed = (n + 1).trailing_zeros() as usize;
+    let mut indexes = Vec::with_capacity(completed);
+    for i in 0..completed {
+        // The left sibling at level i: subtree (n >> i) - 1.
+        indexes.push(stored_hash_index(i as u8, (n >> i) - 1));
+    }
+    indexes.sort_unstable();
+    let old = read_exact(reader, &indexes)?;
+    // old is sorted by index, which is by increasing position, i.e. by
+    // decreasing level. Combine from the lowest level up.
+    let mut out = Vec::with_capacity(1 + completed);
+    let mut h = leaf;
+    out.push(h);
+    for sibling in old.iter().rev() {
+        h = node_hash(sibling, &h);
+        out.push(h);
+    }
+    Ok(out)
+}
+
+fn read_exact<R: HashReader>(reader: &R, indexes: &[u64]) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    if indexes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hashes = reader.read_hashes(indexes).map_err(ProveError::Reader)?;
+    if hashes.len() != indexes.len() {
+        return Err(ProveError::ShortRead {
+            got: hashes.len(),
+            want: indexes.len(),
+        });
+    }
+    Ok(hashes)
+}
+
+// ---------------------------------------------------------------------------
+// Ranges of leaves and the complete subtrees that cover them.
+// ---------------------------------------------------------------------------
+
+/// Largest power of two strictly below `n` (for n ≥ 2): RFC 9162's `k`.
+fn split_point(n: u64) -> u64 {
+    debug_assert!(n >= 2);
+    1u64 << (63 - (n - 1).leading_zeros())
+}
+
+/// Appends the stored-hash indexes of the complete subtrees covering
+/// leaves `[lo, hi)`, left to right, largest first.
+fn subtree_indexes(mut lo: u64, hi: u64, out: &mut Vec<u64>) -> usize {
+    let mut count = 0;
+    while lo < hi {
+        // Largest aligned power of two that starts at lo and fits.
+        let mut level = 63 - (hi - lo).leading_zeros();
+        if lo != 0 {
+            level = level.min(lo.trailing_zeros());
+        }
+        out.push(stored_hash_index(level as u8, lo >> level));
+        lo += 1u64 << level;
+        count += 1;
+    }
+    count
+}
+
+/// Folds complete-subtree hashes (left to right) into the hash of their
+/// range: RFC 9162's MTH for ranges that arise from its recursive split.
+fn fold_subtrees(hashes: &[Hash]) -> Hash {
+    let mut iter = hashes.iter().rev();
+    let Some(last) = iter.next() else {
+        return EMPTY_ROOT;
+    };
+    let mut h = *last;
+    for left in iter {
+        h = node_hash(left, &h);
+    }
+    h
+}
+
+/// Reads the hashes of several leaf ranges with one reader call and
+/// returns each range's Merkle tree hash.
+fn range_hashes<R: HashReader>(
+    ranges: &[(u64, u64)],
+    reader: &R,
+) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    let mut indexes = Vec::new();
+    let mut counts = Vec::with_capacity(ranges.len());
+    for &(lo, hi) in ranges {
+        counts.push(subtree_indexes(lo, hi, &mut indexes));
+    }
+    // Readers may rely on sorted indexes; remember where each one was.
+    let mut order: Vec<usize> = (0..indexes.len()).collect();
+    order.sort_unstable_by_key(|&i| indexes[i]);
+    let sorted: Vec<u64> = order.iter().map(|&i| indexes[i]).collect();
+    let read = read_exact(reader, &sorted)?;
+    let mut hashes = alloc::vec![Hash::default(); indexes.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        hashes[i] = read[pos];
+    }
+    let mut out = Vec::with_capacity(ranges.len());
+    let mut at = 0;
+    for count in counts {
+        out.push(fold_subtrees(&hashes[at..at + count]));
+        at += count;
+    }
+    Ok(out)
+}
+
+/// The root hash of the tree of the first `size` records.
+pub fn tree_hash<R: HashReader>(size: u64, reader: &R) -> Result<Hash, ProveError<R::Error>> {
+    if size == 0 {
+        return Ok(EMPTY_ROOT);
+    }
+    Ok(range_hashes(&[(0, size)], reader)?[0])
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves:
+/// RFC 9162 §2.1.3.1 `PATH(m, D[n])`, sibling of the leaf first.
+pub fn prove_inclusion<R: HashReader>(
+    size: u64,
+    index: u64,
+    reader: &R,
+) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    if index >= size {
+        return Err(ProveError::OutOfRange {
+            requested: index,
+            size,
+        });
+    }
+    // Walk from the root down: at each split, the proof needs the hash of
+    // the half that does not hold the leaf.
+    let mut ranges = Vec::new();
+    let (mut lo, mut hi) = (0, size);
+    while hi - lo > 1 {
+        let k = split_point(hi - lo);
+        if index < lo + k {
+            ranges.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            ranges.push((lo, lo + k));
+            lo += k;
+        }
+    }
+    ranges.reverse();
+    range_hashes(&ranges, reader)
+}
+
+/// The consistency proof from the tree of `old` leaves to the tree of
+/// `new` leaves: RFC 9162 §2.1.4.1 `PROOF(m, D[n])`. Empty when
+/// `old == 0` or `old == new`.
+pub fn prove_consistency<R: HashReader>(
+    old: u64,
+    new: u64,
+    reader: &R,
+) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    if old > new {
+        return Err(ProveError::OutOfRange {
+            requested: old,
+            size: new,
+        });
+    }
+    if old == 0 || old == new {
+        return Ok(Vec::new());
+    }
+    // SUBPROOF(m, D[lo:hi], b), unrolled. Hashes collected top-down are
+    // emitted bottom-up, after the innermost one.
+    let mut outer = Vec::new();
+    let (mut lo, mut hi, mut m, mut complete) = (0, new, old, true);
+    let inner = loop {
+        if m == hi - lo {
+            break if complete { None } else { Some((lo, hi)) };
+        }
+        let k = split_point(hi - lo);
+        if m <= k {
+            outer.push((lo + k, hi));
+            hi = lo + k;
+        } else {
+            outer.push((lo, lo + k));
+            lo += k;
+            m -= k;
+            complete = false;
+        }
+    };
+    let mut ranges = Vec::with_capacity(outer.len() + 1);
+    ranges.extend(inner);
+    ranges.extend(outer.into_iter().rev());
+    range_hashes(&ranges, reader)
+}
+
+// ---------------------------------------------------------------------------
+// Verification (no storage needed).
+// ---------------------------------------------------------------------------
+
+/// Splits an inclusion proof for `index` in a tree of `size` into the
+/// `inner` part (below the point where the leaf's path leaves the tree's
+/// right border) and the `border` part. `size > index` is required.
+pub(crate) fn decompose_inclusion(index: u64, size: u64) -> (usize, usize) {
+    let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
+    let border = (index >> inner).count_ones() as usize;
+    (inner, border)
+}
+
+pub(crate) fn chain_inner(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
+    for (i, h) in proof.iter().enumerate() {
+        seed = if (index >> i) & 1 == 0 {
+            node_hash(&seed, h)
+        } else {
+            node_hash(h, &seed)
+        };
+    }
+    seed
+}
+
+pub(crate) fn chain_inner_right(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
+    for (i, h) in proof.iter().enumerate() {
+        if (index >> i) & 1 == 1 {
+            seed = node_hash(h, &seed);
+        }
+    }
+    seed
+}
+
+pub(crate) fn chain_border_right(mut seed: Hash, proof: &[Hash]) -> Hash {
+    for h in proof {
+        seed = node_hash(h, &seed);
+    }
+    seed
+}
+
+/// The root implied by an inclusion proof (RFC 9162 §2.1.3.2), after
+/// checking the proof has exactly the length `index` and `size` require.
+pub fn root_from_inclusion(
+    size: u64,
+    index: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
+    if index >= size {
+        return Err(ProofError::IndexOutOfRange { index, size });
+    }
+    let (inner, border) = decompose_inclusion(index, size);
+    if proof.len() != inner + border {
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want: inner + border,
+        });
+    }
+    let h = chain_inner(*leaf, &proof[..inner], index);
+    Ok(chain_border_right(h, &proof[inner..]))
+}
+
+/// Verifies that `leaf` is at `index` in the tree of `size` leaves whose
+/// root is `root`: compute the root, then compare.
+pub fn verify_inclusion(
+    size: u64,
+    index: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
+    let got = root_from_inclusion(size, index, leaf, proof)?;
+    if got != *root {
+        return Err(ProofError::RootMismatch { got, want: *root });
+    }
+    Ok(())
+}
+
+/// Checks a consistency proof against the trusted `old_root` and returns
+/// the new root it implies (RFC 9162 §2.1.4.2).
+pub fn root_from_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
+    if old > new {
+        return Err(ProofError::SizesOutOfOrder { old, new });
+    }
+    if old == new || old == 0 {
+        if !proof.is_empty() {
+            return Err(ProofError::WrongLength {
+                got: proof.len(),
+                want: 0,
+            });
+        }
+        // Sizes equal: the new root is the old one. Old empty: every tree
+        // extends it, and the proof says nothing about the new root.
+        return Ok(if old == 0 { EMPTY_ROOT } else { *old_root });
+    }
+    let (inner, border) = decompose_inclusion(old - 1, new);
+    let shift = old.trailing_zeros() as usize;
+    let inner = inner - shift; // shift < inner whenever old < new
+    // Unless the old tree is a complete subtree, the proof starts with the
+    // hash of the largest complete subtree holding leaf old-1.
+    let (seed, start) = if old == 1u64 << shift {
+        (*old_root, 0)
+    } else {
+        match proof.first() {
+            Some(h) => (*h, 1),
+            None => {
+                return Err(ProofError::WrongLength {
+                    got: 0,
+                    want: 1 + inner + border,
+                });
+            }
+        }
+    };
+    if proof.len() != start + inner + border {
+        return Err(ProofError::WrongLength {
+            got: proof.len(),
+            want: start + inner + border,
+        });
+    }
+    let rest = &proof[start..];
+    let mask = (old - 1) >> shift;
+    let h1 = chain_border_right(chain_inner_right(seed, &rest[..inner], mask), &rest[inner..]);
+    if h1 != *old_root {
+        return Err(ProofError::OldRootMismatch {
+            got: h1,
+            want: *old_root,
+        });
+    }
+    Ok(chain_border_right(chain_inner(seed, &rest[..inner], mask), &rest[inner..]))
+}
+
+/// Verifies that the tree of `new` leaves with root `new_root` extends the
+/// tree of `old` leaves with root `old_root`.
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), ProofError> {
+    if old == 0 {
+        // The empty tree is a prefix of every tree; a root for size 0 other
+        // than the empty root is not a root of the empty tree.
+        if *old_root != EMPTY_ROOT {
+            return Err(ProofError::OldRootMismatch {
+                got: EMPTY_ROOT,
+                want: *old_root,
+            });
+        }
+        return root_from_consistency(old, new, old_root, proof).map(|_| ());
+    }
+    let got = root_from_consistency(old, new, old_root, proof)?;
+    if got != *new_root {
+        return Err(ProofError::RootMismatch {
+            got,
+            want: *new_root,
+        });
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// In-memory stored hashes.
+// ---------------------------------------------------------------------------
+
+/// A whole tree's stored hashes in memory, in [`stored_hash_index`] order.
+/// For tests, benchmarks, and small logs; a store keeps the same layout on disk.
+#[derive(Clone, Debug, Default)]
+pub struct InMemoryTree {
+    hashes: Vec<Hash>,
+    size: u64,
+}
+
+/// The in-memory tree never fails; this is its (uninhabited) read error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NeverFails {}
+
+impl fmt::Display for NeverFails {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+impl InMemoryTree {
+    /// An empty tree.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a leaf hash; returns its index.
+    pub fn append(&mut self, leaf: Hash) -> u64 {
+        let n = self.size;
+        let mut h = leaf;
+        self.hashes.push(h);
+        // Each trailing one bit of n completes a subtree whose left sibling
+        // is already stored (its index is below the current length).
+        for level in 0..(n + 1).trailing_zeros() {
+            let at = stored_hash_index(level as u8, (n >> level) - 1) as usize;
+            h = node_hash(&self.hashes[at], &h);
+            self.hashes.push(h);
+        }
+        self.size += 1;
+        n
+    }
+
+    /// Number of leaves.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// All stored hashes, by stored-hash index.
+    pub fn stored_hashes(&self) -> &[Hash] {
+        &self.hashes
+    }
+
+    /// The current root.
+    pub fn root(&self) -> Hash {
+        self.root_at(self.size).unwrap_or(EMPTY_ROOT)
+    }
+
+    /// The root at an earlier size; `None` if `size` is larger than the tree.
+    pub fn root_at(&self, size: u64) -> Option<Hash> {
+        if size > self.size {
+            return None;
+        }
+        tree_hash(size, self).ok()
+    }
+}
+
+impl HashReader for &[Hash] {
+    type Error = NeverFails;
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, NeverFails> {
+        // Indexes outside the slice cannot be produced for sizes within the
+        // tree; returning fewer hashes surfaces as ShortRead, not a panic.
+        Ok(indexes
+            .iter()
+            .map_while(|&i| usize::try_from(i).ok().and_then(|i| self.get(i)).copied())
+            .collect())
+    }
+}
+
+impl HashReader for InMemoryTree {
+    type Error = NeverFails;
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, NeverFails> {
+        self.hashes.as_slice().read_hashes(indexes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::record_hash;
+
+    fn leaf(i: u64) -> Hash {
+        record_hash(&i.to_be_bytes())
+    }
+
+    /// RFC 9162 §2.1.1 MTH by direct recursion, the reference.
+    fn mth(leaves: &[Hash]) -> Hash {
+        match leaves.len() {
+            0 => EMPTY_ROOT,
+            1 => leaves[0],
+            n => {
+                let k = split_point(n as u64) as usize;
+                node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
+            }
+        }
+    }
+
+    #[test]
+    fn stored_index_round_trips() {
+        for index in 0..5000u64 {
+            let (level, n) = split_stored_hash_index(index);
+            assert_eq!(stored_hash_index(level, n), index, "index {index}");
+        }
+        assert_eq!(stored_hash_count(1), 1);
+        assert_eq!(stored_hash_count(2), 3);
+        assert_eq!(stored_hash_count(4), 7);
+    }
+
+    #[test]
+    fn roots_match_direct_recursion() {
+        let mut tree = InMemoryTree::new();
+        let mut leaves = Vec::new();
+        assert_eq!(tree.root(), EMPTY_ROOT);
+        for i in 0..140 {
+            leaves.push(leaf(i));
+            tree.append(leaf(i));
+            assert_eq!(tree.stored_hashes().len() as u64, stored_hash_count(i + 1));
+            for size in 0..=i + 1 {
+                assert_eq!(tree.root_at(size).unwrap(), mth(&leaves[..size as usize]));
+            }
+        }
+    }
+
+    #[test]
+    fn every_inclusion_and_consistency_proof_verifies() {
+        let mut tree = InMemoryTree::new();
+        for i in 0..70 {
+            tree.append(leaf(i));
+        }
+        for size in 1..=70 {
+            let root = tree.root_at(size).unwrap();
+            for index in 0..size {
+                let p = prove_inclusion(size, index, &tree).unwrap();
+                verify_inclusion(size, index, &leaf(index), &p, &root).unwrap();
+            }
+            for old in 0..=size {
+                let p = prove_consistency(old, size, &tree).unwrap();
+                let old_root = tree.root_at(old).unwrap();
+                verify_consistency(old, size, &old_root, &root, &p).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn rfc_9162_tree_of_seven_proof_shapes() {
+        // RFC 9162 §2.1.5: in the 7-leaf example tree, the inclusion proof
+        // for d0 is [b, h, l] and the consistency proof 3 → 7 is [c, d, g, l].
+        let leaves: Vec<Hash> = (0..7).map(leaf).collect();
+        let mut tree = InMemoryTree::new();
+        for l in &leaves {
+            tree.append(*l);
+        }
+        let b = leaves[1];
+        let h = mth(&leaves[2..4]);
+        let l = mth(&leaves[4..7]);
+        assert_eq!(prove_inclusion(7, 0, &tree).unwrap(), alloc::vec![b, h, l]);
+        let c = leaves[2];
+        let d = leaves[3];
+        let g = mth(&leaves[0..2]);
+        assert_eq!(prove_consistency(3, 7, &tree).unwrap(), alloc::vec![c, d, g, l]);
+        // 4 → 7 is [l]; 6 → 7 is [i, j, k] with i = MTH(d4,d5), j = d6, k = MTH(d0..d3).
+        assert_eq!(prove_consistency(4, 7, &tree).unwrap(), alloc::vec![l]);
+        let i = mth(&leaves[4..6]);
+        let k = mth(&leaves[0..4]);
+        assert_eq!(prove_consistency(6, 7, &tree).unwrap(), alloc::vec![i, leaves[6], k]);
+    }
+
+    #[test]
+    fn out_of_range_requests_are_errors_not_panics() {
+        let mut tree = InMemoryTree::new();
+        tree.append(leaf(0));
+        assert!(matches!(prove_inclusion(1, 1, &tree), Err(ProveError::OutOfRange { .. })));
+        assert!(matches!(prove_consistency(2, 1, &tree), Err(ProveError::OutOfRange { .. })));
+        // Asking for a tree larger than what is stored is a short read.
+        assert!(matches!(tree_hash(5, &tree), Err(ProveError::ShortRead { .. })));
+        assert_eq!(
+            root_from_inclusion(0, 0, &leaf(0), &[]),
+            Err(ProofError::IndexOutOfRange { index: 0, size: 0 })
+        );
+    }
+}
