@@ -61,6 +61,12 @@ pub enum CheckpointError {
         /// The log key that was required.
         log: String,
     },
+    /// The key given as the log's is not an Ed25519 (type 0x01) note key,
+    /// e.g. a witness cosignature key.
+    LogKeyNotEd25519 {
+        /// The key given.
+        key: String,
+    },
     /// The checkpoint is from another log.
     WrongOrigin {
         /// Origin in the checkpoint.
@@ -94,6 +100,10 @@ impl fmt::Display for CheckpointError {
             CheckpointError::NotSignedByLog { log } => {
                 write!(f, "checkpoint is not signed by the log key {log}")
             }
+            CheckpointError::LogKeyNotEd25519 { key } => write!(
+                f,
+                "{key} is not a log key: logs sign checkpoints with Ed25519 (type 0x01) keys"
+            ),
             CheckpointError::WrongOrigin { got, want } => {
                 write!(f, "checkpoint origin is {got:?}, want {want:?}")
             }
@@ -241,6 +251,11 @@ impl SignedCheckpoint {
         origin: Option<&str>,
         witnesses: &[VerifierKey],
     ) -> Result<SignedCheckpoint, CheckpointError> {
+        if log_key.kind() != crate::note::SignatureType::Ed25519 {
+            return Err(CheckpointError::LogKeyNotEd25519 {
+                key: log_key.to_text(),
+            });
+        }
         let note = Note::parse(bytes).map_err(|e| CheckpointError::Note(OpenError::Malformed(e)))?;
         let mut keys = Vec::with_capacity(1 + witnesses.len());
         keys.push(log_key.clone());

@@ -94,7 +94,7 @@ impl std::error::Error for TilePathError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum TileDataError {
-    /// Tile data is not exactly `width × 32` bytes.
+    /// Tile data is not a whole number of hashes covering the tile's width.
     WrongTileSize {
         /// Bytes given.
         got: usize,
@@ -458,8 +458,12 @@ impl<T: TileReader> HashReader for TileHashReader<'_, T> {
             });
         }
         for (tile, bytes) in wanted.iter().zip(&data) {
+            // A wider tile than asked for (e.g. the full tile in place of a
+            // partial one a mirror has since replaced) holds the same hashes
+            // as a prefix, as in Go's tlog.HashFromTile.
             let want = usize::from(tile.width) * HASH_SIZE;
-            if bytes.len() != want {
+            let max = TILE_WIDTH as usize * HASH_SIZE;
+            if bytes.len() < want || bytes.len() > max || bytes.len() % HASH_SIZE != 0 {
                 return Err(TileReadError::Data(TileDataError::WrongTileSize {
                     got: bytes.len(),
                     want,
