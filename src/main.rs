@@ -25,7 +25,9 @@ mod json;
 /// who was told, how early, and whether an embargo held.
 #[derive(Parser)]
 #[command(name = "forewarn", version, propagate_version = true)]
-#[command(after_help = "Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.\nDocs: docs/CLI.md, docs/FORMAT.md")]
+#[command(
+    after_help = "Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.\nDocs: docs/CLI.md, docs/FORMAT.md"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -180,7 +182,13 @@ fn main() -> ExitCode {
 /// A file name for a key name: characters outside [A-Za-z0-9._-] become '_'.
 fn key_file_stem(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -202,9 +210,8 @@ fn keygen(args: &KeygenArgs) -> Outcome {
     } else {
         SignatureType::Ed25519
     };
-    let signer = SignerKey::from_seed(&args.name, kind, &seed).map_err(|e| {
-        Failure::input(e.to_string(), "choose another key name")
-    })?;
+    let signer = SignerKey::from_seed(&args.name, kind, &seed)
+        .map_err(|e| Failure::input(e.to_string(), "choose another key name"))?;
     seed.fill(0);
     fs::create_dir_all(&args.out).map_err(|e| {
         Failure::input(
@@ -218,12 +225,19 @@ fn keygen(args: &KeygenArgs) -> Outcome {
     for p in [&key_path, &vkey_path] {
         if p.exists() {
             return Err(Failure::input(
-                format!("{} already exists; refusing to overwrite a key", p.display()),
+                format!(
+                    "{} already exists; refusing to overwrite a key",
+                    p.display()
+                ),
                 "move the old key away first, or pass another --out directory",
             ));
         }
     }
-    write_new_file(&key_path, format!("{}\n", signer.to_text()).as_bytes(), true)?;
+    write_new_file(
+        &key_path,
+        format!("{}\n", signer.to_text()).as_bytes(),
+        true,
+    )?;
     let vkey = signer.verifier().to_text();
     write_new_file(&vkey_path, format!("{vkey}\n").as_bytes(), false)?;
     eprintln!("wrote {} (private, mode 0600)", key_path.display());
@@ -250,9 +264,12 @@ fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Outcome {
             "check the directory exists, is writable, and holds no file of that name",
         )
     })?;
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display()), "check free disk space"))
+    f.write_all(bytes).and_then(|()| f.sync_all()).map_err(|e| {
+        Failure::input(
+            format!("cannot write {}: {e}", path.display()),
+            "check free disk space",
+        )
+    })
 }
 
 fn read_input(input: Option<&Path>) -> Result<Vec<u8>, Failure> {
@@ -268,14 +285,20 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, Failure> {
     let name = input.map_or("standard input".to_string(), |p| p.display().to_string());
     result.map_err(|e| Failure::input(format!("cannot read {name}: {e}"), "check the path"))?;
     if buf.len() as u64 > LIMIT {
-        return Err(Failure::input(format!("{name} is larger than 4 MiB"), "pass the note or proof file itself"));
+        return Err(Failure::input(
+            format!("{name} is larger than 4 MiB"),
+            "pass the note or proof file itself",
+        ));
     }
     Ok(buf)
 }
 
 fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
     let text = fs::read_to_string(path).map_err(|e| {
-        Failure::input(format!("cannot read key file {}: {e}", path.display()), "pass the .key file written by forewarn keygen")
+        Failure::input(
+            format!("cannot read key file {}: {e}", path.display()),
+            "pass the .key file written by forewarn keygen",
+        )
     })?;
     SignerKey::parse(text.trim_end_matches('\n')).map_err(|e| {
         Failure::input(
@@ -292,14 +315,21 @@ fn load_vkey(arg: &str) -> Result<VerifierKey, Failure> {
     }
     let path = Path::new(arg);
     if !path.exists() {
-        let err = VerifierKey::parse(arg).err().map(|e| e.to_string()).unwrap_or_default();
+        let err = VerifierKey::parse(arg)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         return Err(Failure::input(
             format!("{arg:?} is neither a vkey nor a file: {err}"),
             "pass vkey text such as name+1234abcd+AQ… or the .vkey file written by forewarn keygen",
         ));
     }
-    let text = fs::read_to_string(path)
-        .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display()), "check the path"))?;
+    let text = fs::read_to_string(path).map_err(|e| {
+        Failure::input(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
     let line = text.lines().next().unwrap_or_default();
     VerifierKey::parse(line).map_err(|e| {
         Failure::input(
@@ -322,8 +352,9 @@ fn note_sign(key: &Path, input: Option<&Path>) -> Outcome {
     let mut note = match Note::parse(&bytes) {
         Ok(n) => n,
         Err(_) => {
-            let text = std::str::from_utf8(&bytes)
-                .map_err(|_| Failure::input("the input is not UTF-8 text", "notes are UTF-8 text"))?;
+            let text = std::str::from_utf8(&bytes).map_err(|_| {
+                Failure::input("the input is not UTF-8 text", "notes are UTF-8 text")
+            })?;
             Note::new(text).map_err(|e| {
                 Failure::input(
                     format!("the input is not valid note text: {e}"),
@@ -345,13 +376,19 @@ fn note_sign(key: &Path, input: Option<&Path>) -> Outcome {
         }
         _ => note.sign(&signer),
     }
-    io::stdout()
-        .write_all(&note.to_bytes())
-        .map_err(|e| Failure::input(format!("cannot write the note: {e}"), "check standard output"))
+    io::stdout().write_all(&note.to_bytes()).map_err(|e| {
+        Failure::input(
+            format!("cannot write the note: {e}"),
+            "check standard output",
+        )
+    })
 }
 
 fn note_verify(vkeys: &[String], input: Option<&Path>, json: bool) -> Outcome {
-    let keys = vkeys.iter().map(|v| load_vkey(v)).collect::<Result<Vec<_>, _>>()?;
+    let keys = vkeys
+        .iter()
+        .map(|v| load_vkey(v))
+        .collect::<Result<Vec<_>, _>>()?;
     let bytes = read_input(input)?;
     match note::open(&bytes, &keys) {
         Ok(opened) => {
@@ -372,7 +409,10 @@ fn note_verify(vkeys: &[String], input: Option<&Path>, json: bool) -> Outcome {
                     println!("verified: {}+{}", s.name, s.key_id);
                 }
                 if !opened.unverified.is_empty() {
-                    println!("ignored: {} signatures by keys not given", opened.unverified.len());
+                    println!(
+                        "ignored: {} signatures by keys not given",
+                        opened.unverified.len()
+                    );
                 }
             }
             Ok(())
@@ -383,25 +423,44 @@ fn note_verify(vkeys: &[String], input: Option<&Path>, json: bool) -> Outcome {
         )),
         Err(e) => {
             if json {
-                println!("{{\"verified\":false,\"error\":{}}}", json::string(&e.to_string()));
+                println!(
+                    "{{\"verified\":false,\"error\":{}}}",
+                    json::string(&e.to_string())
+                );
             }
             Err(Failure::not_verified(format!("not verified: {e}")))
         }
     }
 }
 
-fn proof_verify(vkey: &str, leaf: &Path, policy: Option<&Path>, proof: &Path, json: bool) -> Outcome {
+fn proof_verify(
+    vkey: &str,
+    leaf: &Path,
+    policy: Option<&Path>,
+    proof: &Path,
+    json: bool,
+) -> Outcome {
     let key = load_vkey(vkey)?;
     let entry = fs::read(leaf).map_err(|e| {
-        Failure::input(format!("cannot read leaf file {}: {e}", leaf.display()), "pass the file with the entry's exact bytes")
+        Failure::input(
+            format!("cannot read leaf file {}: {e}", leaf.display()),
+            "pass the file with the entry's exact bytes",
+        )
     })?;
     let policy = match policy {
         None => None,
         Some(p) => {
-            let text = fs::read_to_string(p)
-                .map_err(|e| Failure::input(format!("cannot read policy {}: {e}", p.display()), "check the path"))?;
+            let text = fs::read_to_string(p).map_err(|e| {
+                Failure::input(
+                    format!("cannot read policy {}: {e}", p.display()),
+                    "check the path",
+                )
+            })?;
             Some(Policy::parse(&text).map_err(|e| {
-                Failure::input(format!("{}: {e}", p.display()), "see c2sp.org/tlog-policy for the format")
+                Failure::input(
+                    format!("{}: {e}", p.display()),
+                    "see c2sp.org/tlog-policy for the format",
+                )
             })?)
         }
     };
@@ -444,11 +503,18 @@ fn proof_verify(vkey: &str, leaf: &Path, policy: Option<&Path>, proof: &Path, js
         }
         Err(e) => {
             if json {
-                println!("{{\"verified\":false,\"error\":{}}}", json::string(&e.to_string()));
+                println!(
+                    "{{\"verified\":false,\"error\":{}}}",
+                    json::string(&e.to_string())
+                );
             }
             let hint = match e {
-                TlogProofError::Inclusion(_) => Some("check that --leaf holds exactly the logged entry's bytes".to_string()),
-                TlogProofError::Checkpoint(_) => Some("check that --vkey is this log's key".to_string()),
+                TlogProofError::Inclusion(_) => {
+                    Some("check that --leaf holds exactly the logged entry's bytes".to_string())
+                }
+                TlogProofError::Checkpoint(_) => {
+                    Some("check that --vkey is this log's key".to_string())
+                }
                 _ => None,
             };
             Err(Failure {

@@ -18,7 +18,9 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::hash::Hash;
-use crate::note::{self, Note, NoteError, NoteSignature, OpenError, OpenedNote, SignerKey, VerifierKey};
+use crate::note::{
+    self, Note, NoteError, NoteSignature, OpenError, OpenedNote, SignerKey, VerifierKey,
+};
 
 /// Most extension lines accepted.
 pub const MAX_EXTENSIONS: usize = 16;
@@ -91,7 +93,9 @@ impl fmt::Display for CheckpointError {
                 f,
                 "checkpoint root {found:?} is not the base64 of a 32-byte hash"
             ),
-            CheckpointError::EmptyExtensionLine => f.write_str("checkpoint has an empty extension line"),
+            CheckpointError::EmptyExtensionLine => {
+                f.write_str("checkpoint has an empty extension line")
+            }
             CheckpointError::TooManyExtensions => write!(
                 f,
                 "checkpoint has more than {MAX_EXTENSIONS} extension lines"
@@ -144,7 +148,10 @@ impl Checkpoint {
         if extensions.len() > MAX_EXTENSIONS {
             return Err(CheckpointError::TooManyExtensions);
         }
-        if extensions.iter().any(|e| e.is_empty() || e.chars().any(char::is_control)) {
+        if extensions
+            .iter()
+            .any(|e| e.is_empty() || e.chars().any(char::is_control))
+        {
             return Err(CheckpointError::EmptyExtensionLine);
         }
         Ok(Checkpoint {
@@ -157,7 +164,9 @@ impl Checkpoint {
 
     /// Parses checkpoint note text strictly (tlog-checkpoint §Note text).
     pub fn parse(text: &str) -> Result<Checkpoint, CheckpointError> {
-        let body = text.strip_suffix('\n').ok_or(CheckpointError::TooFewLines)?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or(CheckpointError::TooFewLines)?;
         let mut lines = body.split('\n');
         let (Some(origin), Some(size), Some(root)) = (lines.next(), lines.next(), lines.next())
         else {
@@ -256,7 +265,8 @@ impl SignedCheckpoint {
                 key: log_key.to_text(),
             });
         }
-        let note = Note::parse(bytes).map_err(|e| CheckpointError::Note(OpenError::Malformed(e)))?;
+        let note =
+            Note::parse(bytes).map_err(|e| CheckpointError::Note(OpenError::Malformed(e)))?;
         let mut keys = Vec::with_capacity(1 + witnesses.len());
         keys.push(log_key.clone());
         keys.extend(witnesses.iter().cloned());
@@ -267,13 +277,13 @@ impl SignedCheckpoint {
             });
         }
         let checkpoint = Checkpoint::parse(&opened.text)?;
-        if let Some(want) = origin {
-            if checkpoint.origin != want {
-                return Err(CheckpointError::WrongOrigin {
-                    got: checkpoint.origin,
-                    want: want.to_string(),
-                });
-            }
+        if let Some(want) = origin
+            && checkpoint.origin != want
+        {
+            return Err(CheckpointError::WrongOrigin {
+                got: checkpoint.origin,
+                want: want.to_string(),
+            });
         }
         Ok(SignedCheckpoint {
             checkpoint,

@@ -121,7 +121,9 @@ impl CompactRange {
     /// Parses [`CompactRange::to_bytes`] output, checking the peak count
     /// matches the size.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CompactRangeError> {
-        let (size, rest) = bytes.split_first_chunk::<8>().ok_or(CompactRangeError::Truncated)?;
+        let (size, rest) = bytes
+            .split_first_chunk::<8>()
+            .ok_or(CompactRangeError::Truncated)?;
         let size = u64::from_be_bytes(*size);
         let want_peaks = size.count_ones() as usize;
         if rest.len() != want_peaks * HASH_SIZE {

@@ -156,7 +156,10 @@ fn roots_from_prefix(old: u64, new: u64, proof: &[Hash]) -> Result<(Hash, Hash),
     }
     let (seed, rest) = (proof[0], &proof[1..]);
     let mask = (old - 1) >> shift;
-    let h1 = chain_border_right(chain_inner_right(seed, &rest[..inner], mask), &rest[inner..]);
+    let h1 = chain_border_right(
+        chain_inner_right(seed, &rest[..inner], mask),
+        &rest[inner..],
+    );
     let h2 = chain_border_right(chain_inner(seed, &rest[..inner], mask), &rest[inner..]);
     Ok((h1, h2))
 }
@@ -260,8 +263,12 @@ impl SplitViewEvidence {
                 .ok_or(bad("missing log, first or second line"))
         };
         let log_key = VerifierKey::parse(field("log ")?).map_err(|_| bad("bad log key"))?;
-        let first = BASE64.decode(field("first ")?).map_err(|_| bad("bad base64 note"))?;
-        let second = BASE64.decode(field("second ")?).map_err(|_| bad("bad base64 note"))?;
+        let first = BASE64
+            .decode(field("first ")?)
+            .map_err(|_| bad("bad base64 note"))?;
+        let second = BASE64
+            .decode(field("second ")?)
+            .map_err(|_| bad("bad base64 note"))?;
         let mut prefix_proof = Vec::new();
         for l in lines {
             if prefix_proof.len() > crate::tree::MAX_PROOF_HASHES {

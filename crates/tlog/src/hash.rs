@@ -105,12 +105,31 @@ pub fn record_hash(data: &[u8]) -> Hash {
 ///
 /// RFC 9162 §2.1.1: `SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n]))`.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut buf = [0u8; 1 + 2 * HASH_SIZE];
-    buf[0] = 0x01;
-    buf[1..33].copy_from_slice(&left.0);
-    buf[33..].copy_from_slice(&right.0);
-    Hash(Sha256::digest(buf).into())
+    // The input is always 65 bytes, so its SHA-256 padding (FIPS 180-4
+    // §5.1.1) is fixed: block 0 is 0x01 || left || right[..31], block 1 is
+    // right[31] || 0x80 || zeros || the 64-bit big-endian bit length 520.
+    // Compressing the two blocks directly skips the generic hasher's
+    // buffering: 70 ns instead of 86 ns here (docs/PERFORMANCE.md).
+    let mut blocks = [[0u8; 64]; 2];
+    blocks[0][0] = 0x01;
+    blocks[0][1..33].copy_from_slice(&left.0);
+    blocks[0][33..].copy_from_slice(&right.0[..31]);
+    blocks[1][0] = right.0[31];
+    blocks[1][1] = 0x80;
+    blocks[1][56..].copy_from_slice(&(65u64 * 8).to_be_bytes());
+    let mut state = SHA256_IV;
+    sha2::block_api::compress256(&mut state, &blocks);
+    let mut out = [0u8; HASH_SIZE];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    Hash(out)
 }
+
+/// SHA-256 initial hash value (FIPS 180-4 §5.3.3).
+const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
 
 /// Plain SHA-256, used for key IDs and by callers that need the raw function.
 pub fn sha256(data: &[u8]) -> [u8; HASH_SIZE] {
@@ -124,6 +143,21 @@ mod tests {
     #[test]
     fn empty_root_is_sha256_of_nothing() {
         assert_eq!(EMPTY_ROOT.0, sha256(b""));
+    }
+
+    #[test]
+    fn node_hash_equals_generic_sha256_of_prefixed_children() {
+        let mut l = record_hash(b"left");
+        let mut r = record_hash(b"right");
+        for i in 0..200u8 {
+            let mut buf = [0u8; 65];
+            buf[0] = 1;
+            buf[1..33].copy_from_slice(&l.0);
+            buf[33..].copy_from_slice(&r.0);
+            assert_eq!(node_hash(&l, &r).0, sha256(&buf), "round {i}");
+            l = node_hash(&r, &l);
+            r.0[usize::from(i % 32)] ^= i;
+        }
     }
 
     #[test]

@@ -206,7 +206,10 @@ pub struct Note {
 
 /// True if `name` is a valid key name: non-empty, no Unicode space, no `+`.
 pub fn is_valid_key_name(name: &str) -> bool {
-    !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+' || c.is_control())
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c == '+' || c.is_control())
 }
 
 fn check_text(bytes: &[u8]) -> Result<&str, NoteError> {
@@ -495,9 +498,11 @@ impl SignerKey {
 
     /// Parses Go's private key text: `PRIVATE+KEY+name+hex8+base64(type || seed)`.
     pub fn parse(text: &str) -> Result<SignerKey, NoteError> {
-        let rest = text.strip_prefix("PRIVATE+KEY+").ok_or(NoteError::MalformedKey {
-            reason: "signer key does not start with PRIVATE+KEY+",
-        })?;
+        let rest = text
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or(NoteError::MalformedKey {
+                reason: "signer key does not start with PRIVATE+KEY+",
+            })?;
         let (name, declared, kind, seed) = split_key(rest)?;
         let signer = SignerKey::from_seed(name, kind, &seed)?;
         if signer.key_id != declared {

@@ -180,7 +180,10 @@ impl fmt::Display for PolicyError {
                 write!(f, "policy line {line}: this public key is already listed")
             }
             PolicyError::DuplicateName { line } => {
-                write!(f, "policy line {line}: name already defined, or reserved (none)")
+                write!(
+                    f,
+                    "policy line {line}: name already defined, or reserved (none)"
+                )
             }
             PolicyError::UndefinedName { line, name } => write!(
                 f,
@@ -197,7 +200,10 @@ impl fmt::Display for PolicyError {
                 write!(f, "policy has {found} quorum lines, want exactly one")
             }
             PolicyError::TooManyEntries => {
-                write!(f, "policy has more than {MAX_ENTRIES} logs, witnesses or groups")
+                write!(
+                    f,
+                    "policy has more than {MAX_ENTRIES} logs, witnesses or groups"
+                )
             }
         }
     }
@@ -309,7 +315,9 @@ impl Policy {
                 return Err(PolicyError::InvalidCharacter { line });
             }
             let fields: Vec<&str> = raw.split(is_ws).filter(|f| !f.is_empty()).collect();
-            let Some(&keyword) = fields.first() else { continue };
+            let Some(&keyword) = fields.first() else {
+                continue;
+            };
             if keyword.starts_with('#') {
                 continue;
             }
@@ -322,7 +330,10 @@ impl Policy {
                         return Err(PolicyError::WrongFieldCount { line });
                     }
                     let key = parse_key(fields[1], line, SignatureType::Ed25519)?;
-                    if p.logs.iter().any(|l| l.key.public_key() == key.public_key()) {
+                    if p.logs
+                        .iter()
+                        .any(|l| l.key.public_key() == key.public_key())
+                    {
                         return Err(PolicyError::DuplicateKey { line });
                     }
                     p.logs.push(PolicyLog {
@@ -339,7 +350,10 @@ impl Policy {
                         return Err(PolicyError::DuplicateName { line });
                     }
                     let key = parse_key(fields[2], line, SignatureType::CosignatureV1)?;
-                    if p.witnesses.iter().any(|w| w.key.public_key() == key.public_key()) {
+                    if p.witnesses
+                        .iter()
+                        .any(|w| w.key.public_key() == key.public_key())
+                    {
                         return Err(PolicyError::DuplicateKey { line });
                     }
                     p.witnesses.push(PolicyWitness {
@@ -390,7 +404,9 @@ impl Policy {
                     }
                     quorum_lines += 1;
                     if quorum_lines > 1 {
-                        return Err(PolicyError::QuorumCount { found: quorum_lines });
+                        return Err(PolicyError::QuorumCount {
+                            found: quorum_lines,
+                        });
                     }
                     let name = fields[1];
                     if name == "none" {
@@ -408,7 +424,9 @@ impl Policy {
             }
         }
         if quorum_lines != 1 {
-            return Err(PolicyError::QuorumCount { found: quorum_lines });
+            return Err(PolicyError::QuorumCount {
+                found: quorum_lines,
+            });
         }
         Ok(p)
     }
@@ -444,7 +462,10 @@ impl Policy {
             };
             s.push_str(&format!("group {} {} {}\n", g.name, t, g.members.join(" ")));
         }
-        s.push_str(&format!("quorum {}\n", self.quorum.as_deref().unwrap_or("none")));
+        s.push_str(&format!(
+            "quorum {}\n",
+            self.quorum.as_deref().unwrap_or("none")
+        ));
         s
     }
 
@@ -506,7 +527,11 @@ impl Policy {
                 continue;
             };
             seen += 1;
-            match crate::cosignature::verify_timestamped(w.key.public_key(), note.text(), &sig.signature) {
+            match crate::cosignature::verify_timestamped(
+                w.key.public_key(),
+                note.text(),
+                &sig.signature,
+            ) {
                 Some(time) => {
                     verified += 1;
                     if !witnessed.iter().any(|(n, _)| *n == w.name) {
@@ -547,7 +572,8 @@ impl Policy {
 }
 
 fn parse_key(text: &str, line: usize, want: SignatureType) -> Result<VerifierKey, PolicyError> {
-    let key = note::VerifierKey::parse(text).map_err(|error| PolicyError::BadKey { line, error })?;
+    let key =
+        note::VerifierKey::parse(text).map_err(|error| PolicyError::BadKey { line, error })?;
     if key.kind() != want {
         return Err(PolicyError::WrongKeyType { line });
     }

@@ -83,9 +83,9 @@ impl fmt::Display for TlogProofError {
             TlogProofError::NotUtf8 => f.write_str("proof is not UTF-8 text"),
             TlogProofError::BadHeader => write!(f, "proof does not start with the line {HEADER}"),
             TlogProofError::BadExtra => f.write_str("proof extra line is not canonical base64"),
-            TlogProofError::BadIndex => {
-                f.write_str("proof has no 'index N' line with N a decimal number without leading zeros")
-            }
+            TlogProofError::BadIndex => f.write_str(
+                "proof has no 'index N' line with N a decimal number without leading zeros",
+            ),
             TlogProofError::BadHash { line } => {
                 write!(f, "proof line {line} is not the base64 of a 32-byte hash")
             }
@@ -135,11 +135,11 @@ impl TlogProof {
             _ => return Err(TlogProofError::BadHeader),
         }
         let mut extra = None;
-        if let Some((_, l)) = lines.peek() {
-            if let Some(b64) = l.strip_prefix("extra ") {
-                extra = Some(BASE64.decode(b64).map_err(|_| TlogProofError::BadExtra)?);
-                lines.next();
-            }
+        if let Some((_, l)) = lines.peek()
+            && let Some(b64) = l.strip_prefix("extra ")
+        {
+            extra = Some(BASE64.decode(b64).map_err(|_| TlogProofError::BadExtra)?);
+            lines.next();
         }
         let index = match lines.next() {
             Some((_, l)) => l
@@ -195,11 +195,15 @@ impl TlogProof {
     ) -> Result<VerifiedProof, TlogProofError> {
         let (checkpoint, witnessed) = match policy {
             Some(p) => {
-                let v = p.check_checkpoint(&self.checkpoint).map_err(TlogProofError::Policy)?;
+                let v = p
+                    .check_checkpoint(&self.checkpoint)
+                    .map_err(TlogProofError::Policy)?;
                 if v.log != *log_key {
-                    return Err(TlogProofError::Checkpoint(CheckpointError::NotSignedByLog {
-                        log: log_key.to_text(),
-                    }));
+                    return Err(TlogProofError::Checkpoint(
+                        CheckpointError::NotSignedByLog {
+                            log: log_key.to_text(),
+                        },
+                    ));
                 }
                 (v.checkpoint, v.witnessed)
             }

@@ -213,7 +213,9 @@ impl Tile {
     /// Parses a tile path strictly (canonical numbers only).
     pub fn parse_path(path: &str) -> Result<Tile, TilePathError> {
         let bad = |reason| TilePathError::Malformed { reason };
-        let rest = path.strip_prefix("tile/").ok_or(bad("does not start with tile/"))?;
+        let rest = path
+            .strip_prefix("tile/")
+            .ok_or(bad("does not start with tile/"))?;
         let (level, rest) = rest.split_once('/').ok_or(bad("missing level"))?;
         let kind = if level == "entries" {
             TileKind::Entries
@@ -240,7 +242,8 @@ impl Tile {
             let digits = if last {
                 *g
             } else {
-                g.strip_prefix('x').ok_or(bad("index element lacks its x prefix"))?
+                g.strip_prefix('x')
+                    .ok_or(bad("index element lacks its x prefix"))?
             };
             if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad("index element is not three digits"));
@@ -248,7 +251,9 @@ impl Tile {
             if i == 0 && !last && digits == "000" {
                 return Err(bad("index has a leading zero element"));
             }
-            let v: u64 = digits.parse().map_err(|_| bad("index element is not a number"))?;
+            let v: u64 = digits
+                .parse()
+                .map_err(|_| bad("index element is not a number"))?;
             index = index
                 .checked_mul(1000)
                 .and_then(|x| x.checked_add(v))
@@ -295,8 +300,11 @@ pub fn new_tiles(old: u64, new: u64) -> Vec<Tile> {
         let first = old_count / TILE_WIDTH;
         let last = (new_count - 1) / TILE_WIDTH;
         for index in first..=last {
-            let Some(t) = tile_in_tree(level, index, new) else { continue };
-            let unchanged = tile_in_tree(level, index, old.min(new)).is_some_and(|o| o.width == t.width);
+            let Some(t) = tile_in_tree(level, index, new) else {
+                continue;
+            };
+            let unchanged =
+                tile_in_tree(level, index, old.min(new)).is_some_and(|o| o.width == t.width);
             if !unchanged {
                 out.push(t);
             }
@@ -317,7 +325,10 @@ pub fn new_entry_bundles(old: u64, new: u64) -> Vec<Tile> {
 
 /// Tile bytes for `tile`, read from stored hashes: the concatenated hashes
 /// at tree level `8·L`.
-pub fn read_tile_data<R: HashReader>(tile: Tile, reader: &R) -> Result<Vec<u8>, ProveError<R::Error>> {
+pub fn read_tile_data<R: HashReader>(
+    tile: Tile,
+    reader: &R,
+) -> Result<Vec<u8>, ProveError<R::Error>> {
     let level = match tile.kind {
         TileKind::Hashes { level } => level,
         TileKind::Entries => 0,
@@ -366,7 +377,10 @@ fn subtree_of_tile(data: &[u8]) -> Hash {
         })
         .collect();
     while level.len() > 1 {
-        level = level.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        level = level
+            .chunks_exact(2)
+            .map(|p| node_hash(&p[0], &p[1]))
+            .collect();
     }
     level.first().copied().unwrap_or_default()
 }
@@ -450,7 +464,10 @@ impl<T: TileReader> HashReader for TileHashReader<'_, T> {
             };
             plan.push((slot, range));
         }
-        let data = self.tiles.read_tiles(&wanted).map_err(TileReadError::Reader)?;
+        let data = self
+            .tiles
+            .read_tiles(&wanted)
+            .map_err(TileReadError::Reader)?;
         if data.len() != wanted.len() {
             return Err(TileReadError::ShortRead {
                 got: data.len(),

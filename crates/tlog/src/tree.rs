@@ -136,7 +136,10 @@ impl fmt::Display for ProofError {
                 write!(f, "proof has {got} hashes, these sizes need {want}")
             }
             ProofError::OldRootMismatch { got, want } => {
-                write!(f, "proof implies old root {got}, trusted old root is {want}")
+                write!(
+                    f,
+                    "proof implies old root {got}, trusted old root is {want}"
+                )
             }
             ProofError::RootMismatch { got, want } => {
                 write!(f, "proof implies root {got}, trusted root is {want}")
@@ -236,7 +239,10 @@ pub fn stored_hashes_for_record<R: HashReader>(
     Ok(out)
 }
 
-fn read_exact<R: HashReader>(reader: &R, indexes: &[u64]) -> Result<Vec<Hash>, ProveError<R::Error>> {
+fn read_exact<R: HashReader>(
+    reader: &R,
+    indexes: &[u64],
+) -> Result<Vec<Hash>, ProveError<R::Error>> {
     if indexes.is_empty() {
         return Ok(Vec::new());
     }
@@ -527,14 +533,20 @@ pub fn root_from_consistency(
     }
     let rest = &proof[start..];
     let mask = (old - 1) >> shift;
-    let h1 = chain_border_right(chain_inner_right(seed, &rest[..inner], mask), &rest[inner..]);
+    let h1 = chain_border_right(
+        chain_inner_right(seed, &rest[..inner], mask),
+        &rest[inner..],
+    );
     if h1 != *old_root {
         return Err(ProofError::OldRootMismatch {
             got: h1,
             want: *old_root,
         });
     }
-    Ok(chain_border_right(chain_inner(seed, &rest[..inner], mask), &rest[inner..]))
+    Ok(chain_border_right(
+        chain_inner(seed, &rest[..inner], mask),
+        &rest[inner..],
+    ))
 }
 
 /// Verifies that the tree of `new` leaves with root `new_root` extends the
@@ -737,22 +749,37 @@ mod tests {
         let c = leaves[2];
         let d = leaves[3];
         let g = mth(&leaves[0..2]);
-        assert_eq!(prove_consistency(3, 7, &tree).unwrap(), alloc::vec![c, d, g, l]);
+        assert_eq!(
+            prove_consistency(3, 7, &tree).unwrap(),
+            alloc::vec![c, d, g, l]
+        );
         // 4 → 7 is [l]; 6 → 7 is [i, j, k] with i = MTH(d4,d5), j = d6, k = MTH(d0..d3).
         assert_eq!(prove_consistency(4, 7, &tree).unwrap(), alloc::vec![l]);
         let i = mth(&leaves[4..6]);
         let k = mth(&leaves[0..4]);
-        assert_eq!(prove_consistency(6, 7, &tree).unwrap(), alloc::vec![i, leaves[6], k]);
+        assert_eq!(
+            prove_consistency(6, 7, &tree).unwrap(),
+            alloc::vec![i, leaves[6], k]
+        );
     }
 
     #[test]
     fn out_of_range_requests_are_errors_not_panics() {
         let mut tree = InMemoryTree::new();
         tree.append(leaf(0));
-        assert!(matches!(prove_inclusion(1, 1, &tree), Err(ProveError::OutOfRange { .. })));
-        assert!(matches!(prove_consistency(2, 1, &tree), Err(ProveError::OutOfRange { .. })));
+        assert!(matches!(
+            prove_inclusion(1, 1, &tree),
+            Err(ProveError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            prove_consistency(2, 1, &tree),
+            Err(ProveError::OutOfRange { .. })
+        ));
         // Asking for a tree larger than what is stored is a short read.
-        assert!(matches!(tree_hash(5, &tree), Err(ProveError::ShortRead { .. })));
+        assert!(matches!(
+            tree_hash(5, &tree),
+            Err(ProveError::ShortRead { .. })
+        ));
         assert_eq!(
             root_from_inclusion(0, 0, &leaf(0), &[]),
             Err(ProofError::IndexOutOfRange { index: 0, size: 0 })

@@ -15,7 +15,10 @@ use sha2::Sha256;
 struct Peer<'a>(&'a InMemoryTree);
 
 impl tlog_tiles::HashReader for Peer<'_> {
-    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::tlog::Error> {
+    fn read_hashes(
+        &self,
+        indexes: &[u64],
+    ) -> Result<Vec<tlog_tiles::Hash>, tlog_tiles::tlog::Error> {
         Ok(indexes
             .iter()
             .map(|&i| tlog_tiles::Hash(self.0.stored_hashes()[i as usize].0))
@@ -47,15 +50,38 @@ fn compare_at(
     let root = tree.root_at(size).unwrap();
     let peer = Peer(tree);
     // Stored-hash layouts are identical, so tlog_tiles reads ours.
-    assert_eq!(tlog_tiles::tree_hash(size, &peer).unwrap().0, root.0, "tlog_tiles root at {size}");
+    assert_eq!(
+        tlog_tiles::tree_hash(size, &peer).unwrap().0,
+        root.0,
+        "tlog_tiles root at {size}"
+    );
     assert_eq!(ct.len(), size);
-    assert_eq!(ct.root().as_bytes().as_slice(), root.0.as_slice(), "ct-merkle root at {size}");
+    assert_eq!(
+        ct.root().as_bytes().as_slice(),
+        root.0.as_slice(),
+        "ct-merkle root at {size}"
+    );
     checks += 2;
     for &i in indexes {
         let p = tree::prove_inclusion(size, i, tree).unwrap();
-        assert_eq!(p, ours(&tlog_tiles::prove_record(size, i, &peer).unwrap()), "inclusion {i} in {size}");
-        assert_eq!(ct_bytes(&p), ct.prove_inclusion(i as usize).as_bytes(), "ct inclusion {i} in {size}");
-        tlog_tiles::check_record(&tlog_tiles::prove_record(size, i, &peer).unwrap(), size, tlog_tiles::Hash(root.0), i, tlog_tiles::Hash(record_hash(&leaf_data(i)).0)).unwrap();
+        assert_eq!(
+            p,
+            ours(&tlog_tiles::prove_record(size, i, &peer).unwrap()),
+            "inclusion {i} in {size}"
+        );
+        assert_eq!(
+            ct_bytes(&p),
+            ct.prove_inclusion(i as usize).as_bytes(),
+            "ct inclusion {i} in {size}"
+        );
+        tlog_tiles::check_record(
+            &tlog_tiles::prove_record(size, i, &peer).unwrap(),
+            size,
+            tlog_tiles::Hash(root.0),
+            i,
+            tlog_tiles::Hash(record_hash(&leaf_data(i)).0),
+        )
+        .unwrap();
         checks += 2;
     }
     for &old in olds {
@@ -63,9 +89,17 @@ fn compare_at(
             continue;
         }
         let p = tree::prove_consistency(old, size, tree).unwrap();
-        assert_eq!(p, ours(&tlog_tiles::prove_tree(size, old, &peer).unwrap()), "consistency {old}->{size}");
+        assert_eq!(
+            p,
+            ours(&tlog_tiles::prove_tree(size, old, &peer).unwrap()),
+            "consistency {old}->{size}"
+        );
         if old < size {
-            assert_eq!(ct_bytes(&p), ct.prove_consistency((size - old) as usize).as_bytes(), "ct consistency {old}->{size}");
+            assert_eq!(
+                ct_bytes(&p),
+                ct.prove_consistency((size - old) as usize).as_bytes(),
+                "ct consistency {old}->{size}"
+            );
         }
         let old_root = tree.root_at(old).unwrap();
         tree::verify_consistency(old, size, &old_root, &root, &p).unwrap();
@@ -95,7 +129,11 @@ fn stored_hashes_match_tlog_tiles() {
         let before = tree.stored_hashes().len();
         tree.append(record_hash(&leaf_data(n)));
         let theirs = tlog_tiles::stored_hashes(n, &leaf_data(n), &Peer(&tree)).unwrap();
-        assert_eq!(ours(&theirs), tree.stored_hashes()[before..].to_vec(), "record {n}");
+        assert_eq!(
+            ours(&theirs),
+            tree.stored_hashes()[before..].to_vec(),
+            "record {n}"
+        );
     }
 }
 
@@ -115,8 +153,14 @@ fn random_sizes_up_to_a_million() {
             tree.append(record_hash(&leaf_data(i)));
             ct.push(leaf_data(i));
         }
-        let idx: Vec<u64> = (0..16).map(|_| rng.below(size)).chain([0, size - 1]).collect();
-        let olds: Vec<u64> = (0..16).map(|_| 1 + rng.below(size)).chain([1, size]).collect();
+        let idx: Vec<u64> = (0..16)
+            .map(|_| rng.below(size))
+            .chain([0, size - 1])
+            .collect();
+        let olds: Vec<u64> = (0..16)
+            .map(|_| 1 + rng.below(size))
+            .chain([1, size])
+            .collect();
         checks += compare_at(&tree, &ct, size, &idx, &olds);
     }
     assert!(checks >= 14 * 70, "ran {checks} checks");
@@ -151,7 +195,11 @@ fn notes_verify_both_ways_with_signed_note_crate() {
         let mut theirs = signed_note::Note::new(text.as_bytes(), &[]).unwrap();
         theirs.add_sigs(&[&their_s]).unwrap();
         let their_bytes = theirs.to_bytes();
-        let opened = note::open(&their_bytes, &[VerifierKey::parse(&ours_key.verifier().to_text()).unwrap()]).unwrap();
+        let opened = note::open(
+            &their_bytes,
+            &[VerifierKey::parse(&ours_key.verifier().to_text()).unwrap()],
+        )
+        .unwrap();
         assert_eq!(opened.text, text);
         // Ed25519 is deterministic: both produce the same note.
         assert_eq!(their_bytes, bytes);

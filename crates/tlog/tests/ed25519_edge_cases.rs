@@ -63,5 +63,9 @@ fn cctv_vectors_accepted_exactly_when_only_mixed_order() {
         n += 1;
     }
     assert_eq!(n, 40);
-    assert_eq!(accepted, vec![7, 29], "only the mixed-order-only vectors verify");
+    assert_eq!(
+        accepted,
+        vec![7, 29],
+        "only the mixed-order-only vectors verify"
+    );
 }

@@ -6,7 +6,9 @@ use forewarn_tlog::evidence::{Conflict, EvidenceError, SplitViewEvidence, prove_
 use forewarn_tlog::note::{self, Note, NoteError, OpenError, SignatureType, SignerKey};
 use forewarn_tlog::policy::{Policy, PolicyCheckError};
 use forewarn_tlog::proof::{TlogProof, TlogProofError};
-use forewarn_tlog::tile::{Tile, TileHashReader, TileReader, new_tiles, read_tile_data, tiles_for_size};
+use forewarn_tlog::tile::{
+    Tile, TileHashReader, TileReader, new_tiles, read_tile_data, tiles_for_size,
+};
 use forewarn_tlog::tree::{self, InMemoryTree};
 use forewarn_tlog::{Hash, record_hash};
 
@@ -15,7 +17,12 @@ fn log_key() -> SignerKey {
 }
 
 fn witness(i: u8) -> SignerKey {
-    SignerKey::from_seed(&format!("witness{i}.example"), SignatureType::CosignatureV1, &[10 + i; 32]).unwrap()
+    SignerKey::from_seed(
+        &format!("witness{i}.example"),
+        SignatureType::CosignatureV1,
+        &[10 + i; 32],
+    )
+    .unwrap()
 }
 
 fn entries(n: u64) -> (Vec<Vec<u8>>, InMemoryTree) {
@@ -31,14 +38,29 @@ fn entries(n: u64) -> (Vec<Vec<u8>>, InMemoryTree) {
 fn notes_are_parsed_strictly() {
     let ok = "text\n\n\u{2014} a.example AAAAAAAAAAA=\n";
     assert!(Note::parse(ok.as_bytes()).is_ok());
-    let cases: &[(&str, fn(&NoteError) -> bool)] = &[
-        ("text\n\n\u{2014} a.example AAAAAAAAAAA=", |e| matches!(e, NoteError::MissingFinalNewline)),
-        ("te\rxt\n\n\u{2014} a.example AAAAAAAAAAA=\n", |e| matches!(e, NoteError::ControlCharacter { offset: 2 })),
-        ("text\n\u{2014} a.example AAAAAAAAAAA=\n", |e| matches!(e, NoteError::MissingSignatureBlock)),
-        ("text\n\n- a.example AAAAAAAAAAA=\n", |e| matches!(e, NoteError::MalformedSignatureLine { line: 1, .. })),
-        ("text\n\n\u{2014} a+b AAAAAAAAAAA=\n", |e| matches!(e, NoteError::MalformedSignatureLine { .. })),
-        ("text\n\n\u{2014} a.example AAAA\n", |e| matches!(e, NoteError::MalformedSignatureLine { .. })),
-        ("text\n\n\u{2014} a.example AAAAAAAAAAB=\n", |e| matches!(e, NoteError::MalformedSignatureLine { .. })),
+    type Case = (&'static str, fn(&NoteError) -> bool);
+    let cases: &[Case] = &[
+        ("text\n\n\u{2014} a.example AAAAAAAAAAA=", |e| {
+            matches!(e, NoteError::MissingFinalNewline)
+        }),
+        ("te\rxt\n\n\u{2014} a.example AAAAAAAAAAA=\n", |e| {
+            matches!(e, NoteError::ControlCharacter { offset: 2 })
+        }),
+        ("text\n\u{2014} a.example AAAAAAAAAAA=\n", |e| {
+            matches!(e, NoteError::MissingSignatureBlock)
+        }),
+        ("text\n\n- a.example AAAAAAAAAAA=\n", |e| {
+            matches!(e, NoteError::MalformedSignatureLine { line: 1, .. })
+        }),
+        ("text\n\n\u{2014} a+b AAAAAAAAAAA=\n", |e| {
+            matches!(e, NoteError::MalformedSignatureLine { .. })
+        }),
+        ("text\n\n\u{2014} a.example AAAA\n", |e| {
+            matches!(e, NoteError::MalformedSignatureLine { .. })
+        }),
+        ("text\n\n\u{2014} a.example AAAAAAAAAAB=\n", |e| {
+            matches!(e, NoteError::MalformedSignatureLine { .. })
+        }),
     ];
     for (input, want) in cases {
         let e = Note::parse(input.as_bytes()).unwrap_err();
@@ -46,7 +68,10 @@ fn notes_are_parsed_strictly() {
     }
     assert_eq!(Note::parse(b"\xff\n\n").unwrap_err(), NoteError::NotUtf8);
     let many: String = "t\n\n".to_string() + &"\u{2014} a.example AAAAAAAAAAA=\n".repeat(101);
-    assert_eq!(Note::parse(many.as_bytes()).unwrap_err(), NoteError::TooManySignatures { count: 101 });
+    assert_eq!(
+        Note::parse(many.as_bytes()).unwrap_err(),
+        NoteError::TooManySignatures { count: 101 }
+    );
     let hundred: String = "t\n\n".to_string() + &"\u{2014} a.example AAAAAAAAAAA=\n".repeat(100);
     assert!(Note::parse(hundred.as_bytes()).is_ok());
 }
@@ -86,20 +111,42 @@ fn checkpoints_must_be_signed_by_the_log() {
     let mut n = Note::new(&c.to_text()).unwrap();
     n.push_signature(w.cosign(&c.to_text(), 1_700_000_000));
     // Witness-only note: its cosignature verifies, but the log never signed.
-    let e = SignedCheckpoint::open(&n.to_bytes(), &k.verifier(), None, &[w.verifier()]).unwrap_err();
-    assert!(matches!(e, CheckpointError::Note(OpenError::NoTrustedSignature { .. }) | CheckpointError::NotSignedByLog { .. }));
+    let e =
+        SignedCheckpoint::open(&n.to_bytes(), &k.verifier(), None, &[w.verifier()]).unwrap_err();
+    assert!(matches!(
+        e,
+        CheckpointError::Note(OpenError::NoTrustedSignature { .. })
+            | CheckpointError::NotSignedByLog { .. }
+    ));
     // A witness key passed as the log key is refused, even though the
     // witness's cosignature on this note is valid.
-    let e = SignedCheckpoint::open(&n.to_bytes(), &w.verifier(), None, &[k.verifier()]).unwrap_err();
-    assert!(matches!(e, CheckpointError::LogKeyNotEd25519 { .. }), "{e:?}");
+    let e =
+        SignedCheckpoint::open(&n.to_bytes(), &w.verifier(), None, &[k.verifier()]).unwrap_err();
+    assert!(
+        matches!(e, CheckpointError::LogKeyNotEd25519 { .. }),
+        "{e:?}"
+    );
     n.sign(&k);
-    let s = SignedCheckpoint::open(&n.to_bytes(), &k.verifier(), Some("forewarn.example/log"), &[w.verifier()]).unwrap();
+    let s = SignedCheckpoint::open(
+        &n.to_bytes(),
+        &k.verifier(),
+        Some("forewarn.example/log"),
+        &[w.verifier()],
+    )
+    .unwrap();
     assert_eq!(s.opened.verified.len(), 2);
     assert!(matches!(
         SignedCheckpoint::open(&n.to_bytes(), &k.verifier(), Some("elsewhere"), &[]),
         Err(CheckpointError::WrongOrigin { .. })
     ));
-    for bad in ["o\n007\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "o\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "o\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n", "o\n-7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "o\n18446744073709551616\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n", "\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"] {
+    for bad in [
+        "o\n007\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        "o\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "o\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n",
+        "o\n-7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        "o\n18446744073709551616\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+        "\n7\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n",
+    ] {
         assert!(Checkpoint::parse(bad).is_err(), "accepted {bad:?}");
     }
 }
@@ -128,10 +175,20 @@ fn policy() -> Policy {
 fn policy_quorum_counts_seen_verified_failed() {
     let p = policy();
     let root = record_hash(b"root");
-    let v = p.check_checkpoint(&cosigned(9, root, &[witness(1), witness(3)])).unwrap();
+    let v = p
+        .check_checkpoint(&cosigned(9, root, &[witness(1), witness(3)]))
+        .unwrap();
     assert_eq!(v.witnessed.len(), 2);
-    match p.check_checkpoint(&cosigned(9, root, &[witness(2)])).unwrap_err() {
-        PolicyCheckError::QuorumNotMet { seen, verified, failed, .. } => assert_eq!((seen, verified, failed), (1, 1, 0)),
+    match p
+        .check_checkpoint(&cosigned(9, root, &[witness(2)]))
+        .unwrap_err()
+    {
+        PolicyCheckError::QuorumNotMet {
+            seen,
+            verified,
+            failed,
+            ..
+        } => assert_eq!((seen, verified, failed), (1, 1, 0)),
         e => panic!("{e:?}"),
     }
     // A cosignature over another checkpoint, pasted in, fails.
@@ -139,7 +196,12 @@ fn policy_quorum_counts_seen_verified_failed() {
     let other = Checkpoint::new("forewarn.example/log", 10, root).unwrap();
     n.push_signature(witness(2).cosign(&other.to_text(), 1_700_000_000));
     match p.check_checkpoint(&n.to_bytes()).unwrap_err() {
-        PolicyCheckError::BadCosignature { seen, verified, failed, .. } => assert_eq!((seen, verified, failed), (2, 1, 1)),
+        PolicyCheckError::BadCosignature {
+            seen,
+            verified,
+            failed,
+            ..
+        } => assert_eq!((seen, verified, failed), (2, 1, 1)),
         e => panic!("{e:?}"),
     }
     for bad in [
@@ -167,15 +229,33 @@ fn tlog_proofs_verify_offline_and_reject_mutations() {
     let bytes = proof.to_bytes();
     let parsed = TlogProof::parse(&bytes).unwrap();
     let lk = log_key().verifier();
-    let v = parsed.verify(&es[index as usize], &lk, Some(&policy())).unwrap();
-    assert_eq!((v.index, v.checkpoint.size(), v.witnessed.len()), (613, 1000, 2));
+    let v = parsed
+        .verify(&es[index as usize], &lk, Some(&policy()))
+        .unwrap();
+    assert_eq!(
+        (v.index, v.checkpoint.size(), v.witnessed.len()),
+        (613, 1000, 2)
+    );
     parsed.verify(&es[index as usize], &lk, None).unwrap();
-    assert!(matches!(parsed.verify(&es[614], &lk, None), Err(TlogProofError::Inclusion(_))));
-    let other = SignerKey::from_seed("forewarn.example/log", SignatureType::Ed25519, &[7; 32]).unwrap();
-    assert!(matches!(parsed.verify(&es[613], &other.verifier(), None), Err(TlogProofError::Checkpoint(_))));
+    assert!(matches!(
+        parsed.verify(&es[614], &lk, None),
+        Err(TlogProofError::Inclusion(_))
+    ));
+    let other =
+        SignerKey::from_seed("forewarn.example/log", SignatureType::Ed25519, &[7; 32]).unwrap();
+    assert!(matches!(
+        parsed.verify(&es[613], &other.verifier(), None),
+        Err(TlogProofError::Checkpoint(_))
+    ));
     let text = String::from_utf8(bytes).unwrap();
     assert!(TlogProof::parse(text.replacen("index 613", "index 0613", 1).as_bytes()).is_err());
-    assert!(TlogProof::parse(text.replacen("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2", 1).as_bytes()).is_err());
+    assert!(
+        TlogProof::parse(
+            text.replacen("c2sp.org/tlog-proof@v1", "c2sp.org/tlog-proof@v2", 1)
+                .as_bytes()
+        )
+        .is_err()
+    );
     assert!(TlogProof::parse(text.replacen("\n\n", "\n", 1).as_bytes()).is_err());
 }
 
@@ -188,7 +268,11 @@ impl TileReader for Mirror {
             .iter()
             .map(|t| {
                 let full = Tile { width: 256, ..*t };
-                self.0.get(&t.path()).or_else(|| self.0.get(&full.path())).cloned().ok_or(t.path())
+                self.0
+                    .get(&t.path())
+                    .or_else(|| self.0.get(&full.path()))
+                    .cloned()
+                    .ok_or(t.path())
             })
             .collect()
     }
@@ -213,13 +297,25 @@ fn proofs_computed_from_exported_tiles_match() {
     let mirror = Mirror(files);
     let r = TileHashReader::new(t.size(), &mirror);
     assert_eq!(tree::tree_hash(t.size(), &r).unwrap(), t.root());
-    for (size, index) in [(70_000, 0), (70_000, 69_999), (65_536, 4097), (256, 255), (257, 256)] {
+    for (size, index) in [
+        (70_000, 0),
+        (70_000, 69_999),
+        (65_536, 4097),
+        (256, 255),
+        (257, 256),
+    ] {
         let r = TileHashReader::new(size, &mirror);
-        assert_eq!(tree::prove_inclusion(size, index, &r).unwrap(), tree::prove_inclusion(size, index, &t).unwrap());
+        assert_eq!(
+            tree::prove_inclusion(size, index, &r).unwrap(),
+            tree::prove_inclusion(size, index, &t).unwrap()
+        );
     }
     for (old, new) in [(1, 70_000), (256, 65_536), (1000, 70_000)] {
         let r = TileHashReader::new(new, &mirror);
-        assert_eq!(tree::prove_consistency(old, new, &r).unwrap(), tree::prove_consistency(old, new, &t).unwrap());
+        assert_eq!(
+            tree::prove_consistency(old, new, &r).unwrap(),
+            tree::prove_consistency(old, new, &t).unwrap()
+        );
     }
     let _ = t2;
 }
@@ -231,13 +327,28 @@ fn split_view_evidence_is_portable_and_honest() {
     let (_, honest) = entries(100);
     let mut forked = InMemoryTree::new();
     for i in 0..100u64 {
-        let e = if i == 37 { b"rewritten".to_vec() } else { format!("entry-{i}").into_bytes() };
+        let e = if i == 37 {
+            b"rewritten".to_vec()
+        } else {
+            format!("entry-{i}").into_bytes()
+        };
         forked.append(record_hash(&e));
     }
-    let sign = |size: u64, root: Hash| Checkpoint::new("forewarn.example/log", size, root).unwrap().sign(&k).to_bytes();
+    let sign = |size: u64, root: Hash| {
+        Checkpoint::new("forewarn.example/log", size, root)
+            .unwrap()
+            .sign(&k)
+            .to_bytes()
+    };
 
     // Same size, different roots.
-    let (ev, fork) = SplitViewEvidence::new(lk.clone(), sign(100, honest.root()), sign(100, forked.root()), vec![]).unwrap();
+    let (ev, fork) = SplitViewEvidence::new(
+        lk.clone(),
+        sign(100, honest.root()),
+        sign(100, forked.root()),
+        vec![],
+    )
+    .unwrap();
     assert_eq!(fork.conflict, Conflict::SameSizeDifferentRoots);
     let reparsed = SplitViewEvidence::parse(&ev.to_text()).unwrap();
     assert_eq!(reparsed, ev);
@@ -249,13 +360,27 @@ fn split_view_evidence_is_portable_and_honest() {
     for old in [64u64, 50] {
         let old_cp = sign(old, honest.root_at(old).unwrap());
         let proof = prove_prefix(old, 100, &forked).unwrap();
-        let (ev, fork) = SplitViewEvidence::new(lk.clone(), old_cp.clone(), sign(100, forked.root()), proof).unwrap();
+        let (ev, fork) =
+            SplitViewEvidence::new(lk.clone(), old_cp.clone(), sign(100, forked.root()), proof)
+                .unwrap();
         assert!(matches!(fork.conflict, Conflict::PrefixMismatch { .. }));
-        assert_eq!(SplitViewEvidence::parse(&ev.to_text()).unwrap().verify().unwrap(), fork);
+        assert_eq!(
+            SplitViewEvidence::parse(&ev.to_text())
+                .unwrap()
+                .verify()
+                .unwrap(),
+            fork
+        );
         // Consistent checkpoints are not evidence.
         let honest_proof = prove_prefix(old, 100, &honest).unwrap();
         assert_eq!(
-            SplitViewEvidence::new(lk.clone(), old_cp.clone(), sign(100, honest.root()), honest_proof).unwrap_err(),
+            SplitViewEvidence::new(
+                lk.clone(),
+                old_cp.clone(),
+                sign(100, honest.root()),
+                honest_proof
+            )
+            .unwrap_err(),
             EvidenceError::Consistent
         );
         // A made-up proof that does not reproduce the larger root proves nothing.
@@ -267,8 +392,12 @@ fn split_view_evidence_is_portable_and_honest() {
         );
     }
     // Checkpoints not signed by the log key are not evidence against it.
-    let impostor = SignerKey::from_seed("forewarn.example/log", SignatureType::Ed25519, &[8; 32]).unwrap();
-    let fake = Checkpoint::new("forewarn.example/log", 100, forked.root()).unwrap().sign(&impostor).to_bytes();
+    let impostor =
+        SignerKey::from_seed("forewarn.example/log", SignatureType::Ed25519, &[8; 32]).unwrap();
+    let fake = Checkpoint::new("forewarn.example/log", 100, forked.root())
+        .unwrap()
+        .sign(&impostor)
+        .to_bytes();
     assert!(matches!(
         SplitViewEvidence::new(lk, sign(100, honest.root()), fake, vec![]),
         Err(EvidenceError::Checkpoint(_))

@@ -31,13 +31,16 @@ fn note_text() -> impl Strategy<Value = String> {
 }
 
 fn signature() -> impl Strategy<Value = NoteSignature> {
-    (name(), any::<[u8; 4]>(), prop::collection::vec(any::<u8>(), 1..80)).prop_map(|(name, id, sig)| {
-        NoteSignature {
+    (
+        name(),
+        any::<[u8; 4]>(),
+        prop::collection::vec(any::<u8>(), 1..80),
+    )
+        .prop_map(|(name, id, sig)| NoteSignature {
             name,
             key_id: KeyId(id),
             signature: sig,
-        }
-    })
+        })
 }
 
 fn hash() -> impl Strategy<Value = Hash> {
