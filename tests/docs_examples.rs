@@ -16,7 +16,10 @@ fn doc() -> String {
 }
 
 fn assert_in_doc(example: &str, what: &str) {
-    assert!(doc().contains(example), "docs/FORMAT.md lacks the {what} example, which is now:\n{example}");
+    assert!(
+        doc().contains(example),
+        "docs/FORMAT.md lacks the {what} example, which is now:\n{example}"
+    );
 }
 
 /// The example log of FORMAT.md: key seed [1; 32], five entries "entry 0".."entry 4".
@@ -41,11 +44,22 @@ fn checkpoint_and_cosignature_examples() {
     let (key, t, _) = example();
     let c = Checkpoint::new("example.org/ledger", t.size(), t.root()).unwrap();
     let mut note = c.sign(&key);
-    let w = SignerKey::from_seed("witness.example.org", SignatureType::CosignatureV1, &[2; 32]).unwrap();
+    let w = SignerKey::from_seed(
+        "witness.example.org",
+        SignatureType::CosignatureV1,
+        &[2; 32],
+    )
+    .unwrap();
     note.push_signature(w.cosign(&c.to_text(), 1_764_144_000));
-    assert_in_doc(&String::from_utf8(note.to_bytes()).unwrap(), "cosigned checkpoint");
+    assert_in_doc(
+        &String::from_utf8(note.to_bytes()).unwrap(),
+        "cosigned checkpoint",
+    );
     assert_in_doc(&format!("{}\n", w.verifier()), "witness vkey");
-    assert_in_doc(&cosignature::message(&c.to_text(), 1_764_144_000), "cosignature message");
+    assert_in_doc(
+        &cosignature::message(&c.to_text(), 1_764_144_000),
+        "cosignature message",
+    );
 }
 
 #[test]
@@ -64,6 +78,15 @@ fn tlog_proof_example() {
 #[test]
 fn leaf_and_node_hash_examples() {
     let (_, t, _) = example();
-    assert_in_doc(&format!("leaf hash of \"entry 0\": {}", record_hash(b"entry 0").to_hex()), "leaf hash");
-    assert_in_doc(&format!("root of the 5-entry example: {}", t.root().to_hex()), "root");
+    assert_in_doc(
+        &format!(
+            "leaf hash of \"entry 0\": {}",
+            record_hash(b"entry 0").to_hex()
+        ),
+        "leaf hash",
+    );
+    assert_in_doc(
+        &format!("root of the 5-entry example: {}", t.root().to_hex()),
+        "root",
+    );
 }
