@@ -134,11 +134,7 @@ impl CompactRange {
         }
         let peaks = rest
             .chunks_exact(HASH_SIZE)
-            .map(|c| {
-                let mut h = [0u8; HASH_SIZE];
-                h.copy_from_slice(c);
-                Hash(h)
-            })
+            .filter_map(Hash::from_slice)
             .collect();
         Ok(CompactRange { size, peaks })
     }

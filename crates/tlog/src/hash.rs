@@ -43,6 +43,11 @@ impl Hash {
         &self.0
     }
 
+    /// The hash in `bytes`, if it is exactly 32 bytes long.
+    pub fn from_slice(bytes: &[u8]) -> Option<Hash> {
+        <[u8; HASH_SIZE]>::try_from(bytes).ok().map(Hash)
+    }
+
     /// Standard base64 with padding (RFC 4648 §4), as in checkpoints.
     pub fn to_base64(&self) -> String {
         BASE64.encode(self.0)

@@ -370,11 +370,7 @@ fn tile_for_stored_hash(index: u64) -> (u8, u64, u16, core::ops::Range<usize>) {
 fn subtree_of_tile(data: &[u8]) -> Hash {
     let mut level: Vec<Hash> = data
         .chunks_exact(HASH_SIZE)
-        .map(|c| {
-            let mut h = [0u8; HASH_SIZE];
-            h.copy_from_slice(c);
-            Hash(h)
-        })
+        .filter_map(Hash::from_slice)
         .collect();
     while level.len() > 1 {
         level = level

@@ -37,6 +37,21 @@ fn kind(e: &ProofError) -> Kind {
     }
 }
 
+/// Counts probes and checks each is rejected with an allowed error kind.
+#[derive(Default)]
+struct Probes(usize);
+
+impl Probes {
+    fn expect(&mut self, r: Result<(), ProofError>, allowed: &[Kind], what: &str) {
+        let e = r.expect_err(what);
+        assert!(
+            allowed.contains(&kind(&e)),
+            "{what}: got {e:?}, allowed {allowed:?}"
+        );
+        self.0 += 1;
+    }
+}
+
 fn tree(n: u64) -> InMemoryTree {
     let mut t = InMemoryTree::new();
     for i in 0..n {
@@ -49,15 +64,8 @@ fn tree(n: u64) -> InMemoryTree {
 fn inclusion_probes() {
     let max = 80;
     let t = tree(max + 1);
-    let mut probes = 0usize;
-    let mut expect = |r: Result<(), ProofError>, allowed: &[Kind], what: &str| {
-        let e = r.expect_err(what);
-        assert!(
-            allowed.contains(&kind(&e)),
-            "{what}: got {e:?}, allowed {allowed:?}"
-        );
-        probes += 1;
-    };
+    let mut probes = Probes::default();
+    let mut expect = |r, allowed: &[Kind], what: &str| probes.expect(r, allowed, what);
     for size in 1..=max {
         let root = t.root_at(size).unwrap();
         for index in 0..size {
@@ -147,7 +155,7 @@ fn inclusion_probes() {
         }
     }
     assert_eq!(
-        probes, 96_241,
+        probes.0, 96_241,
         "probe count changed: update it only if the probe list changed"
     );
 }
@@ -156,15 +164,8 @@ fn inclusion_probes() {
 fn consistency_probes() {
     let max = 70;
     let t = tree(max + 1);
-    let mut probes = 0usize;
-    let mut expect = |r: Result<(), ProofError>, allowed: &[Kind], what: &str| {
-        let e = r.expect_err(what);
-        assert!(
-            allowed.contains(&kind(&e)),
-            "{what}: got {e:?}, allowed {allowed:?}"
-        );
-        probes += 1;
-    };
+    let mut probes = Probes::default();
+    let mut expect = |r, allowed: &[Kind], what: &str| probes.expect(r, allowed, what);
     let any_root = [Kind::Root, Kind::OldRoot];
     let any = [Kind::Root, Kind::OldRoot, Kind::Length];
     for new in 2..=max {
@@ -239,7 +240,7 @@ fn consistency_probes() {
         );
     }
     assert_eq!(
-        probes, 37_778,
+        probes.0, 37_778,
         "probe count changed: update it only if the probe list changed"
     );
 }
