@@ -11,6 +11,9 @@
 //! * [`tiles_for_size`] / [`new_tiles`]: which tiles a tree of a size has,
 //!   and which change when it grows.
 //! * [`read_tile_data`]: tile bytes from stored hashes (for export).
+//! * [`tiles_for_tree_hash`], [`tiles_for_inclusion_proof`],
+//!   [`tiles_for_consistency_proof`]: which tiles a root or proof needs, to
+//!   fetch them in parallel.
 //! * [`TileHashReader`]: stored hashes from tile bytes, so every proof
 //!   function in [`crate::tree`] runs over a tile mirror.
 //! * [`encode_entry_bundle`] / [`parse_entry_bundle`].
@@ -36,7 +39,10 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::hash::{HASH_SIZE, Hash, node_hash};
-use crate::tree::{HashReader, ProveError, split_stored_hash_index, stored_hash_index};
+use crate::tree::{
+    HashReader, ProveError, consistency_ranges, inclusion_ranges, split_stored_hash_index,
+    stored_hash_index, subtree_indexes,
+};
 
 /// Tree levels per tile (fixed by c2sp.org/tlog-tiles).
 pub const TILE_HEIGHT: u32 = 8;
@@ -323,6 +329,53 @@ pub fn new_entry_bundles(old: u64, new: u64) -> Vec<Tile> {
         .collect()
 }
 
+/// The tiles holding the stored hashes at `indexes`, in a tree of `size`
+/// leaves, without duplicates; `None` if a hash lies outside that tree.
+fn tiles_for_stored_hashes(indexes: &[u64], size: u64) -> Option<Vec<Tile>> {
+    let mut tiles: Vec<Tile> = Vec::new();
+    for &index in indexes {
+        let (tile, _) = locate(index, size)?;
+        if !tiles.contains(&tile) {
+            tiles.push(tile);
+        }
+    }
+    Some(tiles)
+}
+
+/// The tiles a client must fetch to compute the root of a tree of `size`
+/// leaves, so it can fetch them in parallel.
+pub fn tiles_for_tree_hash(size: u64) -> Vec<Tile> {
+    let mut indexes = Vec::new();
+    subtree_indexes(0, size, &mut indexes);
+    tiles_for_stored_hashes(&indexes, size).unwrap_or_default()
+}
+
+/// The tiles needed for the inclusion proof of `index` in a tree of `size`
+/// leaves; empty if `index >= size`.
+pub fn tiles_for_inclusion_proof(size: u64, index: u64) -> Vec<Tile> {
+    if index >= size {
+        return Vec::new();
+    }
+    let mut indexes = Vec::new();
+    for (lo, hi) in inclusion_ranges(size, index) {
+        subtree_indexes(lo, hi, &mut indexes);
+    }
+    tiles_for_stored_hashes(&indexes, size).unwrap_or_default()
+}
+
+/// The tiles needed for the consistency proof from `old` to `new` leaves,
+/// read from the tree of `new` leaves; empty when no proof hashes are needed.
+pub fn tiles_for_consistency_proof(old: u64, new: u64) -> Vec<Tile> {
+    if old == 0 || old >= new {
+        return Vec::new();
+    }
+    let mut indexes = Vec::new();
+    for (lo, hi) in consistency_ranges(old, new) {
+        subtree_indexes(lo, hi, &mut indexes);
+    }
+    tiles_for_stored_hashes(&indexes, new).unwrap_or_default()
+}
+
 /// Tile bytes for `tile`, read from stored hashes: the concatenated hashes
 /// at tree level `8·L`.
 pub fn read_tile_data<R: HashReader>(
@@ -364,6 +417,14 @@ fn tile_for_stored_hash(index: u64) -> (u8, u64, u16, core::ops::Range<usize>) {
     let start = ((n_in_tile << within) as usize) * HASH_SIZE;
     let end = (((n_in_tile + 1) << within) as usize) * HASH_SIZE;
     (tile_level as u8, tile_index, min_width, start..end)
+}
+
+/// The tile of a tree of `size` leaves that holds stored hash `index`, and
+/// the byte range of the tile hashes that combine into it.
+fn locate(index: u64, size: u64) -> Option<(Tile, core::ops::Range<usize>)> {
+    let (level, tile_index, min_width, range) = tile_for_stored_hash(index);
+    let tile = tile_in_tree(level, tile_index, size).filter(|t| t.width >= min_width)?;
+    Some((tile, range))
 }
 
 /// The root of a run of tile hashes whose count is a power of two.
@@ -447,10 +508,8 @@ impl<T: TileReader> HashReader for TileHashReader<'_, T> {
         let mut wanted: Vec<Tile> = Vec::new();
         let mut plan = Vec::with_capacity(indexes.len());
         for &index in indexes {
-            let (level, tile_index, min_width, range) = tile_for_stored_hash(index);
-            let tile = tile_in_tree(level, tile_index, self.size)
-                .filter(|t| t.width >= min_width)
-                .ok_or(TileReadError::OutsideTree { index })?;
+            let (tile, range) =
+                locate(index, self.size).ok_or(TileReadError::OutsideTree { index })?;
             let slot = match wanted.iter().position(|t| *t == tile) {
                 Some(i) => i,
                 None => {

@@ -268,7 +268,7 @@ fn split_point(n: u64) -> u64 {
 
 /// Appends the stored-hash indexes of the complete subtrees covering
 /// leaves `[lo, hi)`, left to right, largest first.
-fn subtree_indexes(mut lo: u64, hi: u64, out: &mut Vec<u64>) -> usize {
+pub(crate) fn subtree_indexes(mut lo: u64, hi: u64, out: &mut Vec<u64>) -> usize {
     let mut count = 0;
     while lo < hi {
         // Largest aligned power of two that starts at lo and fits.
@@ -347,6 +347,12 @@ pub fn prove_inclusion<R: HashReader>(
             size,
         });
     }
+    range_hashes(&inclusion_ranges(size, index), reader)
+}
+
+/// The leaf ranges whose hashes form the inclusion proof of `index` in a
+/// tree of `size` leaves, in proof order. Requires `index < size`.
+pub(crate) fn inclusion_ranges(size: u64, index: u64) -> Vec<(u64, u64)> {
     // Walk from the root down: at each split, the proof needs the hash of
     // the half that does not hold the leaf.
     let mut ranges = Vec::new();
@@ -362,7 +368,7 @@ pub fn prove_inclusion<R: HashReader>(
         }
     }
     ranges.reverse();
-    range_hashes(&ranges, reader)
+    ranges
 }
 
 /// The consistency proof from the tree of `old` leaves to the tree of
@@ -382,6 +388,12 @@ pub fn prove_consistency<R: HashReader>(
     if old == 0 || old == new {
         return Ok(Vec::new());
     }
+    range_hashes(&consistency_ranges(old, new), reader)
+}
+
+/// The leaf ranges whose hashes form the consistency proof from `old` to
+/// `new`, in proof order. Requires `0 < old < new`.
+pub(crate) fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
     // SUBPROOF(m, D[lo:hi], b), unrolled. Hashes collected top-down are
     // emitted bottom-up, after the innermost one.
     let mut outer = Vec::new();
@@ -404,7 +416,7 @@ pub fn prove_consistency<R: HashReader>(
     let mut ranges = Vec::with_capacity(outer.len() + 1);
     ranges.extend(inner);
     ranges.extend(outer.into_iter().rev());
-    range_hashes(&ranges, reader)
+    ranges
 }
 
 // ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@ use forewarn_tlog::note::{self, Note, NoteError, OpenError, SignatureType, Signe
 use forewarn_tlog::policy::{Policy, PolicyCheckError};
 use forewarn_tlog::proof::{TlogProof, TlogProofError};
 use forewarn_tlog::tile::{
-    Tile, TileHashReader, TileReader, new_tiles, read_tile_data, tiles_for_size,
+    Tile, TileHashReader, TileReader, new_tiles, read_tile_data, tiles_for_consistency_proof,
+    tiles_for_inclusion_proof, tiles_for_size, tiles_for_tree_hash,
 };
 use forewarn_tlog::tree::{self, InMemoryTree};
 use forewarn_tlog::{Hash, record_hash};
@@ -318,6 +319,72 @@ fn proofs_computed_from_exported_tiles_match() {
         );
     }
     let _ = t2;
+}
+
+/// Records which tiles a TileHashReader asked for.
+struct Recorder<'a>(&'a Mirror, std::cell::RefCell<Vec<Tile>>);
+impl TileReader for Recorder<'_> {
+    type Error = String;
+    fn read_tiles(&self, tiles: &[Tile]) -> Result<Vec<Vec<u8>>, String> {
+        self.1.borrow_mut().extend_from_slice(tiles);
+        self.0.read_tiles(tiles)
+    }
+}
+
+#[test]
+fn tile_plans_name_exactly_the_tiles_a_proof_reads() {
+    let (_, t) = entries(70_000);
+    let mut files = std::collections::HashMap::new();
+    for tile in tiles_for_size(t.size()) {
+        files.insert(tile.path(), read_tile_data(tile, &t).unwrap());
+    }
+    let mirror = Mirror(files);
+    let sorted = |mut v: Vec<Tile>| {
+        v.sort();
+        v.dedup();
+        v
+    };
+    let mut checked = 0;
+    for (size, index) in [
+        (70_000u64, 0u64),
+        (70_000, 69_999),
+        (65_536, 4097),
+        (300, 7),
+        (1, 0),
+        (257, 256),
+    ] {
+        let rec = Recorder(&mirror, Default::default());
+        tree::prove_inclusion(size, index, &TileHashReader::new(size, &rec)).unwrap();
+        assert_eq!(
+            sorted(rec.1.take()),
+            sorted(tiles_for_inclusion_proof(size, index)),
+            "inclusion {index} in {size}"
+        );
+        tree::tree_hash(size, &TileHashReader::new(size, &rec)).unwrap();
+        assert_eq!(
+            sorted(rec.1.take()),
+            sorted(tiles_for_tree_hash(size)),
+            "tree hash {size}"
+        );
+        checked += 2;
+    }
+    for (old, new) in [
+        (1u64, 70_000u64),
+        (256, 65_536),
+        (1000, 70_000),
+        (69_999, 70_000),
+    ] {
+        let rec = Recorder(&mirror, Default::default());
+        tree::prove_consistency(old, new, &TileHashReader::new(new, &rec)).unwrap();
+        assert_eq!(
+            sorted(rec.1.take()),
+            sorted(tiles_for_consistency_proof(old, new)),
+            "{old} -> {new}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 16);
+    assert!(tiles_for_inclusion_proof(5, 5).is_empty());
 }
 
 #[test]
