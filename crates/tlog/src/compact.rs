@@ -40,6 +40,11 @@ pub struct CompactRange {
 pub enum CompactRangeError {
     /// Fewer than the 8 bytes of the size.
     Truncated,
+    /// The size exceeds [`crate::tree::MAX_TREE_SIZE`].
+    TooLarge {
+        /// The size found.
+        size: u64,
+    },
     /// The byte length does not match the number of peaks the size implies.
     WrongLength {
         /// Bytes given.
@@ -55,6 +60,10 @@ impl fmt::Display for CompactRangeError {
             CompactRangeError::Truncated => {
                 f.write_str("compact range state is shorter than its 8-byte size")
             }
+            CompactRangeError::TooLarge { size } => write!(
+                f,
+                "compact range size {size} exceeds the supported 2^62 leaves"
+            ),
             CompactRangeError::WrongLength { got, want } => write!(
                 f,
                 "compact range state is {got} bytes, its size field requires {want}"
@@ -83,6 +92,8 @@ impl CompactRange {
     }
 
     /// Appends one leaf hash (RFC 9162 §2.1.1 leaf hash, not raw data).
+    /// Sizes count up to 2^64 − 1; a range restored from bytes starts at
+    /// most at [`crate::tree::MAX_TREE_SIZE`], centuries of pushes below that.
     pub fn push(&mut self, leaf: Hash) {
         let mut h = leaf;
         // Each trailing one bit of the old size is a peak that merges with
@@ -125,6 +136,9 @@ impl CompactRange {
             .split_first_chunk::<8>()
             .ok_or(CompactRangeError::Truncated)?;
         let size = u64::from_be_bytes(*size);
+        if size > crate::tree::MAX_TREE_SIZE {
+            return Err(CompactRangeError::TooLarge { size });
+        }
         let want_peaks = size.count_ones() as usize;
         if rest.len() != want_peaks * HASH_SIZE {
             return Err(CompactRangeError::WrongLength {

@@ -40,8 +40,8 @@ use core::fmt;
 
 use crate::hash::{HASH_SIZE, Hash, node_hash};
 use crate::tree::{
-    HashReader, ProveError, consistency_ranges, inclusion_ranges, split_stored_hash_index,
-    stored_hash_index, subtree_indexes,
+    HashReader, MAX_TREE_SIZE, ProveError, consistency_ranges, inclusion_ranges,
+    split_stored_hash_index, stored_hash_index, subtree_indexes,
 };
 
 /// Tree levels per tile (fixed by c2sp.org/tlog-tiles).
@@ -345,6 +345,9 @@ fn tiles_for_stored_hashes(indexes: &[u64], size: u64) -> Option<Vec<Tile>> {
 /// The tiles a client must fetch to compute the root of a tree of `size`
 /// leaves, so it can fetch them in parallel.
 pub fn tiles_for_tree_hash(size: u64) -> Vec<Tile> {
+    if size > MAX_TREE_SIZE {
+        return Vec::new();
+    }
     let mut indexes = Vec::new();
     subtree_indexes(0, size, &mut indexes);
     tiles_for_stored_hashes(&indexes, size).unwrap_or_default()
@@ -353,7 +356,7 @@ pub fn tiles_for_tree_hash(size: u64) -> Vec<Tile> {
 /// The tiles needed for the inclusion proof of `index` in a tree of `size`
 /// leaves; empty if `index >= size`.
 pub fn tiles_for_inclusion_proof(size: u64, index: u64) -> Vec<Tile> {
-    if index >= size {
+    if index >= size || size > MAX_TREE_SIZE {
         return Vec::new();
     }
     let mut indexes = Vec::new();
@@ -366,7 +369,7 @@ pub fn tiles_for_inclusion_proof(size: u64, index: u64) -> Vec<Tile> {
 /// The tiles needed for the consistency proof from `old` to `new` leaves,
 /// read from the tree of `new` leaves; empty when no proof hashes are needed.
 pub fn tiles_for_consistency_proof(old: u64, new: u64) -> Vec<Tile> {
-    if old == 0 || old >= new {
+    if old == 0 || old >= new || new > MAX_TREE_SIZE {
         return Vec::new();
     }
     let mut indexes = Vec::new();
@@ -407,8 +410,8 @@ pub fn read_tile_data<R: HashReader>(
 
 /// The smallest tile holding stored hash `index`, and the byte range of the
 /// tile hashes that combine into it.
-fn tile_for_stored_hash(index: u64) -> (u8, u64, u16, core::ops::Range<usize>) {
-    let (level, n) = split_stored_hash_index(index);
+fn tile_for_stored_hash(index: u64) -> Option<(u8, u64, u16, core::ops::Range<usize>)> {
+    let (level, n) = split_stored_hash_index(index)?;
     let tile_level = u32::from(level) / TILE_HEIGHT;
     let within = u32::from(level) - tile_level * TILE_HEIGHT;
     let tile_index = (n << within) >> TILE_HEIGHT;
@@ -416,13 +419,13 @@ fn tile_for_stored_hash(index: u64) -> (u8, u64, u16, core::ops::Range<usize>) {
     let min_width = ((n_in_tile + 1) << within) as u16;
     let start = ((n_in_tile << within) as usize) * HASH_SIZE;
     let end = (((n_in_tile + 1) << within) as usize) * HASH_SIZE;
-    (tile_level as u8, tile_index, min_width, start..end)
+    Some((tile_level as u8, tile_index, min_width, start..end))
 }
 
 /// The tile of a tree of `size` leaves that holds stored hash `index`, and
 /// the byte range of the tile hashes that combine into it.
 fn locate(index: u64, size: u64) -> Option<(Tile, core::ops::Range<usize>)> {
-    let (level, tile_index, min_width, range) = tile_for_stored_hash(index);
+    let (level, tile_index, min_width, range) = tile_for_stored_hash(index)?;
     let tile = tile_in_tree(level, tile_index, size).filter(|t| t.width >= min_width)?;
     Some((tile, range))
 }

@@ -34,6 +34,13 @@ use crate::hash::{EMPTY_ROOT, Hash, node_hash};
 /// Longest proof any tree of up to 2^64 leaves can need, per kind.
 pub const MAX_PROOF_HASHES: usize = 64;
 
+/// The largest tree whose stored hashes this module can address: 2^62
+/// leaves (stored-hash indexes stay below 2^63). Checkpoints may claim
+/// larger sizes; proving from storage at such sizes is refused with
+/// [`ProveError::OutOfRange`], never a panic. Verification needs no
+/// storage and works for every size.
+pub const MAX_TREE_SIZE: u64 = 1 << 62;
+
 /// Supplies stored hashes, by [`stored_hash_index`], to the tree math.
 pub trait HashReader {
     /// The storage error type.
@@ -159,28 +166,33 @@ impl std::error::Error for ProofError {}
 /// leftmost leaf is `n << level`.
 ///
 /// Record `n`'s leaf hash is stored at `stored_hash_index(0, n)`; the hashes
-/// it completes follow it immediately.
+/// it completes follow it immediately. Defined for subtrees within
+/// [`MAX_TREE_SIZE`] leaves; beyond, the result wraps (it never panics).
 pub fn stored_hash_index(level: u8, n: u64) -> u64 {
     // Hashes stored before the leaf hash of record m = n << level (that is,
     // by records 0..m-1), plus the level. Records 0..m-1 stored
     // 2m - popcount(m) hashes.
     let mut m = n;
     for _ in 0..level {
-        m = 2 * m + 1;
+        m = m.wrapping_mul(2).wrapping_add(1);
     }
     // m is now the last record of the subtree; index of its leaf hash is
     // sum over shifts of m (see Go's StoredHashIndex), then + level.
     let mut i = 0u64;
     let mut x = m;
     while x > 0 {
-        i += x;
+        i = i.wrapping_add(x);
         x >>= 1;
     }
-    i + u64::from(level)
+    i.wrapping_add(u64::from(level))
 }
 
-/// Inverse of [`stored_hash_index`]: `(level, n)` for a storage index.
-pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
+/// Inverse of [`stored_hash_index`]: `(level, n)` for a storage index, or
+/// `None` for an index beyond a tree of [`MAX_TREE_SIZE`] leaves.
+pub fn split_stored_hash_index(index: u64) -> Option<(u8, u64)> {
+    if index >= stored_hash_count(MAX_TREE_SIZE) {
+        return None;
+    }
     // stored_hash_index(0, n) lies in [n, 2n], so the record whose
     // hashes include `index` is in [index/2, index].
     let mut n = index / 2;
@@ -199,16 +211,14 @@ pub fn split_stored_hash_index(index: u64) -> (u8, u64) {
         index_n = next;
     }
     let level = (index - index_n) as u8;
-    (level, n >> level)
+    Some((level, n >> level))
 }
 
 /// How many hashes a tree of `n` records stores.
 pub fn stored_hash_count(n: u64) -> u64 {
-    if n == 0 {
-        return 0;
-    }
     // 2n - popcount(n): every leaf, plus one per completed subtree.
-    2 * n - u64::from(n.count_ones())
+    // Wraps (never panics) beyond 2^63 records.
+    n.wrapping_mul(2).wrapping_sub(u64::from(n.count_ones()))
 }
 
 /// The hashes to store when appending record `n` whose leaf hash is
@@ -219,6 +229,12 @@ pub fn stored_hashes_for_record<R: HashReader>(
     leaf: Hash,
     reader: &R,
 ) -> Result<Vec<Hash>, ProveError<R::Error>> {
+    if n >= MAX_TREE_SIZE {
+        return Err(ProveError::OutOfRange {
+            requested: n,
+            size: MAX_TREE_SIZE,
+        });
+    }
     let completed = (n + 1).trailing_zeros() as usize;
     let mut indexes = Vec::with_capacity(completed);
     for i in 0..completed {
@@ -326,11 +342,22 @@ fn range_hashes<R: HashReader>(
     Ok(out)
 }
 
+fn check_supported<E>(size: u64) -> Result<(), ProveError<E>> {
+    if size > MAX_TREE_SIZE {
+        return Err(ProveError::OutOfRange {
+            requested: size,
+            size: MAX_TREE_SIZE,
+        });
+    }
+    Ok(())
+}
+
 /// The root hash of the tree of the first `size` records.
 pub fn tree_hash<R: HashReader>(size: u64, reader: &R) -> Result<Hash, ProveError<R::Error>> {
     if size == 0 {
         return Ok(EMPTY_ROOT);
     }
+    check_supported(size)?;
     Ok(range_hashes(&[(0, size)], reader)?[0])
 }
 
@@ -347,6 +374,7 @@ pub fn prove_inclusion<R: HashReader>(
             size,
         });
     }
+    check_supported(size)?;
     range_hashes(&inclusion_ranges(size, index), reader)
 }
 
@@ -388,6 +416,7 @@ pub fn prove_consistency<R: HashReader>(
     if old == 0 || old == new {
         return Ok(Vec::new());
     }
+    check_supported(new)?;
     range_hashes(&consistency_ranges(old, new), reader)
 }
 
@@ -427,9 +456,10 @@ pub(crate) fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
 /// `inner` part (below the point where the leaf's path leaves the tree's
 /// right border) and the `border` part. `size > index` is required.
 pub(crate) fn decompose_inclusion(index: u64, size: u64) -> (usize, usize) {
-    let inner = (64 - (index ^ (size - 1)).leading_zeros()) as usize;
-    let border = (index >> inner).count_ones() as usize;
-    (inner, border)
+    let inner = 64 - (index ^ (size - 1)).leading_zeros();
+    // inner can be 64 (sizes above 2^63), where a plain shift would overflow.
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones() as usize;
+    (inner as usize, border)
 }
 
 pub(crate) fn chain_inner(mut seed: Hash, proof: &[Hash], index: u64) -> Hash {
@@ -702,9 +732,17 @@ mod tests {
     #[test]
     fn stored_index_round_trips() {
         for index in 0..5000u64 {
-            let (level, n) = split_stored_hash_index(index);
+            let (level, n) = split_stored_hash_index(index).unwrap();
             assert_eq!(stored_hash_index(level, n), index, "index {index}");
         }
+        // Near the top of the supported range, too.
+        let top = stored_hash_count(MAX_TREE_SIZE);
+        for index in top - 200..top {
+            let (level, n) = split_stored_hash_index(index).unwrap();
+            assert_eq!(stored_hash_index(level, n), index, "index {index}");
+        }
+        assert_eq!(split_stored_hash_index(top), None);
+        assert_eq!(split_stored_hash_index(u64::MAX), None);
         assert_eq!(stored_hash_count(1), 1);
         assert_eq!(stored_hash_count(2), 3);
         assert_eq!(stored_hash_count(4), 7);
@@ -796,5 +834,31 @@ mod tests {
             root_from_inclusion(0, 0, &leaf(0), &[]),
             Err(ProofError::IndexOutOfRange { index: 0, size: 0 })
         );
+        // Sizes a checkpoint may claim but storage cannot address.
+        for size in [MAX_TREE_SIZE + 1, u64::MAX] {
+            assert!(matches!(
+                prove_inclusion(size, 3, &tree),
+                Err(ProveError::OutOfRange { .. })
+            ));
+            assert!(matches!(
+                prove_consistency(1, size, &tree),
+                Err(ProveError::OutOfRange { .. })
+            ));
+            assert!(matches!(
+                tree_hash(size, &tree),
+                Err(ProveError::OutOfRange { .. })
+            ));
+            // Verification needs no storage and handles every size.
+            assert!(root_from_inclusion(size, size - 1, &leaf(0), &[leaf(1); 3]).is_err());
+            assert!(root_from_consistency(size - 1, size, &leaf(0), &[leaf(1); 5]).is_err());
+        }
+        // Regression: inner = 64 (index XOR (size-1) has its top bit set)
+        // once overflowed a shift; the proof length is 64 hashes.
+        let (size, index) = (u64::MAX, 0);
+        assert_eq!(
+            root_from_inclusion(size, index, &leaf(0), &[]),
+            Err(ProofError::WrongLength { got: 0, want: 64 })
+        );
+        assert!(root_from_inclusion(size, index, &leaf(0), &[leaf(1); 64]).is_ok());
     }
 }

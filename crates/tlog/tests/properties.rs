@@ -148,6 +148,29 @@ proptest! {
     }
 
     #[test]
+    fn tree_functions_never_panic_on_any_sizes(size in any::<u64>(), other in any::<u64>(),
+        len in 0usize..70, small in 0u64..300) {
+        let proof = vec![record_hash(b"p"); len];
+        let h = record_hash(b"h");
+        // Debug builds check overflow: none of these may panic.
+        let _ = forewarn_tlog::tree::root_from_inclusion(size, other, &h, &proof);
+        let _ = forewarn_tlog::tree::verify_consistency(other.min(size), size, &h, &h, &proof);
+        let _ = forewarn_tlog::tree::root_from_consistency(small, size, &h, &proof);
+        let _ = forewarn_tlog::tree::split_stored_hash_index(size);
+        let _ = forewarn_tlog::tree::stored_hash_index((other % 64) as u8, size);
+        let _ = forewarn_tlog::tile::tiles_for_inclusion_proof(size, other);
+        let _ = forewarn_tlog::tile::tiles_for_consistency_proof(other, size);
+        let _ = forewarn_tlog::tile::tiles_for_tree_hash(size);
+        let mut t = InMemoryTree::new();
+        for i in 0..small {
+            t.append(record_hash(&i.to_le_bytes()));
+        }
+        let _ = forewarn_tlog::tree::prove_inclusion(size, other, &t);
+        let _ = forewarn_tlog::tree::prove_consistency(other, size, &t);
+        let _ = forewarn_tlog::tree::tree_hash(size, &t);
+    }
+
+    #[test]
     fn mutated_valid_notes_never_panic(pos in any::<prop::sample::Index>(), byte in any::<u8>()) {
         let key = SignerKey::from_seed("log.example/m", SignatureType::Ed25519, &[5; 32]).unwrap();
         let mut bytes = Checkpoint::new("log.example/m", 7, record_hash(b"x")).unwrap().sign(&key).to_bytes();
