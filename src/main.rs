@@ -15,6 +15,7 @@ use forewarn_tlog::checkpoint::Checkpoint;
 use forewarn_tlog::note::{self, Note, OpenError, SignatureType, SignerKey, VerifierKey};
 use forewarn_tlog::policy::Policy;
 use forewarn_tlog::proof::{TlogProof, TlogProofError};
+use zeroize::Zeroizing;
 
 mod json;
 
@@ -199,8 +200,8 @@ fn keygen(args: &KeygenArgs) -> Outcome {
             "use a schema-less URL such as example.com/log, without spaces or '+'",
         ));
     }
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed).map_err(|e| Failure {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).map_err(|e| Failure {
         code: 2,
         message: format!("the operating system gave no randomness: {e}"),
         hint: None,
@@ -233,11 +234,9 @@ fn keygen(args: &KeygenArgs) -> Outcome {
             ));
         }
     }
-    write_new_file(
-        &key_path,
-        format!("{}\n", signer.to_text()).as_bytes(),
-        true,
-    )?;
+    let mut key_text = signer.to_text();
+    key_text.push('\n');
+    write_new_file(&key_path, key_text.as_bytes(), true)?;
     let vkey = signer.verifier().to_text();
     write_new_file(&vkey_path, format!("{vkey}\n").as_bytes(), false)?;
     eprintln!("wrote {} (private, mode 0600)", key_path.display());
@@ -294,7 +293,8 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, Failure> {
 }
 
 fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
-    let text = fs::read_to_string(path).map_err(|e| {
+    // The key file's text is the secret: wipe it after parsing.
+    let text = fs::read_to_string(path).map(Zeroizing::new).map_err(|e| {
         Failure::input(
             format!("cannot read key file {}: {e}", path.display()),
             "pass the .key file written by forewarn keygen",

@@ -271,7 +271,7 @@ impl SplitViewEvidence {
             .map_err(|_| bad("bad base64 note"))?;
         let mut prefix_proof = Vec::new();
         for l in lines {
-            if prefix_proof.len() > crate::tree::MAX_PROOF_HASHES {
+            if prefix_proof.len() >= crate::tree::MAX_PROOF_HASHES {
                 return Err(bad("too many proof hashes"));
             }
             prefix_proof.push(Hash::from_base64(l).ok_or(bad("bad proof hash"))?);

@@ -32,6 +32,7 @@ use core::fmt;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::cosignature;
 use crate::hash::sha256;
@@ -352,8 +353,18 @@ fn parse_key_id(hex: &str) -> Result<KeyId, NoteError> {
     Ok(KeyId(v.to_be_bytes()))
 }
 
+/// The parts of `name+hex8+base64(type || key)`.
+struct KeyParts<'a> {
+    name: &'a str,
+    declared: KeyId,
+    kind: SignatureType,
+    /// Public key or secret seed; wiped when dropped.
+    key: Zeroizing<[u8; 32]>,
+}
+
 /// Splits `name+hex8+base64` and decodes the typed 33-byte key material.
-fn split_key(text: &str) -> Result<(&str, KeyId, SignatureType, [u8; 32]), NoteError> {
+/// The key bytes may be a secret seed, so every copy is wiped after use.
+fn split_key(text: &str) -> Result<KeyParts<'_>, NoteError> {
     let (name, rest) = text.split_once('+').ok_or(NoteError::MalformedKey {
         reason: "expected name+keyid+key",
     })?;
@@ -364,9 +375,9 @@ fn split_key(text: &str) -> Result<(&str, KeyId, SignatureType, [u8; 32]), NoteE
         reason: "expected name+keyid+key",
     })?;
     let declared = parse_key_id(hex)?;
-    let raw = BASE64.decode(b64).map_err(|_| NoteError::MalformedKey {
+    let raw = Zeroizing::new(BASE64.decode(b64).map_err(|_| NoteError::MalformedKey {
         reason: "key material is not canonical base64",
-    })?;
+    })?);
     if raw.len() != 33 {
         return Err(NoteError::MalformedKey {
             reason: "key material is not a type byte and 32 key bytes",
@@ -375,15 +386,25 @@ fn split_key(text: &str) -> Result<(&str, KeyId, SignatureType, [u8; 32]), NoteE
     let kind = SignatureType::from_byte(raw[0]).ok_or(NoteError::MalformedKey {
         reason: "unsupported signature type (want 0x01 Ed25519 or 0x04 cosignature/v1)",
     })?;
-    let mut key = [0u8; 32];
+    let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(&raw[1..]);
-    Ok((name, declared, kind, key))
+    Ok(KeyParts {
+        name,
+        declared,
+        kind,
+        key,
+    })
 }
 
 impl VerifierKey {
     /// Parses a vkey and checks its key ID against its name and key.
     pub fn parse(text: &str) -> Result<VerifierKey, NoteError> {
-        let (name, declared, kind, key) = split_key(text)?;
+        let KeyParts {
+            name,
+            declared,
+            kind,
+            key,
+        } = split_key(text)?;
         let computed = KeyId::compute(name, kind, &key);
         if computed != declared {
             return Err(NoteError::KeyIdMismatch { computed, declared });
@@ -391,6 +412,12 @@ impl VerifierKey {
         let key = VerifyingKey::from_bytes(&key).map_err(|_| NoteError::MalformedKey {
             reason: "not a valid Ed25519 public key",
         })?;
+        if key.is_weak() {
+            // verify_strict would reject every signature by it anyway.
+            return Err(NoteError::MalformedKey {
+                reason: "small-order (weak) Ed25519 public key",
+            });
+        }
         Ok(VerifierKey {
             name: name.to_string(),
             key_id: computed,
@@ -399,10 +426,16 @@ impl VerifierKey {
         })
     }
 
-    /// A verifier key from its parts (key ID computed).
+    /// A verifier key from its parts (key ID computed). Small-order (weak)
+    /// keys are refused.
     pub fn new(name: &str, kind: SignatureType, key: VerifyingKey) -> Result<Self, NoteError> {
         if !is_valid_key_name(name) {
             return Err(NoteError::InvalidKeyName);
+        }
+        if key.is_weak() {
+            return Err(NoteError::MalformedKey {
+                reason: "small-order (weak) Ed25519 public key",
+            });
         }
         Ok(VerifierKey {
             name: name.to_string(),
@@ -503,7 +536,12 @@ impl SignerKey {
             .ok_or(NoteError::MalformedKey {
                 reason: "signer key does not start with PRIVATE+KEY+",
             })?;
-        let (name, declared, kind, seed) = split_key(rest)?;
+        let KeyParts {
+            name,
+            declared,
+            kind,
+            key: seed,
+        } = split_key(rest)?;
         let signer = SignerKey::from_seed(name, kind, &seed)?;
         if signer.key_id != declared {
             return Err(NoteError::KeyIdMismatch {
@@ -515,17 +553,15 @@ impl SignerKey {
     }
 
     /// The private key text. It holds the secret: write it only to a file
-    /// readable by its owner alone.
-    pub fn to_text(&self) -> String {
-        let mut raw = [0u8; 33];
+    /// readable by its owner alone. It is wiped from memory when dropped.
+    pub fn to_text(&self) -> Zeroizing<String> {
+        let mut raw = Zeroizing::new([0u8; 33]);
         raw[0] = self.kind as u8;
         raw[1..].copy_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            self.key_id,
-            BASE64.encode(raw)
-        )
+        let mut b64 = Zeroizing::new(BASE64.encode(*raw));
+        let text = format!("PRIVATE+KEY+{}+{}+{}", self.name, self.key_id, b64.as_str());
+        b64.zeroize();
+        Zeroizing::new(text)
     }
 
     /// The matching verifier key.

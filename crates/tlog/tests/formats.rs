@@ -78,6 +78,42 @@ fn notes_are_parsed_strictly() {
 }
 
 #[test]
+fn weak_and_mismatched_keys_are_refused() {
+    use forewarn_tlog::note::VerifierKey;
+    // The identity point: a valid encoding of a small-order key.
+    let identity = ed25519_dalek::VerifyingKey::from_bytes(&{
+        let mut k = [0u8; 32];
+        k[0] = 1;
+        k
+    })
+    .unwrap();
+    assert!(matches!(
+        VerifierKey::new("weak.example", SignatureType::Ed25519, identity),
+        Err(NoteError::MalformedKey { .. })
+    ));
+    // The same key as vkey text, with a correct key ID, is refused too.
+    let good = log_key().verifier().to_text();
+    let id = forewarn_tlog::note::KeyId::compute(
+        "weak.example",
+        SignatureType::Ed25519,
+        identity.as_bytes(),
+    );
+    let weak_text = format!("weak.example+{id}+AQEAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    assert!(
+        matches!(
+            VerifierKey::parse(&weak_text),
+            Err(NoteError::MalformedKey { .. })
+        ),
+        "{weak_text}"
+    );
+    assert!(VerifierKey::parse(&good).is_ok());
+    // Uppercase key IDs, missing parts and wrong types are refused.
+    assert!(VerifierKey::parse(&good.to_uppercase()).is_err());
+    assert!(VerifierKey::parse("name+12345678").is_err());
+    assert!(VerifierKey::parse(&good.replacen("+A", "+Aw", 1)).is_err());
+}
+
+#[test]
 fn open_ignores_unknown_keys_and_rejects_bad_known_ones() {
     let k = log_key();
     let other = SignerKey::from_seed("other.example", SignatureType::Ed25519, &[2; 32]).unwrap();

@@ -193,7 +193,7 @@ fn go_private_key_reproduces_peters_signature_byte_for_byte() {
     )
     .unwrap();
     assert_eq!(
-        skey.to_text(),
+        skey.to_text().as_str(),
         "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
     );
     assert_eq!(
