@@ -18,9 +18,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::hash::Hash;
-use crate::note::{
-    self, Note, NoteError, NoteSignature, OpenError, OpenedNote, SignerKey, VerifierKey,
-};
+use crate::note::{self, Note, NoteError, OpenError, OpenedNote, SignerKey, VerifierKey};
 
 /// Most extension lines accepted.
 pub const MAX_EXTENSIONS: usize = 16;
@@ -52,7 +50,7 @@ pub enum CheckpointError {
         /// The root line as found.
         found: String,
     },
-    /// An extension line is empty.
+    /// An extension line is empty or contains a control character.
     EmptyExtensionLine,
     /// More than [`MAX_EXTENSIONS`] extension lines.
     TooManyExtensions,
@@ -93,9 +91,9 @@ impl fmt::Display for CheckpointError {
                 f,
                 "checkpoint root {found:?} is not the base64 of a 32-byte hash"
             ),
-            CheckpointError::EmptyExtensionLine => {
-                f.write_str("checkpoint has an empty extension line")
-            }
+            CheckpointError::EmptyExtensionLine => f.write_str(
+                "checkpoint has an empty extension line, or one with a control character",
+            ),
             CheckpointError::TooManyExtensions => write!(
                 f,
                 "checkpoint has more than {MAX_EXTENSIONS} extension lines"
@@ -172,31 +170,15 @@ impl Checkpoint {
         else {
             return Err(CheckpointError::TooFewLines);
         };
-        if origin.is_empty() || origin.chars().any(char::is_control) {
-            return Err(CheckpointError::InvalidOrigin);
-        }
         let size = parse_canonical_u64(size).ok_or_else(|| CheckpointError::InvalidSize {
             found: size.to_string(),
         })?;
         let root = Hash::from_base64(root).ok_or_else(|| CheckpointError::InvalidRoot {
             found: root.to_string(),
         })?;
-        let mut extensions = Vec::new();
-        for line in lines {
-            if line.is_empty() {
-                return Err(CheckpointError::EmptyExtensionLine);
-            }
-            if extensions.len() == MAX_EXTENSIONS {
-                return Err(CheckpointError::TooManyExtensions);
-            }
-            extensions.push(line.to_string());
-        }
-        Ok(Checkpoint {
-            origin: origin.to_string(),
-            size,
-            root,
-            extensions,
-        })
+        // One more than the limit is enough for with_extensions to refuse.
+        let extensions = lines.take(MAX_EXTENSIONS + 1).map(str::to_string).collect();
+        Self::with_extensions(origin, size, root, extensions)
     }
 
     /// The note text.
@@ -246,8 +228,6 @@ pub struct SignedCheckpoint {
     pub checkpoint: Checkpoint,
     /// The verified note (log signature and any verified cosignatures).
     pub opened: OpenedNote,
-    /// The note exactly as received.
-    pub note: Note,
 }
 
 impl SignedCheckpoint {
@@ -270,7 +250,7 @@ impl SignedCheckpoint {
         let mut keys = Vec::with_capacity(1 + witnesses.len());
         keys.push(log_key.clone());
         keys.extend(witnesses.iter().cloned());
-        let opened = note::open_note(note.clone(), &keys).map_err(CheckpointError::Note)?;
+        let opened = note::open_note(note, &keys).map_err(CheckpointError::Note)?;
         if !opened.verified_by(log_key) {
             return Err(CheckpointError::NotSignedByLog {
                 log: log_key.to_text(),
@@ -285,16 +265,7 @@ impl SignedCheckpoint {
                 want: want.to_string(),
             });
         }
-        Ok(SignedCheckpoint {
-            checkpoint,
-            opened,
-            note,
-        })
-    }
-
-    /// Cosignature lines in the note (verified or not).
-    pub fn signatures(&self) -> &[NoteSignature] {
-        self.note.signatures()
+        Ok(SignedCheckpoint { checkpoint, opened })
     }
 }
 
