@@ -1,0 +1,341 @@
+//! What the auditor reports: hard integrity failures (the log is not
+//! trustworthy past this point) and findings (the log is sound, but the
+//! disclosure story it tells is inconsistent or breaks the watchdog's
+//! policy).
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use bincode::{Decode, Encode};
+use serde::Serialize;
+
+use crate::encoding::EncodingError;
+use crate::types::{CaseId, Millis, PartyId, RecordRef, hex};
+
+/// Why the log failed verification. Every variant names what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IntegrityKind {
+    /// The record bytes are not a canonical record.
+    RecordEncoding(EncodingError),
+    /// The statement bytes inside the record are not a canonical statement.
+    StatementEncoding(EncodingError),
+    /// The record's index is not its position.
+    IndexMismatch {
+        /// Position in the stream.
+        expected: u64,
+        /// Index in the record.
+        found: u64,
+    },
+    /// `prev` is not the leaf hash of the previous record.
+    PrevMismatch {
+        /// Leaf hash of the previous record.
+        expected: [u8; 32],
+        /// `prev` in the record.
+        found: [u8; 32],
+    },
+    /// `logged_at` went backwards.
+    LoggedAtDecreased {
+        /// The previous record's `logged_at`.
+        previous: Millis,
+        /// This record's.
+        found: Millis,
+    },
+    /// The statement claims a time after the log's time plus the allowed skew.
+    ClaimedInFuture {
+        /// Claimed time.
+        claimed: Millis,
+        /// Log time.
+        logged: Millis,
+        /// Allowed skew (ms).
+        skew: u64,
+    },
+    /// The signature does not verify (verify_strict) under the statement's key.
+    BadSignature,
+    /// The signing key belongs to no registered party.
+    UnknownKey {
+        /// The key.
+        key: [u8; 32],
+    },
+    /// The key was revoked before the statement's claimed time.
+    RevokedKey {
+        /// The key.
+        key: [u8; 32],
+        /// When the revocation took effect.
+        effective_at: Millis,
+    },
+    /// A key being registered or added already belongs to a party.
+    KeyInUse {
+        /// The key.
+        key: [u8; 32],
+        /// Its party.
+        party: PartyId,
+    },
+    /// `PartyRegistered` must be signed by the key it registers.
+    NotSelfSigned,
+    /// A party tried to revoke another party's key.
+    ForeignKey {
+        /// The key.
+        key: [u8; 32],
+    },
+    /// The event names a case that was never opened.
+    UnknownCase {
+        /// The case.
+        case: CaseId,
+    },
+    /// `CaseOpened` reuses a case id.
+    DuplicateCase {
+        /// The case.
+        case: CaseId,
+    },
+    /// A reference does not point to an earlier record of the required kind.
+    BadReference {
+        /// The reference.
+        reference: RecordRef,
+        /// What it had to be (e.g. "an earlier Notified record").
+        expected: &'static str,
+    },
+    /// An acknowledgement not signed by the notice's registered recipient.
+    AckNotByRecipient {
+        /// The notice.
+        notice: RecordRef,
+    },
+    /// An acknowledgement whose leaf hash is not the notice's.
+    AckLeafMismatch {
+        /// The notice's real leaf hash.
+        expected: [u8; 32],
+        /// The hash in the acknowledgement.
+        found: [u8; 32],
+    },
+    /// An opening whose salt and value do not match the commitment.
+    OpeningMismatch {
+        /// The sealed record.
+        record: RecordRef,
+        /// The field.
+        field: u8,
+    },
+    /// A field value outside its allowed form (length, characters).
+    InvalidField {
+        /// Which field and why.
+        what: &'static str,
+    },
+    /// A checkpoint for a size other than the number of records audited.
+    CheckpointSize {
+        /// Records audited.
+        audited: u64,
+        /// Checkpoint size.
+        checkpoint: u64,
+    },
+    /// The Merkle root of the audited records differs from the checkpoint's.
+    RootMismatch {
+        /// Root in the checkpoint.
+        expected: [u8; 32],
+        /// Root computed from the records.
+        computed: [u8; 32],
+    },
+    /// The checkpoint's signature or witness policy check failed.
+    CheckpointSignature {
+        /// Why.
+        detail: String,
+    },
+}
+
+/// A hard failure, with its evidence: the offending bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IntegrityFailure {
+    /// Index of the offending record (for checkpoints: the tree size).
+    pub index: u64,
+    /// What is wrong.
+    pub kind: IntegrityKind,
+    /// The record (or checkpoint) bytes as received.
+    pub evidence: Vec<u8>,
+}
+
+impl fmt::Display for IntegrityFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}: ", self.index)?;
+        match &self.kind {
+            IntegrityKind::RecordEncoding(e) => write!(f, "record bytes: {e}"),
+            IntegrityKind::StatementEncoding(e) => write!(f, "statement bytes: {e}"),
+            IntegrityKind::IndexMismatch { expected, found } => {
+                write!(
+                    f,
+                    "index is {found}, expected {expected} (missing, duplicated or reordered record)"
+                )
+            }
+            IntegrityKind::PrevMismatch { expected, found } => write!(
+                f,
+                "prev is {}, expected the previous leaf hash {} (hash chain broken)",
+                hex(found),
+                hex(expected)
+            ),
+            IntegrityKind::LoggedAtDecreased { previous, found } => {
+                write!(
+                    f,
+                    "logged_at {found} is before the previous record's {previous}"
+                )
+            }
+            IntegrityKind::ClaimedInFuture {
+                claimed,
+                logged,
+                skew,
+            } => write!(
+                f,
+                "claimed time {claimed} is after the log time {logged} plus the {skew} ms skew"
+            ),
+            IntegrityKind::BadSignature => {
+                f.write_str("statement signature does not verify (Ed25519, verify_strict)")
+            }
+            IntegrityKind::UnknownKey { key } => {
+                write!(f, "signing key {} belongs to no registered party", hex(key))
+            }
+            IntegrityKind::RevokedKey { key, effective_at } => write!(
+                f,
+                "signing key {} was revoked with effect from {effective_at}",
+                hex(key)
+            ),
+            IntegrityKind::KeyInUse { key, party } => {
+                write!(f, "key {} already belongs to party {party}", hex(key))
+            }
+            IntegrityKind::NotSelfSigned => {
+                f.write_str("PartyRegistered must be signed by the key it registers")
+            }
+            IntegrityKind::ForeignKey { key } => {
+                write!(f, "key {} belongs to another party", hex(key))
+            }
+            IntegrityKind::UnknownCase { case } => write!(f, "case {case} was never opened"),
+            IntegrityKind::DuplicateCase { case } => write!(f, "case {case} is already open"),
+            IntegrityKind::BadReference {
+                reference,
+                expected,
+            } => write!(f, "reference {reference} is not {expected}"),
+            IntegrityKind::AckNotByRecipient { notice } => write!(
+                f,
+                "acknowledgement of notice {notice} is not signed by its registered recipient"
+            ),
+            IntegrityKind::AckLeafMismatch { expected, found } => write!(
+                f,
+                "acknowledged leaf hash {} is not the notice's {}",
+                hex(found),
+                hex(expected)
+            ),
+            IntegrityKind::OpeningMismatch { record, field } => write!(
+                f,
+                "opening of record {record} field {field} does not match its commitment"
+            ),
+            IntegrityKind::InvalidField { what } => write!(f, "invalid field: {what}"),
+            IntegrityKind::CheckpointSize {
+                audited,
+                checkpoint,
+            } => write!(
+                f,
+                "checkpoint is for size {checkpoint} but {audited} records were audited"
+            ),
+            IntegrityKind::RootMismatch { expected, computed } => write!(
+                f,
+                "Merkle root of the records is {}, the signed checkpoint says {}",
+                hex(computed),
+                hex(expected)
+            ),
+            IntegrityKind::CheckpointSignature { detail } => write!(f, "checkpoint: {detail}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for IntegrityFailure {}
+
+/// Protocol findings are errors in the disclosure story; policy findings
+/// are thresholds the chosen policy sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    /// The story is inconsistent.
+    Protocol,
+    /// The story breaks the watchdog's policy.
+    Policy,
+}
+
+/// The kinds of findings. Names are stable (used in `--json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Encode, Decode, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FindingKind {
+    /// Protocol: a second embargo became active while one was active.
+    MultipleActiveEmbargoes,
+    /// Protocol: published while an embargo was active and not terminated.
+    PublishedDuringEmbargo,
+    /// Protocol: V before F before D violated (a fix ready before the vendor
+    /// knew, or released before ready).
+    OutOfCausalOrder,
+    /// Protocol (allowed, reported): public before any fix was ready.
+    PublicBeforeFix,
+    /// Protocol: an acknowledgement says it was received before the notice was sent.
+    AckBeforeNotice,
+    /// Protocol: a notice sent after the case was public.
+    NoticeAfterPublic,
+    /// Protocol: a key revoked with effect before statements it already signed.
+    KeyRevokedRetroactively,
+    /// Policy: logged long after the claimed time.
+    LoggedLate,
+    /// Policy: embargo longer than the policy allows.
+    EmbargoTooLong,
+    /// Policy: embargo extended more often than the policy allows.
+    TooManyExtensions,
+    /// Policy: a government agency or programme told before the fix was ready.
+    PrivilegedBeforeFix,
+    /// Policy: a government agency or programme told before affected deployers.
+    PrivilegedBeforeDeployers,
+    /// Policy: acknowledged later than the policy allows.
+    AcknowledgedLate,
+    /// Policy: a notice never acknowledged within the policy's time.
+    NeverAcknowledged,
+    /// Policy: a sealed field not opened long after publication.
+    NotOpened,
+    /// Policy: CRA early warning (24 h) late or missing.
+    CraEarlyWarningLate,
+    /// Policy: CRA notification (72 h) late or missing.
+    CraNotificationLate,
+    /// Policy: CRA final report (14 days after the fix) late or missing.
+    CraFinalReportLate,
+    /// Policy: a Vultron desideratum (e.g. F≺P) violated.
+    DesideratumViolated,
+}
+
+impl FindingKind {
+    /// Protocol or policy.
+    pub fn category(self) -> Category {
+        use FindingKind::*;
+        match self {
+            MultipleActiveEmbargoes
+            | PublishedDuringEmbargo
+            | OutOfCausalOrder
+            | PublicBeforeFix
+            | AckBeforeNotice
+            | NoticeAfterPublic
+            | KeyRevokedRetroactively => Category::Protocol,
+            _ => Category::Policy,
+        }
+    }
+}
+
+/// One finding, tied to the record that shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct Finding {
+    /// What kind.
+    pub kind: FindingKind,
+    /// The record that shows it.
+    pub record: RecordRef,
+    /// The case, if any.
+    pub case: Option<CaseId>,
+    /// The party it concerns most, if any.
+    pub party: Option<PartyId>,
+    /// A sentence saying what was seen and what was expected.
+    pub detail: String,
+}
+
+impl Finding {
+    /// Protocol or policy.
+    pub fn category(&self) -> Category {
+        self.kind.category()
+    }
+}

@@ -1,0 +1,752 @@
+//! Projections: pure folds over the audited state into the reports a
+//! watchdog reads — per case the "who knew when" table, per party its
+//! history, and a summary (DESIGN.md §4). Text rendering lives in the
+//! binary; every type here serializes to JSON for `--json`.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde::Serialize;
+
+use crate::auditor::{AuditState, CaseState};
+use crate::encoding;
+use crate::event::{Counterparty, KIND_NAMES};
+use crate::finding::{Category, Finding, FindingKind};
+use crate::policy::Policy;
+use crate::sealed::Sealed;
+use crate::types::*;
+
+/// Vultron desiderata checked per case: `(earlier, later)` — the first
+/// should happen before the second (Householder & Spring, "A State-Based
+/// Model for Multi-Party Coordinated Vulnerability Disclosure", §4).
+pub const DESIDERATA: [(char, char); 12] = [
+    ('V', 'P'),
+    ('V', 'X'),
+    ('V', 'A'),
+    ('F', 'P'),
+    ('F', 'X'),
+    ('F', 'A'),
+    ('D', 'P'),
+    ('D', 'X'),
+    ('D', 'A'),
+    ('P', 'X'),
+    ('P', 'A'),
+    ('X', 'A'),
+];
+
+fn clock_time(c: &CaseState, letter: char) -> Option<Millis> {
+    match letter {
+        'V' => c.clock.vendor_aware,
+        'F' => c.clock.fix_ready,
+        'D' => c.clock.fix_released,
+        'P' => c.clock.public,
+        'X' => c.clock.exploit_public,
+        _ => c.clock.attacks,
+    }
+}
+
+fn is_privileged_notice(state: &AuditState, r: &Counterparty) -> Option<PartyClass> {
+    counterparty_class(state, r).filter(|c| c.is_privileged())
+}
+
+fn counterparty_class(state: &AuditState, r: &Counterparty) -> Option<PartyClass> {
+    match r {
+        Counterparty::Party(id) => state.parties.get(id).map(|p| p.class),
+        Counterparty::Unregistered { class, .. } => Some(*class),
+    }
+}
+
+/// Findings whose truth depends on the report time or on later events:
+/// missed deadlines, privileged recipients told before deployers, and
+/// Vultron desiderata.
+pub fn deadline_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(days) = policy.ack_within_days {
+        for (r, n) in &state.notices {
+            if let Counterparty::Party(p) = n.recipient
+                && n.acknowledged.is_none()
+                && as_of.saturating_sub(n.claimed_at) > u64::from(days) * DAY_MS
+            {
+                out.push(Finding {
+                    kind: FindingKind::NeverAcknowledged,
+                    record: *r,
+                    case: Some(n.case),
+                    party: Some(p),
+                    detail: format!(
+                        "not acknowledged {} days after the notice (policy: {days} days)",
+                        (as_of - n.claimed_at) / DAY_MS
+                    ),
+                });
+            }
+        }
+    }
+    for (id, c) in &state.cases {
+        if let (Some(days), Some(p)) = (policy.open_within_days, c.clock.public)
+            && as_of.saturating_sub(p) > u64::from(days) * DAY_MS
+        {
+            // The case's own details: summary and product (fields 0, 1 of
+            // CaseOpened) and identifiers. Notice contents and recipient
+            // identities are opened at the sender's discretion.
+            let details = c
+                .sealed
+                .iter()
+                .filter(|(r, _)| *r == c.opened || c.identifiers.iter().any(|i| i.record == *r));
+            for (r, f) in details {
+                if state
+                    .sealed
+                    .get(&(*r, *f))
+                    .is_some_and(|s| s.opened.is_none())
+                {
+                    out.push(Finding {
+                        kind: FindingKind::NotOpened,
+                        record: *r,
+                        case: Some(*id),
+                        party: None,
+                        detail: format!(
+                            "sealed field {f} still closed {} days after publication (policy: {days} days)",
+                            (as_of - p) / DAY_MS
+                        ),
+                    });
+                }
+            }
+        }
+        if policy.privileged_before_deployers {
+            let first_deployer = c
+                .notices
+                .iter()
+                .filter_map(|r| state.notices.get(r))
+                .filter(|n| counterparty_class(state, &n.recipient) == Some(PartyClass::Deployer))
+                .map(|n| n.claimed_at)
+                .min();
+            let deployers_knew = match (first_deployer, c.clock.public) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if let Some(d) = deployers_knew {
+                for r in &c.notices {
+                    let n = &state.notices[r];
+                    if let Some(class) = is_privileged_notice(state, &n.recipient)
+                        && n.claimed_at < d
+                    {
+                        out.push(Finding {
+                            kind: FindingKind::PrivilegedBeforeDeployers,
+                            record: *r,
+                            case: Some(*id),
+                            party: match n.recipient {
+                                Counterparty::Party(p) => Some(p),
+                                _ => None,
+                            },
+                            detail: format!(
+                                "a {} recipient was told {} h before any deployer or the public",
+                                class.name(),
+                                (d - n.claimed_at) / HOUR_MS
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+        if policy.cra {
+            let has = |s: RegulatoryStage| c.regulatory.iter().any(|(x, _)| *x == s);
+            let clocks = [
+                (
+                    c.clock.attacks,
+                    24 * HOUR_MS,
+                    RegulatoryStage::EarlyWarning,
+                    FindingKind::CraEarlyWarningLate,
+                ),
+                (
+                    c.clock.attacks,
+                    72 * HOUR_MS,
+                    RegulatoryStage::Notification,
+                    FindingKind::CraNotificationLate,
+                ),
+                (
+                    c.clock.fix_released,
+                    14 * DAY_MS,
+                    RegulatoryStage::FinalReport,
+                    FindingKind::CraFinalReportLate,
+                ),
+            ];
+            for (start, limit, stage, kind) in clocks {
+                if let Some(s) = start
+                    && !has(stage)
+                    && as_of > s + limit
+                {
+                    out.push(Finding {
+                        kind,
+                        record: c.opened,
+                        case: Some(*id),
+                        party: Some(c.opener),
+                        detail: format!(
+                            "no {stage:?} report {} h after the clock started (limit {} h)",
+                            (as_of - s) / HOUR_MS,
+                            limit / HOUR_MS
+                        ),
+                    });
+                }
+            }
+        }
+        if policy.desiderata {
+            for (a, b) in DESIDERATA {
+                if let Some(tb) = clock_time(c, b)
+                    && clock_time(c, a).is_none_or(|ta| ta > tb)
+                {
+                    out.push(Finding {
+                        kind: FindingKind::DesideratumViolated,
+                        record: c.opened,
+                        case: Some(*id),
+                        party: None,
+                        detail: format!("{a}≺{b} violated: {b} happened without {a} before it"),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every finding (streamed and deadline), in record order.
+pub fn all_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> Vec<Finding> {
+    let mut all = state.findings.clone();
+    all.extend(deadline_findings(state, policy, as_of));
+    all.sort_by_key(|f| (f.record, f.kind));
+    all
+}
+
+/// A sealed or clear value as shown in reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Shown {
+    /// Public from the start.
+    Clear(String),
+    /// Sealed, then opened.
+    Opened(String),
+    /// Still sealed: the commitment.
+    Sealed(String),
+}
+
+fn shown(state: &AuditState, v: &Sealed<String>, at: (RecordRef, u8)) -> Shown {
+    match v {
+        Sealed::Clear(s) => Shown::Clear(s.clone()),
+        Sealed::Sealed(c) => match state.sealed.get(&at).and_then(|s| s.opened.as_ref()) {
+            Some((_, bytes)) => {
+                Shown::Opened(encoding::decode::<String>(bytes).unwrap_or_else(|_| hex(bytes)))
+            }
+            None => Shown::Sealed(hex(&c.0)),
+        },
+    }
+}
+
+/// One row of the "who knew when" table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct WhoKnew {
+    /// The party, if registered.
+    pub party: Option<PartyId>,
+    /// Registered name, or an unregistered recipient's identity.
+    pub name: Shown,
+    /// Class.
+    pub class: PartyClass,
+    /// How it first learned: "acted" (signed a statement about the case)
+    /// or "notified".
+    pub how: &'static str,
+    /// The first record showing it knew.
+    pub first_record: RecordRef,
+    /// Claimed time of that record.
+    pub first_known_at: Millis,
+    /// Log time of the first notice to it, if notified.
+    pub first_notice_logged_at: Option<Millis>,
+    /// Notices it received.
+    pub notices: u32,
+    /// Highest information level it was given.
+    pub level: Option<InfoLevel>,
+    /// TLP of its first notice.
+    pub tlp: Option<Tlp>,
+    /// When it says it received its first notice (from its acknowledgement).
+    pub acknowledged_at: Option<Millis>,
+    /// End of the embargo its first notice was under (current end).
+    pub embargo_ends_at: Option<Millis>,
+    /// Milliseconds it knew before the case became public (negative: after).
+    pub lead_before_public_ms: Option<i64>,
+    /// Milliseconds it knew before the fix was released (negative: after).
+    pub lead_before_fix_ms: Option<i64>,
+    /// Kinds of findings that concern this party in this case.
+    pub findings: Vec<FindingKind>,
+}
+
+/// An embargo as reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EmbargoReport {
+    /// The `EmbargoProposed` record.
+    pub record: RecordRef,
+    /// Proposer.
+    pub proposer: PartyId,
+    /// Claimed proposal time.
+    pub proposed_at: Millis,
+    /// Current end.
+    pub ends_at: Millis,
+    /// First acceptance.
+    pub accepted_at: Option<Millis>,
+    /// Number of accepting parties.
+    pub acceptors: usize,
+    /// Extensions.
+    pub extensions: u32,
+    /// Termination time.
+    pub terminated_at: Option<Millis>,
+    /// Termination reason.
+    pub reason: Option<TerminationReason>,
+}
+
+/// Everything about one case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CaseReport {
+    /// The case.
+    pub case: CaseId,
+    /// `CaseOpened` record.
+    pub opened_record: RecordRef,
+    /// Claimed opening time.
+    pub opened_at: Millis,
+    /// Opener.
+    pub opener: PartyId,
+    /// Summary.
+    pub summary: Shown,
+    /// Product.
+    pub product: Shown,
+    /// Identifiers: scheme and value.
+    pub identifiers: Vec<(IdScheme, Shown)>,
+    /// V: vendor aware.
+    pub vendor_aware_at: Option<Millis>,
+    /// F: fix ready.
+    pub fix_ready_at: Option<Millis>,
+    /// D: fix released.
+    pub fix_released_at: Option<Millis>,
+    /// P: public.
+    pub public_at: Option<Millis>,
+    /// X: exploit public.
+    pub exploit_public_at: Option<Millis>,
+    /// A: attacks observed.
+    pub attacks_at: Option<Millis>,
+    /// Advisory URL.
+    pub advisory: Option<String>,
+    /// Embargoes.
+    pub embargoes: Vec<EmbargoReport>,
+    /// Who knew, ordered by when they knew.
+    pub who_knew: Vec<WhoKnew>,
+    /// Findings about this case.
+    pub findings: Vec<Finding>,
+}
+
+fn party_name(state: &AuditState, id: PartyId) -> (Shown, PartyClass) {
+    match state.parties.get(&id) {
+        Some(p) => (Shown::Clear(p.name.clone()), p.class),
+        None => (Shown::Clear(format!("party {id}")), PartyClass::Other),
+    }
+}
+
+fn diff(later: Option<Millis>, earlier: Millis) -> Option<i64> {
+    later.map(|l| l as i64 - earlier as i64)
+}
+
+/// Builds the report of one case. `findings` is the full finding list
+/// (from [`all_findings`]).
+pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Option<CaseReport> {
+    let c = state.cases.get(id)?;
+    let case_findings: Vec<Finding> = findings
+        .iter()
+        .filter(|f| f.case == Some(*id))
+        .cloned()
+        .collect();
+    let mut rows: Vec<WhoKnew> = Vec::new();
+    let row_findings = |party: Option<PartyId>| -> Vec<FindingKind> {
+        let mut k: Vec<FindingKind> = case_findings
+            .iter()
+            .filter(|f| party.is_some() && f.party == party)
+            .map(|f| f.kind)
+            .collect();
+        k.sort();
+        k.dedup();
+        k
+    };
+    for (p, r, t) in &c.participants {
+        let (name, class) = party_name(state, *p);
+        rows.push(WhoKnew {
+            party: Some(*p),
+            name,
+            class,
+            how: "acted",
+            first_record: *r,
+            first_known_at: *t,
+            first_notice_logged_at: None,
+            notices: 0,
+            level: None,
+            tlp: None,
+            acknowledged_at: None,
+            embargo_ends_at: None,
+            lead_before_public_ms: None,
+            lead_before_fix_ms: None,
+            findings: Vec::new(),
+        });
+    }
+    for r in &c.notices {
+        let n = &state.notices[r];
+        let (party, name, class) = match &n.recipient {
+            Counterparty::Party(p) => {
+                let (name, class) = party_name(state, *p);
+                (Some(*p), name, class)
+            }
+            Counterparty::Unregistered { class, identity } => {
+                (None, shown(state, identity, (*r, 0)), *class)
+            }
+        };
+        let existing = rows.iter_mut().position(|w| match party {
+            Some(p) => w.party == Some(p),
+            None => w.party.is_none() && w.name == name && w.class == class,
+        });
+        let embargo_ends_at = n
+            .embargo
+            .and_then(|e| state.embargoes.get(&e))
+            .map(|e| e.ends_at);
+        match existing {
+            Some(i) => {
+                let w = &mut rows[i];
+                w.notices += 1;
+                w.level = w.level.max(Some(n.level));
+                if w.first_notice_logged_at.is_none() {
+                    w.first_notice_logged_at = Some(n.logged_at);
+                    w.tlp = Some(n.tlp);
+                    w.acknowledged_at = n.acknowledged.map(|a| a.1);
+                    w.embargo_ends_at = embargo_ends_at;
+                }
+                if n.claimed_at < w.first_known_at {
+                    w.first_known_at = n.claimed_at;
+                    w.first_record = *r;
+                    w.how = "notified";
+                }
+            }
+            None => rows.push(WhoKnew {
+                party,
+                name,
+                class,
+                how: "notified",
+                first_record: *r,
+                first_known_at: n.claimed_at,
+                first_notice_logged_at: Some(n.logged_at),
+                notices: 1,
+                level: Some(n.level),
+                tlp: Some(n.tlp),
+                acknowledged_at: n.acknowledged.map(|a| a.1),
+                embargo_ends_at,
+                lead_before_public_ms: None,
+                lead_before_fix_ms: None,
+                findings: Vec::new(),
+            }),
+        }
+    }
+    for w in &mut rows {
+        w.lead_before_public_ms = diff(c.clock.public, w.first_known_at);
+        w.lead_before_fix_ms = diff(c.clock.fix_released, w.first_known_at);
+        w.findings = row_findings(w.party);
+    }
+    rows.sort_by_key(|w| (w.first_known_at, w.first_record));
+    let identifiers = c
+        .identifiers
+        .iter()
+        .map(|i| (i.scheme, shown(state, &i.value, (i.record, 0))))
+        .collect();
+    let embargoes = c
+        .embargoes
+        .iter()
+        .map(|r| {
+            let e = &state.embargoes[r];
+            EmbargoReport {
+                record: *r,
+                proposer: e.proposer,
+                proposed_at: e.proposed_at,
+                ends_at: e.ends_at,
+                accepted_at: e.accepted_at,
+                acceptors: e.acceptors.len(),
+                extensions: e.extensions,
+                terminated_at: e.terminated.map(|t| t.0),
+                reason: e.terminated.map(|t| t.1),
+            }
+        })
+        .collect();
+    Some(CaseReport {
+        case: *id,
+        opened_record: c.opened,
+        opened_at: c.opened_at,
+        opener: c.opener,
+        summary: shown(state, &c.summary, (c.opened, 0)),
+        product: shown(state, &c.product, (c.opened, 1)),
+        identifiers,
+        vendor_aware_at: c.clock.vendor_aware,
+        fix_ready_at: c.clock.fix_ready,
+        fix_released_at: c.clock.fix_released,
+        public_at: c.clock.public,
+        exploit_public_at: c.clock.exploit_public,
+        attacks_at: c.clock.attacks,
+        advisory: c.advisory.as_ref().map(|a| a.1.clone()),
+        embargoes,
+        who_knew: rows,
+        findings: case_findings,
+    })
+}
+
+/// One case in a party's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartyCase {
+    /// The case.
+    pub case: CaseId,
+    /// How it learned.
+    pub how: &'static str,
+    /// When (claimed).
+    pub first_known_at: Millis,
+    /// Highest information level received.
+    pub level: Option<InfoLevel>,
+    /// Acknowledged at.
+    pub acknowledged_at: Option<Millis>,
+    /// Lead before the case became public (ms; negative: after).
+    pub lead_before_public_ms: Option<i64>,
+}
+
+/// One party's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PartyReport {
+    /// Party id (its registration record).
+    pub party: PartyId,
+    /// Name.
+    pub name: String,
+    /// Class.
+    pub class: PartyClass,
+    /// Registration time (claimed).
+    pub registered_at: Millis,
+    /// Keys ever added.
+    pub keys: usize,
+    /// Keys revoked.
+    pub revoked_keys: usize,
+    /// Cases it knew about, in order.
+    pub cases: Vec<PartyCase>,
+    /// Findings concerning it.
+    pub findings: usize,
+}
+
+/// Early notice by recipient class.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassLead {
+    /// Class.
+    pub class: PartyClass,
+    /// (party, case) pairs of this class that knew before publication.
+    pub told_before_public: usize,
+    /// Median days before publication, over those pairs.
+    pub median_days_before_public: Option<f64>,
+    /// Longest lead in days.
+    pub max_days_before_public: Option<f64>,
+}
+
+/// Counts and headline figures.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// Records audited.
+    pub records: u64,
+    /// Merkle root of those records (hex).
+    pub root: String,
+    /// Size and root of the last verified checkpoint, if any.
+    pub checkpoint: Option<(u64, String)>,
+    /// Log time of the first record.
+    pub first_logged_at: Option<Millis>,
+    /// Log time of the last record.
+    pub last_logged_at: Option<Millis>,
+    /// Time the deadline findings were evaluated at.
+    pub as_of: Millis,
+    /// Policy name.
+    pub policy: String,
+    /// Parties.
+    pub parties: usize,
+    /// Keys (revoked ones included).
+    pub keys: usize,
+    /// Cases.
+    pub cases: usize,
+    /// Cases that are public.
+    pub public_cases: usize,
+    /// Notices.
+    pub notices: usize,
+    /// Acknowledged notices.
+    pub acknowledged_notices: usize,
+    /// Records per event kind (kinds with zero omitted).
+    pub events: BTreeMap<&'static str, u64>,
+    /// Findings per kind.
+    pub findings_by_kind: BTreeMap<String, u64>,
+    /// Protocol findings.
+    pub protocol_findings: usize,
+    /// Policy findings.
+    pub policy_findings: usize,
+    /// Early notice per recipient class.
+    pub early_notice: Vec<ClassLead>,
+}
+
+/// The full report: summary, cases, parties, findings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// Summary.
+    pub summary: Summary,
+    /// Every case.
+    pub cases: Vec<CaseReport>,
+    /// Every party.
+    pub parties: Vec<PartyReport>,
+    /// Every finding.
+    pub findings: Vec<Finding>,
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// Builds every report. `root` is the auditor's current Merkle root.
+pub fn build(
+    state: &AuditState,
+    policy: &Policy,
+    as_of: Millis,
+    root: &forewarn_tlog::hash::Hash,
+) -> Report {
+    let findings = all_findings(state, policy, as_of);
+    let cases: Vec<CaseReport> = state
+        .cases
+        .keys()
+        .filter_map(|id| case_report(state, id, &findings))
+        .collect();
+    let mut histories: BTreeMap<PartyId, Vec<PartyCase>> = BTreeMap::new();
+    let mut leads: BTreeMap<PartyClass, Vec<f64>> = BTreeMap::new();
+    for c in &cases {
+        for w in &c.who_knew {
+            if let Some(p) = w.party {
+                histories.entry(p).or_default().push(PartyCase {
+                    case: c.case,
+                    how: w.how,
+                    first_known_at: w.first_known_at,
+                    level: w.level,
+                    acknowledged_at: w.acknowledged_at,
+                    lead_before_public_ms: w.lead_before_public_ms,
+                });
+            }
+            if w.how == "notified"
+                && let Some(l) = w.lead_before_public_ms
+                && l > 0
+            {
+                leads
+                    .entry(w.class)
+                    .or_default()
+                    .push(l as f64 / DAY_MS as f64);
+            }
+        }
+    }
+    let parties = state
+        .parties
+        .iter()
+        .map(|(id, p)| {
+            let mut cases = histories.remove(id).unwrap_or_default();
+            cases.sort_by_key(|c| c.first_known_at);
+            PartyReport {
+                party: *id,
+                name: p.name.clone(),
+                class: p.class,
+                registered_at: p.registered_at,
+                keys: p.keys.len(),
+                revoked_keys: p
+                    .keys
+                    .iter()
+                    .filter(|k| state.keys.get(*k).is_some_and(|s| s.revoked_from.is_some()))
+                    .count(),
+                cases,
+                findings: findings.iter().filter(|f| f.party == Some(*id)).count(),
+            }
+        })
+        .collect();
+    let mut findings_by_kind = BTreeMap::new();
+    for f in &findings {
+        let name = serde_name(f.kind);
+        *findings_by_kind.entry(name).or_insert(0) += 1;
+    }
+    let early_notice = leads
+        .into_iter()
+        .map(|(class, v)| ClassLead {
+            class,
+            told_before_public: v.len(),
+            max_days_before_public: v.iter().cloned().reduce(f64::max),
+            median_days_before_public: median(v),
+        })
+        .collect();
+    let summary = Summary {
+        records: state.size,
+        root: hex(&root.0),
+        checkpoint: state.checkpoint.map(|c| (c.size, hex(&c.root))),
+        first_logged_at: state.first_logged_at,
+        last_logged_at: (state.size > 0).then_some(state.last_logged_at),
+        as_of,
+        policy: policy.name.clone(),
+        parties: state.parties.len(),
+        keys: state.keys.len(),
+        cases: state.cases.len(),
+        public_cases: state
+            .cases
+            .values()
+            .filter(|c| c.clock.public.is_some())
+            .count(),
+        notices: state.notices.len(),
+        acknowledged_notices: state
+            .notices
+            .values()
+            .filter(|n| n.acknowledged.is_some())
+            .count(),
+        events: state
+            .kind_counts
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| (KIND_NAMES[i], *n))
+            .collect(),
+        findings_by_kind,
+        protocol_findings: findings
+            .iter()
+            .filter(|f| f.category() == Category::Protocol)
+            .count(),
+        policy_findings: findings
+            .iter()
+            .filter(|f| f.category() == Category::Policy)
+            .count(),
+        early_notice,
+    };
+    Report {
+        summary,
+        cases,
+        parties,
+        findings,
+    }
+}
+
+/// The kebab-case name of a finding kind (as in JSON).
+pub fn serde_name(kind: FindingKind) -> String {
+    let debug = format!("{kind:?}");
+    let mut out = String::new();
+    for (i, ch) in debug.chars().enumerate() {
+        if ch.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('-');
+            }
+            out.push(ch.to_ascii_lowercase());
+        } else {
+            out.push(ch);
+        }
+    }
+    out
+}

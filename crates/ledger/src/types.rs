@@ -1,0 +1,255 @@
+//! Small value types shared by statements, events and reports.
+//!
+//! Every enum's tag is its declaration order (bincode `u32` tag), frozen by
+//! docs/FORMAT.md §12 and the golden vectors: append new variants, never
+//! reorder.
+
+use alloc::string::String;
+use core::fmt;
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = u64;
+
+/// One day in milliseconds.
+pub const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+/// One hour in milliseconds.
+pub const HOUR_MS: u64 = 60 * 60 * 1000;
+
+/// An Ed25519 public key (RFC 8032 encoding), as it appears in statements.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+pub struct PublicKey(pub [u8; 32]);
+
+impl fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicKey({})", hex(&self.0[..8]))
+    }
+}
+
+impl Serialize for PublicKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex(&self.0))
+    }
+}
+
+/// A 128-bit case identifier, chosen at random by whoever opens the case.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+pub struct CaseId(pub [u8; 16]);
+
+impl fmt::Debug for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CaseId({})", hex(&self.0))
+    }
+}
+
+impl fmt::Display for CaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&hex(&self.0))
+    }
+}
+
+impl Serialize for CaseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex(&self.0))
+    }
+}
+
+/// A reference to an earlier record: its index in the log.
+pub type RecordRef = u64;
+
+/// A party is named by the index of its `PartyRegistered` record.
+pub type PartyId = u64;
+
+/// What kind of organisation a party is (DESIGN.md §3; Vultron roles and
+/// the recipient classes policies care about).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum PartyClass {
+    /// Makes the affected product (Vultron Vendor).
+    Vendor,
+    /// Found the flaw (Vultron Finder/Reporter).
+    Finder,
+    /// Coordinates disclosure, e.g. a CERT (Vultron Coordinator).
+    Coordinator,
+    /// A government agency.
+    Government,
+    /// Runs the product: a customer or deployer (Vultron Deployer).
+    Deployer,
+    /// A protection or early-notification programme (e.g. MAPP-like).
+    Program,
+    /// Anyone else.
+    Other,
+}
+
+impl PartyClass {
+    /// Every class, in tag order.
+    pub const ALL: [PartyClass; 7] = [
+        PartyClass::Vendor,
+        PartyClass::Finder,
+        PartyClass::Coordinator,
+        PartyClass::Government,
+        PartyClass::Deployer,
+        PartyClass::Program,
+        PartyClass::Other,
+    ];
+
+    /// Lower-case name, as used in reports and policy files.
+    pub fn name(self) -> &'static str {
+        match self {
+            PartyClass::Vendor => "vendor",
+            PartyClass::Finder => "finder",
+            PartyClass::Coordinator => "coordinator",
+            PartyClass::Government => "government",
+            PartyClass::Deployer => "deployer",
+            PartyClass::Program => "program",
+            PartyClass::Other => "other",
+        }
+    }
+
+    /// Government agencies and early-notification programmes: the
+    /// recipients whose head start policies watch.
+    pub fn is_privileged(self) -> bool {
+        matches!(self, PartyClass::Government | PartyClass::Program)
+    }
+}
+
+/// How much a notice told (ordered: existence < details < exploit).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum InfoLevel {
+    /// That a flaw exists (and roughly where).
+    Existence,
+    /// Technical details sufficient to understand or fix it.
+    Details,
+    /// A working exploit or proof of concept.
+    Exploit,
+}
+
+/// FIRST Traffic Light Protocol 2.0 label.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+pub enum Tlp {
+    /// TLP:CLEAR
+    #[serde(rename = "CLEAR")]
+    Clear,
+    /// TLP:GREEN
+    #[serde(rename = "GREEN")]
+    Green,
+    /// TLP:AMBER
+    #[serde(rename = "AMBER")]
+    Amber,
+    /// TLP:AMBER+STRICT
+    #[serde(rename = "AMBER+STRICT")]
+    AmberStrict,
+    /// TLP:RED
+    #[serde(rename = "RED")]
+    Red,
+}
+
+/// How a notice was delivered.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Channel {
+    /// Plain e-mail.
+    Email,
+    /// OpenPGP- or S/MIME-encrypted e-mail.
+    EncryptedEmail,
+    /// A web portal or ticketing system.
+    Portal,
+    /// A machine-to-machine API.
+    Api,
+    /// A closed mailing list (e.g. linux-distros).
+    MailingList,
+    /// Telephone or video call.
+    Phone,
+    /// In person.
+    InPerson,
+    /// Anything else.
+    Other,
+}
+
+/// Why an embargo ended (Vultron EM state Exited).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum TerminationReason {
+    /// The agreed end date arrived.
+    PlannedEnd,
+    /// The information leaked.
+    Leak,
+    /// Attacks were observed in the wild.
+    ExploitationObserved,
+    /// Someone else published.
+    PublicElsewhere,
+    /// Anything else.
+    Other,
+}
+
+/// Identifier schemes for `IdentifierAssigned`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum IdScheme {
+    /// CVE (cve.org).
+    Cve,
+    /// GitHub Security Advisory.
+    Ghsa,
+    /// OSV.dev identifier.
+    Osv,
+    /// EU Vulnerability Database (ENISA EUVD).
+    Euvd,
+    /// A vendor's own advisory identifier.
+    Vendor,
+    /// Anything else.
+    Other,
+}
+
+/// EU Cyber Resilience Act Art. 14 report stages.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RegulatoryStage {
+    /// Art. 14(2)(a): early warning within 24 hours of awareness.
+    EarlyWarning,
+    /// Art. 14(2)(b): vulnerability notification within 72 hours.
+    Notification,
+    /// Art. 14(2)(c): final report within 14 days of a corrective measure.
+    FinalReport,
+}
+
+/// Kinds of `Annotation`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum AnnotationKind {
+    /// The annotated record contains a mistake; the text corrects it.
+    Correction,
+    /// A remark.
+    Comment,
+    /// The signer withdraws the annotated record (it stays in the log).
+    Retraction,
+}
+
+/// Lower-case hex, for display only.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(DIGITS[(b >> 4) as usize] as char);
+        s.push(DIGITS[(b & 15) as usize] as char);
+    }
+    s
+}
