@@ -1,0 +1,217 @@
+//! Batch verification must accept exactly what `verify_strict` accepts.
+//!
+//! Checked on the Ed25519 edge cases of "Taming the many EdDSAs" and C2SP
+//! CCTV (the same files forewarn-tlog tests against), alone and mixed into
+//! batches of valid signatures, and on a signature with a mixed-order `R`
+//! that a plain `verify_batch` accepts half the time while `verify_strict`
+//! always rejects it.
+
+use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+use curve25519_dalek::scalar::Scalar;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use sha2::{Digest, Sha512};
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+struct Vector {
+    name: String,
+    key: [u8; 32],
+    msg: Vec<u8>,
+    sig: [u8; 64],
+}
+
+fn vectors() -> Vec<Vector> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tlog/testdata/ed25519/");
+    let mut out = Vec::new();
+    for line in std::fs::read_to_string(format!("{dir}speccheck_cases.txt"))
+        .unwrap()
+        .lines()
+    {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        out.push(Vector {
+            name: format!("speccheck {}", f[0]),
+            msg: unhex(f[1]),
+            key: unhex(f[2]).try_into().unwrap(),
+            sig: unhex(f[3]).try_into().unwrap(),
+        });
+    }
+    for line in std::fs::read_to_string(format!("{dir}cctv_0_39.txt"))
+        .unwrap()
+        .lines()
+    {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        out.push(Vector {
+            name: format!("cctv {}", f[0]),
+            key: unhex(f[1]).try_into().unwrap(),
+            sig: unhex(f[2]).try_into().unwrap(),
+            msg: f[3].replace('_', " ").into_bytes(),
+        });
+    }
+    assert_eq!(out.len(), 50);
+    out
+}
+
+fn item(v: &Vector) -> SignatureItem<'_> {
+    SignatureItem {
+        key: v.key,
+        prefix: b"",
+        body: &v.msg,
+        signature: v.sig,
+    }
+}
+
+/// What ed25519-dalek's verify_strict says (false if the key does not parse
+/// or is weak: forewarn refuses weak keys outright).
+fn reference(v: &Vector) -> bool {
+    match VerifyingKey::from_bytes(&v.key) {
+        Ok(k) if !k.is_weak() => k
+            .verify_strict(&v.msg, &Signature::from_bytes(&v.sig))
+            .is_ok(),
+        _ => false,
+    }
+}
+
+fn valid_vectors(n: usize) -> Vec<Vector> {
+    (0..n)
+        .map(|i| {
+            let k = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+            let msg = format!("statement {i}").into_bytes();
+            Vector {
+                name: format!("valid {i}"),
+                key: k.verifying_key().to_bytes(),
+                sig: k.sign(&msg).to_bytes(),
+                msg,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn each_edge_case_alone() {
+    let mut accepted = 0;
+    for v in vectors() {
+        let expected = reference(&v);
+        accepted += usize::from(expected);
+        for mode in [VerifyMode::Strict, VerifyMode::Batch] {
+            let got = verify_items(&[item(&v)], mode, &mut KeyCache::new());
+            assert_eq!(got, vec![expected], "{} in {mode:?} mode", v.name);
+        }
+    }
+    // Speccheck case 3 and the two mixed-order CCTV vectors verify strictly
+    // (the same counts forewarn-tlog's edge-case test asserts).
+    assert_eq!(accepted, 3);
+}
+
+#[test]
+fn edge_cases_mixed_into_batches() {
+    let edge = vectors();
+    let valid = valid_vectors(64);
+    let all: Vec<&Vector> = edge.iter().chain(valid.iter()).collect();
+    let expected: Vec<bool> = all.iter().map(|v| reference(v)).collect();
+    // Several deterministic orders, so each edge case shares batches with
+    // different neighbours.
+    for rotation in [0, 7, 31, 50, 101] {
+        let order: Vec<usize> = (0..all.len())
+            .map(|i| (i * 37 + rotation) % all.len())
+            .collect();
+        let items: Vec<SignatureItem<'_>> = order.iter().map(|&i| item(all[i])).collect();
+        let mut cache = KeyCache::new();
+        let got = verify_items(&items, VerifyMode::Batch, &mut cache);
+        let want: Vec<bool> = order.iter().map(|&i| expected[i]).collect();
+        assert_eq!(got, want, "rotation {rotation}");
+    }
+    // Only valid signatures: the batch path accepts them all.
+    let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+    assert!(
+        verify_items(&items, VerifyMode::Batch, &mut KeyCache::new())
+            .iter()
+            .all(|b| *b)
+    );
+}
+
+/// A signature `(R + T, s)` with `T` of order 2 and `s` computed honestly
+/// for `R + T`: `[s]B - [k]A = R ≠ R + T`, so `verify_strict` rejects it.
+fn mixed_order_signature(msg: &[u8]) -> ([u8; 32], [u8; 64]) {
+    let a = Scalar::from_bytes_mod_order([5; 32]);
+    let big_a = EdwardsPoint::mul_base(&a);
+    let r = Scalar::from_bytes_mod_order([9; 32]);
+    // (0, -1): the point of order 2. y = p - 1, little-endian.
+    let mut t = [0xff; 32];
+    t[0] = 0xec;
+    t[31] = 0x7f;
+    let t = CompressedEdwardsY(t).decompress().unwrap();
+    assert!(!t.is_identity_point() && (t + t).is_identity_point());
+    let big_r = EdwardsPoint::mul_base(&r) + t;
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(big_r.compress().as_bytes())
+            .chain_update(big_a.compress().as_bytes())
+            .chain_update(msg),
+    );
+    let s = r + k * a;
+    let mut sig = [0; 64];
+    sig[..32].copy_from_slice(big_r.compress().as_bytes());
+    sig[32..].copy_from_slice(s.as_bytes());
+    (big_a.compress().to_bytes(), sig)
+}
+
+trait IsIdentityPoint {
+    fn is_identity_point(&self) -> bool;
+}
+impl IsIdentityPoint for EdwardsPoint {
+    fn is_identity_point(&self) -> bool {
+        use curve25519_dalek::traits::IsIdentity;
+        self.is_identity()
+    }
+}
+
+#[test]
+fn mixed_order_r_fools_plain_batching_but_not_ours() {
+    let mut fooled = 0;
+    for i in 0..64 {
+        let msg = format!("mixed-order R, try {i}").into_bytes();
+        let (key, sig) = mixed_order_signature(&msg);
+        let vk = VerifyingKey::from_bytes(&key).unwrap();
+        let signature = Signature::from_bytes(&sig);
+        // Neither small-order check nor canonical-S check stops it …
+        assert!(!vk.is_weak());
+        let r = CompressedEdwardsY(sig[..32].try_into().unwrap())
+            .decompress()
+            .unwrap();
+        assert!(!r.is_small_order() && !r.is_torsion_free());
+        // … verify_strict rejects it …
+        assert!(vk.verify_strict(&msg, &signature).is_err());
+        // … a plain batch accepts it whenever its random coefficient is even …
+        if ed25519_dalek::verify_batch(&[&msg], &[signature], &[vk]).is_ok() {
+            fooled += 1;
+        }
+        // … and forewarn's batch path rejects it, alone and among valid ones.
+        let v = Vector {
+            name: "mixed".into(),
+            key,
+            msg: msg.clone(),
+            sig,
+        };
+        assert_eq!(
+            verify_items(&[item(&v)], VerifyMode::Batch, &mut KeyCache::new()),
+            vec![false]
+        );
+        let valid = valid_vectors(16);
+        let mut items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+        items.insert(i % 17, item(&v));
+        let got = verify_items(&items, VerifyMode::Batch, &mut KeyCache::new());
+        assert_eq!(got.iter().filter(|b| !**b).count(), 1);
+        assert!(!got[i % 17]);
+    }
+    // With 64 independent tries, the chance of never being fooled is 2^-64.
+    assert!(fooled > 0, "plain verify_batch was never fooled");
+    eprintln!(
+        "plain verify_batch accepted {fooled}/64 mixed-order signatures that verify_strict rejects"
+    );
+}

@@ -1,0 +1,1118 @@
+//! Every integrity check, protocol rule and policy rule: one story where it
+//! fires and one where it must not.
+
+mod common;
+
+use common::*;
+use forewarn_ledger::finding::IntegrityKind as K;
+use forewarn_ledger::testkit::{Scenario, test_key};
+use forewarn_ledger::*;
+
+fn kind(f: IntegrityFailure) -> IntegrityKind {
+    f.kind
+}
+
+// ---------------------------------------------------------------------------
+// Integrity: record framing and the chain
+// ---------------------------------------------------------------------------
+
+#[test]
+fn baseline_world_audits_clean() {
+    let mut w = world();
+    w.case();
+    let a = clean(&w.s, AuditConfig::default());
+    assert_eq!(a.size(), 7);
+    assert_eq!(a.state().parties.len(), 6);
+}
+
+#[test]
+fn record_encoding() {
+    let w = world();
+    let mut records = w.s.records().to_vec();
+    records[3].push(0); // trailing byte
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert_eq!(f.index, 3);
+    assert!(matches!(
+        f.kind,
+        K::RecordEncoding(encoding::EncodingError::TrailingBytes { .. })
+    ));
+    assert_eq!(f.evidence, records[3], "evidence is the offending bytes");
+    let mut records = w.s.records().to_vec();
+    records[2][0] = 2; // version 2
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert!(matches!(
+        f.kind,
+        K::RecordEncoding(encoding::EncodingError::UnknownVersion {
+            found: 2,
+            expected: 1
+        })
+    ));
+}
+
+#[test]
+fn statement_encoding() {
+    let mut w = world();
+    let st = Statement::new(
+        Event::FixReady {
+            case: CaseId([9; 16]),
+        },
+        w.s.now,
+        w.vendor.public(),
+    );
+    let mut bytes = st.to_bytes().unwrap();
+    bytes.push(0);
+    let sig = ed25519_dalek::Signer::sign(&w.vendor.key, &statement::signing_message(&bytes));
+    let logged = w.s.now + 2_000;
+    w.s.append_raw(bytes, sig.to_bytes(), logged);
+    assert!(matches!(kind(failure(&w.s)), K::StatementEncoding(_)));
+}
+
+#[test]
+fn index_sequence() {
+    let w = world();
+    let records = with_record(&w.s, 4, |r| r.index = 5);
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert_eq!(
+        f.kind,
+        K::IndexMismatch {
+            expected: 4,
+            found: 5
+        }
+    );
+    // Deleting a record is caught the same way.
+    let mut records = w.s.records().to_vec();
+    records.remove(2);
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert_eq!(
+        f.kind,
+        K::IndexMismatch {
+            expected: 2,
+            found: 3
+        }
+    );
+}
+
+#[test]
+fn prev_chain() {
+    let w = world();
+    let records = with_record(&w.s, 3, |r| r.prev[0] ^= 1);
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert!(matches!(f.kind, K::PrevMismatch { .. }));
+    assert_eq!(f.index, 3);
+}
+
+#[test]
+fn logged_at_monotone() {
+    let mut w = world();
+    let key = w.vendor.key.clone();
+    let prev_logged = Record::from_bytes(w.s.records().last().unwrap())
+        .unwrap()
+        .logged_at;
+    let note = |t| {
+        Statement::new(
+            Event::Annotation {
+                record: 0,
+                kind: AnnotationKind::Comment,
+                text: "hello".into(),
+            },
+            t,
+            w.vendor.public(),
+        )
+    };
+    // The same time as the previous record is fine …
+    let mut same = w.s.clone();
+    same.append_statement(&key, &note(prev_logged - 10), prev_logged);
+    clean(&same, AuditConfig::default());
+    // … earlier is not.
+    w.s.append_statement(&key, &note(prev_logged - 10), prev_logged - 1);
+    assert_eq!(
+        kind(failure(&w.s)),
+        K::LoggedAtDecreased {
+            previous: prev_logged,
+            found: prev_logged - 1
+        }
+    );
+}
+
+#[test]
+fn claimed_in_future_beyond_skew() {
+    let skew = auditor::DEFAULT_MAX_SKEW_MS;
+    for (ahead, fires) in [(skew, false), (skew + 1, true)] {
+        let mut w = world();
+        let case = w.case();
+        let key = w.vendor.key.clone();
+        let st = Statement::new(
+            Event::FixReady { case },
+            w.s.now + 10_000 + ahead,
+            w.vendor.public(),
+        );
+        let logged = w.s.now + 10_000;
+        w.s.append_statement(&key, &st, logged);
+        let r = w.s.audit(AuditConfig::default());
+        assert_eq!(r.is_err(), fires, "ahead by {ahead} ms");
+        if fires {
+            assert!(matches!(r.unwrap_err().kind, K::ClaimedInFuture { .. }));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Integrity: signatures and keys
+// ---------------------------------------------------------------------------
+
+#[test]
+fn bad_signature() {
+    let w = world();
+    let records = with_record(&w.s, 2, |r| r.signature[10] ^= 0x40);
+    let f = audit_records(&records, AuditConfig::default()).unwrap_err();
+    assert_eq!((f.index, f.kind), (2, K::BadSignature));
+    // Signed by a different key than the statement names.
+    let mut w = world();
+    let case = w.case();
+    let st = Statement::new(Event::FixReady { case }, w.s.now, w.vendor.public());
+    w.s.append_statement(&w.finder.key.clone(), &st, w.s.now + 2_000);
+    assert_eq!(kind(failure(&w.s)), K::BadSignature);
+}
+
+#[test]
+fn unknown_key() {
+    let mut w = world();
+    let case = w.case();
+    let stranger = test_key("stranger");
+    w.s.submit_with_key(&stranger, Event::FixReady { case });
+    assert!(matches!(kind(failure(&w.s)), K::UnknownKey { .. }));
+}
+
+#[test]
+fn revoked_key_from_its_effective_time() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let new_vendor = w.s.add_key(&vendor, "acme key 2");
+    let effective = w.s.now + 1_000;
+    w.s.submit(
+        &new_vendor,
+        Event::KeyRevoked {
+            key: vendor.public(),
+            effective_at: effective,
+        },
+    );
+    // Claimed before the effective time: still valid.
+    let mut before = w.s.clone();
+    before.submit(&vendor, Event::FixReady { case });
+    clean(&before, AuditConfig::default());
+    // At the effective time: revoked.
+    w.s.advance(1_000);
+    w.s.submit(&vendor, Event::FixReady { case });
+    assert!(
+        matches!(kind(failure(&w.s)), K::RevokedKey { effective_at, .. } if effective_at == effective)
+    );
+    // The new key still works.
+    let mut w2 = before.clone();
+    w2.advance(5_000);
+    w2.submit(&new_vendor, Event::FixReleased { case });
+    clean(&w2, AuditConfig::default());
+}
+
+#[test]
+fn key_in_use_and_self_signed_registration() {
+    let mut w = world();
+    // Registering the vendor's key again.
+    let mut again = w.s.clone();
+    again.submit_with_key(
+        &w.vendor.key.clone(),
+        Event::PartyRegistered {
+            name: "Acme again".into(),
+            class: PartyClass::Vendor,
+            key: w.vendor.public(),
+        },
+    );
+    assert!(matches!(kind(failure(&again)), K::KeyInUse { .. }));
+    // Adding another party's key.
+    let mut add = w.s.clone();
+    add.submit(
+        &w.finder.clone(),
+        Event::KeyAdded {
+            key: w.vendor.public(),
+        },
+    );
+    assert!(matches!(kind(failure(&add)), K::KeyInUse { .. }));
+    // A registration signed by a key other than the one it registers.
+    let k = test_key("new party");
+    w.s.submit_with_key(
+        &test_key("someone else"),
+        Event::PartyRegistered {
+            name: "New".into(),
+            class: PartyClass::Other,
+            key: PublicKey(k.verifying_key().to_bytes()),
+        },
+    );
+    assert_eq!(kind(failure(&w.s)), K::NotSelfSigned);
+}
+
+#[test]
+fn cannot_revoke_another_partys_key() {
+    let mut w = world();
+    let finder = w.finder.clone();
+    let mut own = w.s.clone();
+    let finder2 = own.add_key(&finder, "finder 2");
+    own.submit(
+        &finder2,
+        Event::KeyRevoked {
+            key: finder.public(),
+            effective_at: own.now,
+        },
+    );
+    clean(&own, AuditConfig::default());
+    w.s.submit(
+        &finder,
+        Event::KeyRevoked {
+            key: w.vendor.public(),
+            effective_at: w.s.now,
+        },
+    );
+    assert!(matches!(kind(failure(&w.s)), K::ForeignKey { .. }));
+}
+
+// ---------------------------------------------------------------------------
+// Integrity: references
+// ---------------------------------------------------------------------------
+
+#[test]
+fn unknown_and_duplicate_cases() {
+    let mut w = world();
+    let vendor = w.vendor.clone();
+    let mut unknown = w.s.clone();
+    unknown.submit(
+        &vendor,
+        Event::FixReady {
+            case: CaseId([0xee; 16]),
+        },
+    );
+    assert!(matches!(kind(failure(&unknown)), K::UnknownCase { .. }));
+    let case = w.case();
+    w.s.submit(
+        &vendor,
+        Event::CaseOpened {
+            case,
+            summary: Sealed::Clear("x".into()),
+            product: Sealed::Clear("y".into()),
+        },
+    );
+    assert_eq!(kind(failure(&w.s)), K::DuplicateCase { case });
+}
+
+#[test]
+fn references_must_point_to_earlier_records_of_the_right_kind() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let gov = w.gov.clone();
+    let notice = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
+    let embargo = w.s.submit(
+        &vendor,
+        Event::EmbargoProposed {
+            case,
+            ends_at: w.s.now + 10 * DAY_MS,
+        },
+    );
+    clean(&w.s, AuditConfig::default());
+
+    let bad: Vec<(&str, Event, &'static str)> = vec![
+        (
+            "ack of a non-notice",
+            Event::Acknowledged {
+                notice: embargo,
+                notice_leaf: w.s.leaf(embargo),
+                received_at: w.s.now,
+            },
+            "an earlier Notified record",
+        ),
+        (
+            "accept a notice as embargo",
+            Event::EmbargoAccepted { embargo: notice },
+            "an earlier EmbargoProposed record",
+        ),
+        (
+            "revise a future record",
+            Event::EmbargoRevised {
+                embargo: 1000,
+                ends_at: 1,
+            },
+            "an earlier EmbargoProposed record",
+        ),
+        (
+            "terminate a party",
+            Event::EmbargoTerminated {
+                embargo: 0,
+                reason: TerminationReason::Other,
+            },
+            "an earlier EmbargoProposed record",
+        ),
+        (
+            "open an unsealed field",
+            Event::Opening {
+                record: notice,
+                field: 0,
+                salt: [0; 32],
+                value: vec![],
+            },
+            "an earlier record with that sealed field",
+        ),
+        (
+            "annotate the future",
+            Event::Annotation {
+                record: 999,
+                kind: AnnotationKind::Comment,
+                text: "x".into(),
+            },
+            "an earlier record",
+        ),
+        (
+            "notify an unregistered party id",
+            Event::Notified {
+                case,
+                recipient: Counterparty::Party(notice),
+                level: InfoLevel::Existence,
+                tlp: Tlp::Red,
+                embargo: None,
+                content: Sealed::Clear([0; 32]),
+                channel: Channel::Email,
+            },
+            "an earlier PartyRegistered record",
+        ),
+    ];
+    for (what, event, expected) in bad {
+        let mut s = w.s.clone();
+        // Acknowledgements must come from the recipient to reach the reference check.
+        let signer = if matches!(event, Event::Acknowledged { .. }) {
+            &gov
+        } else {
+            &vendor
+        };
+        s.submit(signer, event);
+        match kind(failure(&s)) {
+            K::BadReference { expected: e, .. } => assert_eq!(e, expected, "{what}"),
+            other => panic!("{what}: {other:?}"),
+        }
+    }
+    // A notice under an embargo of another case.
+    let other = w.case();
+    let mut s = w.s.clone();
+    s.notify(&vendor, other, &gov, InfoLevel::Details, Some(embargo));
+    assert!(matches!(
+        kind(failure(&s)),
+        K::BadReference {
+            expected: "an EmbargoProposed record of the same case",
+            ..
+        }
+    ));
+    // Annotating an earlier record is fine.
+    w.s.submit(
+        &vendor,
+        Event::Annotation {
+            record: notice,
+            kind: AnnotationKind::Correction,
+            text: "sent to the wrong desk".into(),
+        },
+    );
+    clean(&w.s, AuditConfig::default());
+}
+
+#[test]
+fn acknowledgements_bind_recipient_and_leaf() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, gov, customer) = (w.vendor.clone(), w.gov.clone(), w.customer.clone());
+    let notice = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
+    let mut ok = w.s.clone();
+    ok.ack(&gov, notice, ok.now);
+    let a = clean(&ok, AuditConfig::default());
+    assert!(a.state().notices[&notice].acknowledged.is_some());
+    let mut wrong_party = w.s.clone();
+    wrong_party.ack(&customer, notice, w.s.now);
+    assert_eq!(kind(failure(&wrong_party)), K::AckNotByRecipient { notice });
+    w.s.submit(
+        &gov,
+        Event::Acknowledged {
+            notice,
+            notice_leaf: [0; 32],
+            received_at: w.s.now,
+        },
+    );
+    assert!(matches!(kind(failure(&w.s)), K::AckLeafMismatch { .. }));
+}
+
+#[test]
+fn openings_must_match_commitments() {
+    let mut w = world();
+    let vendor = w.vendor.clone();
+    let (case, summary_salt, _) = w.s.open_case(&vendor, "use after free", "acme-db");
+    let opened = w.s.size() - 1;
+    let value = encoding::encode(&"use after free".to_string()).unwrap();
+    let mut ok = w.s.clone();
+    ok.submit(
+        &vendor,
+        Event::Opening {
+            record: opened,
+            field: 0,
+            salt: summary_salt,
+            value: value.clone(),
+        },
+    );
+    let a = clean(&ok, AuditConfig::default());
+    let r = report::case_report(a.state(), &case, &[]).unwrap();
+    assert_eq!(r.summary, report::Shown::Opened("use after free".into()));
+    let mut wrong_value = w.s.clone();
+    wrong_value.submit(
+        &vendor,
+        Event::Opening {
+            record: opened,
+            field: 0,
+            salt: summary_salt,
+            value: encoding::encode(&"other".to_string()).unwrap(),
+        },
+    );
+    assert_eq!(
+        kind(failure(&wrong_value)),
+        K::OpeningMismatch {
+            record: opened,
+            field: 0
+        }
+    );
+    w.s.submit(
+        &vendor,
+        Event::Opening {
+            record: opened,
+            field: 0,
+            salt: [1; 32],
+            value,
+        },
+    );
+    assert_eq!(
+        kind(failure(&w.s)),
+        K::OpeningMismatch {
+            record: opened,
+            field: 0
+        }
+    );
+}
+
+#[test]
+fn field_limits() {
+    let mut s = Scenario::default();
+    let k = test_key("x");
+    s.submit_with_key(
+        &k,
+        Event::PartyRegistered {
+            name: "".into(),
+            class: PartyClass::Other,
+            key: PublicKey(k.verifying_key().to_bytes()),
+        },
+    );
+    assert!(matches!(kind(failure(&s)), K::InvalidField { .. }));
+    let mut s = Scenario::default();
+    s.submit_with_key(
+        &k,
+        Event::PartyRegistered {
+            name: "bell\u{7}".into(),
+            class: PartyClass::Other,
+            key: PublicKey(k.verifying_key().to_bytes()),
+        },
+    );
+    assert!(matches!(kind(failure(&s)), K::InvalidField { .. }));
+}
+
+#[test]
+fn failure_poisons_the_auditor_and_changes_nothing() {
+    let w = world();
+    let records = with_record(&w.s, 3, |r| r.signature[0] ^= 1);
+    let mut a = Auditor::new(AuditConfig::default());
+    for r in &records[..3] {
+        a.push(r).unwrap();
+    }
+    let before = a.save();
+    assert!(a.push(&records[3]).is_err());
+    assert_eq!(a.save(), before, "a failed record changes no state");
+    // Even the valid original record is refused now.
+    assert!(a.push(&w.s.records()[3]).is_err());
+    assert!(a.failure().is_some());
+}
+
+// ---------------------------------------------------------------------------
+// Integrity: checkpoints
+// ---------------------------------------------------------------------------
+
+fn log_key() -> forewarn_tlog::note::SignerKey {
+    forewarn_tlog::note::SignerKey::from_seed(
+        "example.org/ledger",
+        forewarn_tlog::note::SignatureType::Ed25519,
+        &[1; 32],
+    )
+    .unwrap()
+}
+
+fn checkpoint_for(size: u64, root: forewarn_tlog::hash::Hash) -> Vec<u8> {
+    let cp = forewarn_tlog::checkpoint::Checkpoint::new("example.org/ledger", size, root).unwrap();
+    cp.sign(&log_key()).to_bytes()
+}
+
+#[test]
+fn checkpoints_must_match_the_records() {
+    let w = world();
+    let mut a = clean(&w.s, AuditConfig::default());
+    let vkey = log_key().verifier();
+    // The right checkpoint verifies and is remembered.
+    let good = checkpoint_for(a.size(), a.root());
+    let t = a.verify_checkpoint(&good, &vkey, None).unwrap();
+    assert_eq!((t.size, t.root), (6, a.root().0));
+    // Wrong size.
+    let f = a
+        .clone()
+        .verify_checkpoint(&checkpoint_for(5, a.root()), &vkey, None)
+        .unwrap_err();
+    assert_eq!(
+        f.kind,
+        K::CheckpointSize {
+            audited: 6,
+            checkpoint: 5
+        }
+    );
+    // Wrong root (a split view or a rewritten log): fatal.
+    let mut b = a.clone();
+    let f = b
+        .verify_checkpoint(
+            &checkpoint_for(6, forewarn_tlog::hash::Hash([7; 32])),
+            &vkey,
+            None,
+        )
+        .unwrap_err();
+    assert!(matches!(f.kind, K::RootMismatch { .. }));
+    assert!(b.failure().is_some());
+    // Signed by another key.
+    let other = forewarn_tlog::note::SignerKey::from_seed(
+        "example.org/ledger",
+        forewarn_tlog::note::SignatureType::Ed25519,
+        &[3; 32],
+    )
+    .unwrap();
+    let forged = forewarn_tlog::checkpoint::Checkpoint::new("example.org/ledger", 6, a.root())
+        .unwrap()
+        .sign(&other)
+        .to_bytes();
+    let f = a
+        .clone()
+        .verify_checkpoint(&forged, &vkey, None)
+        .unwrap_err();
+    assert!(matches!(f.kind, K::CheckpointSignature { .. }));
+}
+
+#[test]
+fn checkpoints_can_require_witnesses() {
+    let w = world();
+    let mut a = clean(&w.s, AuditConfig::default());
+    let log = log_key();
+    let witness = forewarn_tlog::note::SignerKey::from_seed(
+        "witness.example.org",
+        forewarn_tlog::note::SignatureType::CosignatureV1,
+        &[2; 32],
+    )
+    .unwrap();
+    let policy_text = format!(
+        "log {}\nwitness w1 {}\nquorum w1\n",
+        log.verifier(),
+        witness.verifier()
+    );
+    let policy = forewarn_tlog::policy::Policy::parse(&policy_text).unwrap();
+    let unwitnessed = checkpoint_for(a.size(), a.root());
+    let f = a
+        .clone()
+        .verify_checkpoint(&unwitnessed, &log.verifier(), Some(&policy))
+        .unwrap_err();
+    assert!(
+        matches!(&f.kind, K::CheckpointSignature { detail } if detail.contains("witness policy")),
+        "{f}"
+    );
+    let cp = forewarn_tlog::checkpoint::Checkpoint::new("example.org/ledger", a.size(), a.root())
+        .unwrap();
+    let mut note = cp.sign(&log);
+    note.push_signature(witness.cosign(&cp.to_text(), 1_767_225_600));
+    a.verify_checkpoint(&note.to_bytes(), &log.verifier(), Some(&policy))
+        .unwrap();
+}
+
+// ---------------------------------------------------------------------------
+// Protocol findings
+// ---------------------------------------------------------------------------
+
+#[test]
+fn at_most_one_active_embargo() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+    let e1 = w.s.submit(
+        &vendor,
+        Event::EmbargoProposed {
+            case,
+            ends_at: w.s.now + 10 * DAY_MS,
+        },
+    );
+    w.s.submit(&cert, Event::EmbargoAccepted { embargo: e1 });
+    let e2 = w.s.submit(
+        &cert,
+        Event::EmbargoProposed {
+            case,
+            ends_at: w.s.now + 20 * DAY_MS,
+        },
+    );
+    let mut after_end = w.s.clone();
+    w.s.submit(&vendor, Event::EmbargoAccepted { embargo: e2 });
+    assert!(
+        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::MultipleActiveEmbargoes)
+    );
+    after_end.submit(
+        &vendor,
+        Event::EmbargoTerminated {
+            embargo: e1,
+            reason: TerminationReason::Other,
+        },
+    );
+    after_end.hours(1);
+    after_end.submit(&vendor, Event::EmbargoAccepted { embargo: e2 });
+    assert!(
+        !finding_kinds(&after_end, "baseline", after_end.now)
+            .contains(&FindingKind::MultipleActiveEmbargoes)
+    );
+}
+
+#[test]
+fn publication_during_an_embargo_needs_a_termination() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+    let e = w.s.submit(
+        &vendor,
+        Event::EmbargoProposed {
+            case,
+            ends_at: w.s.now + 10 * DAY_MS,
+        },
+    );
+    w.s.submit(&cert, Event::EmbargoAccepted { embargo: e });
+    w.s.submit(&vendor, Event::FixReady { case });
+    w.s.days(3);
+    let publish = Event::PubliclyDisclosed {
+        case,
+        url: "https://acme.example/sa-1".into(),
+        sha256: [0; 32],
+    };
+    let mut terminated = w.s.clone();
+    w.s.submit(&vendor, publish.clone());
+    assert!(
+        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublishedDuringEmbargo)
+    );
+    terminated.submit(
+        &vendor,
+        Event::EmbargoTerminated {
+            embargo: e,
+            reason: TerminationReason::Leak,
+        },
+    );
+    terminated.advance(1);
+    terminated.submit(&vendor, publish);
+    assert!(
+        !finding_kinds(&terminated, "baseline", terminated.now)
+            .contains(&FindingKind::PublishedDuringEmbargo)
+    );
+}
+
+#[test]
+fn causal_order_v_f_d() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let mut good = w.s.clone();
+    good.submit(&vendor, Event::FixReady { case });
+    good.submit(&vendor, Event::FixReleased { case });
+    assert!(!finding_kinds(&good, "baseline", good.now).contains(&FindingKind::OutOfCausalOrder));
+    // Released before ready.
+    w.s.submit(&vendor, Event::FixReleased { case });
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
+    // Ready before any vendor knew: a coordinator opened the case.
+    let mut w = world();
+    let cert = w.cert.clone();
+    let (case, _, _) = w.s.open_case(&cert, "x", "y");
+    w.s.submit(&cert, Event::FixReady { case });
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
+}
+
+#[test]
+fn public_before_fix_is_reported() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let publish = Event::PubliclyDisclosed {
+        case,
+        url: "https://acme.example/sa-2".into(),
+        sha256: [0; 32],
+    };
+    let mut fixed = w.s.clone();
+    w.s.submit(&vendor, publish.clone());
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublicBeforeFix));
+    fixed.submit(&vendor, Event::FixReady { case });
+    fixed.submit(&vendor, publish);
+    assert!(!finding_kinds(&fixed, "baseline", fixed.now).contains(&FindingKind::PublicBeforeFix));
+}
+
+#[test]
+fn acknowledgement_before_the_notice() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, gov) = (w.vendor.clone(), w.gov.clone());
+    let n = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
+    let sent = w.s.now;
+    let mut ok = w.s.clone();
+    ok.ack(&gov, n, sent + 1);
+    assert!(!finding_kinds(&ok, "baseline", ok.now).contains(&FindingKind::AckBeforeNotice));
+    w.s.ack(&gov, n, sent - 1);
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::AckBeforeNotice));
+}
+
+#[test]
+fn notices_after_publication_are_marked() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, customer) = (w.vendor.clone(), w.customer.clone());
+    let mut before = w.s.clone();
+    before.notify(&vendor, case, &customer, InfoLevel::Details, None);
+    assert!(
+        !finding_kinds(&before, "baseline", before.now).contains(&FindingKind::NoticeAfterPublic)
+    );
+    w.s.submit(
+        &vendor,
+        Event::PubliclyDisclosed {
+            case,
+            url: "https://acme.example/sa-3".into(),
+            sha256: [0; 32],
+        },
+    );
+    w.s.hours(5);
+    w.s.notify(&vendor, case, &customer, InfoLevel::Details, None);
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::NoticeAfterPublic));
+    let a = clean(&w.s, AuditConfig::default());
+    let r = report::case_report(a.state(), &case, &[]).unwrap();
+    let row = r
+        .who_knew
+        .iter()
+        .find(|x| x.party == Some(customer.id))
+        .unwrap();
+    assert_eq!(row.lead_before_public_ms, Some(-5 * HOUR_MS as i64));
+}
+
+#[test]
+fn retroactive_revocation_is_reported() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let v2 = w.s.add_key(&vendor, "acme 2");
+    w.s.hours(1);
+    w.s.submit(&vendor, Event::FixReady { case });
+    let used = w.s.now;
+    let mut forward = w.s.clone();
+    forward.submit(
+        &v2,
+        Event::KeyRevoked {
+            key: vendor.public(),
+            effective_at: used + 1,
+        },
+    );
+    assert!(
+        !finding_kinds(&forward, "baseline", forward.now)
+            .contains(&FindingKind::KeyRevokedRetroactively)
+    );
+    w.s.submit(
+        &v2,
+        Event::KeyRevoked {
+            key: vendor.public(),
+            effective_at: used - HOUR_MS,
+        },
+    );
+    assert!(
+        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::KeyRevokedRetroactively)
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Policy findings
+// ---------------------------------------------------------------------------
+
+#[test]
+fn logged_late() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let mut prompt = w.s.clone();
+    prompt.log_delay = 71 * HOUR_MS;
+    prompt.submit(&vendor, Event::FixReady { case });
+    assert!(!finding_kinds(&prompt, "baseline", prompt.now).contains(&FindingKind::LoggedLate));
+    w.s.log_delay = 73 * HOUR_MS;
+    w.s.submit(&vendor, Event::FixReady { case });
+    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::LoggedLate));
+}
+
+#[test]
+fn embargo_length_and_extensions() {
+    for (days, extend, expect_long, expect_ext) in [
+        (10, false, false, false),
+        (15, false, true, false),
+        (10, true, false, true),
+    ] {
+        let mut w = world();
+        let case = w.case();
+        let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+        let e = w.s.submit(
+            &vendor,
+            Event::EmbargoProposed {
+                case,
+                ends_at: w.s.now + days * DAY_MS,
+            },
+        );
+        w.s.submit(&cert, Event::EmbargoAccepted { embargo: e });
+        if extend {
+            w.s.submit(
+                &vendor,
+                Event::EmbargoRevised {
+                    embargo: e,
+                    ends_at: w.s.now + (days + 2) * DAY_MS,
+                },
+            );
+        } else {
+            // Shortening is never an extension.
+            w.s.submit(
+                &vendor,
+                Event::EmbargoRevised {
+                    embargo: e,
+                    ends_at: w.s.now + (days - 1) * DAY_MS,
+                },
+            );
+        }
+        let k = finding_kinds(&w.s, "linux-distros", w.s.now);
+        assert_eq!(
+            k.contains(&FindingKind::EmbargoTooLong),
+            expect_long,
+            "{days} days, extend {extend}"
+        );
+        assert_eq!(
+            k.contains(&FindingKind::TooManyExtensions),
+            expect_ext,
+            "{days} days, extend {extend}"
+        );
+    }
+}
+
+#[test]
+fn privileged_recipients_before_the_fix() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, gov) = (w.vendor.clone(), w.gov.clone());
+    let mut after = w.s.clone();
+    w.s.notify(&vendor, case, &gov, InfoLevel::Exploit, None);
+    assert!(finding_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeFix));
+    assert!(
+        !finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PrivilegedBeforeFix),
+        "off in baseline"
+    );
+    after.submit(&vendor, Event::FixReady { case });
+    after.notify(&vendor, case, &gov, InfoLevel::Exploit, None);
+    assert!(
+        !finding_kinds(&after, "cert-cc", after.now).contains(&FindingKind::PrivilegedBeforeFix)
+    );
+}
+
+#[test]
+fn privileged_recipients_before_deployers() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, program, customer) = (w.vendor.clone(), w.program.clone(), w.customer.clone());
+    let mut deployer_first = w.s.clone();
+    w.s.notify(&vendor, case, &program, InfoLevel::Details, None);
+    w.s.days(2);
+    w.s.notify(&vendor, case, &customer, InfoLevel::Details, None);
+    assert!(
+        finding_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeDeployers)
+    );
+    deployer_first.notify(&vendor, case, &customer, InfoLevel::Details, None);
+    deployer_first.days(2);
+    deployer_first.notify(&vendor, case, &program, InfoLevel::Details, None);
+    assert!(
+        !finding_kinds(&deployer_first, "cert-cc", deployer_first.now)
+            .contains(&FindingKind::PrivilegedBeforeDeployers)
+    );
+}
+
+#[test]
+fn acknowledgement_deadlines() {
+    let mut w = world();
+    let case = w.case();
+    let (vendor, gov) = (w.vendor.clone(), w.gov.clone());
+    let n = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
+    let sent = w.s.now;
+    // cert-cc: 7 days.
+    assert!(
+        !finding_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS)
+            .contains(&FindingKind::NeverAcknowledged)
+    );
+    assert!(
+        finding_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS + 1)
+            .contains(&FindingKind::NeverAcknowledged)
+    );
+    let mut late = w.s.clone();
+    late.days(8);
+    late.ack(&gov, n, late.now);
+    let k = finding_kinds(&late, "cert-cc", late.now + 100 * DAY_MS);
+    assert!(k.contains(&FindingKind::AcknowledgedLate));
+    assert!(!k.contains(&FindingKind::NeverAcknowledged));
+    w.s.days(1);
+    w.s.ack(&gov, n, w.s.now);
+    let k = finding_kinds(&w.s, "cert-cc", w.s.now + 100 * DAY_MS);
+    assert!(
+        !k.contains(&FindingKind::AcknowledgedLate) && !k.contains(&FindingKind::NeverAcknowledged)
+    );
+}
+
+#[test]
+fn sealed_details_must_be_opened_after_publication() {
+    let mut w = world();
+    let vendor = w.vendor.clone();
+    let (case, s1, s2) = w.s.open_case(&vendor, "sqli", "acme-web");
+    let opened = w.s.size() - 1;
+    w.s.submit(&vendor, Event::FixReady { case });
+    w.s.submit(
+        &vendor,
+        Event::PubliclyDisclosed {
+            case,
+            url: "https://acme.example/sa-4".into(),
+            sha256: [0; 32],
+        },
+    );
+    let public = w.s.now;
+    let k = finding_kinds(&w.s, "baseline", public + 91 * DAY_MS);
+    assert_eq!(
+        k.iter().filter(|k| **k == FindingKind::NotOpened).count(),
+        2
+    );
+    assert!(
+        !finding_kinds(&w.s, "baseline", public + 89 * DAY_MS).contains(&FindingKind::NotOpened)
+    );
+    for (field, salt, v) in [(0u8, s1, "sqli"), (1, s2, "acme-web")] {
+        w.s.submit(
+            &vendor,
+            Event::Opening {
+                record: opened,
+                field,
+                salt,
+                value: encoding::encode(&v.to_string()).unwrap(),
+            },
+        );
+    }
+    assert!(
+        !finding_kinds(&w.s, "baseline", public + 91 * DAY_MS).contains(&FindingKind::NotOpened)
+    );
+}
+
+#[test]
+fn cra_clocks() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    w.s.submit(&vendor, Event::ExploitationObserved { case });
+    let report = |stage| Event::RegulatoryReport {
+        case,
+        stage,
+        authority: "ENISA".into(),
+    };
+    let mut on_time = w.s.clone();
+    on_time.hours(20);
+    on_time.submit(&vendor, report(RegulatoryStage::EarlyWarning));
+    on_time.hours(40);
+    on_time.submit(&vendor, report(RegulatoryStage::Notification));
+    let k = finding_kinds(&on_time, "eu-cra", on_time.now + 30 * DAY_MS);
+    assert!(
+        !k.contains(&FindingKind::CraEarlyWarningLate)
+            && !k.contains(&FindingKind::CraNotificationLate),
+        "{k:?}"
+    );
+    // Late early warning; missing notification; missing final report.
+    w.s.hours(30);
+    w.s.submit(&vendor, report(RegulatoryStage::EarlyWarning));
+    w.s.submit(&vendor, Event::FixReady { case });
+    w.s.submit(&vendor, Event::FixReleased { case });
+    let k = finding_kinds(&w.s, "eu-cra", w.s.now + 15 * DAY_MS);
+    assert!(k.contains(&FindingKind::CraEarlyWarningLate), "{k:?}");
+    assert!(k.contains(&FindingKind::CraNotificationLate), "{k:?}");
+    assert!(k.contains(&FindingKind::CraFinalReportLate), "{k:?}");
+    assert!(
+        !finding_kinds(&w.s, "baseline", w.s.now + 15 * DAY_MS)
+            .contains(&FindingKind::CraNotificationLate),
+        "off without eu-cra"
+    );
+}
+
+#[test]
+fn vultron_desiderata() {
+    let mut w = world();
+    let case = w.case();
+    let vendor = w.vendor.clone();
+    let publish = Event::PubliclyDisclosed {
+        case,
+        url: "https://acme.example/sa-5".into(),
+        sha256: [0; 32],
+    };
+    let mut ideal = w.s.clone();
+    ideal.submit(&vendor, Event::FixReady { case });
+    ideal.submit(&vendor, Event::FixReleased { case });
+    ideal.submit(&vendor, publish.clone());
+    ideal.submit(&vendor, Event::ExploitPublic { case });
+    assert!(
+        !finding_kinds(&ideal, "cert-cc", ideal.now).contains(&FindingKind::DesideratumViolated)
+    );
+    w.s.submit(&vendor, publish);
+    w.s.hours(1);
+    w.s.submit(&vendor, Event::FixReady { case });
+    let c = config("cert-cc");
+    let a = clean(&w.s, c.clone());
+    let details: Vec<String> = report::all_findings(a.state(), &c.policy, w.s.now)
+        .into_iter()
+        .filter(|f| f.kind == FindingKind::DesideratumViolated)
+        .map(|f| f.detail)
+        .collect();
+    assert_eq!(details.len(), 2, "{details:?}"); // F≺P and D≺P
+    assert!(details[0].starts_with("F≺P") || details[1].starts_with("F≺P"));
+}
+
+// ---------------------------------------------------------------------------
+// Resumption
+// ---------------------------------------------------------------------------
+
+#[test]
+fn save_and_resume_gives_the_same_state() {
+    let mut log = forewarn_ledger::testkit::RealisticLog::new(7, 20, true);
+    log.grow_to(300);
+    let records = log.scenario.records();
+    let whole = audit_records(records, AuditConfig::default()).unwrap();
+    let mut first = Auditor::new(AuditConfig::default());
+    for r in &records[..150] {
+        first.push(r).unwrap();
+    }
+    let saved = first.save();
+    let mut second = Auditor::resume(AuditConfig::default(), &saved).unwrap();
+    for r in &records[150..] {
+        second.push(r).unwrap();
+    }
+    assert_eq!(second.save(), whole.save());
+    assert_eq!(second.root(), whole.root());
+    // A damaged state file is refused with a typed error.
+    let mut bad = saved.clone();
+    bad.push(0);
+    assert!(Auditor::resume(AuditConfig::default(), &bad).is_err());
+    assert!(Auditor::resume(AuditConfig::default(), &saved[..saved.len() / 2]).is_err());
+}
