@@ -532,6 +532,18 @@ impl Auditor {
                 bytes,
             ));
         }
+        if let Some(seen) = statement.seen
+            && seen.size > index
+        {
+            return Err(fail(
+                index,
+                IntegrityKind::SeenBeyondLog {
+                    seen: seen.size,
+                    size: index,
+                },
+                bytes,
+            ));
+        }
         if !p.signature_ok {
             return Err(fail(index, IntegrityKind::BadSignature, bytes));
         }

@@ -50,6 +50,14 @@ pub enum IntegrityKind {
         /// Allowed skew (ms).
         skew: u64,
     },
+    /// The statement says its signer saw a tree larger than the log was
+    /// when the statement was sequenced.
+    SeenBeyondLog {
+        /// Size in the statement's seen-checkpoint.
+        seen: u64,
+        /// Log size before this record.
+        size: u64,
+    },
     /// The signature does not verify (verify_strict) under the statement's key.
     BadSignature,
     /// The signing key belongs to no registered party.
@@ -182,6 +190,10 @@ impl fmt::Display for IntegrityFailure {
             } => write!(
                 f,
                 "claimed time {claimed} is after the log time {logged} plus the {skew} ms skew"
+            ),
+            IntegrityKind::SeenBeyondLog { seen, size } => write!(
+                f,
+                "statement claims its signer saw a tree of size {seen}, but the log had {size} records"
             ),
             IntegrityKind::BadSignature => {
                 f.write_str("statement signature does not verify (Ed25519, verify_strict)")
