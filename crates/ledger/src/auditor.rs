@@ -413,6 +413,12 @@ impl Auditor {
         self.state.size
     }
 
+    /// Bytes of the Merkle part of the state (the compact range: one hash
+    /// per one bit of the size, so O(log n)).
+    pub fn tree_state_len(&self) -> usize {
+        self.tree.to_bytes().len()
+    }
+
     /// Merkle root of the records audited so far (RFC 9162 §2.1.1).
     pub fn root(&self) -> Hash {
         self.tree.root()

@@ -16,7 +16,46 @@
 //! - [`verify`]: Ed25519 with `verify_strict` semantics, also in batches.
 //!
 //! `no_std` + `alloc`, no I/O, no clock, no randomness: callers pass times
-//! and salts. The `std` feature adds threads and `std::error::Error`.
+//! and salts. The `std` feature adds threads and `std::error::Error`; the
+//! `testkit` feature adds the deterministic scenario builder used below.
+//!
+//! ## A disclosure, logged and audited
+//!
+//! ```
+//! use forewarn_ledger::testkit::Scenario;
+//! use forewarn_ledger::*;
+//!
+//! // A vendor tells a government agency about a flaw 20 days before the fix
+//! // and the advisory; the agency countersigns the notice.
+//! let mut log = Scenario::default();
+//! let vendor = log.party("Acme Corp", PartyClass::Vendor);
+//! let agency = log.party("National CSIRT", PartyClass::Government);
+//! let (case, _, _) = log.open_case(&vendor, "heap overflow", "acme-server 4.2");
+//! log.days(1);
+//! let notice = log.notify(&vendor, case, &agency, InfoLevel::Details, None);
+//! log.hours(2);
+//! let received = log.now - HOUR_MS;
+//! log.ack(&agency, notice, received);
+//! log.days(20);
+//! log.submit(&vendor, Event::FixReady { case });
+//! log.submit(&vendor, Event::PubliclyDisclosed {
+//!     case,
+//!     url: "https://acme.example/advisories/1".into(),
+//!     sha256: [0; 32],
+//! });
+//!
+//! // A watchdog replays the log under CERT/CC's policy.
+//! let config = AuditConfig { policy: Policy::preset("cert-cc").unwrap(), ..AuditConfig::default() };
+//! let mut auditor = Auditor::new(config);
+//! for record in log.records() {
+//!     auditor.push(record).expect("every hash, link and signature checks out");
+//! }
+//! let report = report::build(auditor.state(), &auditor.config().policy, log.now, &auditor.root());
+//! let row = report.cases[0].who_knew.iter().find(|w| w.party == Some(agency.id)).unwrap();
+//! assert_eq!(row.lead_before_public_ms, Some((20 * DAY_MS + 2 * HOUR_MS) as i64));
+//! assert_eq!(row.acknowledged_at, Some(received));
+//! assert!(report.findings.iter().any(|f| f.kind == FindingKind::PrivilegedBeforeFix));
+//! ```
 
 #![no_std]
 #![forbid(unsafe_code)]

@@ -42,6 +42,7 @@ pub enum VerifyMode {
 pub struct CachedKey {
     key: VerifyingKey,
     /// Canonically encoded and torsion-free: safe to batch.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     batchable: bool,
 }
 

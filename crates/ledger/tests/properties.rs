@@ -272,14 +272,11 @@ proptest! {
         let mut r = records[records.len() - 1].clone();
         let i = pos.index(r.len());
         r[i] = value;
-        match Record::from_bytes(&r) {
-            Ok(rec) => {
-                prop_assert_eq!(rec.to_bytes().unwrap(), r.clone());
-                if let Ok(st) = Statement::from_bytes(&rec.statement) {
-                    prop_assert_eq!(st.to_bytes().unwrap(), rec.statement.clone());
-                }
+        if let Ok(rec) = Record::from_bytes(&r) {
+            prop_assert_eq!(rec.to_bytes().unwrap(), r.clone());
+            if let Ok(st) = Statement::from_bytes(&rec.statement) {
+                prop_assert_eq!(st.to_bytes().unwrap(), rec.statement.clone());
             }
-            Err(_) => {}
         }
     }
 }
