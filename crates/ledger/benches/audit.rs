@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ledger::testkit::RealisticLog;
-use forewarn_ledger::verify::VerifyMode;
+use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
 use forewarn_ledger::*;
 
 fn status(field: &str) -> Option<u64> {
@@ -32,9 +32,10 @@ fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
 
-/// Raw Ed25519 rates on this machine: verify_strict on one thread and
-/// ed25519-dalek's verify_batch (batches of 64) on one and two threads.
-fn ed25519_bounds() -> (f64, f64, f64) {
+/// Raw Ed25519 rates on this machine: verify_strict on one thread,
+/// ed25519-dalek's verify_batch (batches of 64) on one and two threads, and
+/// forewarn's exact batch (batches of 4096) on one thread.
+fn ed25519_bounds() -> (f64, f64, f64, f64) {
     let n = 8192;
     let keys: Vec<SigningKey> = (0..256)
         .map(|i| SigningKey::from_bytes(&[i as u8; 32]))
@@ -63,7 +64,26 @@ fn ed25519_bounds() -> (f64, f64, f64) {
         s.spawn(|| batch(n / 2..n));
     });
     let batch2 = n as f64 / t.elapsed().as_secs_f64();
-    (strict, batch1, batch2)
+    let items: Vec<SignatureItem<'_>> = (0..n)
+        .map(|i| SignatureItem {
+            key: vks[i].to_bytes(),
+            prefix: b"",
+            body: &msgs[i],
+            signature: sigs[i].to_bytes(),
+        })
+        .collect();
+    let mut cache = KeyCache::new();
+    verify_items(&items[..64], VerifyMode::Batch, &mut cache); // parse the keys
+    let t = Instant::now();
+    for c in items.chunks(4096) {
+        assert!(
+            verify_items(c, VerifyMode::Batch, &mut cache)
+                .iter()
+                .all(|b| *b)
+        );
+    }
+    let exact1 = n as f64 / t.elapsed().as_secs_f64();
+    (strict, batch1, batch2, exact1)
 }
 
 fn sha256_rate() -> f64 {
@@ -108,8 +128,8 @@ fn generate(path: &std::path::Path, records: u64) -> (u64, u64, usize) {
 fn audit_child(spec: &str) {
     let mut parts = spec.splitn(3, ':');
     let mode = match parts.next().unwrap() {
-        "batch" => VerifyMode::Batch,
-        _ => VerifyMode::Strict,
+        "strict" => VerifyMode::Strict,
+        _ => VerifyMode::Batch,
     };
     let threads: usize = parts.next().unwrap().parse().unwrap();
     let path = parts.next().unwrap();
@@ -118,7 +138,7 @@ fn audit_child(spec: &str) {
         verify_mode: mode,
         ..AuditConfig::default()
     };
-    let chunk = 8192;
+    let chunk = 16384;
     let start_rss = status("VmRSS:").unwrap_or(0);
     let mut input = BufReader::with_capacity(1 << 20, std::fs::File::open(path).unwrap());
     let mut a = Auditor::new(config);
@@ -173,7 +193,7 @@ fn main() {
         .map_or(2, |n| n.get())
         .min(2);
     println!("forewarn audit benchmark: {records} records, {threads} threads");
-    let (strict, batch1, batch2) = ed25519_bounds();
+    let (strict, batch1, batch2, exact1) = ed25519_bounds();
     let sha = sha256_rate();
     println!("machine bounds (same run):");
     println!(
@@ -187,6 +207,9 @@ fn main() {
         "  verify_strict, 2 threads (2x)   {:>10.0} sig/s",
         2.0 * strict
     );
+    println!(
+        "  forewarn exact batch, 1 thread  {exact1:>10.0} sig/s (batches of 4096, verify_strict's verdicts)"
+    );
 
     let dir = std::env::temp_dir().join(format!("forewarn-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -198,8 +221,12 @@ fn main() {
         bytes as f64 / n as f64
     );
     for (label, spec) in [
-        ("strict, 2 threads (default)", format!("strict:{threads}")),
-        ("batch,  2 threads", format!("batch:{threads}")),
+        (
+            "exact batch, 2 threads (default)",
+            format!("batch:{threads}"),
+        ),
+        ("strict, 2 threads", format!("strict:{threads}")),
+        ("exact batch, 1 thread", "batch:1".to_string()),
         ("strict, 1 thread", "strict:1".to_string()),
     ] {
         let out = std::process::Command::new(std::env::current_exe().unwrap())

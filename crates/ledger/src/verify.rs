@@ -1,39 +1,67 @@
-//! Statement signature verification with `verify_strict` semantics.
+//! Statement signature verification with `verify_strict` semantics, one at
+//! a time or in exact batches.
 //!
-//! The auditor must give the same verdict whatever path verifies a
-//! signature. The reference is ed25519-dalek's `verify_strict`: RFC 8032
-//! cofactorless equation `[S]B = R + [k]A`, canonical `S`, `A` and `R` not
-//! of small order, and `R` compared by its encoding (so a non-canonical
-//! `R` fails).
+//! The reference is ed25519-dalek's `verify_strict`: the RFC 8032
+//! cofactorless equation `R = [S]B − [k]A` with `k = SHA-512(R ‖ A ‖ M)`,
+//! canonical `S`, neither `A` nor `R` of small order, and `R` compared by
+//! its encoding (so a non-canonical `R` fails).
 //!
-//! Batch verification (`verify_batch`, random linear combination) is only
-//! equivalent to that for signatures whose `R` and `A` have no torsion
-//! component: if `R = R₀ + T` with `T` of order 2, `[z]T = 0` for every even
-//! coefficient `z`, so a batch accepts such a signature half the time while
-//! `verify_strict` always rejects it. Checking "not of small order" (what is
-//! usually said to be enough) does not exclude this; `tests/batch_parity.rs`
-//! builds the counterexample. So a signature is batched only if `S` is
-//! canonical, `R` is canonically encoded and torsion-free, and `A` is
-//! canonically encoded and torsion-free (cached per key); everything else is
-//! verified singly, and a failed batch falls back to single verification.
-//! The torsion check on `R` costs about as much as a verification, which is
-//! why the auditor's default is [`VerifyMode::Strict`] on several threads
-//! (docs/PERFORMANCE.md has the measurements).
+//! ## Why batching needs care
+//!
+//! Random-linear-combination batch verification (ed25519-dalek's
+//! `verify_batch`) is only equivalent to that for signatures whose `R` and
+//! `A` have no torsion component. If `R = R₀ + T` with `T` of order 2, then
+//! `[z]T = 0` for every even coefficient `z`: a batch accepts such a
+//! signature half the time while `verify_strict` always rejects it. The
+//! usual advice (reject small-order `A` and `R`, require canonical `S`) does
+//! not exclude this; `tests/batch_parity.rs` builds the counterexample.
+//!
+//! ## The exact batch
+//!
+//! [`VerifyMode::Batch`] accepts a batch only if every member would pass
+//! `verify_strict`, and otherwise verifies every member singly, so the
+//! verdicts are always `verify_strict`'s:
+//!
+//! 1. Per signature, cheap strictness checks: `S` canonical, `R`'s `y`
+//!    below p (canonical encoding), `R` decompresses and is not of small
+//!    order. Per key (cached): canonical, not weak, torsion-free.
+//!    Signatures or keys that fail go to single verification.
+//! 2. `R` torsion-free, for all members at once: 128 random subset sums
+//!    `S_j = Σ_{i ∈ J_j} R_i` must each satisfy `[ℓ]S_j = 0`. A non-zero
+//!    torsion component survives each random subset sum with probability
+//!    at least 1/2, so a torsion component is missed with probability at
+//!    most 2⁻¹²⁸. The sums are built with byte buckets (16 point additions
+//!    per signature, plus a fixed cost per batch).
+//! 3. The batch equation with 128-bit random coefficients `z_i`:
+//!    `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ_{i signed by the key} z_i k_i) A = 0`,
+//!    one variable-time multiscalar multiplication (Pippenger) in which each
+//!    distinct key appears once.
+//!
+//! With every `A` and `R` torsion-free and the equation holding, each
+//! `R_i = [S_i]B − [k_i]A_i` except with probability 2⁻¹²⁸, which is exactly
+//! what `verify_strict` checks. Conversely a batch of signatures that pass
+//! `verify_strict` always passes both checks. The random values are derived
+//! from a SHA-512 hash of every input (as ed25519-dalek derives its own), so
+//! the verifier needs no randomness source and stays `no_std`.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::{Signature, VerifyingKey};
+use sha2::{Digest, Sha512};
 
 /// How the auditor verifies signatures. Both give identical verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum VerifyMode {
-    /// `verify_strict` on every signature (on several threads with `std`).
-    #[default]
+    /// `verify_strict` on every signature.
     Strict,
-    /// Batches of torsion-checked signatures, single verification otherwise.
+    /// Exact batches (see the module documentation); the default, about
+    /// twice as fast.
+    #[default]
     Batch,
 }
 
@@ -41,8 +69,8 @@ pub enum VerifyMode {
 #[derive(Clone, Debug)]
 pub struct CachedKey {
     key: VerifyingKey,
+    point: EdwardsPoint,
     /// Canonically encoded and torsion-free: safe to batch.
-    #[cfg_attr(not(feature = "std"), allow(dead_code))]
     batchable: bool,
 }
 
@@ -74,38 +102,20 @@ fn parse_key(bytes: &[u8; 32]) -> Option<CachedKey> {
         return None;
     }
     let point = CompressedEdwardsY(*bytes).decompress()?;
-    let batchable = point.compress().to_bytes() == *bytes && point.is_torsion_free();
-    Some(CachedKey { key, batchable })
+    let batchable = y_canonical(bytes) && point.is_torsion_free();
+    Some(CachedKey {
+        key,
+        point,
+        batchable,
+    })
 }
 
-/// `verify_strict` over `prefix || body`.
-fn verify_one(key: &CachedKey, item: &SignatureItem<'_>) -> bool {
-    let sig = Signature::from_bytes(&item.signature);
-    key.key.verify_strict(&item.message(), &sig).is_ok()
-}
-
-/// True if the signature may join a batch without changing the verdict.
-fn batchable_signature(signature: &[u8; 64]) -> bool {
-    let mut r = [0u8; 32];
-    r.copy_from_slice(&signature[..32]);
-    let mut s = [0u8; 32];
-    s.copy_from_slice(&signature[32..]);
-    if Option::<Scalar>::from(Scalar::from_canonical_bytes(s)).is_none() {
-        return false;
-    }
-    let Some(point) = CompressedEdwardsY(r).decompress() else {
-        return false;
-    };
-    point.compress().to_bytes() == r && !point.is_small_order() && torsion_free(&point)
-}
-
-/// `[ℓ]P = 0`, computed as `[ℓ-1]P + P` with a variable-time
-/// multiplication (all inputs are public).
-fn torsion_free(p: &EdwardsPoint) -> bool {
-    use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
-    let minus_one = -Scalar::ONE;
-    let q = EdwardsPoint::vartime_multiscalar_mul([minus_one], [*p]);
-    (q + p).is_identity()
+/// The encoded `y` (sign bit cleared) is below p = 2^255 − 19.
+fn y_canonical(bytes: &[u8; 32]) -> bool {
+    // p in little-endian: ed ff … ff 7f. y ≥ p iff the top 31 bytes are all
+    // ff/7f and the low byte is ≥ 0xed.
+    let top_max = bytes[31] & 0x7f == 0x7f && bytes[1..31].iter().all(|b| *b == 0xff);
+    !(top_max && bytes[0] >= 0xed)
 }
 
 /// One signature to check: over `prefix || body` (for statements the
@@ -146,6 +156,12 @@ impl SignatureItem<'_> {
     }
 }
 
+/// `verify_strict` over `prefix || body`.
+fn verify_one(key: &CachedKey, item: &SignatureItem<'_>) -> bool {
+    let sig = Signature::from_bytes(&item.signature);
+    key.key.verify_strict(&item.message(), &sig).is_ok()
+}
+
 /// Verifies every item; `result[i]` is what `verify_strict` says of item `i`.
 pub fn verify_items(
     items: &[SignatureItem<'_>],
@@ -161,51 +177,199 @@ pub fn verify_items(
     }
 }
 
-#[cfg(feature = "std")]
-fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
-    let mut out = alloc::vec![false; items.len()];
-    let mut batch_idx = Vec::new();
+/// True if every item passes the cheap checks and the exact batch (steps
+/// 1–3) accepts them together, without falling back to single
+/// verification. For tests and benchmarks: [`verify_items`] is the API.
+#[doc(hidden)]
+pub fn batch_accepts_all(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> bool {
+    let mut candidates = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
-        let Some(k) = cache.get(&it.key) else {
-            continue;
+        let Some(key) = cache.get(&it.key) else {
+            return false;
         };
-        if k.batchable && batchable_signature(&it.signature) {
-            batch_idx.push(i);
-        } else {
-            out[i] = verify_one(k, it);
+        match candidate(i, key, it) {
+            Some(c) => candidates.push(c),
+            None => return false,
         }
     }
-    if batch_idx.is_empty() {
+    batch_holds(&candidates, cache)
+}
+
+/// A signature that passed the cheap strictness checks.
+struct Candidate {
+    index: usize,
+    r: EdwardsPoint,
+    s: Scalar,
+    k: Scalar,
+    key: [u8; 32],
+}
+
+/// Below this many signatures a batch's fixed cost (128 torsion checks,
+/// about 150 single verifications' worth) outweighs its savings, and
+/// [`VerifyMode::Batch`] verifies singly. Measured break-even: about 250.
+pub const MIN_BATCH: usize = 512;
+
+fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
+    if items.len() < MIN_BATCH {
+        return verify_items(items, VerifyMode::Strict, cache);
+    }
+    verify_exact_batch(items, cache)
+}
+
+/// The exact batch of the module documentation, whatever the number of
+/// items (for small sets [`verify_items`] verifies singly, which is
+/// faster). `result[i]` is what `verify_strict` says of item `i`.
+pub fn verify_exact_batch(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
+    let mut out = alloc::vec![false; items.len()];
+    let mut candidates = Vec::with_capacity(items.len());
+    for (i, it) in items.iter().enumerate() {
+        let Some(key) = cache.get(&it.key) else {
+            continue; // unparseable or weak key: every signature fails
+        };
+        match candidate(i, key, it) {
+            Some(c) => candidates.push(c),
+            None => out[i] = verify_one(key, it),
+        }
+    }
+    if candidates.is_empty() {
         return out;
     }
-    let messages: Vec<Vec<u8>> = batch_idx.iter().map(|&i| items[i].message()).collect();
-    let message_refs: Vec<&[u8]> = messages.iter().map(|m| m.as_slice()).collect();
-    let signatures: Vec<Signature> = batch_idx
-        .iter()
-        .map(|&i| Signature::from_bytes(&items[i].signature))
-        .collect();
-    let keys: Vec<VerifyingKey> = batch_idx
-        .iter()
-        .map(|&i| cache.get(&items[i].key).expect("checked above").key)
-        .collect();
-    if ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok() {
-        for &i in &batch_idx {
-            out[i] = true;
+    if batch_holds(&candidates, cache) {
+        for c in &candidates {
+            out[c.index] = true;
         }
     } else {
-        // Find the bad ones one by one: same verdicts as verify_strict.
-        for (j, &i) in batch_idx.iter().enumerate() {
-            out[i] = keys[j].verify_strict(&messages[j], &signatures[j]).is_ok();
+        for c in &candidates {
+            let key = cache.get(&c.key).expect("cached above");
+            out[c.index] = verify_one(key, &items[c.index]);
         }
     }
     out
 }
 
-#[cfg(not(feature = "std"))]
-fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
-    // Without std there is no batch verifier; the verdicts are the same.
-    let _ = batchable_signature;
-    verify_items(items, VerifyMode::Strict, cache)
+/// Step 1: the cheap checks, and `k = SHA-512(R ‖ A ‖ M)` as verify_strict
+/// computes it.
+fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Candidate> {
+    if !key.batchable {
+        return None;
+    }
+    let r_bytes: [u8; 32] = it.signature[..32].try_into().expect("32 bytes");
+    let s_bytes: [u8; 32] = it.signature[32..].try_into().expect("32 bytes");
+    let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
+    if !y_canonical(&r_bytes) {
+        return None;
+    }
+    let r = CompressedEdwardsY(r_bytes).decompress()?;
+    if r.is_small_order() {
+        return None;
+    }
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(r_bytes)
+            .chain_update(key.key.as_bytes())
+            .chain_update(it.prefix)
+            .chain_update(it.body),
+    );
+    Some(Candidate {
+        index,
+        r,
+        s,
+        k,
+        key: it.key,
+    })
+}
+
+/// Steps 2 and 3 over candidates whose keys are batchable.
+fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
+    // Randomness derived from every input: R, S, k (which binds A and M).
+    let mut t = Sha512::new();
+    t.update(b"forewarn/batch-verify/v1\n");
+    t.update((cs.len() as u64).to_le_bytes());
+    for c in cs {
+        t.update(c.r.compress().as_bytes());
+        t.update(c.s.as_bytes());
+        t.update(c.k.as_bytes());
+    }
+    let seed = t.finalize();
+    let stream = |i: usize| -> [u8; 64] {
+        Sha512::new()
+            .chain_update(seed)
+            .chain_update((i as u64).to_le_bytes())
+            .finalize()
+            .into()
+    };
+    let mut z = Vec::with_capacity(cs.len());
+    let mut masks = Vec::with_capacity(cs.len());
+    for i in 0..cs.len() {
+        let block = stream(i);
+        let mut zb = [0u8; 32];
+        zb[..16].copy_from_slice(&block[..16]);
+        z.push(Scalar::from_bytes_mod_order(zb));
+        let mut m = [0u8; 16];
+        m.copy_from_slice(&block[16..32]);
+        masks.push(m);
+    }
+    r_torsion_free(cs, &masks) && equation_holds(cs, &z, cache)
+}
+
+/// Step 2: 128 random subset sums of the R's, each in the prime-order
+/// subgroup. Bucket `[p][v]` holds the sum of the R's whose mask byte `p`
+/// is `v`; subset `j` (byte `p = j / 8`, bit `b = j % 8`) is the sum of the
+/// buckets of byte `p` whose value has bit `b` set.
+fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]]) -> bool {
+    let mut buckets: Vec<[Option<EdwardsPoint>; 256]> = (0..16).map(|_| [None; 256]).collect();
+    for (c, m) in cs.iter().zip(masks) {
+        for (p, v) in m.iter().enumerate() {
+            let slot = &mut buckets[p][*v as usize];
+            *slot = Some(match slot {
+                Some(acc) => *acc + c.r,
+                None => c.r,
+            });
+        }
+    }
+    for row in &buckets {
+        for bit in 0..8 {
+            let sum = row
+                .iter()
+                .enumerate()
+                .filter(|(v, _)| v >> bit & 1 == 1)
+                .filter_map(|(_, b)| *b)
+                .reduce(|a, b| a + b);
+            if let Some(s) = sum
+                && !torsion_free(&s)
+            {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// `[ℓ]P = 0`, computed as `[ℓ−1]P + P` in variable time (inputs are public).
+fn torsion_free(p: &EdwardsPoint) -> bool {
+    let q = EdwardsPoint::vartime_multiscalar_mul([-Scalar::ONE], [*p]);
+    (q + p).is_identity()
+}
+
+/// Step 3: `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ z_i k_i) A = 0`.
+fn equation_holds(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> bool {
+    let mut b_coefficient = Scalar::ZERO;
+    let mut per_key: BTreeMap<[u8; 32], Scalar> = BTreeMap::new();
+    let mut scalars = Vec::with_capacity(cs.len() + 1);
+    let mut points = Vec::with_capacity(cs.len() + 1);
+    for (c, zi) in cs.iter().zip(z) {
+        b_coefficient += zi * c.s;
+        *per_key.entry(c.key).or_insert(Scalar::ZERO) -= zi * c.k;
+        scalars.push(-zi);
+        points.push(c.r);
+    }
+    scalars.push(b_coefficient);
+    points.push(ED25519_BASEPOINT_POINT);
+    for (key, coefficient) in per_key {
+        scalars.push(coefficient);
+        points.push(cache.get(&key).expect("cached").point);
+    }
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
 }
 
 /// Splits `items` over one thread per key cache (each thread keeps its own

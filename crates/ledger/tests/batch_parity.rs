@@ -9,7 +9,9 @@
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use forewarn_ledger::verify::{
+    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, verify_exact_batch, verify_items,
+};
 use sha2::{Digest, Sha512};
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -80,7 +82,9 @@ fn reference(v: &Vector) -> bool {
 fn valid_vectors(n: usize) -> Vec<Vector> {
     (0..n)
         .map(|i| {
-            let k = SigningKey::from_bytes(&[i as u8 + 1; 32]);
+            let mut seed = [1u8; 32];
+            seed[..8].copy_from_slice(&(i as u64 % 300).to_le_bytes());
+            let k = SigningKey::from_bytes(&seed);
             let msg = format!("statement {i}").into_bytes();
             Vector {
                 name: format!("valid {i}"),
@@ -98,10 +102,10 @@ fn each_edge_case_alone() {
     for v in vectors() {
         let expected = reference(&v);
         accepted += usize::from(expected);
-        for mode in [VerifyMode::Strict, VerifyMode::Batch] {
-            let got = verify_items(&[item(&v)], mode, &mut KeyCache::new());
-            assert_eq!(got, vec![expected], "{} in {mode:?} mode", v.name);
-        }
+        let strict = verify_items(&[item(&v)], VerifyMode::Strict, &mut KeyCache::new());
+        assert_eq!(strict, vec![expected], "{} (strict)", v.name);
+        let batch = verify_exact_batch(&[item(&v)], &mut KeyCache::new());
+        assert_eq!(batch, vec![expected], "{} (exact batch)", v.name);
     }
     // Speccheck case 3 and the two mixed-order CCTV vectors verify strictly
     // (the same counts forewarn-tlog's edge-case test asserts).
@@ -122,7 +126,7 @@ fn edge_cases_mixed_into_batches() {
             .collect();
         let items: Vec<SignatureItem<'_>> = order.iter().map(|&i| item(all[i])).collect();
         let mut cache = KeyCache::new();
-        let got = verify_items(&items, VerifyMode::Batch, &mut cache);
+        let got = verify_exact_batch(&items, &mut cache);
         let want: Vec<bool> = order.iter().map(|&i| expected[i]).collect();
         assert_eq!(got, want, "rotation {rotation}");
     }
@@ -199,13 +203,13 @@ fn mixed_order_r_fools_plain_batching_but_not_ours() {
             sig,
         };
         assert_eq!(
-            verify_items(&[item(&v)], VerifyMode::Batch, &mut KeyCache::new()),
+            verify_exact_batch(&[item(&v)], &mut KeyCache::new()),
             vec![false]
         );
         let valid = valid_vectors(16);
         let mut items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
         items.insert(i % 17, item(&v));
-        let got = verify_items(&items, VerifyMode::Batch, &mut KeyCache::new());
+        let got = verify_exact_batch(&items, &mut KeyCache::new());
         assert_eq!(got.iter().filter(|b| !**b).count(), 1);
         assert!(!got[i % 17]);
     }
@@ -214,4 +218,134 @@ fn mixed_order_r_fools_plain_batching_but_not_ours() {
     eprintln!(
         "plain verify_batch accepted {fooled}/64 mixed-order signatures that verify_strict rejects"
     );
+}
+
+#[test]
+fn the_exact_batch_accepts_valid_batches_without_falling_back() {
+    let valid = valid_vectors(200);
+    let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+    assert!(forewarn_ledger::verify::batch_accepts_all(
+        &items,
+        &mut KeyCache::new()
+    ));
+    // One bad signature, one torsion-R signature: the batch refuses (and
+    // verify_items falls back to single verification).
+    let mut bad = valid_vectors(20);
+    bad[7].sig[40] ^= 1;
+    let items: Vec<SignatureItem<'_>> = bad.iter().map(item).collect();
+    assert!(!forewarn_ledger::verify::batch_accepts_all(
+        &items,
+        &mut KeyCache::new()
+    ));
+    let mut mixed = valid_vectors(20);
+    let msg = b"torsion".to_vec();
+    let (key, sig) = mixed_order_signature(&msg);
+    mixed.push(Vector {
+        name: "mixed".into(),
+        key,
+        msg,
+        sig,
+    });
+    let items: Vec<SignatureItem<'_>> = mixed.iter().map(item).collect();
+    assert!(!forewarn_ledger::verify::batch_accepts_all(
+        &items,
+        &mut KeyCache::new()
+    ));
+}
+
+mod random_mixes {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Kinds of signatures mixed into batches.
+    fn make(kind: u8, i: usize) -> Vector {
+        let edge = vectors();
+        let mut v = valid_vectors(i % 7 + 1).pop().unwrap();
+        v.msg.extend_from_slice(format!(" #{i}").as_bytes());
+        let mut seed = [1u8; 32];
+        seed[..8].copy_from_slice(&((i % 7) as u64).to_le_bytes());
+        let k = SigningKey::from_bytes(&seed);
+        v.sig = k.sign(&v.msg).to_bytes();
+        match kind % 8 {
+            0..=2 => v, // valid
+            3 => {
+                v.sig[(i * 13) % 64] ^= 1 << (i % 8);
+                v
+            } // corrupted
+            4 => {
+                v.msg.push(b'!');
+                v
+            } // wrong message
+            5 => {
+                // mixed-order R
+                let (key, sig) = mixed_order_signature(&v.msg);
+                Vector { key, sig, ..v }
+            }
+            6 => {
+                // S + ℓ (non-canonical S)
+                let l: [u8; 32] = [
+                    0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde,
+                    0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
+                ];
+                let mut carry = 0u16;
+                for (byte, lj) in v.sig[32..].iter_mut().zip(l) {
+                    let t = *byte as u16 + lj as u16 + carry;
+                    *byte = t as u8;
+                    carry = t >> 8;
+                }
+                v
+            }
+            _ => {
+                // an edge-case vector
+                let e = &edge[i % edge.len()];
+                Vector {
+                    name: e.name.clone(),
+                    key: e.key,
+                    msg: e.msg.clone(),
+                    sig: e.sig,
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn batch_verdicts_equal_verify_strict(kinds in proptest::collection::vec(any::<u8>(), 1..90)) {
+            let vs: Vec<Vector> = kinds.iter().enumerate().map(|(i, k)| make(*k, i)).collect();
+            let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+            let expected: Vec<bool> = vs.iter().map(reference).collect();
+            prop_assert_eq!(verify_items(&items, VerifyMode::Strict, &mut KeyCache::new()), expected.clone());
+            prop_assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), expected);
+        }
+    }
+}
+
+#[test]
+fn verify_items_batches_large_sets_and_agrees() {
+    // Above MIN_BATCH, verify_items takes the exact batch path; mix in every
+    // edge case and a torsion signature so the fallback runs too.
+    let mut vs = valid_vectors(MIN_BATCH);
+    vs.extend(vectors());
+    let msg = b"torsion, large batch".to_vec();
+    let (key, sig) = mixed_order_signature(&msg);
+    vs.push(Vector {
+        name: "mixed".into(),
+        key,
+        msg,
+        sig,
+    });
+    let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+    let expected: Vec<bool> = vs.iter().map(reference).collect();
+    assert_eq!(
+        verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()),
+        expected
+    );
+    // All valid and large: accepted in one batch.
+    let valid = valid_vectors(MIN_BATCH);
+    let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+    assert!(forewarn_ledger::verify::batch_accepts_all(
+        &items,
+        &mut KeyCache::new()
+    ));
 }

@@ -293,11 +293,11 @@ proptest! {
         let mut log = RealisticLog::new(seed, parties, true);
         log.grow_to(size);
         let records: Vec<&[u8]> = log.scenario.records().iter().map(|r| r.as_slice()).collect();
-        let mut one = Auditor::new(AuditConfig::default());
+        let mut one = Auditor::new(AuditConfig { verify_mode: VerifyMode::Strict, ..AuditConfig::default() });
         for r in &records {
             one.push(r).unwrap();
         }
-        let mut threaded = Auditor::new(AuditConfig { threads: 2, ..AuditConfig::default() });
+        let mut threaded = Auditor::new(AuditConfig { threads: 2, verify_mode: VerifyMode::Strict, ..AuditConfig::default() });
         for chunk in records.chunks(97) {
             threaded.push_batch(chunk).unwrap();
         }

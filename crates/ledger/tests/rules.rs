@@ -1116,3 +1116,107 @@ fn save_and_resume_gives_the_same_state() {
     assert!(Auditor::resume(AuditConfig::default(), &bad).is_err());
     assert!(Auditor::resume(AuditConfig::default(), &saved[..saved.len() / 2]).is_err());
 }
+
+#[test]
+fn seen_checkpoint_cannot_be_from_the_future() {
+    for (seen_size, fires) in [(6u64, false), (7, true)] {
+        let mut w = world();
+        // The log has 6 records before this one.
+        let mut st = Statement::new(
+            Event::Annotation {
+                record: 0,
+                kind: AnnotationKind::Comment,
+                text: "seen".into(),
+            },
+            w.s.now,
+            w.vendor.public(),
+        );
+        st.seen = Some(statement::SeenCheckpoint {
+            size: seen_size,
+            root: [0; 32],
+        });
+        let logged = w.s.now + 1_000;
+        w.s.append_statement(&w.vendor.key.clone(), &st, logged);
+        let r = w.s.audit(AuditConfig::default());
+        if fires {
+            assert_eq!(r.unwrap_err().kind, K::SeenBeyondLog { seen: 7, size: 6 });
+        } else {
+            r.unwrap();
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+// ---------------------------------------------------------------------------
+
+#[test]
+fn reports_fold_lead_times_by_party_and_class() {
+    let mut w = world();
+    let (vendor, gov, customer) = (w.vendor.clone(), w.gov.clone(), w.customer.clone());
+    // Three cases; the agency is told 10, 30 and 20 days before publication,
+    // the customer 1 day before.
+    let mut cases = Vec::new();
+    for lead in [10u64, 30, 20] {
+        let case = w.case();
+        w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
+        w.s.days(lead - 1);
+        w.s.notify(&vendor, case, &customer, InfoLevel::Existence, None);
+        w.s.days(1);
+        w.s.submit(&vendor, Event::FixReady { case });
+        w.s.submit(
+            &vendor,
+            Event::PubliclyDisclosed {
+                case,
+                url: "https://acme.example/sa".into(),
+                sha256: [0; 32],
+            },
+        );
+        cases.push(case);
+    }
+    let a = clean(&w.s, AuditConfig::default());
+    let r = report::build(a.state(), &Policy::default(), w.s.now, &a.root());
+    assert_eq!(r.summary.cases, 3);
+    assert_eq!(r.summary.notices, 6);
+    assert_eq!(r.summary.public_cases, 3);
+    let gov_lead = r
+        .summary
+        .early_notice
+        .iter()
+        .find(|c| c.class == PartyClass::Government)
+        .unwrap();
+    assert_eq!(gov_lead.told_before_public, 3);
+    assert_eq!(gov_lead.median_days_before_public, Some(20.0));
+    assert_eq!(gov_lead.max_days_before_public, Some(30.0));
+    let cust = r
+        .summary
+        .early_notice
+        .iter()
+        .find(|c| c.class == PartyClass::Deployer)
+        .unwrap();
+    assert_eq!(cust.median_days_before_public, Some(1.0));
+    // The agency's history, in the order it learned.
+    let p = r.parties.iter().find(|p| p.party == gov.id).unwrap();
+    assert_eq!(p.cases.iter().map(|c| c.case).collect::<Vec<_>>(), cases);
+    assert_eq!(p.cases[1].lead_before_public_ms, Some(30 * DAY_MS as i64));
+    // The who-knew-when table is ordered by when each party knew.
+    let c = &r
+        .cases
+        .iter()
+        .find(|c| c.case == cases[0])
+        .unwrap()
+        .who_knew;
+    let names: Vec<&str> = c
+        .iter()
+        .map(|w| match &w.name {
+            report::Shown::Clear(n) => n.as_str(),
+            _ => "?",
+        })
+        .collect();
+    assert_eq!(names, ["Acme Corp", "Ministry of Defence", "Big Bank"]);
+    assert_eq!(c[0].how, "acted");
+    assert_eq!(c[1].how, "notified");
+    // Reports serialize for --json.
+    let json = serde_json::to_string(&r).unwrap();
+    assert!(json.contains("\"who_knew\""));
+}
