@@ -50,7 +50,7 @@ fn records(c: &mut Criterion) {
     let mut g = c.benchmark_group("audit");
     g.throughput(Throughput::Elements(recs.len() as u64));
     g.sample_size(10);
-    g.bench_function("2000 records, 1 thread, strict", |b| {
+    g.bench_function("2000 records pushed one by one (verify_strict)", |b| {
         b.iter_batched(
             || Auditor::new(AuditConfig::default()),
             |mut a| {

@@ -6,13 +6,11 @@
 //! that a plain `verify_batch` accepts half the time while `verify_strict`
 //! always rejects it.
 
-use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
-use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ledger::verify::{
     KeyCache, MIN_BATCH, SignatureItem, VerifyMode, verify_exact_batch, verify_items,
 };
-use sha2::{Digest, Sha512};
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -142,37 +140,7 @@ fn edge_cases_mixed_into_batches() {
 /// A signature `(R + T, s)` with `T` of order 2 and `s` computed honestly
 /// for `R + T`: `[s]B - [k]A = R ≠ R + T`, so `verify_strict` rejects it.
 fn mixed_order_signature(msg: &[u8]) -> ([u8; 32], [u8; 64]) {
-    let a = Scalar::from_bytes_mod_order([5; 32]);
-    let big_a = EdwardsPoint::mul_base(&a);
-    let r = Scalar::from_bytes_mod_order([9; 32]);
-    // (0, -1): the point of order 2. y = p - 1, little-endian.
-    let mut t = [0xff; 32];
-    t[0] = 0xec;
-    t[31] = 0x7f;
-    let t = CompressedEdwardsY(t).decompress().unwrap();
-    assert!(!t.is_identity_point() && (t + t).is_identity_point());
-    let big_r = EdwardsPoint::mul_base(&r) + t;
-    let k = Scalar::from_hash(
-        Sha512::new()
-            .chain_update(big_r.compress().as_bytes())
-            .chain_update(big_a.compress().as_bytes())
-            .chain_update(msg),
-    );
-    let s = r + k * a;
-    let mut sig = [0; 64];
-    sig[..32].copy_from_slice(big_r.compress().as_bytes());
-    sig[32..].copy_from_slice(s.as_bytes());
-    (big_a.compress().to_bytes(), sig)
-}
-
-trait IsIdentityPoint {
-    fn is_identity_point(&self) -> bool;
-}
-impl IsIdentityPoint for EdwardsPoint {
-    fn is_identity_point(&self) -> bool {
-        use curve25519_dalek::traits::IsIdentity;
-        self.is_identity()
-    }
+    forewarn_ledger::testkit::mixed_order_signature(msg, 5)
 }
 
 #[test]
