@@ -376,6 +376,14 @@ impl Auditor {
         let tree = CompactRange::from_bytes(&state.tree).map_err(|_| EncodingError::Malformed {
             detail: "saved compact range is invalid".into(),
         })?;
+        if state.kind_counts.len() != EVENT_KINDS {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state counts {} event kinds, this build has {EVENT_KINDS}",
+                    state.kind_counts.len()
+                ),
+            });
+        }
         if tree.size() != state.size {
             return Err(EncodingError::Malformed {
                 detail: format!(
@@ -1066,7 +1074,7 @@ impl Auditor {
                         .embargoes
                         .iter()
                         .filter(|r| **r != *embargo)
-                        .filter(|r| self.state.embargoes[*r].active_at(t))
+                        .filter(|r| self.state.embargoes.get(*r).is_some_and(|e| e.active_at(t)))
                         .count();
                     if others > 0 {
                         finding(
@@ -1187,8 +1195,11 @@ impl Auditor {
                 }
                 let c = self.case(ctx, case)?;
                 if c.clock.public.is_none() {
-                    for r in &c.embargoes {
-                        let e = &self.state.embargoes[r];
+                    for (r, e) in c
+                        .embargoes
+                        .iter()
+                        .filter_map(|r| self.state.embargoes.get(r).map(|e| (r, e)))
+                    {
                         if e.active_at(t) {
                             finding(
                                 FindingKind::PublishedDuringEmbargo,
@@ -1256,7 +1267,7 @@ impl Auditor {
                     let first = !c.regulatory.iter().any(|(s, _)| s == stage);
                     if first
                         && let Some(s) = start
-                        && t > s + limit
+                        && t.saturating_sub(s) > limit
                     {
                         finding(
                             kind,

@@ -125,8 +125,11 @@ pub fn deadline_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> 
                 (a, b) => a.or(b),
             };
             if let Some(d) = deployers_knew {
-                for r in &c.notices {
-                    let n = &state.notices[r];
+                for (r, n) in c
+                    .notices
+                    .iter()
+                    .filter_map(|r| state.notices.get(r).map(|n| (r, n)))
+                {
                     if let Some(class) = is_privileged_notice(state, &n.recipient)
                         && n.claimed_at < d
                     {
@@ -173,7 +176,7 @@ pub fn deadline_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> 
             for (start, limit, stage, kind) in clocks {
                 if let Some(s) = start
                     && !has(stage)
-                    && as_of > s + limit
+                    && as_of.saturating_sub(s) > limit
                 {
                     out.push(Finding {
                         kind,
@@ -345,8 +348,12 @@ fn party_name(state: &AuditState, id: PartyId) -> (Shown, PartyClass) {
     }
 }
 
+/// `later − earlier` in ms, clamped to the i64 range (times are u64 and
+/// come from signers; no value may overflow).
 fn diff(later: Option<Millis>, earlier: Millis) -> Option<i64> {
-    later.map(|l| l as i64 - earlier as i64)
+    later.map(|l| {
+        (i128::from(l) - i128::from(earlier)).clamp(i64::MIN.into(), i64::MAX.into()) as i64
+    })
 }
 
 /// Builds the report of one case. `findings` is the full finding list
@@ -389,8 +396,11 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
             findings: Vec::new(),
         });
     }
-    for r in &c.notices {
-        let n = &state.notices[r];
+    for (r, n) in c
+        .notices
+        .iter()
+        .filter_map(|r| state.notices.get(r).map(|n| (r, n)))
+    {
         let (party, name, class) = match &n.recipient {
             Counterparty::Party(p) => {
                 let (name, class) = party_name(state, *p);
@@ -458,19 +468,17 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
     let embargoes = c
         .embargoes
         .iter()
-        .map(|r| {
-            let e = &state.embargoes[r];
-            EmbargoReport {
-                record: *r,
-                proposer: e.proposer,
-                proposed_at: e.proposed_at,
-                ends_at: e.ends_at,
-                accepted_at: e.accepted_at,
-                acceptors: e.acceptors.len(),
-                extensions: e.extensions,
-                terminated_at: e.terminated.map(|t| t.0),
-                reason: e.terminated.map(|t| t.1),
-            }
+        .filter_map(|r| state.embargoes.get(r).map(|e| (r, e)))
+        .map(|(r, e)| EmbargoReport {
+            record: *r,
+            proposer: e.proposer,
+            proposed_at: e.proposed_at,
+            ends_at: e.ends_at,
+            accepted_at: e.accepted_at,
+            acceptors: e.acceptors.len(),
+            extensions: e.extensions,
+            terminated_at: e.terminated.map(|t| t.0),
+            reason: e.terminated.map(|t| t.1),
         })
         .collect();
     Some(CaseReport {

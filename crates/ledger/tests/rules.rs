@@ -1220,3 +1220,59 @@ fn reports_fold_lead_times_by_party_and_class() {
     let json = serde_json::to_string(&r).unwrap();
     assert!(json.contains("\"who_knew\""));
 }
+
+#[test]
+fn extreme_times_never_overflow() {
+    // Times are u64 from signers and the log: the rules and reports must
+    // not overflow at the ends of the range.
+    for (start, step) in [(0, 300 * DAY_MS), (u64::MAX - 20 * HOUR_MS, HOUR_MS)] {
+        let mut s = Scenario::new(start);
+        let vendor = s.party("Acme", PartyClass::Vendor);
+        let gov = s.party("Agency", PartyClass::Government);
+        let (case, _, _) = s.open_case(&vendor, "x", "y");
+        let e = s.submit(
+            &vendor,
+            Event::EmbargoProposed {
+                case,
+                ends_at: u64::MAX,
+            },
+        );
+        s.submit(&gov, Event::EmbargoAccepted { embargo: e });
+        let n = s.notify(&vendor, case, &gov, InfoLevel::Exploit, Some(e));
+        s.ack(&gov, n, 0);
+        s.submit(&vendor, Event::ExploitationObserved { case });
+        s.advance(step);
+        s.submit(
+            &vendor,
+            Event::RegulatoryReport {
+                case,
+                stage: RegulatoryStage::EarlyWarning,
+                authority: "CSIRT".into(),
+            },
+        );
+        s.submit(&vendor, Event::FixReleased { case });
+        s.submit(
+            &vendor,
+            Event::PubliclyDisclosed {
+                case,
+                url: "https://x.example".into(),
+                sha256: [0; 32],
+            },
+        );
+        s.submit(
+            &vendor,
+            Event::EmbargoRevised {
+                embargo: e,
+                ends_at: 0,
+            },
+        );
+        for policy in policy::PRESETS {
+            let c = config(policy);
+            let a = clean(&s, c.clone());
+            for as_of in [0, start, u64::MAX] {
+                let r = report::build(a.state(), &c.policy, as_of, &a.root());
+                assert_eq!(r.summary.records, a.size());
+            }
+        }
+    }
+}
