@@ -521,6 +521,54 @@ impl Auditor {
         result
     }
 
+    /// For a sequencer: validates a signed statement as the next record,
+    /// logged at `logged_at`, and appends it if valid, returning the record
+    /// bytes. Unlike [`Auditor::push`], a rejection does not poison the
+    /// auditor (the state is unchanged, so the next statement can be tried).
+    /// `signature_ok` is the caller's `verify_strict` verdict on the
+    /// statement signature (from a parallel or batched check); `None`
+    /// verifies it here.
+    pub fn append_statement(
+        &mut self,
+        statement: &[u8],
+        signature: [u8; 64],
+        logged_at: Millis,
+        signature_ok: Option<bool>,
+    ) -> Result<Vec<u8>, IntegrityFailure> {
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
+        }
+        let index = self.state.size;
+        let record = Record {
+            version: crate::statement::RECORD_VERSION,
+            index,
+            prev: self.state.prev_leaf,
+            logged_at,
+            statement: statement.to_vec(),
+            signature,
+        };
+        let bytes = record
+            .to_bytes()
+            .map_err(|e| fail(index, IntegrityKind::RecordEncoding(e), statement))?;
+        let parsed = Statement::from_bytes(statement);
+        let signature_ok = match (signature_ok, &parsed) {
+            (Some(ok), _) => ok,
+            (None, Ok(st)) => {
+                let item = SignatureItem::statement(st.signer.0, statement, signature);
+                verify_items(&[item], VerifyMode::Strict, &mut self.caches[0])[0]
+            }
+            (None, Err(_)) => false,
+        };
+        let prepared = Prepared {
+            leaf: leaf_hash(&bytes),
+            record: Ok(record),
+            statement: Some(parsed),
+            signature_ok,
+        };
+        self.apply_inner(&bytes, prepared)?;
+        Ok(bytes)
+    }
+
     /// Folds one prepared record into the state. On failure the state is
     /// unchanged and the auditor is poisoned.
     pub fn apply(&mut self, bytes: &[u8], p: Prepared) -> Result<(), IntegrityFailure> {

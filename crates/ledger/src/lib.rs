@@ -69,6 +69,7 @@ pub mod encoding;
 pub mod event;
 pub mod finding;
 pub mod policy;
+pub mod receipt;
 pub mod report;
 pub mod sealed;
 pub mod statement;

@@ -1,0 +1,138 @@
+//! Static export as a C2SP tlog-tiles tree, and auditing such an export.
+//!
+//! `DIR/checkpoint`, `DIR/tile/<L>/<N>[.p/<W>]` (hash tiles) and
+//! `DIR/tile/entries/<N>[.p/<W>]` (entry bundles: the record bytes) — what
+//! any static web server can host and any tlog-tiles client can read.
+
+use std::path::{Path, PathBuf};
+
+use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::finding::IntegrityFailure;
+use forewarn_ledger::statement::leaf_hash;
+use forewarn_tlog::note::VerifierKey;
+use forewarn_tlog::tile::{
+    Tile, TileKind, encode_entry_bundle, new_entry_bundles, parse_entry_bundle, read_tile_data,
+    tiles_for_size,
+};
+use forewarn_tlog::tree::InMemoryTree;
+
+use crate::{Store, StoreError, io};
+
+impl Store {
+    /// Writes the log as static tiles under `dir` (created if needed).
+    /// Returns the number of files written.
+    pub fn export_tiles(
+        &self,
+        dir: &Path,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<usize, StoreError> {
+        let size = self.size();
+        let mut files = 0;
+        let overlay = std::collections::HashMap::new();
+        let reader = crate::DbHashReader {
+            db: &self.db,
+            overlay: &overlay,
+            cache: Default::default(),
+        };
+        let write = |tile: &Tile, data: &[u8]| -> Result<(), StoreError> {
+            let path = dir.join(tile.path());
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).map_err(io(parent))?;
+            }
+            std::fs::write(&path, data).map_err(io(&path))
+        };
+        for tile in tiles_for_size(size) {
+            let data = read_tile_data(tile, &reader).map_err(|e| match e {
+                forewarn_tlog::tree::ProveError::Reader(e) => e,
+                other => StoreError::Corrupt(format!("tile {}: {other:?}", tile.path())),
+            })?;
+            write(&tile, &data)?;
+            files += 1;
+        }
+        for bundle in new_entry_bundles(0, size) {
+            let start = bundle.index * 256;
+            let records: Vec<Vec<u8>> = self
+                .records(start, start + u64::from(bundle.width))
+                .collect::<Result<_, _>>()?;
+            let data = encode_entry_bundle(&records).map_err(|e| {
+                StoreError::Corrupt(format!("entry bundle {}: {e:?}", bundle.index))
+            })?;
+            write(&bundle, &data)?;
+            files += 1;
+            progress(start + u64::from(bundle.width), size);
+        }
+        let path = dir.join("checkpoint");
+        std::fs::write(&path, self.checkpoint()).map_err(io(&path))?;
+        Ok(files + 1)
+    }
+}
+
+/// Why an export failed its audit.
+#[derive(Debug)]
+pub enum ExportAuditError {
+    /// A file is missing or unreadable.
+    Io(PathBuf, std::io::Error),
+    /// A tile or bundle is malformed, or a hash tile disagrees with the
+    /// records.
+    Tiles(String),
+    /// The records fail the ledger's checks, or the checkpoint does not
+    /// match them.
+    Integrity(IntegrityFailure),
+}
+
+impl std::fmt::Display for ExportAuditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ExportAuditError::Io(p, e) => write!(f, "{}: {e}", p.display()),
+            ExportAuditError::Tiles(what) => write!(f, "{what}"),
+            ExportAuditError::Integrity(failure) => write!(f, "{failure}"),
+        }
+    }
+}
+
+/// Audits a tile export using only its files: the checkpoint (verified
+/// with the pinned `log_key`), every entry bundle (records replayed through
+/// the auditor), and every hash tile (recomputed from the records).
+pub fn audit_tiles(
+    dir: &Path,
+    log_key: &VerifierKey,
+    config: AuditConfig,
+    progress: &dyn Fn(u64, u64),
+) -> Result<Auditor, ExportAuditError> {
+    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| ExportAuditError::Io(p, e));
+    let checkpoint = read(dir.join("checkpoint"))?;
+    let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
+        .map_err(|e| ExportAuditError::Tiles(format!("checkpoint: {e}")))?;
+    let size = signed.checkpoint.size();
+    let mut auditor = Auditor::new(config);
+    let mut tree = InMemoryTree::new();
+    for bundle in new_entry_bundles(0, size) {
+        let data = read(dir.join(bundle.path()))?;
+        let entries = parse_entry_bundle(&data, usize::from(bundle.width))
+            .map_err(|e| ExportAuditError::Tiles(format!("{}: {e:?}", bundle.path())))?;
+        for e in &entries {
+            tree.append(leaf_hash(e));
+        }
+        auditor
+            .push_batch(&entries)
+            .map_err(ExportAuditError::Integrity)?;
+        progress(auditor.size(), size);
+    }
+    auditor
+        .verify_checkpoint(&checkpoint, log_key, None)
+        .map_err(ExportAuditError::Integrity)?;
+    for tile in tiles_for_size(size) {
+        if let TileKind::Hashes { .. } = tile.kind {
+            let data = read(dir.join(tile.path()))?;
+            let want = read_tile_data(tile, &tree)
+                .map_err(|e| ExportAuditError::Tiles(format!("{}: {e:?}", tile.path())))?;
+            if data != want {
+                return Err(ExportAuditError::Tiles(format!(
+                    "{}: the hash tile does not match the records",
+                    tile.path()
+                )));
+            }
+        }
+    }
+    Ok(auditor)
+}

@@ -1,0 +1,354 @@
+//! The store: append with receipts, reopen, check, rebuild, export and
+//! audit the export, and bad input that must change nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use forewarn_ledger::statement::SignedStatement;
+use forewarn_ledger::testkit::{RealisticLog, START, test_key};
+use forewarn_ledger::*;
+use forewarn_store::{Rejection, Store, StoreConfig};
+
+/// A clock the test controls.
+fn clock() -> (Arc<AtomicU64>, forewarn_store::Clock) {
+    let t = Arc::new(AtomicU64::new(START + 1_000_000));
+    let c = t.clone();
+    (t, Arc::new(move || c.load(Ordering::SeqCst)))
+}
+
+fn config(clock: forewarn_store::Clock) -> StoreConfig {
+    StoreConfig {
+        clock,
+        ..StoreConfig::default()
+    }
+}
+
+/// The statements of a generated log (re-signed submissions).
+fn statements(records: &[Vec<u8>]) -> Vec<SignedStatement> {
+    records
+        .iter()
+        .map(|r| {
+            let rec = Record::from_bytes(r).unwrap();
+            SignedStatement {
+                bytes: rec.statement,
+                signature: rec.signature,
+            }
+        })
+        .collect()
+}
+
+/// Appends a generated log one statement at a time with the clock at each
+/// record's own log time, so the store holds exactly the generated records
+/// (acknowledgements name the leaf hashes of the generated notices).
+fn replay_into(
+    store: &mut Store,
+    t: &AtomicU64,
+    records: &[Vec<u8>],
+) -> Vec<forewarn_store::Receipt> {
+    let mut receipts = Vec::new();
+    for (r, st) in records.iter().zip(statements(records)) {
+        t.store(Record::from_bytes(r).unwrap().logged_at, Ordering::SeqCst);
+        let receipt = store
+            .append(&[st])
+            .unwrap()
+            .remove(0)
+            .expect("valid statement accepted");
+        assert_eq!(
+            &receipt.record, r,
+            "the store reproduces the generated record"
+        );
+        receipts.push(receipt);
+    }
+    receipts
+}
+
+fn fingerprint(dir: &std::path::Path) -> (u64, Vec<u8>) {
+    let s = Store::open(dir, StoreConfig::default()).unwrap();
+    (s.size(), s.checkpoint().to_vec())
+}
+
+#[test]
+fn append_receipts_reopen_check_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, c) = clock();
+    let mut store = Store::init(
+        dir.path(),
+        "example.org/ledger",
+        &[7; 32],
+        config(c.clone()),
+    )
+    .unwrap();
+    assert_eq!(store.size(), 0);
+    let mut log = RealisticLog::new(3, 10, true);
+    log.grow_to(300);
+    let receipts = replay_into(&mut store, &t, log.scenario.records());
+    assert_eq!(store.size(), log.scenario.records().len() as u64);
+    // Every receipt verifies offline with the log key.
+    let vkey = store.vkey().clone();
+    for r in &receipts {
+        let v = receipt::verify(&r.proof, &vkey, None).unwrap();
+        assert_eq!(v.record.index, r.index);
+        assert_eq!(v.origin, "example.org/ledger");
+    }
+    // A fresh receipt at the latest checkpoint.
+    let latest = store.receipt(5).unwrap().unwrap();
+    assert_eq!(
+        receipt::verify(&latest.proof, &vkey, None)
+            .unwrap()
+            .tree_size,
+        store.size()
+    );
+    let root = store.auditor().root();
+    store.check().unwrap();
+    store.close().unwrap();
+    // Reopen: same size, root, checkpoint; the snapshot path is used.
+    let mut store = Store::open(dir.path(), config(c.clone())).unwrap();
+    assert_eq!(store.auditor().root(), root);
+    // Rebuilding the indexes gives the same state and a clean check.
+    let before = report::build(store.auditor().state(), &Policy::default(), 0, &root);
+    store.rebuild().unwrap();
+    let after = report::build(store.auditor().state(), &Policy::default(), 0, &root);
+    assert_eq!(before, after);
+    store.check().unwrap();
+    // Export, then audit the export alone.
+    let out = tempfile::tempdir().unwrap();
+    let files = store.export_tiles(out.path(), &|_, _| {}).unwrap();
+    assert!(files > 3);
+    let audited =
+        forewarn_store::export::audit_tiles(out.path(), &vkey, AuditConfig::default(), &|_, _| {})
+            .unwrap();
+    assert_eq!(audited.root(), root);
+    let (mut a, mut b) = (
+        audited.state().clone(),
+        store.check().unwrap().state().clone(),
+    );
+    (a.checkpoint, b.checkpoint) = (None, None);
+    assert!(a == b, "the export audits to the same state as the store");
+    // Tampering with any exported file is detected.
+    for rel in ["tile/entries/000", "tile/0/000", "checkpoint"] {
+        let p = out.path().join(rel);
+        let mut bytes = std::fs::read(&p).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+        assert!(
+            forewarn_store::export::audit_tiles(
+                out.path(),
+                &vkey,
+                AuditConfig::default(),
+                &|_, _| {}
+            )
+            .is_err(),
+            "tampered {rel} not detected"
+        );
+        bytes[i] ^= 1;
+        std::fs::write(&p, &bytes).unwrap();
+    }
+}
+
+#[test]
+fn bad_statements_are_rejected_and_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, c) = clock();
+    let mut store = Store::init(
+        dir.path(),
+        "example.org/ledger",
+        &[7; 32],
+        config(c.clone()),
+    )
+    .unwrap();
+    let now = t.load(Ordering::SeqCst);
+    let vendor = test_key("vendor");
+    let vendor_pk = PublicKey(vendor.verifying_key().to_bytes());
+    let sign = |event: Event, at: u64, key: &ed25519_dalek::SigningKey| {
+        Statement::new(event, at, PublicKey(key.verifying_key().to_bytes()))
+            .sign(key)
+            .unwrap()
+    };
+    let reg = sign(
+        Event::PartyRegistered {
+            name: "Vendor".into(),
+            class: PartyClass::Vendor,
+            key: vendor_pk,
+        },
+        now,
+        &vendor,
+    );
+    let v2 = test_key("vendor 2");
+    let add = sign(
+        Event::KeyAdded {
+            key: PublicKey(v2.verifying_key().to_bytes()),
+        },
+        now,
+        &vendor,
+    );
+    let revoke = sign(
+        Event::KeyRevoked {
+            key: vendor_pk,
+            effective_at: now,
+        },
+        now,
+        &v2,
+    );
+    let case = CaseId([1; 16]);
+    let open = sign(
+        Event::CaseOpened {
+            case,
+            summary: Sealed::Clear("x".into()),
+            product: Sealed::Clear("y".into()),
+        },
+        now - 1,
+        &v2,
+    );
+    for r in store
+        .append(&[reg.clone(), add, revoke, open.clone()])
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    store.close().unwrap();
+    let before = fingerprint(dir.path());
+
+    let oversized = SignedStatement {
+        bytes: vec![1; 70_000],
+        signature: [0; 64],
+    };
+    let unsigned = SignedStatement {
+        bytes: sign(Event::FixReady { case }, now, &v2).bytes,
+        signature: [0; 64],
+    };
+    let mut wrongly = sign(Event::FixReady { case }, now, &v2);
+    wrongly.signature = sign(Event::FixReleased { case }, now, &v2).signature;
+    let cases: Vec<(&str, SignedStatement, fn(&Rejection) -> bool)> = vec![
+        (
+            "malformed",
+            SignedStatement {
+                bytes: vec![1, 2, 3],
+                signature: [0; 64],
+            },
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::StatementEncoding(_))),
+        ),
+        (
+            "oversized",
+            oversized,
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::StatementEncoding(encoding::EncodingError::TooLarge { .. }) | IntegrityKind::RecordEncoding(encoding::EncodingError::TooLarge { .. }))),
+        ),
+        (
+            "unsigned",
+            unsigned,
+            |r| matches!(r, Rejection::Invalid(f) if f.kind == IntegrityKind::BadSignature),
+        ),
+        (
+            "wrongly signed",
+            wrongly,
+            |r| matches!(r, Rejection::Invalid(f) if f.kind == IntegrityKind::BadSignature),
+        ),
+        (
+            "revoked key",
+            sign(Event::FixReady { case }, now, &vendor),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::RevokedKey { .. })),
+        ),
+        (
+            "unknown key",
+            sign(Event::FixReady { case }, now, &test_key("stranger")),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::UnknownKey { .. })),
+        ),
+        ("replayed", open.clone(), |r| {
+            matches!(r, Rejection::Replay { index: 3 })
+        }),
+        (
+            "future-dated",
+            sign(Event::FixReady { case }, now + 3_600_000, &v2),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::ClaimedInFuture { .. })),
+        ),
+        (
+            "dangling reference",
+            sign(Event::EmbargoAccepted { embargo: 99 }, now, &v2),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::BadReference { .. })),
+        ),
+        (
+            "unknown case",
+            sign(
+                Event::FixReady {
+                    case: CaseId([9; 16]),
+                },
+                now,
+                &v2,
+            ),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::UnknownCase { .. })),
+        ),
+    ];
+    for (what, statement, expected) in cases {
+        let mut store = Store::open(dir.path(), config(c.clone())).unwrap();
+        let result = store.append(std::slice::from_ref(&statement)).unwrap();
+        let rejection = result[0].as_ref().expect_err(what);
+        assert!(expected(rejection), "{what}: {rejection:?}");
+        assert!(!rejection.to_string().is_empty());
+        drop(store);
+        assert_eq!(fingerprint(dir.path()), before, "{what} changed the store");
+    }
+    // Duplicates within one submission: the first is accepted, the second refused.
+    let mut store = Store::open(dir.path(), config(c)).unwrap();
+    let fix = sign(Event::FixReady { case }, now, &v2);
+    let r = store.append(&[fix.clone(), fix]).unwrap();
+    assert!(r[0].is_ok());
+    assert_eq!(r[1].as_ref().unwrap_err(), &Rejection::DuplicateInBatch);
+}
+
+#[test]
+fn a_damaged_store_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, c) = clock();
+    let mut store = Store::init(
+        dir.path(),
+        "example.org/ledger",
+        &[7; 32],
+        config(c.clone()),
+    )
+    .unwrap();
+    let mut log = RealisticLog::new(4, 8, true);
+    log.grow_to(50);
+    replay_into(&mut store, &t, log.scenario.records());
+    drop(store);
+    // Another key in place of the log key.
+    let key_path = dir.path().join(forewarn_store::KEY_FILE);
+    let original = std::fs::read(&key_path).unwrap();
+    std::fs::remove_file(&key_path).unwrap();
+    let other = forewarn_tlog::note::SignerKey::from_seed(
+        "example.org/ledger",
+        forewarn_tlog::note::SignatureType::Ed25519,
+        &[8; 32],
+    )
+    .unwrap();
+    std::fs::write(&key_path, other.to_text().as_bytes()).unwrap();
+    assert!(matches!(
+        Store::open(dir.path(), config(c.clone())),
+        Err(forewarn_store::StoreError::Key(_))
+    ));
+    std::fs::write(&key_path, &original).unwrap();
+    // A record changed behind the store's back.
+    {
+        let db = sled::open(dir.path().join("db")).unwrap();
+        let mut k = vec![b'r'];
+        k.extend_from_slice(&10u64.to_be_bytes());
+        let mut v = db.get(&k).unwrap().unwrap().to_vec();
+        v[40] ^= 1;
+        db.insert(k, v).unwrap();
+        db.flush().unwrap();
+    }
+    let err = Store::open(dir.path(), config(c)).err().expect("refused");
+    assert!(
+        matches!(err, forewarn_store::StoreError::Corrupt(_)),
+        "{err}"
+    );
+    // Not a store at all.
+    let empty = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Store::open(empty.path(), StoreConfig::default()),
+        Err(forewarn_store::StoreError::NotAStore(_))
+    ));
+    assert!(matches!(
+        Store::init(dir.path(), "x.org/y", &[1; 32], StoreConfig::default()),
+        Err(forewarn_store::StoreError::AlreadyExists(_))
+    ));
+}
