@@ -399,12 +399,11 @@ impl Store {
         // Rebuild the in-memory state: from the snapshot of the last clean
         // close if there is one, then the records after it.
         let mut auditor = None;
-        if let Some(snap) = db.get(b"m:snapshot")? {
-            if let Ok(a) = Auditor::resume(config.audit.clone(), &snap)
-                && a.size() <= size
-            {
-                auditor = Some(a);
-            }
+        if let Some(snap) = db.get(b"m:snapshot")?
+            && let Ok(a) = Auditor::resume(config.audit.clone(), &snap)
+            && a.size() <= size
+        {
+            auditor = Some(a);
         }
         let mut auditor = auditor.unwrap_or_else(|| Auditor::new(config.audit.clone()));
         let mut chunk: Vec<Vec<u8>> = Vec::new();
