@@ -219,7 +219,8 @@ fn bad_statements_are_rejected_and_change_nothing() {
     };
     let mut wrongly = sign(Event::FixReady { case }, now, &v2);
     wrongly.signature = sign(Event::FixReleased { case }, now, &v2).signature;
-    let cases: Vec<(&str, SignedStatement, fn(&Rejection) -> bool)> = vec![
+    type Expect = fn(&Rejection) -> bool;
+    let cases: Vec<(&str, SignedStatement, Expect)> = vec![
         (
             "malformed",
             SignedStatement {
