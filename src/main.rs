@@ -17,7 +17,12 @@ use forewarn_tlog::policy::Policy;
 use forewarn_tlog::proof::{TlogProof, TlogProofError};
 use zeroize::Zeroizing;
 
+mod audit;
+mod bench;
+mod demo;
 mod json;
+mod ledger;
+mod time;
 
 /// forewarn: a transparency log for disclosure timelines.
 ///
@@ -49,6 +54,85 @@ enum Command {
     /// Verify offline proofs of logging (c2sp.org/tlog-proof@v1).
     #[command(subcommand)]
     Proof(ProofCommand),
+    /// Create a ledger: its directory, database and log key; prints the vkey.
+    ///
+    /// Example: forewarn init --origin ledger.acme.example --dir forewarn-data
+    Init {
+        /// The log's name (a schema-less URL); it appears in every checkpoint.
+        #[arg(long)]
+        origin: String,
+        #[command(flatten)]
+        dir: ledger::DirArg,
+    },
+    #[command(flatten)]
+    Step(ledger::Step),
+    /// Sign a statement without appending it (to hand to the ledger's operator).
+    #[command(subcommand)]
+    Statement(StatementCommand),
+    /// Append statements signed elsewhere (files from `forewarn statement sign`).
+    ///
+    /// Example: forewarn append notice-14.statement
+    Append {
+        /// Signed statement files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        dir: ledger::DirArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Audit a whole ledger or tile export: every hash, link, signature and
+    /// rule. Exit 0 clean, 1 findings only, 3 integrity failure, 2 bad input.
+    ///
+    /// Example: forewarn audit --dir forewarn-data --policy cert-cc
+    Audit(audit::AuditArgs),
+    /// Who knew what, when: per case, per party, or a summary.
+    #[command(subcommand)]
+    Report(audit::ReportCmd),
+    /// Write the log as static C2SP tlog-tiles files any web server can host.
+    ///
+    /// Example: forewarn export --to public/ && forewarn audit --tiles public/ --vkey forewarn-data/log.vkey
+    Export {
+        /// Output directory.
+        #[arg(long)]
+        to: PathBuf,
+        #[command(flatten)]
+        dir: ledger::DirArg,
+    },
+    /// Walk the ledger's storage and prove it consistent with its checkpoint.
+    Check {
+        #[command(flatten)]
+        dir: ledger::DirArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a realistic ledger from scratch, audit it, and explain the reports.
+    ///
+    /// Example: forewarn demo
+    Demo {
+        /// Where to build it (replaced if it holds an earlier demo).
+        #[arg(long, default_value = "forewarn-demo")]
+        dir: PathBuf,
+    },
+    /// Benchmarks on this machine.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum StatementCommand {
+    /// Sign one step to a file instead of appending it.
+    ///
+    /// Example: forewarn statement sign --out ack.statement ack --key keys/cert.key --notice 14
+    Sign {
+        /// The file to write.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(subcommand)]
+        step: ledger::Step,
+    },
 }
 
 #[derive(Args)]
@@ -112,9 +196,11 @@ enum ProofCommand {
         /// The log's verifier key, as vkey text or a file holding it.
         #[arg(long)]
         vkey: String,
-        /// File with the entry's exact bytes (the Merkle leaf data).
+        /// File with the entry's exact bytes (the Merkle leaf data). Omit it
+        /// for a forewarn receipt, which carries its record: then the record
+        /// and its statement signature are checked too.
         #[arg(long)]
-        leaf: PathBuf,
+        leaf: Option<PathBuf>,
         /// A c2sp.org/tlog-policy file; its witness quorum must be met.
         #[arg(long)]
         policy: Option<PathBuf>,
@@ -127,10 +213,10 @@ enum ProofCommand {
 }
 
 /// A failure, as the user sees it: one sentence, a hint, an exit code.
-struct Failure {
-    code: u8,
-    message: String,
-    hint: Option<String>,
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+    pub(crate) hint: Option<String>,
 }
 
 impl Failure {
@@ -150,7 +236,7 @@ impl Failure {
     }
 }
 
-type Outcome = Result<(), Failure>;
+pub(crate) type Outcome = Result<(), Failure>;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -166,7 +252,17 @@ fn main() -> ExitCode {
             policy,
             proof,
             json,
-        }) => proof_verify(&vkey, &leaf, policy.as_deref(), &proof, json),
+        }) => proof_verify(&vkey, leaf.as_deref(), policy.as_deref(), &proof, json),
+        Command::Init { origin, dir } => init(&origin, &dir.dir),
+        Command::Step(step) => ledger::run(&step, false),
+        Command::Statement(StatementCommand::Sign { out, step }) => ledger::sign_to_file(&step, &out),
+        Command::Append { files, dir, json } => ledger::append_files(&dir.dir, &files, json),
+        Command::Audit(args) => audit::audit(&args),
+        Command::Report(cmd) => audit::report_cmd(&cmd),
+        Command::Export { to, dir } => audit::export(&dir.dir, &to),
+        Command::Check { dir, json } => audit::check(&dir.dir, json),
+        Command::Demo { dir } => demo::run(&dir),
+        Command::Bench(cmd) => bench::run(&cmd),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -247,7 +343,7 @@ fn keygen(args: &KeygenArgs) -> Outcome {
 
 /// Creates a file that must not exist yet; private files get mode 0600
 /// from the moment they are created.
-fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Outcome {
+pub(crate) fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Outcome {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
@@ -292,7 +388,7 @@ fn read_input(input: Option<&Path>) -> Result<Vec<u8>, Failure> {
     Ok(buf)
 }
 
-fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
+pub(crate) fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
     // The key file's text is the secret: wipe it after parsing.
     let text = fs::read_to_string(path).map(Zeroizing::new).map_err(|e| {
         Failure::input(
@@ -309,7 +405,7 @@ fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
 }
 
 /// A vkey given literally, or the first line of a file holding one.
-fn load_vkey(arg: &str) -> Result<VerifierKey, Failure> {
+pub(crate) fn load_vkey(arg: &str) -> Result<VerifierKey, Failure> {
     if let Ok(k) = VerifierKey::parse(arg) {
         return Ok(k);
     }
@@ -435,18 +531,12 @@ fn note_verify(vkeys: &[String], input: Option<&Path>, json: bool) -> Outcome {
 
 fn proof_verify(
     vkey: &str,
-    leaf: &Path,
+    leaf: Option<&Path>,
     policy: Option<&Path>,
     proof: &Path,
     json: bool,
 ) -> Outcome {
     let key = load_vkey(vkey)?;
-    let entry = fs::read(leaf).map_err(|e| {
-        Failure::input(
-            format!("cannot read leaf file {}: {e}", leaf.display()),
-            "pass the file with the entry's exact bytes",
-        )
-    })?;
     let policy = match policy {
         None => None,
         Some(p) => {
@@ -471,6 +561,60 @@ fn proof_verify(
             "a proof starts with the line c2sp.org/tlog-proof@v1",
         )
     })?;
+    let entry = match leaf {
+        Some(leaf) => fs::read(leaf).map_err(|e| {
+            Failure::input(
+                format!("cannot read leaf file {}: {e}", leaf.display()),
+                "pass the file with the entry's exact bytes",
+            )
+        })?,
+        None => {
+            // A forewarn receipt: the record rides in the proof.
+            return match forewarn_ledger::receipt::verify(&bytes, &key, policy.as_ref()) {
+                Ok(v) => {
+                    let event = v.statement.event.name();
+                    if json {
+                        println!(
+                            "{}",
+                            serde_json::json!({
+                                "verified": true,
+                                "index": v.record.index,
+                                "origin": v.origin,
+                                "tree_size": v.tree_size,
+                                "event": event,
+                                "case": v.statement.event.case().map(|c| c.to_string()),
+                                "signer": forewarn_ledger::types::hex(&v.statement.signer.0),
+                                "claimed_at": v.statement.claimed_at,
+                                "logged_at": v.record.logged_at,
+                            })
+                        );
+                    } else {
+                        println!(
+                            "verified: record {} ({event}) is in {} at tree size {}",
+                            v.record.index, v.origin, v.tree_size
+                        );
+                        println!(
+                            "claimed {} · logged {} · signed by {}",
+                            time::format_time(v.statement.claimed_at),
+                            time::format_time(v.record.logged_at),
+                            forewarn_ledger::types::hex(&v.statement.signer.0)
+                        );
+                    }
+                    Ok(())
+                }
+                Err(e) => {
+                    if json {
+                        println!("{}", serde_json::json!({"verified": false, "error": e.to_string()}));
+                    }
+                    Err(Failure {
+                        code: 1,
+                        message: format!("not verified: {e}"),
+                        hint: Some("pass --leaf FILE for a proof that carries no record".into()),
+                    })
+                }
+            };
+        }
+    };
     match parsed.verify(&entry, &key, policy.as_ref()) {
         Ok(v) => {
             if json {
@@ -524,4 +668,25 @@ fn proof_verify(
             })
         }
     }
+}
+
+fn init(origin: &str, dir: &Path) -> Outcome {
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(seed.as_mut()).map_err(|e| Failure {
+        code: 2,
+        message: format!("the operating system gave no randomness: {e}"),
+        hint: None,
+    })?;
+    if !note::is_valid_key_name(origin) {
+        return Err(Failure::input(
+            format!("{origin:?} is not a valid log name"),
+            "use a schema-less URL such as ledger.example.com, without spaces or '+'",
+        ));
+    }
+    let store = forewarn_store::Store::init(dir, origin, &seed, forewarn_store::StoreConfig::default())
+        .map_err(ledger::store_failure)?;
+    eprintln!("created a ledger in {} (log key: {}, mode 0600)", dir.display(), dir.join(forewarn_store::KEY_FILE).display());
+    eprintln!("next: make a party key with `forewarn keygen --name you.example --out keys` and register it with `forewarn party register`");
+    println!("{}", store.vkey());
+    store.close().map_err(ledger::store_failure)
 }

@@ -1307,7 +1307,7 @@ impl Auditor {
                             FindingKind::CraNotificationLate,
                         ),
                         RegulatoryStage::FinalReport => (
-                            c.clock.fix_released,
+                            c.clock.fix_released.filter(|_| c.clock.attacks.is_some()),
                             14 * DAY_MS,
                             FindingKind::CraFinalReportLate,
                         ),
@@ -1370,13 +1370,35 @@ impl Auditor {
                 }
             }
         }
-        // Remember sealed fields so that openings can be checked.
+        // Who took part: the signer, for events about a case (directly or
+        // through the embargo or notice they name), and a registered
+        // reporter.
         let case = st.event.case();
-        if let Some(c) = case.and_then(|c| self.state.cases.get_mut(&c))
-            && !c.participants.iter().any(|(p, _, _)| *p == signer)
+        let involved_case = case.or(match &st.event {
+            Event::EmbargoAccepted { embargo }
+            | Event::EmbargoRevised { embargo, .. }
+            | Event::EmbargoTerminated { embargo, .. } => {
+                self.state.embargoes.get(embargo).map(|e| e.case)
+            }
+            Event::Acknowledged { notice, .. } => self.state.notices.get(notice).map(|n| n.case),
+            _ => None,
+        });
+        let mut involved = alloc::vec![signer];
+        if let Event::ReportReceived {
+            reporter: Counterparty::Party(p),
+            ..
+        } = &st.event
         {
-            c.participants.push((signer, index, t));
+            involved.push(*p);
         }
+        if let Some(c) = involved_case.and_then(|c| self.state.cases.get_mut(&c)) {
+            for p in involved {
+                if !c.participants.iter().any(|(q, _, _)| *q == p) {
+                    c.participants.push((p, index, t));
+                }
+            }
+        }
+        // Remember sealed fields so that openings can be checked.
         for (field, commitment) in st.event.sealed_fields() {
             self.state.sealed.insert(
                 (index, field),

@@ -167,7 +167,8 @@ pub fn deadline_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> 
                     FindingKind::CraNotificationLate,
                 ),
                 (
-                    c.clock.fix_released,
+                    // Art. 14(2)(c) applies to actively exploited flaws.
+                    c.clock.fix_released.filter(|_| c.clock.attacks.is_some()),
                     14 * DAY_MS,
                     RegulatoryStage::FinalReport,
                     FindingKind::CraFinalReportLate,
@@ -628,11 +629,12 @@ pub fn build(
     root: &forewarn_tlog::hash::Hash,
 ) -> Report {
     let findings = all_findings(state, policy, as_of);
-    let cases: Vec<CaseReport> = state
+    let mut cases: Vec<CaseReport> = state
         .cases
         .keys()
         .filter_map(|id| case_report(state, id, &findings))
         .collect();
+    cases.sort_by_key(|c| c.opened_record);
     let mut histories: BTreeMap<PartyId, Vec<PartyCase>> = BTreeMap::new();
     let mut leads: BTreeMap<PartyClass, Vec<f64>> = BTreeMap::new();
     for c in &cases {

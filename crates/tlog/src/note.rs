@@ -515,6 +515,13 @@ pub struct SignerKey {
 }
 
 impl SignerKey {
+    /// The underlying Ed25519 signing key, for signing other formats with
+    /// the same key (e.g. forewarn ledger statements, which carry their own
+    /// domain separation).
+    pub fn ed25519(&self) -> &SigningKey {
+        &self.key
+    }
+
     /// A signer from a 32-byte Ed25519 seed (the caller supplies randomness).
     pub fn from_seed(name: &str, kind: SignatureType, seed: &[u8; 32]) -> Result<Self, NoteError> {
         if !is_valid_key_name(name) {
