@@ -20,9 +20,11 @@ use crate::{Failure, Outcome, load_vkey};
 pub fn progress_callback(what: &'static str) -> Arc<dyn Fn(u64, u64) + Send + Sync> {
     let bar = ProgressBar::new(0);
     bar.set_style(
-        ProgressStyle::with_template("{msg:>20} [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})")
-            .expect("template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>20} [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
+        )
+        .expect("template")
+        .progress_chars("=> "),
     );
     bar.set_message(what);
     Arc::new(move |done, total| {
@@ -59,10 +61,17 @@ impl PolicyArgs {
                 format!("use one of {} or a TOML file", policy::PRESETS.join(", ")),
             ));
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display()), "check the path"))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Failure::input(
+                format!("cannot read {}: {e}", path.display()),
+                "check the path",
+            )
+        })?;
         let mut p: Policy = toml::from_str(&text).map_err(|e| {
-            Failure::input(format!("{} is not a valid policy: {e}", path.display()), "see docs/AUDITING.md for the fields")
+            Failure::input(
+                format!("{} is not a valid policy: {e}", path.display()),
+                "see docs/AUDITING.md for the fields",
+            )
         })?;
         if p.name == Policy::default().name {
             p.name = path.display().to_string();
@@ -105,7 +114,9 @@ pub fn audit(args: &AuditArgs) -> Outcome {
     let as_of = args.policy.as_of()?;
     let config = AuditConfig {
         policy: policy.clone(),
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()).min(8),
+        threads: std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8),
         ..AuditConfig::default()
     };
     let (auditor, source) = if let Some(tiles) = &args.tiles {
@@ -114,14 +125,21 @@ pub fn audit(args: &AuditArgs) -> Outcome {
         })?;
         let vkey = load_vkey(vkey)?;
         let cb = progress_callback("auditing tiles");
-        let a = forewarn_store::export::audit_tiles(tiles, &vkey, config, &|d, t| cb(d, t)).map_err(|e| Failure {
-            code: 3,
-            message: format!("integrity failure in {}: {e}", tiles.display()),
-            hint: Some("the export does not match a log signed by this key; do not trust its contents".into()),
-        })?;
+        let a = forewarn_store::export::audit_tiles(tiles, &vkey, config, &|d, t| cb(d, t))
+            .map_err(|e| Failure {
+                code: 3,
+                message: format!("integrity failure in {}: {e}", tiles.display()),
+                hint: Some(
+                    "the export does not match a log signed by this key; do not trust its contents"
+                        .into(),
+                ),
+            })?;
         (a, tiles.display().to_string())
     } else {
-        let dir = args.dir.clone().unwrap_or_else(|| PathBuf::from("forewarn-data"));
+        let dir = args
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("forewarn-data"));
         let store = Store::open(
             &dir,
             StoreConfig {
@@ -136,7 +154,11 @@ pub fn audit(args: &AuditArgs) -> Outcome {
             if pinned.to_string() != store.vkey().to_string() {
                 return Err(Failure {
                     code: 3,
-                    message: format!("the ledger in {} is signed by {}, not the pinned key", dir.display(), store.vkey()),
+                    message: format!(
+                        "the ledger in {} is signed by {}, not the pinned key",
+                        dir.display(),
+                        store.vkey()
+                    ),
                     hint: None,
                 });
             }
@@ -156,7 +178,11 @@ pub fn audit(args: &AuditArgs) -> Outcome {
         bar(size, size);
         fresh
             .verify_checkpoint(store.checkpoint(), store.vkey(), None)
-            .map_err(|f| Failure { code: 3, message: format!("integrity failure: {f}"), hint: None })?;
+            .map_err(|f| Failure {
+                code: 3,
+                message: format!("integrity failure: {f}"),
+                hint: None,
+            })?;
         (fresh, dir.display().to_string())
     };
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
@@ -165,22 +191,35 @@ pub fn audit(args: &AuditArgs) -> Outcome {
         let out = serde_json::json!({ "integrity": "ok", "source": source, "report": report });
         println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
     } else {
-        println!("integrity: ok — {} records, every hash, link and signature checked", report.summary.records);
-        println!("checkpoint: size {} root {}", report.summary.records, report.summary.root);
+        println!(
+            "integrity: ok — {} records, every hash, link and signature checked",
+            report.summary.records
+        );
+        println!(
+            "checkpoint: size {} root {}",
+            report.summary.records, report.summary.root
+        );
         println!();
         print_summary(&report);
         print_findings(&report.findings, 40);
     }
     if findings > 0 {
-        return Err(Failure { code: 1, message: format!("{findings} findings (see above)"), hint: None });
+        return Err(Failure {
+            code: 1,
+            message: format!("{findings} findings (see above)"),
+            hint: None,
+        });
     }
     Ok(())
 }
 
 fn push_chunk(a: &mut Auditor, chunk: &mut Vec<Vec<u8>>) -> Outcome {
     let refs: Vec<&[u8]> = chunk.iter().map(|r| r.as_slice()).collect();
-    a.push_batch(&refs)
-        .map_err(|f| Failure { code: 3, message: format!("integrity failure: {f}"), hint: Some("the ledger is not trustworthy from this record on".into()) })?;
+    a.push_batch(&refs).map_err(|f| Failure {
+        code: 3,
+        message: format!("integrity failure: {f}"),
+        hint: Some("the ledger is not trustworthy from this record on".into()),
+    })?;
     chunk.clear();
     Ok(())
 }
@@ -231,24 +270,38 @@ pub struct ReportCommon {
 /// Runs a report.
 pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
     let common = match cmd {
-        ReportCmd::Case { common, .. } | ReportCmd::Party { common, .. } | ReportCmd::Summary { common } => common,
+        ReportCmd::Case { common, .. }
+        | ReportCmd::Party { common, .. }
+        | ReportCmd::Summary { common } => common,
     };
     let policy = common.policy.load()?;
     let as_of = common.policy.as_of()?;
     let store = crate::ledger::open_store(&common.dir.dir, common.json)?;
     let a = store.auditor();
     let report = report::build(a.state(), &policy, as_of, &a.root());
-    let json = |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+    let json =
+        |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
     match cmd {
         ReportCmd::Case { id, all, .. } => {
             let cases: Vec<&CaseReport> = if *all {
                 report.cases.iter().collect()
             } else {
-                let id = id.as_deref().ok_or_else(|| Failure::input("no case id", "pass a case id, or --all"))?;
+                let id = id
+                    .as_deref()
+                    .ok_or_else(|| Failure::input("no case id", "pass a case id, or --all"))?;
                 let case = parse_case(id)?;
-                vec![report.cases.iter().find(|c| c.case == case).ok_or_else(|| {
-                    Failure::input(format!("the ledger has no case {id}"), "list the cases with `forewarn report summary`")
-                })?]
+                vec![
+                    report
+                        .cases
+                        .iter()
+                        .find(|c| c.case == case)
+                        .ok_or_else(|| {
+                            Failure::input(
+                                format!("the ledger has no case {id}"),
+                                "list the cases with `forewarn report summary`",
+                            )
+                        })?,
+                ]
             };
             if common.json {
                 json(serde_json::to_value(&cases).expect("JSON"));
@@ -263,20 +316,38 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
                 .parties
                 .iter()
                 .find(|p| p.name == *name || p.party.to_string() == *name)
-                .ok_or_else(|| Failure::input(format!("no party named {name:?}"), "list the parties with `forewarn report summary`"))?;
+                .ok_or_else(|| {
+                    Failure::input(
+                        format!("no party named {name:?}"),
+                        "list the parties with `forewarn report summary`",
+                    )
+                })?;
             if common.json {
                 json(serde_json::to_value(p).expect("JSON"));
             } else {
-                println!("{} ({}, party {}), registered {}", p.name, p.class.name(), p.party, format_time(p.registered_at));
-                println!("{:<34} {:<9} {:<18} {:<10} {:>12}", "case", "how", "knew at", "level", "before P");
+                println!(
+                    "{} ({}, party {}), registered {}",
+                    p.name,
+                    p.class.name(),
+                    p.party,
+                    format_time(p.registered_at)
+                );
+                println!(
+                    "{:<34} {:<9} {:<18} {:<10} {:>12}",
+                    "case", "how", "knew at", "level", "before P"
+                );
                 for c in &p.cases {
                     println!(
                         "{:<34} {:<9} {:<18} {:<10} {:>12}",
                         c.case.to_string(),
                         c.how,
                         format_time(c.first_known_at),
-                        c.level.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
-                        c.lead_before_public_ms.map(format_days).unwrap_or_else(|| "not public".into())
+                        c.level
+                            .map(|l| format!("{l:?}").to_lowercase())
+                            .unwrap_or_else(|| "-".into()),
+                        c.lead_before_public_ms
+                            .map(format_days)
+                            .unwrap_or_else(|| "not public".into())
                     );
                 }
                 println!("findings concerning this party: {}", p.findings);
@@ -284,7 +355,9 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
         }
         ReportCmd::Summary { .. } => {
             if common.json {
-                json(serde_json::json!({ "summary": report.summary, "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(), "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>() }));
+                json(
+                    serde_json::json!({ "summary": report.summary, "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(), "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>() }),
+                );
             } else {
                 print_summary(&report);
                 println!("parties:");
@@ -293,7 +366,12 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
                 }
                 println!("cases:");
                 for c in &report.cases {
-                    println!("  {}  opened {}  {}", c.case, format_time(c.opened_at), shown(&c.summary));
+                    println!(
+                        "  {}  opened {}  {}",
+                        c.case,
+                        format_time(c.opened_at),
+                        shown(&c.summary)
+                    );
                 }
                 print_findings(&report.findings, 40);
             }
@@ -316,7 +394,11 @@ pub(crate) fn print_summary(r: &Report) {
         "{} records · {} parties · {} keys · {} cases ({} public) · {} notices ({} acknowledged)",
         s.records, s.parties, s.keys, s.cases, s.public_cases, s.notices, s.acknowledged_notices
     );
-    println!("policy: {} · evaluated at {}", s.policy, format_time(s.as_of));
+    println!(
+        "policy: {} · evaluated at {}",
+        s.policy,
+        format_time(s.as_of)
+    );
     if !s.early_notice.is_empty() {
         println!("told before the public, by recipient class:");
         for c in &s.early_notice {
@@ -329,7 +411,10 @@ pub(crate) fn print_summary(r: &Report) {
             );
         }
     }
-    println!("findings: {} protocol, {} policy", s.protocol_findings, s.policy_findings);
+    println!(
+        "findings: {} protocol, {} policy",
+        s.protocol_findings, s.policy_findings
+    );
 }
 
 pub(crate) fn print_findings(findings: &[Finding], max: usize) {
@@ -348,16 +433,36 @@ pub(crate) fn print_findings(findings: &[Finding], max: usize) {
 }
 
 pub(crate) fn print_case(c: &CaseReport, r: &Report) {
-    let party = |id: u64| r.parties.iter().find(|p| p.party == id).map(|p| p.name.clone()).unwrap_or_else(|| id.to_string());
-    println!("case {} — {} — {}", c.case, shown(&c.summary), shown(&c.product));
+    let party = |id: u64| {
+        r.parties
+            .iter()
+            .find(|p| p.party == id)
+            .map(|p| p.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
+    println!(
+        "case {} — {} — {}",
+        c.case,
+        shown(&c.summary),
+        shown(&c.product)
+    );
     for (scheme, v) in &c.identifiers {
         println!("  identifier {scheme:?}: {}", shown(v));
     }
-    println!("  opened {} by {}", format_time(c.opened_at), party(c.opener));
+    println!(
+        "  opened {} by {}",
+        format_time(c.opened_at),
+        party(c.opener)
+    );
     let t = |x: Option<u64>| x.map(format_time).unwrap_or_else(|| "—".into());
     println!(
         "  V vendor aware {} · F fix ready {} · D fix released {} · P public {} · X exploit {} · A attacks {}",
-        t(c.vendor_aware_at), t(c.fix_ready_at), t(c.fix_released_at), t(c.public_at), t(c.exploit_public_at), t(c.attacks_at)
+        t(c.vendor_aware_at),
+        t(c.fix_ready_at),
+        t(c.fix_released_at),
+        t(c.public_at),
+        t(c.exploit_public_at),
+        t(c.attacks_at)
     );
     for e in &c.embargoes {
         println!(
@@ -385,10 +490,22 @@ pub(crate) fn print_case(c: &CaseReport, r: &Report) {
             w.class.name(),
             w.how,
             format_time(w.first_known_at),
-            w.level.map(|l| format!("{l:?}").to_lowercase()).unwrap_or_else(|| "-".into()),
-            w.acknowledged_at.map(format_time).unwrap_or_else(|| if w.how == "notified" && w.party.is_some() { "NOT YET".into() } else { "-".into() }),
-            w.lead_before_public_ms.map(format_days).unwrap_or_else(|| "—".into()),
-            w.lead_before_fix_ms.map(format_days).unwrap_or_else(|| "—".into()),
+            w.level
+                .map(|l| format!("{l:?}").to_lowercase())
+                .unwrap_or_else(|| "-".into()),
+            w.acknowledged_at.map(format_time).unwrap_or_else(|| {
+                if w.how == "notified" && w.party.is_some() {
+                    "NOT YET".into()
+                } else {
+                    "-".into()
+                }
+            }),
+            w.lead_before_public_ms
+                .map(format_days)
+                .unwrap_or_else(|| "—".into()),
+            w.lead_before_fix_ms
+                .map(format_days)
+                .unwrap_or_else(|| "—".into()),
         );
     }
     if c.findings.is_empty() {
@@ -413,10 +530,20 @@ fn truncate(s: &str, n: usize) -> String {
 pub fn export(dir: &Path, to: &Path) -> Outcome {
     let store = crate::ledger::open_store(dir, false)?;
     let bar = progress_callback("exporting");
-    let files = store.export_tiles(to, &|d, t| bar(d, t)).map_err(store_failure)?;
-    println!("wrote {files} files for {} records to {}", store.size(), to.display());
+    let files = store
+        .export_tiles(to, &|d, t| bar(d, t))
+        .map_err(store_failure)?;
+    println!(
+        "wrote {files} files for {} records to {}",
+        store.size(),
+        to.display()
+    );
     println!("serve that directory with any static web server; audit it with:");
-    println!("  forewarn audit --tiles {} --vkey {}", to.display(), dir.join(forewarn_store::VKEY_FILE).display());
+    println!(
+        "  forewarn audit --tiles {} --vkey {}",
+        to.display(),
+        dir.join(forewarn_store::VKEY_FILE).display()
+    );
     Ok(())
 }
 
@@ -425,9 +552,16 @@ pub fn check(dir: &Path, json: bool) -> Outcome {
     let store = crate::ledger::open_store(dir, json)?;
     let a = store.check().map_err(store_failure)?;
     if json {
-        println!("{}", serde_json::json!({"consistent": true, "records": a.size(), "root": a.root().to_hex()}));
+        println!(
+            "{}",
+            serde_json::json!({"consistent": true, "records": a.size(), "root": a.root().to_hex()})
+        );
     } else {
-        println!("consistent: {} records, root {}, matching the signed checkpoint, every stored hash and index", a.size(), a.root().to_hex());
+        println!(
+            "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and index",
+            a.size(),
+            a.root().to_hex()
+        );
     }
     Ok(())
 }

@@ -49,12 +49,25 @@ impl Story {
     }
 
     fn append(&mut self, actor: &Actor, event: Event) -> u64 {
-        let st = Statement::new(event, self.now, PublicKey(actor.key.verifying_key().to_bytes()));
+        let st = Statement::new(
+            event,
+            self.now,
+            PublicKey(actor.key.verifying_key().to_bytes()),
+        );
         let signed = st.sign(&actor.key).expect("small statements");
-        self.clock.store(self.now + self.log_delay, Ordering::SeqCst);
-        let result = self.store.append(&[signed]).expect("the store accepts writes").remove(0);
-        let receipt = result.unwrap_or_else(|r| panic!("the demo's own statement was refused: {r}"));
-        let _ = std::fs::write(self.receipts.join(format!("{}.tlog-proof", receipt.index)), &receipt.proof);
+        self.clock
+            .store(self.now + self.log_delay, Ordering::SeqCst);
+        let result = self
+            .store
+            .append(&[signed])
+            .expect("the store accepts writes")
+            .remove(0);
+        let receipt =
+            result.unwrap_or_else(|r| panic!("the demo's own statement was refused: {r}"));
+        let _ = std::fs::write(
+            self.receipts.join(format!("{}.tlog-proof", receipt.index)),
+            &receipt.proof,
+        );
         self.now += MINUTE;
         receipt.index
     }
@@ -62,17 +75,37 @@ impl Story {
     fn seal(&mut self, value: &str) -> (Sealed<String>, [u8; 32], Vec<u8>) {
         let salt = random::<32>();
         let bytes = encoding::encode(&value.to_string()).expect("small");
-        (Sealed::seal(&value.to_string(), &salt).expect("small"), salt, bytes)
+        (
+            Sealed::seal(&value.to_string(), &salt).expect("small"),
+            salt,
+            bytes,
+        )
     }
 
     fn register(&mut self, name: &str, class: PartyClass, keys: &Path) -> Actor {
         let key = SigningKey::from_bytes(&random::<32>());
         let id = self.append(
-            &Actor { id: 0, key: key.clone() },
-            Event::PartyRegistered { name: name.to_string(), class, key: PublicKey(key.verifying_key().to_bytes()) },
+            &Actor {
+                id: 0,
+                key: key.clone(),
+            },
+            Event::PartyRegistered {
+                name: name.to_string(),
+                class,
+                key: PublicKey(key.verifying_key().to_bytes()),
+            },
         );
         // Save the key so the user can continue the story with the CLI.
-        let stem: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+        let stem: String = name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '-'
+                }
+            })
+            .collect();
         let note_key = forewarn_tlog::note::SignerKey::from_seed(
             &format!("{stem}.demo"),
             forewarn_tlog::note::SignatureType::Ed25519,
@@ -89,13 +122,27 @@ impl Story {
         let case = CaseId(random::<16>());
         let (s, s_salt, s_bytes) = self.seal(summary);
         let (p, p_salt, p_bytes) = self.seal(product);
-        let r = self.append(vendor, Event::CaseOpened { case, summary: s, product: p });
+        let r = self.append(
+            vendor,
+            Event::CaseOpened {
+                case,
+                summary: s,
+                product: p,
+            },
+        );
         self.salts.push((r, 0, s_salt, s_bytes));
         self.salts.push((r, 1, p_salt, p_bytes));
         (case, r)
     }
 
-    fn notify(&mut self, from: &Actor, case: CaseId, to: &Actor, level: InfoLevel, embargo: Option<u64>) -> u64 {
+    fn notify(
+        &mut self,
+        from: &Actor,
+        case: CaseId,
+        to: &Actor,
+        level: InfoLevel,
+        embargo: Option<u64>,
+    ) -> u64 {
         let salt = random::<32>();
         self.append(
             from,
@@ -114,7 +161,11 @@ impl Story {
     /// The recipient countersigns, saying it received the notice
     /// `minutes` after it was sent.
     fn ack(&mut self, by: &Actor, notice: u64, minutes: u64) -> u64 {
-        let record = self.store.record(notice).expect("readable").expect("exists");
+        let record = self
+            .store
+            .record(notice)
+            .expect("readable")
+            .expect("exists");
         let sent = Statement::from_bytes(&Record::from_bytes(&record).expect("valid").statement)
             .expect("valid")
             .claimed_at;
@@ -122,14 +173,31 @@ impl Story {
         self.now = self.now.max(received_at);
         self.append(
             by,
-            Event::Acknowledged { notice, notice_leaf: statement::leaf_hash(&record).0, received_at },
+            Event::Acknowledged {
+                notice,
+                notice_leaf: statement::leaf_hash(&record).0,
+                received_at,
+            },
         )
     }
 
     fn reveal(&mut self, by: &Actor, record: u64) {
-        let fields: Vec<_> = self.salts.iter().filter(|s| s.0 == record).cloned().collect();
+        let fields: Vec<_> = self
+            .salts
+            .iter()
+            .filter(|s| s.0 == record)
+            .cloned()
+            .collect();
         for (record, field, salt, value) in fields {
-            self.append(by, Event::Opening { record, field, salt, value });
+            self.append(
+                by,
+                Event::Opening {
+                    record,
+                    field,
+                    salt,
+                    value,
+                },
+            );
         }
     }
 }
@@ -152,26 +220,63 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
                 "pass another --dir, or remove it",
             ));
         }
-        std::fs::remove_dir_all(dir)
-            .map_err(|e| Failure::input(format!("cannot remove the old demo in {}: {e}", dir.display()), "remove it by hand"))?;
+        std::fs::remove_dir_all(dir).map_err(|e| {
+            Failure::input(
+                format!("cannot remove the old demo in {}: {e}", dir.display()),
+                "remove it by hand",
+            )
+        })?;
     }
     let clock = Arc::new(AtomicU64::new(parse_time("2026-01-05").expect("valid")));
     let c = clock.clone();
-    let config = StoreConfig { clock: Arc::new(move || c.load(Ordering::SeqCst)), ..StoreConfig::default() };
-    let store = Store::init(dir, "demo.forewarn.example/ledger", &random::<32>(), config).map_err(crate::ledger::store_failure)?;
-    std::fs::write(dir.join(MARKER), "built by `forewarn demo`; safe to delete\n")
-        .map_err(|e| Failure::input(format!("cannot write in {}: {e}", dir.display()), "check the directory"))?;
+    let config = StoreConfig {
+        clock: Arc::new(move || c.load(Ordering::SeqCst)),
+        ..StoreConfig::default()
+    };
+    let store = Store::init(dir, "demo.forewarn.example/ledger", &random::<32>(), config)
+        .map_err(crate::ledger::store_failure)?;
+    std::fs::write(
+        dir.join(MARKER),
+        "built by `forewarn demo`; safe to delete\n",
+    )
+    .map_err(|e| {
+        Failure::input(
+            format!("cannot write in {}: {e}", dir.display()),
+            "check the directory",
+        )
+    })?;
     let keys = dir.join("keys");
-    std::fs::create_dir_all(&keys).map_err(|e| Failure::input(format!("cannot create {}: {e}", keys.display()), "check the directory"))?;
+    std::fs::create_dir_all(&keys).map_err(|e| {
+        Failure::input(
+            format!("cannot create {}: {e}", keys.display()),
+            "check the directory",
+        )
+    })?;
     let receipts = dir.join("receipts");
-    std::fs::create_dir_all(&receipts).map_err(|e| Failure::input(format!("cannot create {}: {e}", receipts.display()), "check the directory"))?;
-    let mut s = Story { store, receipts, clock, now: 0, log_delay: 2 * MINUTE, salts: Vec::new() };
+    std::fs::create_dir_all(&receipts).map_err(|e| {
+        Failure::input(
+            format!("cannot create {}: {e}", receipts.display()),
+            "check the directory",
+        )
+    })?;
+    let mut s = Story {
+        store,
+        receipts,
+        clock,
+        now: 0,
+        log_delay: 2 * MINUTE,
+        salts: Vec::new(),
+    };
 
     s.at("2026-01-05T09:00:00Z");
     let acme = s.register("Acme Software", PartyClass::Vendor, &keys);
     let mara = s.register("Mara Okafor", PartyClass::Finder, &keys);
     let cert = s.register("CERT-Nordland", PartyClass::Coordinator, &keys);
-    let ministry = s.register("Nordland Ministry of Interior", PartyClass::Government, &keys);
+    let ministry = s.register(
+        "Nordland Ministry of Interior",
+        PartyClass::Government,
+        &keys,
+    );
     let globex = s.register("Acme Early Warning: Globex", PartyClass::Program, &keys);
     let initech = s.register("Acme Early Warning: Initech", PartyClass::Program, &keys);
     let fennix = s.register("Fennix Linux security team", PartyClass::Vendor, &keys);
@@ -181,11 +286,28 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
     // The three cases interleave in time; the log sequences them in order.
     // Case 1 (a clean coordinated disclosure) begins.
     s.at("2026-01-10T10:00:00Z");
-    let (c1, c1_open) = s.open_case(&acme, "heap overflow in the TLS record parser", "acme-server 4.2");
-    s.append(&acme, Event::ReportReceived { case: c1, reporter: Counterparty::Party(mara.id), report: Sealed::Clear([0x11; 32]) });
+    let (c1, c1_open) = s.open_case(
+        &acme,
+        "heap overflow in the TLS record parser",
+        "acme-server 4.2",
+    );
+    s.append(
+        &acme,
+        Event::ReportReceived {
+            case: c1,
+            reporter: Counterparty::Party(mara.id),
+            report: Sealed::Clear([0x11; 32]),
+        },
+    );
     s.append(&acme, Event::ReportAcknowledged { case: c1 });
     s.at("2026-01-11T09:00:00Z");
-    let e1 = s.append(&acme, Event::EmbargoProposed { case: c1, ends_at: parse_time("2026-02-24T12:00:00Z").expect("valid") });
+    let e1 = s.append(
+        &acme,
+        Event::EmbargoProposed {
+            case: c1,
+            ends_at: parse_time("2026-02-24T12:00:00Z").expect("valid"),
+        },
+    );
     s.append(&mara, Event::EmbargoAccepted { embargo: e1 });
     s.append(&cert, Event::EmbargoAccepted { embargo: e1 });
     s.at("2026-01-12T08:00:00Z");
@@ -193,14 +315,38 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
     s.ack(&cert, n, 70);
     s.at("2026-01-20T14:00:00Z");
     let (cve, cve_salt, cve_bytes) = s.seal("CVE-2026-10001");
-    let c1_cve = s.append(&acme, Event::IdentifierAssigned { case: c1, scheme: IdScheme::Cve, value: cve });
+    let c1_cve = s.append(
+        &acme,
+        Event::IdentifierAssigned {
+            case: c1,
+            scheme: IdScheme::Cve,
+            value: cve,
+        },
+    );
     s.salts.push((c1_cve, 0, cve_salt, cve_bytes));
 
     // Case 2 (an embargo extended twice, then broken by a leak) begins.
     s.at("2026-02-01T09:00:00Z");
-    let (c2, c2_open) = s.open_case(&acme, "authentication bypass in the admin console", "acme-portal 2.x");
-    s.append(&acme, Event::ReportReceived { case: c2, reporter: Counterparty::Party(mara.id), report: Sealed::Clear([0x22; 32]) });
-    let e2 = s.append(&acme, Event::EmbargoProposed { case: c2, ends_at: parse_time("2026-02-15T09:00:00Z").expect("valid") });
+    let (c2, c2_open) = s.open_case(
+        &acme,
+        "authentication bypass in the admin console",
+        "acme-portal 2.x",
+    );
+    s.append(
+        &acme,
+        Event::ReportReceived {
+            case: c2,
+            reporter: Counterparty::Party(mara.id),
+            report: Sealed::Clear([0x22; 32]),
+        },
+    );
+    let e2 = s.append(
+        &acme,
+        Event::EmbargoProposed {
+            case: c2,
+            ends_at: parse_time("2026-02-15T09:00:00Z").expect("valid"),
+        },
+    );
     s.append(&cert, Event::EmbargoAccepted { embargo: e2 });
     let n = s.notify(&acme, c2, &cert, InfoLevel::Details, Some(e2));
     s.ack(&cert, n, 15);
@@ -220,24 +366,53 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
 
     // Case 2: first extension.
     s.at("2026-02-14T16:00:00Z");
-    s.append(&acme, Event::EmbargoRevised { embargo: e2, ends_at: parse_time("2026-03-01T09:00:00Z").expect("valid") });
+    s.append(
+        &acme,
+        Event::EmbargoRevised {
+            embargo: e2,
+            ends_at: parse_time("2026-03-01T09:00:00Z").expect("valid"),
+        },
+    );
 
     // Case 1: fix released, published at the embargo's end, sealed fields opened.
     s.at("2026-02-23T12:00:00Z");
     s.append(&acme, Event::FixReleased { case: c1 });
     s.at("2026-02-24T12:00:00Z");
-    s.append(&acme, Event::EmbargoTerminated { embargo: e1, reason: TerminationReason::PlannedEnd });
-    s.append(&acme, Event::PubliclyDisclosed { case: c1, url: "https://acme.example/advisories/ASA-2026-001.json".into(), sha256: [0xa1; 32] });
+    s.append(
+        &acme,
+        Event::EmbargoTerminated {
+            embargo: e1,
+            reason: TerminationReason::PlannedEnd,
+        },
+    );
+    s.append(
+        &acme,
+        Event::PubliclyDisclosed {
+            case: c1,
+            url: "https://acme.example/advisories/ASA-2026-001.json".into(),
+            sha256: [0xa1; 32],
+        },
+    );
     s.reveal(&acme, c1_open);
     s.reveal(&acme, c1_cve);
 
     // Case 2: second extension.
     s.at("2026-02-28T16:00:00Z");
-    s.append(&acme, Event::EmbargoRevised { embargo: e2, ends_at: parse_time("2026-03-15T09:00:00Z").expect("valid") });
+    s.append(
+        &acme,
+        Event::EmbargoRevised {
+            embargo: e2,
+            ends_at: parse_time("2026-03-15T09:00:00Z").expect("valid"),
+        },
+    );
 
     // Case 3 (the ministry and the programme told weeks before the fix) begins.
     s.at("2026-03-02T09:00:00Z");
-    let (c3, _) = s.open_case(&acme, "remote code execution in the update service", "acme-agent 7");
+    let (c3, _) = s.open_case(
+        &acme,
+        "remote code execution in the update service",
+        "acme-agent 7",
+    );
     s.at("2026-03-03T11:00:00Z");
     let n = s.notify(&acme, c3, &ministry, InfoLevel::Exploit, None);
     s.ack(&ministry, n, 25);
@@ -251,12 +426,32 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
     s.at("2026-03-05T07:00:00Z");
     s.append(&mara, Event::ExploitPublic { case: c2 });
     s.at("2026-03-05T08:00:00Z");
-    s.append(&acme, Event::EmbargoTerminated { embargo: e2, reason: TerminationReason::Leak });
-    s.append(&acme, Event::PubliclyDisclosed { case: c2, url: "https://acme.example/advisories/ASA-2026-002.json".into(), sha256: [0xa2; 32] });
+    s.append(
+        &acme,
+        Event::EmbargoTerminated {
+            embargo: e2,
+            reason: TerminationReason::Leak,
+        },
+    );
+    s.append(
+        &acme,
+        Event::PubliclyDisclosed {
+            case: c2,
+            url: "https://acme.example/advisories/ASA-2026-002.json".into(),
+            sha256: [0xa2; 32],
+        },
+    );
     s.at("2026-03-06T10:00:00Z");
     s.append(&cert, Event::ExploitationObserved { case: c2 });
     s.at("2026-03-08T11:00:00Z");
-    s.append(&acme, Event::RegulatoryReport { case: c2, stage: RegulatoryStage::EarlyWarning, authority: "ENISA".into() });
+    s.append(
+        &acme,
+        Event::RegulatoryReport {
+            case: c2,
+            stage: RegulatoryStage::EarlyWarning,
+            authority: "ENISA".into(),
+        },
+    );
     s.at("2026-03-09T10:00:00Z");
     s.append(&acme, Event::FixReady { case: c2 });
     s.at("2026-03-10T08:00:00Z");
@@ -279,7 +474,14 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
     s.ack(&bank, nb, 35);
     s.at("2026-04-16T12:00:00Z");
     s.append(&acme, Event::FixReleased { case: c3 });
-    s.append(&acme, Event::PubliclyDisclosed { case: c3, url: "https://acme.example/advisories/ASA-2026-003.json".into(), sha256: [0xa3; 32] });
+    s.append(
+        &acme,
+        Event::PubliclyDisclosed {
+            case: c3,
+            url: "https://acme.example/advisories/ASA-2026-003.json".into(),
+            sha256: [0xa3; 32],
+        },
+    );
     let _ = (c3, initech);
     Ok(s.store)
 }
@@ -288,39 +490,65 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
 pub fn run(dir: &Path) -> Outcome {
     println!("forewarn demo: who learned of each flaw, and when.");
     println!();
-    println!("Building a ledger in {} on the embedded store. Every step below is a statement", dir.display());
+    println!(
+        "Building a ledger in {} on the embedded store. Every step below is a statement",
+        dir.display()
+    );
     println!("signed by the party that took it, sequenced into an append-only Merkle log whose");
     println!("checkpoints the log key signs. Nine parties: a vendor (Acme), a finder, a national");
     println!("CERT, a government ministry, two members of Acme's early-warning programme, a Linux");
     println!("distribution and two large customers. Three cases in 2026:");
     println!("  1. a clean coordinated disclosure;");
     println!("  2. an embargo extended twice, then broken by a leak;");
-    println!("  3. the ministry and the programme told weeks before the fix, one notice logged late.");
+    println!(
+        "  3. the ministry and the programme told weeks before the fix, one notice logged late."
+    );
     println!();
     let store = build(dir)?;
     let size = store.size();
     let vkey = store.vkey().to_string();
     store.close().map_err(crate::ledger::store_failure)?;
-    println!("{size} records appended, each with a receipt (c2sp.org/tlog-proof) the recipient can check offline.");
+    println!(
+        "{size} records appended, each with a receipt (c2sp.org/tlog-proof) the recipient can check offline."
+    );
     println!();
     // Audit it exactly as a watchdog would: replay every record from disk.
     let policy = demo_policy();
     let store = crate::ledger::open_store(dir, true)?;
-    let mut auditor = Auditor::new(AuditConfig { policy: policy.clone(), ..AuditConfig::default() });
+    let mut auditor = Auditor::new(AuditConfig {
+        policy: policy.clone(),
+        ..AuditConfig::default()
+    });
     for r in store.records(0, size) {
         let r = r.map_err(crate::ledger::store_failure)?;
-        auditor.push(&r).map_err(|f| Failure { code: 3, message: format!("integrity failure: {f}"), hint: None })?;
+        auditor.push(&r).map_err(|f| Failure {
+            code: 3,
+            message: format!("integrity failure: {f}"),
+            hint: None,
+        })?;
     }
     auditor
         .verify_checkpoint(store.checkpoint(), store.vkey(), None)
-        .map_err(|f| Failure { code: 3, message: format!("integrity failure: {f}"), hint: None })?;
+        .map_err(|f| Failure {
+            code: 3,
+            message: format!("integrity failure: {f}"),
+            hint: None,
+        })?;
     let as_of = parse_time("2026-09-01").expect("valid");
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
-    println!("AUDIT: integrity ok — {size} records; every hash, chain link, signature, key and reference checked,");
-    println!("and the Merkle root equals the signed checkpoint. Policy: {} (deadlines as of {}).", policy.name, format_time(as_of));
+    println!(
+        "AUDIT: integrity ok — {size} records; every hash, chain link, signature, key and reference checked,"
+    );
+    println!(
+        "and the Merkle root equals the signed checkpoint. Policy: {} (deadlines as of {}).",
+        policy.name,
+        format_time(as_of)
+    );
     println!();
     println!("WHO KNEW, AND WHEN. For each case: every party that acted on it or was told, how it");
-    println!("learned, the claimed time, the information level, its countersigned acknowledgement,");
+    println!(
+        "learned, the claimed time, the information level, its countersigned acknowledgement,"
+    );
     println!("and how many days before publication (P) and the fix release (D) it knew.");
     println!();
     for c in &report.cases {
@@ -328,15 +556,37 @@ pub fn run(dir: &Path) -> Outcome {
     }
     crate::audit::print_summary(&report);
     println!();
-    println!("Sealed values (summaries, products, CVE ids) stay commitments until their sender opens");
-    println!("them: cases 1 and 2 were opened after publication, case 3 was not, which the policy flags.");
+    println!(
+        "Sealed values (summaries, products, CVE ids) stay commitments until their sender opens"
+    );
+    println!(
+        "them: cases 1 and 2 were opened after publication, case 3 was not, which the policy flags."
+    );
     println!();
     println!("Next:");
-    println!("  forewarn audit --dir {} --policy cert-cc          # the full audit, --json for machines", dir.display());
+    println!(
+        "  forewarn audit --dir {} --policy cert-cc          # the full audit, --json for machines",
+        dir.display()
+    );
     println!("  forewarn report summary --dir {}", dir.display());
-    println!("  forewarn export --dir {} --to {}/public      # static C2SP tiles any web server can host", dir.display(), dir.display());
-    println!("  forewarn audit --tiles {}/public --vkey {}/log.vkey", dir.display(), dir.display());
-    println!("  forewarn proof verify --vkey {}/log.vkey {}/receipts/42.tlog-proof   # a receipt, checked offline", dir.display(), dir.display());
-    println!("The parties' keys are in {}/keys/; the log key is {vkey}.", dir.display());
+    println!(
+        "  forewarn export --dir {} --to {}/public      # static C2SP tiles any web server can host",
+        dir.display(),
+        dir.display()
+    );
+    println!(
+        "  forewarn audit --tiles {}/public --vkey {}/log.vkey",
+        dir.display(),
+        dir.display()
+    );
+    println!(
+        "  forewarn proof verify --vkey {}/log.vkey {}/receipts/42.tlog-proof   # a receipt, checked offline",
+        dir.display(),
+        dir.display()
+    );
+    println!(
+        "The parties' keys are in {}/keys/; the log key is {vkey}.",
+        dir.display()
+    );
     Ok(())
 }

@@ -513,17 +513,28 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
     Ok(b)
 }
 
-fn seal_string(field: u8, value: &str, clear: bool, salts: &mut Vec<SaltEntry>) -> Result<Sealed<String>, Failure> {
+fn seal_string(
+    field: u8,
+    value: &str,
+    clear: bool,
+    salts: &mut Vec<SaltEntry>,
+) -> Result<Sealed<String>, Failure> {
     if clear {
         return Ok(Sealed::Clear(value.to_string()));
     }
     let salt = random_bytes::<32>()?;
-    let bytes = encoding::encode(&value.to_string()).map_err(|e| Failure::input(e.to_string(), "shorten the text"))?;
+    let bytes = encoding::encode(&value.to_string())
+        .map_err(|e| Failure::input(e.to_string(), "shorten the text"))?;
     salts.push((field, salt, bytes));
-    Sealed::seal(&value.to_string(), &salt).map_err(|e| Failure::input(e.to_string(), "shorten the text"))
+    Sealed::seal(&value.to_string(), &salt)
+        .map_err(|e| Failure::input(e.to_string(), "shorten the text"))
 }
 
-fn seal_hash(field: u8, value: [u8; 32], salts: &mut Vec<SaltEntry>) -> Result<Sealed<[u8; 32]>, Failure> {
+fn seal_hash(
+    field: u8,
+    value: [u8; 32],
+    salts: &mut Vec<SaltEntry>,
+) -> Result<Sealed<[u8; 32]>, Failure> {
     let salt = random_bytes::<32>()?;
     salts.push((field, salt, value.to_vec()));
     Sealed::seal(&value, &salt).map_err(|e| Failure::input(e.to_string(), "internal"))
@@ -540,7 +551,7 @@ pub(crate) fn parse_case(s: &str) -> Result<CaseId, Failure> {
 }
 
 pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -550,18 +561,32 @@ pub(crate) fn hex_decode(s: &str) -> Option<Vec<u8>> {
 }
 
 fn read_file(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
-    fs::read(path).map_err(|e| Failure::input(format!("cannot read {what} {}: {e}", path.display()), "check the path"))
+    fs::read(path).map_err(|e| {
+        Failure::input(
+            format!("cannot read {what} {}: {e}", path.display()),
+            "check the path",
+        )
+    })
 }
 
 /// A party key given as a .key or .vkey file.
 fn public_key_file(path: &Path) -> Result<PublicKey, Failure> {
-    let text = fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display()), "check the path"))?;
+    let text = fs::read_to_string(path).map_err(|e| {
+        Failure::input(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
     let text = text.trim_end();
     if let Ok(k) = forewarn_tlog::note::SignerKey::parse(text) {
         return Ok(PublicKey(k.ed25519().verifying_key().to_bytes()));
     }
-    let v = forewarn_tlog::note::VerifierKey::parse(text)
-        .map_err(|e| Failure::input(format!("{} is not a key file: {e}", path.display()), "pass a .key or .vkey file from forewarn keygen"))?;
+    let v = forewarn_tlog::note::VerifierKey::parse(text).map_err(|e| {
+        Failure::input(
+            format!("{} is not a key file: {e}", path.display()),
+            "pass a .key or .vkey file from forewarn keygen",
+        )
+    })?;
     Ok(PublicKey(v.public_key().to_bytes()))
 }
 
@@ -594,7 +619,11 @@ fn find_party(store: &Store, who: &str) -> Result<PartyId, Failure> {
     {
         return Ok(n);
     }
-    let matches: Vec<u64> = parties.iter().filter(|(_, p)| p.name == who).map(|(id, _)| *id).collect();
+    let matches: Vec<u64> = parties
+        .iter()
+        .filter(|(_, p)| p.name == who)
+        .map(|(id, _)| *id)
+        .collect();
     match matches.as_slice() {
         [one] => Ok(*one),
         [] => Err(Failure::input(
@@ -602,7 +631,10 @@ fn find_party(store: &Store, who: &str) -> Result<PartyId, Failure> {
             "list the parties with `forewarn report summary`; register one with `forewarn party register`",
         )),
         many => Err(Failure::input(
-            format!("{} parties are named {who:?} (records {many:?})", many.len()),
+            format!(
+                "{} parties are named {who:?} (records {many:?})",
+                many.len()
+            ),
             "name the party by its number instead",
         )),
     }
@@ -626,15 +658,26 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
             class: (*class).into(),
             key: PublicKey(key.verifying_key().to_bytes()),
         },
-        Step::Party(PartyStep::AddKey { new_key, .. }) => Event::KeyAdded { key: public_key_file(new_key)? },
-        Step::Party(PartyStep::RevokeKey { revoke, effective, .. }) => Event::KeyRevoked {
+        Step::Party(PartyStep::AddKey { new_key, .. }) => Event::KeyAdded {
+            key: public_key_file(new_key)?,
+        },
+        Step::Party(PartyStep::RevokeKey {
+            revoke, effective, ..
+        }) => Event::KeyRevoked {
             key: public_key_file(revoke)?,
             effective_at: match effective {
                 None => at,
-                Some(t) => parse_time(t).map_err(|e| Failure::input(e, "pass --effective in UTC"))?,
+                Some(t) => {
+                    parse_time(t).map_err(|e| Failure::input(e, "pass --effective in UTC"))?
+                }
             },
         },
-        Step::Case(CaseStep::Open { summary, product, clear, .. }) => Event::CaseOpened {
+        Step::Case(CaseStep::Open {
+            summary,
+            product,
+            clear,
+            ..
+        }) => Event::CaseOpened {
             case: CaseId(random_bytes::<16>()?),
             summary: seal_string(0, summary, *clear, &mut salts)?,
             product: seal_string(1, product, *clear, &mut salts)?,
@@ -647,7 +690,13 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
                 report: seal_hash(1, report, &mut salts)?,
             }
         }
-        Step::Case(CaseStep::Identifier { case, scheme, value, clear, .. }) => Event::IdentifierAssigned {
+        Step::Case(CaseStep::Identifier {
+            case,
+            scheme,
+            value,
+            clear,
+            ..
+        }) => Event::IdentifierAssigned {
             case: parse_case(case)?,
             scheme: match scheme {
                 SchemeArg::Cve => IdScheme::Cve,
@@ -707,28 +756,44 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
             }
         }
         Step::Ack(a) => {
-            let record = store.record(a.notice).map_err(crate::ledger::store_failure)?.ok_or_else(|| {
-                Failure::input(format!("the ledger has no record {}", a.notice), "pass the record number of the notice, as printed when it was appended")
-            })?;
+            let record = store
+                .record(a.notice)
+                .map_err(crate::ledger::store_failure)?
+                .ok_or_else(|| {
+                    Failure::input(
+                        format!("the ledger has no record {}", a.notice),
+                        "pass the record number of the notice, as printed when it was appended",
+                    )
+                })?;
             Event::Acknowledged {
                 notice: a.notice,
                 notice_leaf: forewarn_ledger::statement::leaf_hash(&record).0,
                 received_at: match &a.received {
                     None => at,
-                    Some(t) => parse_time(t).map_err(|e| Failure::input(e, "pass --received in UTC"))?,
+                    Some(t) => {
+                        parse_time(t).map_err(|e| Failure::input(e, "pass --received in UTC"))?
+                    }
                 },
             }
         }
         Step::Embargo(EmbargoStep::Propose { case, ends, .. }) => Event::EmbargoProposed {
             case: parse_case(case)?,
-            ends_at: parse_time_or_after(ends, at).map_err(|e| Failure::input(e, "pass --ends as a UTC time or a duration such as 30d"))?,
+            ends_at: parse_time_or_after(ends, at).map_err(|e| {
+                Failure::input(e, "pass --ends as a UTC time or a duration such as 30d")
+            })?,
         },
-        Step::Embargo(EmbargoStep::Accept { embargo, .. }) => Event::EmbargoAccepted { embargo: *embargo },
+        Step::Embargo(EmbargoStep::Accept { embargo, .. }) => {
+            Event::EmbargoAccepted { embargo: *embargo }
+        }
         Step::Embargo(EmbargoStep::Revise { embargo, ends, .. }) => Event::EmbargoRevised {
             embargo: *embargo,
-            ends_at: parse_time_or_after(ends, at).map_err(|e| Failure::input(e, "pass --ends as a UTC time or a duration such as 30d"))?,
+            ends_at: parse_time_or_after(ends, at).map_err(|e| {
+                Failure::input(e, "pass --ends as a UTC time or a duration such as 30d")
+            })?,
         },
-        Step::Embargo(EmbargoStep::Terminate { embargo, reason, .. }) => Event::EmbargoTerminated {
+        Step::Embargo(EmbargoStep::Terminate {
+            embargo, reason, ..
+        }) => Event::EmbargoTerminated {
             embargo: *embargo,
             reason: match reason {
                 ReasonArg::PlannedEnd => TerminationReason::PlannedEnd,
@@ -738,10 +803,18 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
                 ReasonArg::Other => TerminationReason::Other,
             },
         },
-        Step::Fix(FixStep::Ready(c)) => Event::FixReady { case: parse_case(&c.case)? },
-        Step::Fix(FixStep::Released(c)) => Event::FixReleased { case: parse_case(&c.case)? },
-        Step::Exploit(ExploitStep::Public(c)) => Event::ExploitPublic { case: parse_case(&c.case)? },
-        Step::Exploit(ExploitStep::Observed(c)) => Event::ExploitationObserved { case: parse_case(&c.case)? },
+        Step::Fix(FixStep::Ready(c)) => Event::FixReady {
+            case: parse_case(&c.case)?,
+        },
+        Step::Fix(FixStep::Released(c)) => Event::FixReleased {
+            case: parse_case(&c.case)?,
+        },
+        Step::Exploit(ExploitStep::Public(c)) => Event::ExploitPublic {
+            case: parse_case(&c.case)?,
+        },
+        Step::Exploit(ExploitStep::Observed(c)) => Event::ExploitationObserved {
+            case: parse_case(&c.case)?,
+        },
         Step::Disclose(a) => Event::PubliclyDisclosed {
             case: parse_case(&a.case)?,
             url: a.url.clone(),
@@ -769,17 +842,39 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
             text: a.text.clone(),
         },
         Step::Reveal(a) => {
-            let record = store.record(a.record).map_err(store_failure)?.ok_or_else(|| {
-                Failure::input(format!("the ledger has no record {}", a.record), "pass a record number")
-            })?;
-            let rec = Record::from_bytes(&record).map_err(|e| Failure::input(e.to_string(), "the ledger is damaged"))?;
+            let record = store
+                .record(a.record)
+                .map_err(store_failure)?
+                .ok_or_else(|| {
+                    Failure::input(
+                        format!("the ledger has no record {}", a.record),
+                        "pass a record number",
+                    )
+                })?;
+            let rec = Record::from_bytes(&record)
+                .map_err(|e| Failure::input(e.to_string(), "the ledger is damaged"))?;
             let known = read_salts(&sign.dir.dir, &rec.statement)?;
             let state = store.auditor().state();
             let events: Vec<(Event, Vec<SaltEntry>)> = known
                 .into_iter()
                 .filter(|(f, _, _)| a.field.is_none_or(|x| x == *f))
-                .filter(|(f, _, _)| state.sealed.get(&(a.record, *f)).is_some_and(|s| s.opened.is_none()))
-                .map(|(field, salt, value)| (Event::Opening { record: a.record, field, salt, value }, Vec::new()))
+                .filter(|(f, _, _)| {
+                    state
+                        .sealed
+                        .get(&(a.record, *f))
+                        .is_some_and(|s| s.opened.is_none())
+                })
+                .map(|(field, salt, value)| {
+                    (
+                        Event::Opening {
+                            record: a.record,
+                            field,
+                            salt,
+                            value,
+                        },
+                        Vec::new(),
+                    )
+                })
                 .collect();
             if events.is_empty() {
                 return Err(Failure::input(
@@ -787,10 +882,20 @@ fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
                     "the salt file in the ledger directory holds the salts of statements signed there; fields already opened are skipped",
                 ));
             }
-            return Ok(Prepared { key, claimed: at, events, dir: sign.dir.dir.clone() });
+            return Ok(Prepared {
+                key,
+                claimed: at,
+                events,
+                dir: sign.dir.dir.clone(),
+            });
         }
     };
-    Ok(Prepared { key, claimed: at, events: vec![(event, salts)], dir: sign.dir.dir.clone() })
+    Ok(Prepared {
+        key,
+        claimed: at,
+        events: vec![(event, salts)],
+        dir: sign.dir.dir.clone(),
+    })
 }
 
 fn step_sign(step: &Step) -> &SignArgs {
@@ -834,13 +939,29 @@ fn save_salts(dir: &Path, statement: &[u8], salts: &[SaltEntry]) -> Outcome {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&path).map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display()), "check the ledger directory is writable"))?;
+    let mut f = opts.open(&path).map_err(|e| {
+        Failure::input(
+            format!("cannot write {}: {e}", path.display()),
+            "check the ledger directory is writable",
+        )
+    })?;
     let id = forewarn_ledger::types::hex(&Sha256::digest(statement));
     let mut text = String::new();
     for (field, salt, value) in salts {
-        text.push_str(&format!("{id} {field} {} {}\n", forewarn_ledger::types::hex(salt), forewarn_ledger::types::hex(value)));
+        text.push_str(&format!(
+            "{id} {field} {} {}\n",
+            forewarn_ledger::types::hex(salt),
+            forewarn_ledger::types::hex(value)
+        ));
     }
-    f.write_all(text.as_bytes()).and_then(|()| f.sync_all()).map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display()), "check free disk space"))
+    f.write_all(text.as_bytes())
+        .and_then(|()| f.sync_all())
+        .map_err(|e| {
+            Failure::input(
+                format!("cannot write {}: {e}", path.display()),
+                "check free disk space",
+            )
+        })
 }
 
 fn read_salts(dir: &Path, statement: &[u8]) -> Result<Vec<SaltEntry>, Failure> {
@@ -851,7 +972,12 @@ fn read_salts(dir: &Path, statement: &[u8]) -> Result<Vec<SaltEntry>, Failure> {
     for line in text.lines() {
         let f: Vec<&str> = line.split(' ').collect();
         if f.len() == 4 && f[0] == id {
-            let field = f[1].parse().map_err(|_| Failure::input(format!("{} is damaged", path.display()), "restore it from a backup"))?;
+            let field = f[1].parse().map_err(|_| {
+                Failure::input(
+                    format!("{} is damaged", path.display()),
+                    "restore it from a backup",
+                )
+            })?;
             let salt = hex_decode(f[2]).and_then(|s| <[u8; 32]>::try_from(s).ok());
             let value = hex_decode(f[3]);
             if let (Some(salt), Some(value)) = (salt, value) {
@@ -867,22 +993,46 @@ fn read_salts(dir: &Path, statement: &[u8]) -> Result<Vec<SaltEntry>, Failure> {
 const STATEMENT_HEADER: &str = "forewarn-statement@v1";
 
 fn statement_file(s: &SignedStatement) -> String {
-    format!("{STATEMENT_HEADER}\n{}\n{}\n", B64.encode(&s.bytes), B64.encode(s.signature))
+    format!(
+        "{STATEMENT_HEADER}\n{}\n{}\n",
+        B64.encode(&s.bytes),
+        B64.encode(s.signature)
+    )
 }
 
 fn parse_statement_file(path: &Path) -> Result<SignedStatement, Failure> {
-    let text = fs::read_to_string(path).map_err(|e| Failure::input(format!("cannot read {}: {e}", path.display()), "check the path"))?;
-    let bad = || Failure::input(format!("{} is not a signed statement file", path.display()), "pass a file written by `forewarn statement sign`");
+    let text = fs::read_to_string(path).map_err(|e| {
+        Failure::input(
+            format!("cannot read {}: {e}", path.display()),
+            "check the path",
+        )
+    })?;
+    let bad = || {
+        Failure::input(
+            format!("{} is not a signed statement file", path.display()),
+            "pass a file written by `forewarn statement sign`",
+        )
+    };
     let mut lines = text.lines();
     if lines.next() != Some(STATEMENT_HEADER) {
         return Err(bad());
     }
-    let bytes = lines.next().and_then(|l| B64.decode(l).ok()).ok_or_else(bad)?;
-    let sig = lines.next().and_then(|l| B64.decode(l).ok()).and_then(|s| <[u8; 64]>::try_from(s).ok()).ok_or_else(bad)?;
+    let bytes = lines
+        .next()
+        .and_then(|l| B64.decode(l).ok())
+        .ok_or_else(bad)?;
+    let sig = lines
+        .next()
+        .and_then(|l| B64.decode(l).ok())
+        .and_then(|s| <[u8; 64]>::try_from(s).ok())
+        .ok_or_else(bad)?;
     if lines.next().is_some() {
         return Err(bad());
     }
-    Ok(SignedStatement { bytes, signature: sig })
+    Ok(SignedStatement {
+        bytes,
+        signature: sig,
+    })
 }
 
 // --- running -------------------------------------------------------------------
@@ -891,8 +1041,17 @@ fn sign_all(p: &Prepared) -> Result<Vec<(SignedStatement, Vec<SaltEntry>)>, Fail
     p.events
         .iter()
         .map(|(event, salts)| {
-            let st = Statement::new(event.clone(), p.claimed, PublicKey(p.key.verifying_key().to_bytes()));
-            let signed = st.sign(&p.key).map_err(|e| Failure::input(format!("the statement is too large: {e}"), "shorten the text fields"))?;
+            let st = Statement::new(
+                event.clone(),
+                p.claimed,
+                PublicKey(p.key.verifying_key().to_bytes()),
+            );
+            let signed = st.sign(&p.key).map_err(|e| {
+                Failure::input(
+                    format!("the statement is too large: {e}"),
+                    "shorten the text fields",
+                )
+            })?;
             Ok((signed, salts.clone()))
         })
         .collect()
@@ -920,18 +1079,28 @@ pub fn sign_to_file(step: &Step, out: &Path) -> Outcome {
     let prepared = prepare(step, &store)?;
     let signed = sign_all(&prepared)?;
     if signed.len() != 1 {
-        return Err(Failure::input("this step makes several statements", "append it directly instead of signing to a file"));
+        return Err(Failure::input(
+            "this step makes several statements",
+            "append it directly instead of signing to a file",
+        ));
     }
     let (s, salts) = &signed[0];
     save_salts(&prepared.dir, &s.bytes, salts)?;
     crate::write_new_file(out, statement_file(s).as_bytes(), false)?;
-    eprintln!("wrote {} (hand it to the ledger's operator: forewarn append {})", out.display(), out.display());
+    eprintln!(
+        "wrote {} (hand it to the ledger's operator: forewarn append {})",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }
 
 /// `append FILE...`: append statements signed elsewhere.
 pub fn append_files(dir: &Path, files: &[PathBuf], json: bool) -> Outcome {
-    let statements = files.iter().map(|p| parse_statement_file(p)).collect::<Result<Vec<_>, _>>()?;
+    let statements = files
+        .iter()
+        .map(|p| parse_statement_file(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut store = open_store(dir, json)?;
     let outcome = append_and_report(&mut store, &statements, json);
     store.close().map_err(store_failure)?;
@@ -946,13 +1115,30 @@ fn append_and_report(store: &mut Store, statements: &[SignedStatement], json: bo
     for (s, r) in statements.iter().zip(results) {
         match r {
             Ok(receipt) => {
-                fs::create_dir_all(&receipts_dir).map_err(|e| Failure::input(format!("cannot create {}: {e}", receipts_dir.display()), "check the ledger directory is writable"))?;
+                fs::create_dir_all(&receipts_dir).map_err(|e| {
+                    Failure::input(
+                        format!("cannot create {}: {e}", receipts_dir.display()),
+                        "check the ledger directory is writable",
+                    )
+                })?;
                 let path = receipts_dir.join(format!("{}.tlog-proof", receipt.index));
-                fs::write(&path, &receipt.proof).map_err(|e| Failure::input(format!("cannot write {}: {e}", path.display()), "check free disk space"))?;
+                fs::write(&path, &receipt.proof).map_err(|e| {
+                    Failure::input(
+                        format!("cannot write {}: {e}", path.display()),
+                        "check free disk space",
+                    )
+                })?;
                 let st = Statement::from_bytes(&s.bytes).expect("appended");
                 let case = st.event.case().map(|c| c.to_string());
                 if !json {
-                    println!("appended record {}: {}{}", receipt.index, st.event.name(), case.as_ref().map(|c| format!(" (case {c})")).unwrap_or_default());
+                    println!(
+                        "appended record {}: {}{}",
+                        receipt.index,
+                        st.event.name(),
+                        case.as_ref()
+                            .map(|c| format!(" (case {c})"))
+                            .unwrap_or_default()
+                    );
                     println!("receipt: {}", path.display());
                 }
                 rows.push(serde_json::json!({

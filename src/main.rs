@@ -255,7 +255,9 @@ fn main() -> ExitCode {
         }) => proof_verify(&vkey, leaf.as_deref(), policy.as_deref(), &proof, json),
         Command::Init { origin, dir } => init(&origin, &dir.dir),
         Command::Step(step) => ledger::run(&step, false),
-        Command::Statement(StatementCommand::Sign { out, step }) => ledger::sign_to_file(&step, &out),
+        Command::Statement(StatementCommand::Sign { out, step }) => {
+            ledger::sign_to_file(&step, &out)
+        }
         Command::Append { files, dir, json } => ledger::append_files(&dir.dir, &files, json),
         Command::Audit(args) => audit::audit(&args),
         Command::Report(cmd) => audit::report_cmd(&cmd),
@@ -604,7 +606,10 @@ fn proof_verify(
                 }
                 Err(e) => {
                     if json {
-                        println!("{}", serde_json::json!({"verified": false, "error": e.to_string()}));
+                        println!(
+                            "{}",
+                            serde_json::json!({"verified": false, "error": e.to_string()})
+                        );
                     }
                     Err(Failure {
                         code: 1,
@@ -683,10 +688,17 @@ fn init(origin: &str, dir: &Path) -> Outcome {
             "use a schema-less URL such as ledger.example.com, without spaces or '+'",
         ));
     }
-    let store = forewarn_store::Store::init(dir, origin, &seed, forewarn_store::StoreConfig::default())
-        .map_err(ledger::store_failure)?;
-    eprintln!("created a ledger in {} (log key: {}, mode 0600)", dir.display(), dir.join(forewarn_store::KEY_FILE).display());
-    eprintln!("next: make a party key with `forewarn keygen --name you.example --out keys` and register it with `forewarn party register`");
+    let store =
+        forewarn_store::Store::init(dir, origin, &seed, forewarn_store::StoreConfig::default())
+            .map_err(ledger::store_failure)?;
+    eprintln!(
+        "created a ledger in {} (log key: {}, mode 0600)",
+        dir.display(),
+        dir.join(forewarn_store::KEY_FILE).display()
+    );
+    eprintln!(
+        "next: make a party key with `forewarn keygen --name you.example --out keys` and register it with `forewarn party register`"
+    );
     println!("{}", store.vkey());
     store.close().map_err(ledger::store_failure)
 }

@@ -32,9 +32,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 
 /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS]Z`.
 pub fn parse_time(s: &str) -> Result<Millis, String> {
-    let bad = || {
-        format!("{s:?} is not a UTC time; write it as 2026-03-01T09:30:00Z or 2026-03-01")
-    };
+    let bad = || format!("{s:?} is not a UTC time; write it as 2026-03-01T09:30:00Z or 2026-03-01");
     let (date, time) = match s.split_once('T') {
         Some((d, t)) => (d, Some(t.strip_suffix('Z').ok_or_else(bad)?)),
         None => (s, None),
@@ -92,7 +90,11 @@ pub fn format_time(ms: Millis) -> String {
     let secs = (ms / 1000) as i64;
     let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
     let rem = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}Z", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 /// Formats a signed duration in days with one decimal, e.g. `+12.5d`.
@@ -115,13 +117,29 @@ mod tests {
     #[test]
     fn round_trips_and_known_values() {
         assert_eq!(parse_time("1970-01-01").unwrap(), 0);
-        assert_eq!(parse_time("2026-01-01T00:00:00Z").unwrap(), 1_767_225_600_000);
-        assert_eq!(parse_time("2026-03-01T09:30Z").unwrap(), parse_time("2026-03-01T09:30:00Z").unwrap());
+        assert_eq!(
+            parse_time("2026-01-01T00:00:00Z").unwrap(),
+            1_767_225_600_000
+        );
+        assert_eq!(
+            parse_time("2026-03-01T09:30Z").unwrap(),
+            parse_time("2026-03-01T09:30:00Z").unwrap()
+        );
         assert_eq!(format_time(1_767_225_600_000), "2026-01-01 00:00Z");
-        for bad in ["2026-02-30", "2026-13-01", "26-01-01", "2026-01-01T25:00Z", "2026-01-01T10:00", "yesterday"] {
+        for bad in [
+            "2026-02-30",
+            "2026-13-01",
+            "26-01-01",
+            "2026-01-01T25:00Z",
+            "2026-01-01T10:00",
+            "yesterday",
+        ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
-        assert_eq!(parse_time_or_after("2d", 1000).unwrap(), 1000 + 2 * 86_400_000);
+        assert_eq!(
+            parse_time_or_after("2d", 1000).unwrap(),
+            1000 + 2 * 86_400_000
+        );
         assert_eq!(parse_time_or_after("90m", 0).unwrap(), 5_400_000);
         for days in [0i64, 1, 59, 365, 20_000, 2_932_896] {
             let (y, m, d) = civil_from_days(days);

@@ -11,8 +11,7 @@ use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_tlog::note::VerifierKey;
 use forewarn_tlog::tile::{
-    Tile, TileKind, encode_entry_bundle, new_entry_bundles, parse_entry_bundle, read_tile_data,
-    tiles_for_size,
+    Tile, TileKind, new_entry_bundles, parse_entry_bundle, read_tile_data, tiles_for_size,
 };
 use forewarn_tlog::tree::InMemoryTree;
 
@@ -28,12 +27,6 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let size = self.size();
         let mut files = 0;
-        let overlay = std::collections::HashMap::new();
-        let reader = crate::DbHashReader {
-            db: &self.db,
-            overlay: &overlay,
-            cache: Default::default(),
-        };
         let write = |tile: &Tile, data: &[u8]| -> Result<(), StoreError> {
             let path = dir.join(tile.path());
             if let Some(parent) = path.parent() {
@@ -41,25 +34,24 @@ impl Store {
             }
             std::fs::write(&path, data).map_err(io(&path))
         };
+        // The store keeps the log in the tlog-tiles layout: export is a copy.
         for tile in tiles_for_size(size) {
-            let data = read_tile_data(tile, &reader).map_err(|e| match e {
-                forewarn_tlog::tree::ProveError::Reader(e) => e,
-                other => StoreError::Corrupt(format!("tile {}: {other:?}", tile.path())),
-            })?;
+            let TileKind::Hashes { level } = tile.kind else {
+                continue;
+            };
+            let data = self
+                .raw(&crate::tile_key(level, tile.index))?
+                .ok_or_else(|| StoreError::Corrupt(format!("tile {} is missing", tile.path())))?;
             write(&tile, &data)?;
             files += 1;
         }
         for bundle in new_entry_bundles(0, size) {
-            let start = bundle.index * 256;
-            let records: Vec<Vec<u8>> = self
-                .records(start, start + u64::from(bundle.width))
-                .collect::<Result<_, _>>()?;
-            let data = encode_entry_bundle(&records).map_err(|e| {
-                StoreError::Corrupt(format!("entry bundle {}: {e:?}", bundle.index))
+            let data = self.raw(&crate::bundle_key(bundle.index))?.ok_or_else(|| {
+                StoreError::Corrupt(format!("entry bundle {} is missing", bundle.index))
             })?;
             write(&bundle, &data)?;
             files += 1;
-            progress(start + u64::from(bundle.width), size);
+            progress(bundle.index * 256 + u64::from(bundle.width), size);
         }
         let path = dir.join("checkpoint");
         std::fs::write(&path, self.checkpoint()).map_err(io(&path))?;

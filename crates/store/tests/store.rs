@@ -330,10 +330,10 @@ fn a_damaged_store_is_refused() {
     // A record changed behind the store's back.
     {
         let db = sled::open(dir.path().join("db")).unwrap();
-        let mut k = vec![b'r'];
-        k.extend_from_slice(&10u64.to_be_bytes());
+        let mut k = vec![b'e'];
+        k.extend_from_slice(&0u64.to_be_bytes());
         let mut v = db.get(&k).unwrap().unwrap().to_vec();
-        v[40] ^= 1;
+        v[2000] ^= 1;
         db.insert(k, v).unwrap();
         db.flush().unwrap();
     }
