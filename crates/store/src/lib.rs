@@ -203,6 +203,34 @@ pub struct Receipt {
     pub proof: Vec<u8>,
 }
 
+/// Step 1a of a commit, stateless: each statement's signature under the
+/// key it names, with `verify_strict` verdicts (exact batches on the
+/// caches' threads). Statements that do not decode get `false`.
+pub fn check_signatures(
+    statements: &[SignedStatement],
+    mode: forewarn_ledger::verify::VerifyMode,
+    caches: &mut [KeyCache],
+) -> Vec<bool> {
+    let parsed: Vec<Option<Statement>> = statements
+        .iter()
+        .map(|s| Statement::from_bytes(&s.bytes).ok())
+        .collect();
+    let mut items = Vec::with_capacity(statements.len());
+    let mut owners = Vec::with_capacity(statements.len());
+    for (i, (s, p)) in statements.iter().zip(&parsed).enumerate() {
+        if let Some(st) = p {
+            items.push(SignatureItem::statement(st.signer.0, &s.bytes, s.signature));
+            owners.push(i);
+        }
+    }
+    let verdicts = verify_parallel(&items, mode, caches);
+    let mut signature_ok = vec![false; statements.len()];
+    for (i, ok) in owners.into_iter().zip(verdicts) {
+        signature_ok[i] = ok;
+    }
+    signature_ok
+}
+
 /// The log's clock (ms since the Unix epoch). Tests pass their own.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
 
@@ -703,29 +731,35 @@ impl Store {
         &mut self,
         statements: &[SignedStatement],
     ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+        let signature_ok =
+            check_signatures(statements, self.config.audit.verify_mode, &mut self.caches);
+        self.append_checked(statements, &signature_ok)
+    }
+
+    /// How signatures are verified and on how many threads (for a
+    /// [`Sequencer`] that checks the next commit's signatures while this
+    /// one is written).
+    pub fn signature_checker(&self) -> (forewarn_ledger::verify::VerifyMode, usize) {
+        (self.config.audit.verify_mode, self.caches.len())
+    }
+
+    /// [`Store::append`] with the signatures already checked by
+    /// [`check_signatures`] (`signature_ok[i]` for `statements[i]`).
+    pub fn append_checked(
+        &mut self,
+        statements: &[SignedStatement],
+        signature_ok: &[bool],
+    ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
+        assert_eq!(
+            signature_ok.len(),
+            statements.len(),
+            "one verdict per statement"
+        );
         let trace = std::env::var_os("FOREWARN_TRACE").is_some();
         let t0 = std::time::Instant::now();
-        // Step 1a: signatures, in parallel (exact batches; verify_strict verdicts).
-        let parsed: Vec<Option<Statement>> = statements
-            .iter()
-            .map(|s| Statement::from_bytes(&s.bytes).ok())
-            .collect();
-        let mut items = Vec::with_capacity(statements.len());
-        let mut owners = Vec::with_capacity(statements.len());
-        for (i, (s, p)) in statements.iter().zip(&parsed).enumerate() {
-            if let Some(st) = p {
-                items.push(SignatureItem::statement(st.signer.0, &s.bytes, s.signature));
-                owners.push(i);
-            }
-        }
-        let verdicts = verify_parallel(&items, self.config.audit.verify_mode, &mut self.caches);
-        let mut signature_ok = vec![false; statements.len()];
-        for (i, ok) in owners.into_iter().zip(verdicts) {
-            signature_ok[i] = ok;
-        }
         let t_verify = t0.elapsed();
         // Step 1b: validate in order against the state; nothing is written.
         let logged_at = now_from(&self.config.clock, self.auditor.state().last_logged_at);
@@ -852,30 +886,56 @@ impl Store {
             self.indexes
                 .add(*index, record, |k| keys.get(k).map(|s| s.party));
         }
-        // Step 4: receipts, from the overlay and the tiles just written.
-        let tiles = SledTiles {
-            db: &self.db,
-            cache: Default::default(),
-        };
-        let reader = DbHashReader {
-            overlay: &overlay,
-            size,
-            tiles: &tiles,
-            memo: Default::default(),
-        };
+        // Step 4: receipts, from the overlay and the tiles just written,
+        // built on as many threads as signature checks use.
+        let threads = self.caches.len().max(1);
+        let per = accepted.len().div_ceil(threads);
+        let (db, overlay, checkpoint) = (&self.db, &overlay, &self.checkpoint);
+        let built: Vec<Result<Vec<Receipt>, StoreError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = accepted
+                .chunks(per.max(1))
+                .map(|part| {
+                    s.spawn(move || {
+                        let tiles = SledTiles {
+                            db,
+                            cache: Default::default(),
+                        };
+                        let reader = DbHashReader {
+                            overlay,
+                            size,
+                            tiles: &tiles,
+                            memo: Default::default(),
+                        };
+                        part.iter()
+                            .map(|(index, record)| {
+                                let proof =
+                                    prove_inclusion(size, *index, &reader).map_err(prove_err)?;
+                                let bytes = forewarn_ledger::receipt::encode(
+                                    record,
+                                    *index,
+                                    proof,
+                                    checkpoint.clone(),
+                                );
+                                Ok(Receipt {
+                                    index: *index,
+                                    record: record.clone(),
+                                    proof: bytes,
+                                })
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("receipt thread panicked"))
+                .collect()
+        });
         let mut receipts: HashMap<u64, Receipt> = HashMap::new();
-        for (index, record) in accepted {
-            let proof = prove_inclusion(size, index, &reader).map_err(prove_err)?;
-            let bytes =
-                forewarn_ledger::receipt::encode(&record, index, proof, self.checkpoint.clone());
-            receipts.insert(
-                index,
-                Receipt {
-                    index,
-                    record,
-                    proof: bytes,
-                },
-            );
+        for part in built {
+            for r in part? {
+                receipts.insert(r.index, r);
+            }
         }
         if trace {
             eprintln!(

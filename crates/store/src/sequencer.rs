@@ -1,18 +1,21 @@
 //! Group commit: many threads submit, one thread commits.
 //!
-//! Submissions queue on a channel. The commit thread takes the first
+//! Submissions queue on a channel. A checking thread takes the first
 //! waiting submission, then every other one already queued (up to
-//! `max_batch` statements), commits them with one [`Store::append`] (one
-//! atomic write, one fsync, one checkpoint), and answers each submitter with
-//! its own receipts. Under load, batches grow and the fsync cost is shared;
-//! when idle, a lone submission is committed at once.
+//! `max_batch` statements), and verifies their signatures; the commit thread
+//! commits the checked batch with one [`Store::append_checked`] (one atomic
+//! write, one fsync, one checkpoint) and answers each submitter with its own
+//! receipts. The next batch is checked while this one is written. Under
+//! load, batches grow and the fsync cost is shared; when idle, a lone
+//! submission is committed at once.
 
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
 use forewarn_ledger::statement::SignedStatement;
+use forewarn_ledger::verify::KeyCache;
 
-use crate::{Receipt, Rejection, Store, StoreError};
+use crate::{Receipt, Rejection, Store, StoreError, check_signatures};
 
 type Answer = Result<Vec<Result<Receipt, Rejection>>, String>;
 
@@ -47,10 +50,17 @@ pub struct Sequencer {
 }
 
 impl Sequencer {
-    /// Starts the commit thread, taking ownership of the store.
+    /// Starts the pipeline, taking ownership of the store: a checking
+    /// thread drains the queue and verifies a batch's signatures (on the
+    /// store's verification threads) while the commit thread writes the
+    /// previous batch. One batch is checked ahead at most.
     pub fn start(mut store: Store, max_batch: usize) -> Sequencer {
         let (tx, rx) = mpsc::channel::<Request>();
-        let handle = std::thread::spawn(move || {
+        let (mode, threads) = store.signature_checker();
+        let (checked_tx, checked_rx) =
+            mpsc::sync_channel::<(Vec<Request>, Vec<SignedStatement>, Vec<bool>)>(1);
+        let checker = std::thread::spawn(move || {
+            let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
             while let Ok(first) = rx.recv() {
                 let mut requests = vec![first];
                 let mut n = requests[0].statements.len();
@@ -67,7 +77,15 @@ impl Sequencer {
                     .iter()
                     .flat_map(|r| r.statements.iter().cloned())
                     .collect();
-                match store.append(&all) {
+                let verdicts = check_signatures(&all, mode, &mut caches);
+                if checked_tx.send((requests, all, verdicts)).is_err() {
+                    return;
+                }
+            }
+        });
+        let handle = std::thread::spawn(move || {
+            for (requests, all, verdicts) in checked_rx {
+                match store.append_checked(&all, &verdicts) {
                     Ok(results) => {
                         let mut results = results.into_iter();
                         for r in requests {
@@ -84,6 +102,7 @@ impl Sequencer {
                     }
                 }
             }
+            let _ = checker.join();
             Ok(store)
         });
         Sequencer {
