@@ -163,25 +163,13 @@ pub fn audit(args: &AuditArgs) -> Outcome {
                 });
             }
         }
-        let mut fresh = Auditor::new(config.clone());
         let bar = progress_callback("auditing");
-        let size = store.size();
-        let mut chunk = Vec::new();
-        for r in store.records(0, size) {
-            chunk.push(r.map_err(store_failure)?);
-            if chunk.len() == 16_384 {
-                push_chunk(&mut fresh, &mut chunk)?;
-                bar(fresh.size(), size);
-            }
-        }
-        push_chunk(&mut fresh, &mut chunk)?;
-        bar(size, size);
-        fresh
-            .verify_checkpoint(store.checkpoint(), store.vkey(), None)
+        let fresh = store
+            .audit(config.clone(), &|d, t| bar(d, t))
             .map_err(|f| Failure {
                 code: 3,
                 message: format!("integrity failure: {f}"),
-                hint: None,
+                hint: Some("the ledger is not trustworthy from this record on".into()),
             })?;
         (fresh, dir.display().to_string())
     };
@@ -210,17 +198,6 @@ pub fn audit(args: &AuditArgs) -> Outcome {
             hint: None,
         });
     }
-    Ok(())
-}
-
-fn push_chunk(a: &mut Auditor, chunk: &mut Vec<Vec<u8>>) -> Outcome {
-    let refs: Vec<&[u8]> = chunk.iter().map(|r| r.as_slice()).collect();
-    a.push_batch(&refs).map_err(|f| Failure {
-        code: 3,
-        message: format!("integrity failure: {f}"),
-        hint: Some("the ledger is not trustworthy from this record on".into()),
-    })?;
-    chunk.clear();
     Ok(())
 }
 

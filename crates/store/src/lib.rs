@@ -1160,3 +1160,54 @@ pub fn write_secret(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
     f.write_all(contents).map_err(io(path))?;
     f.sync_all().map_err(io(path))
 }
+
+impl Store {
+    /// Audits every record from scratch with a fresh auditor, as a watchdog
+    /// would: records are read in chunks on one thread while the auditor
+    /// verifies and folds the previous chunk. Ends by checking the signed
+    /// checkpoint. `progress(done, total)` is called per chunk.
+    pub fn audit(
+        &self,
+        config: AuditConfig,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Auditor, IntegrityFailure> {
+        const CHUNK: usize = 16_384;
+        let size = self.size();
+        let mut auditor = Auditor::new(config);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Vec<u8>>, StoreError>>(2);
+        let result = std::thread::scope(|s| {
+            s.spawn(move || {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                for r in self.records(0, size) {
+                    match r {
+                        Ok(r) => chunk.push(r),
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                    if chunk.len() == CHUNK && tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                        return;
+                    }
+                }
+                let _ = tx.send(Ok(chunk));
+            });
+            for chunk in rx {
+                let chunk = chunk.map_err(|e| IntegrityFailure {
+                    index: auditor.size(),
+                    kind: forewarn_ledger::IntegrityKind::CheckpointSignature {
+                        detail: format!("reading the store: {e}"),
+                    },
+                    evidence: Vec::new(),
+                })?;
+                let refs: Vec<&[u8]> = chunk.iter().map(|r| r.as_slice()).collect();
+                auditor.push_batch(&refs)?;
+                progress(auditor.size(), size);
+            }
+            Ok(())
+        });
+        result?;
+        auditor.verify_checkpoint(self.checkpoint(), self.vkey(), None)?;
+        Ok(auditor)
+    }
+}
