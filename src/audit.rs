@@ -226,6 +226,8 @@ pub enum ReportCmd {
         common: ReportCommon,
     },
     /// Counts, early notice by recipient class, and findings.
+    ///
+    /// Example: forewarn report summary --policy cert-cc --json
     Summary {
         #[command(flatten)]
         common: ReportCommon,

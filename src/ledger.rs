@@ -239,6 +239,8 @@ pub enum PartyStep {
         class: ClassArg,
     },
     /// Add another key to your party (signed with a current key).
+    ///
+    /// Example: forewarn party add-key --key keys/acme.key --new-key keys/acme-2026.vkey
     AddKey {
         #[command(flatten)]
         sign: SignArgs,
@@ -247,6 +249,8 @@ pub enum PartyStep {
         new_key: PathBuf,
     },
     /// Revoke a key of your party from a given time.
+    ///
+    /// Example: forewarn party revoke-key --key keys/acme-2026.key --revoke keys/acme.vkey --effective 2026-03-01
     RevokeKey {
         #[command(flatten)]
         sign: SignArgs,
@@ -279,6 +283,8 @@ pub enum CaseStep {
         clear: bool,
     },
     /// Record that you received the report from a party.
+    ///
+    /// Example: forewarn case received --key keys/acme.key --case 3f… --from "Mara Okafor"
     Received {
         #[command(flatten)]
         sign: SignArgs,
@@ -290,6 +296,8 @@ pub enum CaseStep {
         from: String,
     },
     /// Assign an identifier such as a CVE id (sealed unless --clear).
+    ///
+    /// Example: forewarn case identifier --key keys/acme.key --case 3f… --value CVE-2026-12345
     Identifier {
         #[command(flatten)]
         sign: SignArgs,
@@ -372,6 +380,8 @@ pub enum EmbargoStep {
         ends: String,
     },
     /// Accept a proposed embargo.
+    ///
+    /// Example: forewarn embargo accept --key keys/cert.key --embargo 12
     Accept {
         #[command(flatten)]
         sign: SignArgs,
@@ -380,6 +390,8 @@ pub enum EmbargoStep {
         embargo: u64,
     },
     /// Move an embargo's end (a later end counts as an extension).
+    ///
+    /// Example: forewarn embargo revise --key keys/acme.key --embargo 12 --ends 2026-04-01
     Revise {
         #[command(flatten)]
         sign: SignArgs,
@@ -391,6 +403,8 @@ pub enum EmbargoStep {
         ends: String,
     },
     /// End an embargo, with the reason.
+    ///
+    /// Example: forewarn embargo terminate --key keys/acme.key --embargo 12 --reason leak
     Terminate {
         #[command(flatten)]
         sign: SignArgs,
@@ -407,8 +421,12 @@ pub enum EmbargoStep {
 #[derive(Subcommand, Debug)]
 pub enum FixStep {
     /// A fix is ready but not released (Vultron F).
+    ///
+    /// Example: forewarn fix ready --key keys/acme.key --case 3f…
     Ready(CaseOnly),
     /// The fix is released (Vultron D).
+    ///
+    /// Example: forewarn fix released --key keys/acme.key --case 3f…
     Released(CaseOnly),
 }
 
@@ -416,8 +434,12 @@ pub enum FixStep {
 #[derive(Subcommand, Debug)]
 pub enum ExploitStep {
     /// An exploit is public (Vultron X).
+    ///
+    /// Example: forewarn exploit public --key keys/finder.key --case 3f…
     Public(CaseOnly),
     /// Attacks were observed (Vultron A).
+    ///
+    /// Example: forewarn exploit observed --key keys/cert.key --case 3f…
     Observed(CaseOnly),
 }
 

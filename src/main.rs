@@ -32,7 +32,7 @@ mod time;
 #[derive(Parser)]
 #[command(name = "forewarn", version, propagate_version = true)]
 #[command(
-    after_help = "Exit codes: 0 success or verified, 1 verification failed, 2 usage or input error.\nDocs: docs/CLI.md, docs/FORMAT.md"
+    after_help = "Start with `forewarn demo`. Exit codes: 0 success, verified or clean; 1 verification failed, findings, or a statement refused; 2 usage or input error; 3 integrity failure (docs/CLI.md).\nDocs: docs/CLI.md, docs/FORMAT.md"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -101,6 +101,8 @@ enum Command {
         dir: ledger::DirArg,
     },
     /// Walk the ledger's storage and prove it consistent with its checkpoint.
+    ///
+    /// Example: forewarn check --dir forewarn-data
     Check {
         #[command(flatten)]
         dir: ledger::DirArg,
