@@ -1171,37 +1171,57 @@ impl Store {
         config: AuditConfig,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Auditor, IntegrityFailure> {
-        const CHUNK: usize = 16_384;
+        // 64 bundles = 16,384 records per chunk; bundles travel as the
+        // database's own buffers and are sliced, not copied.
+        const BUNDLES: u64 = 64;
         let size = self.size();
         let mut auditor = Auditor::new(config);
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Vec<u8>>, StoreError>>(2);
+        let read_failure = |index: u64, e: String| IntegrityFailure {
+            index,
+            kind: forewarn_ledger::IntegrityKind::CheckpointSignature {
+                detail: format!("reading the store: {e}"),
+            },
+            evidence: Vec::new(),
+        };
+        type Part = Result<Vec<(sled::IVec, usize)>, StoreError>;
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
         let result = std::thread::scope(|s| {
             s.spawn(move || {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                for r in self.records(0, size) {
-                    match r {
-                        Ok(r) => chunk.push(r),
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
+                let total = size.div_ceil(BUNDLE);
+                let mut n = 0;
+                while n < total {
+                    let mut part = Vec::with_capacity(BUNDLES as usize);
+                    for b in n..(n + BUNDLES).min(total) {
+                        let count = (size - b * BUNDLE).min(BUNDLE) as usize;
+                        match self.db.get(bundle_key(b)) {
+                            Ok(Some(v)) => part.push((v, count)),
+                            Ok(None) => {
+                                let _ = tx.send(Err(StoreError::Corrupt(format!(
+                                    "entry bundle {b} is missing"
+                                ))));
+                                return;
+                            }
+                            Err(e) => {
+                                let _ = tx.send(Err(e.into()));
+                                return;
+                            }
                         }
                     }
-                    if chunk.len() == CHUNK && tx.send(Ok(std::mem::take(&mut chunk))).is_err() {
+                    n += BUNDLES;
+                    if tx.send(Ok(part)).is_err() {
                         return;
                     }
                 }
-                let _ = tx.send(Ok(chunk));
             });
-            for chunk in rx {
-                let chunk = chunk.map_err(|e| IntegrityFailure {
-                    index: auditor.size(),
-                    kind: forewarn_ledger::IntegrityKind::CheckpointSignature {
-                        detail: format!("reading the store: {e}"),
-                    },
-                    evidence: Vec::new(),
-                })?;
-                let refs: Vec<&[u8]> = chunk.iter().map(|r| r.as_slice()).collect();
-                auditor.push_batch(&refs)?;
+            for part in rx {
+                let part = part.map_err(|e| read_failure(auditor.size(), e.to_string()))?;
+                let mut entries: Vec<&[u8]> = Vec::with_capacity(part.len() * BUNDLE as usize);
+                for (data, count) in &part {
+                    let parsed = parse_entry_bundle(data, *count)
+                        .map_err(|e| read_failure(auditor.size(), format!("{e:?}")))?;
+                    entries.extend(parsed);
+                }
+                auditor.push_batch(&entries)?;
                 progress(auditor.size(), size);
             }
             Ok(())
