@@ -329,7 +329,7 @@ fn a_damaged_store_is_refused() {
     std::fs::write(&key_path, &original).unwrap();
     // A record changed behind the store's back.
     {
-        let db = sled::open(dir.path().join("db")).unwrap();
+        let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
         let mut k = vec![b'e'];
         k.extend_from_slice(&0u64.to_be_bytes());
         let mut v = db.get(&k).unwrap().unwrap().to_vec();
