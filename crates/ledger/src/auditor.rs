@@ -837,7 +837,7 @@ impl Auditor {
     ) -> Result<(), IntegrityFailure> {
         let t = st.claimed_at;
         let index = ctx.index;
-        let policy = self.config.policy.clone();
+        let policy = &self.config.policy;
         let mut finding = |kind, case: Option<CaseId>, party: Option<PartyId>, detail: String| {
             findings.push(Finding {
                 kind,
