@@ -109,8 +109,53 @@ pub fn decode<T: bincode::Decode<()> + bincode::Encode>(bytes: &[u8]) -> Result<
     if bytes.len() > MAX_ENCODED_SIZE {
         return Err(EncodingError::TooLarge { size: bytes.len() });
     }
+    strict_decode(bytes, CONFIG)
+}
+
+/// Checks the leading version byte before decoding the rest, so a future
+/// format is reported as such and not as garbage.
+pub fn decode_versioned<T: bincode::Decode<()> + bincode::Encode>(
+    bytes: &[u8],
+    expected: u8,
+) -> Result<T, EncodingError> {
+    check_version(bytes, expected)?;
+    decode(bytes)
+}
+
+/// Encodes a saved state (same layout rules, [`MAX_STATE_SIZE`] limit).
+pub fn encode_unbounded<T: bincode::Encode>(value: &T) -> Vec<u8> {
+    bincode::encode_to_vec(value, STATE_CONFIG).expect("auditor state under 1 GiB")
+}
+
+/// Decodes a saved state strictly (version, limit, trailing bytes,
+/// canonical form).
+pub fn decode_versioned_unbounded<T: bincode::Decode<()> + bincode::Encode>(
+    bytes: &[u8],
+    expected: u8,
+) -> Result<T, EncodingError> {
+    check_version(bytes, expected)?;
+    strict_decode(bytes, STATE_CONFIG)
+}
+
+fn check_version(bytes: &[u8], expected: u8) -> Result<(), EncodingError> {
+    match bytes.first() {
+        None => Err(EncodingError::Malformed {
+            detail: "empty input".to_string(),
+        }),
+        Some(&v) if v != expected => Err(EncodingError::UnknownVersion { found: v, expected }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Decodes under `config` (whose limit bounds every allocation), refuses
+/// trailing bytes, and refuses input whose re-encoding differs.
+fn strict_decode<T, C>(bytes: &[u8], config: C) -> Result<T, EncodingError>
+where
+    T: bincode::Decode<()> + bincode::Encode,
+    C: bincode::config::Config,
+{
     let (value, used): (T, usize) =
-        bincode::decode_from_slice(bytes, CONFIG).map_err(|e| EncodingError::Malformed {
+        bincode::decode_from_slice(bytes, config).map_err(|e| EncodingError::Malformed {
             detail: e.to_string(),
         })?;
     if used != bytes.len() {
@@ -122,60 +167,7 @@ pub fn decode<T: bincode::Decode<()> + bincode::Encode>(bytes: &[u8]) -> Result<
     // Canonicality: every field type we use has one encoding per value, but
     // checking costs one re-encode and makes the property independent of
     // bincode's internals.
-    let again = encode(&value)?;
-    if again != bytes {
-        return Err(EncodingError::NonCanonical);
-    }
-    Ok(value)
-}
-
-/// Checks the leading version byte before decoding the rest, so a future
-/// format is reported as such and not as garbage.
-pub fn decode_versioned<T: bincode::Decode<()> + bincode::Encode>(
-    bytes: &[u8],
-    expected: u8,
-) -> Result<T, EncodingError> {
-    match bytes.first() {
-        None => Err(EncodingError::Malformed {
-            detail: "empty input".to_string(),
-        }),
-        Some(&v) if v != expected => Err(EncodingError::UnknownVersion { found: v, expected }),
-        Some(_) => decode(bytes),
-    }
-}
-
-/// Encodes a saved state (same layout rules, [`MAX_STATE_SIZE`] limit).
-pub fn encode_unbounded<T: bincode::Encode>(value: &T) -> Vec<u8> {
-    bincode::encode_to_vec(value, STATE_CONFIG).expect("auditor state under 1 GiB")
-}
-
-/// Decodes a saved state strictly (limit, trailing bytes, canonical form).
-pub fn decode_versioned_unbounded<T: bincode::Decode<()> + bincode::Encode>(
-    bytes: &[u8],
-    expected: u8,
-) -> Result<T, EncodingError> {
-    match bytes.first() {
-        None => {
-            return Err(EncodingError::Malformed {
-                detail: "empty input".to_string(),
-            });
-        }
-        Some(&v) if v != expected => {
-            return Err(EncodingError::UnknownVersion { found: v, expected });
-        }
-        Some(_) => {}
-    }
-    let (value, used): (T, usize) =
-        bincode::decode_from_slice(bytes, STATE_CONFIG).map_err(|e| EncodingError::Malformed {
-            detail: e.to_string(),
-        })?;
-    if used != bytes.len() {
-        return Err(EncodingError::TrailingBytes {
-            used,
-            len: bytes.len(),
-        });
-    }
-    if bincode::encode_to_vec(&value, STATE_CONFIG).ok().as_deref() != Some(bytes) {
+    if bincode::encode_to_vec(&value, config).ok().as_deref() != Some(bytes) {
         return Err(EncodingError::NonCanonical);
     }
     Ok(value)
