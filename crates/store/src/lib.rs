@@ -584,37 +584,35 @@ impl Store {
         }
         let mut auditor = auditor.unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
         let start = auditor.size();
-        let mut indexes = Indexes::default();
         let mut chunk: Vec<Vec<u8>> = Vec::new();
-        let mut i = 0u64;
-        let mut pending_index: Vec<(u64, Vec<u8>)> = Vec::new();
-        for r in self.records_in(0, size, size) {
-            let r = r?;
-            // Index with the key state as of this record: keys never move
-            // between parties, so the final state maps them all.
-            pending_index.push((i, r.clone()));
-            if i >= start {
-                chunk.push(r);
-                if chunk.len() == 16_384 {
-                    replay(&mut auditor, &mut chunk, size, &self.config)?;
-                }
+        for r in self.records_in(start, size, size) {
+            chunk.push(r?);
+            if chunk.len() == 16_384 {
+                replay(&mut auditor, &mut chunk, size, &self.config)?;
             }
-            i += 1;
         }
         replay(&mut auditor, &mut chunk, size, &self.config)?;
-        if i != size || auditor.size() != size {
+        if auditor.size() != size {
             return Err(StoreError::Corrupt(format!(
                 "{} records found, {size} expected",
-                i.min(auditor.size())
+                auditor.size()
             )));
         }
-        let keys = &auditor.state().keys;
-        for (index, r) in pending_index {
-            indexes.add(index, &r, |k| keys.get(k).map(|s| s.party));
-        }
+        // A second pass builds the indexes with the final key state (keys
+        // never move between parties), so no record is held in memory.
+        self.indexes = self.fold_indexes(size, &auditor)?;
         self.auditor = auditor;
-        self.indexes = indexes;
         Ok(())
+    }
+
+    /// The projection indexes as a fresh fold over records `0..size`.
+    fn fold_indexes(&self, size: u64, auditor: &Auditor) -> Result<Indexes, StoreError> {
+        let keys = &auditor.state().keys;
+        let mut indexes = Indexes::default();
+        for (i, r) in self.records_in(0, size, size).enumerate() {
+            indexes.add(i as u64, &r?, |k| keys.get(k).map(|s| s.party));
+        }
+        Ok(indexes)
     }
 
     /// The directory.
@@ -766,14 +764,14 @@ impl Store {
         let before = self.auditor.size();
         let mut results: Vec<Result<u64, Rejection>> = Vec::with_capacity(statements.len());
         let mut accepted: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut in_batch: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut in_batch: std::collections::HashSet<[u8; 32]> = Default::default();
         for (i, s) in statements.iter().enumerate() {
             let h: [u8; 32] = Sha256::digest(&s.bytes).into();
             if let Some(index) = self.indexes.statements.get(&h) {
                 results.push(Err(Rejection::Replay { index: *index }));
                 continue;
             }
-            if in_batch.contains_key(&h) {
+            if in_batch.contains(&h) {
                 results.push(Err(Rejection::DuplicateInBatch));
                 continue;
             }
@@ -785,7 +783,7 @@ impl Store {
             ) {
                 Ok(record) => {
                     let index = self.auditor.size() - 1;
-                    in_batch.insert(h, index);
+                    in_batch.insert(h);
                     accepted.push((index, record));
                     results.push(Ok(index));
                 }
@@ -1015,11 +1013,9 @@ impl Store {
         let mut tree = forewarn_tlog::tree::InMemoryTree::new();
         let mut chunk = Vec::new();
         let size = self.size();
-        let mut all = Vec::new();
         for r in self.records(0, size) {
             let r = r?;
             tree.append(leaf_hash(&r));
-            all.push(r.clone());
             chunk.push(r);
             if chunk.len() == 16_384 {
                 replay(&mut a, &mut chunk, size, &self.config)?;
@@ -1060,10 +1056,7 @@ impl Store {
         if self.db.scan_prefix([b'e']).count() as u64 != size.div_ceil(BUNDLE) {
             return Err(StoreError::Corrupt("entry bundles beyond the log".into()));
         }
-        let mut fresh = Indexes::default();
-        for (i, r) in all.iter().enumerate() {
-            fresh.add(i as u64, r, |k| a.state().keys.get(k).map(|s| s.party));
-        }
+        let fresh = self.fold_indexes(size, &a)?;
         if fresh.statements != self.indexes.statements
             || fresh.cases != self.indexes.cases
             || fresh.parties != self.indexes.parties
