@@ -320,6 +320,28 @@ fn drive(
     })
 }
 
+/// Bytes this process has caused to be written to storage so far (Linux
+/// `/proc/self/io`); `None` where that is not available.
+fn bytes_written() -> Option<u64> {
+    let io = std::fs::read_to_string("/proc/self/io").ok()?;
+    io.lines()
+        .find_map(|l| l.strip_prefix("write_bytes: "))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// CPU time (user + system) this process has used so far, from Linux
+/// `/proc/self/stat` (fields 14 and 15, in USER_HZ = 100 ticks per second);
+/// `None` where that is not available.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces; fields after it are plain.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
+}
+
 fn sled_bound(dir: &Path, record: &[u8]) -> Result<f64, Failure> {
     let db = sled::open(dir.join("sled-bound")).map_err(fail)?;
     let n = 200_000u64;
@@ -432,8 +454,12 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
     println!("  ed25519-dalek verify_batch (64), 2 threads      {dalek2:>10.0} sig/s");
 
     let bar = ProgressBar::new(records);
+    let written_before = bytes_written();
+    let cpu_before = cpu_seconds();
     let full = drive(&sub, chunks, submitters, None, &bar)?;
     bar.finish_and_clear();
+    let written = bytes_written().zip(written_before).map(|(a, b)| a - b);
+    let cpu = cpu_seconds().zip(cpu_before).map(|(a, b)| a - b);
     let rate = full.records as f64 / full.secs;
     println!(
         "ingest at full load: {} records in {:.1} s = {rate:.0} durable records/s ({:.1}% of the lower bound)",
@@ -446,6 +472,14 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         percentile(&full.latencies, 0.5).as_secs_f64() * 1e3,
         percentile(&full.latencies, 0.99).as_secs_f64() * 1e3
     );
+    if let Some(cpu) = cpu {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        println!(
+            "  CPU busy: {:.2} of {cores} cores ({:.1} µs of CPU per record)",
+            cpu / full.secs,
+            cpu * 1e6 / full.records as f64
+        );
+    }
     // Half load: each submitter paces itself.
     let per_chunk = half_chunks.first().map_or(64, |c| c.len()) as f64;
     let interval = Duration::from_secs_f64(per_chunk * submitters as f64 / (rate / 2.0));
@@ -477,6 +511,14 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         raw as f64 / 1048576.0,
         disk as f64 / raw as f64
     );
+    if let Some(w) = written {
+        let full_bytes = raw as f64 / size as f64 * full.records as f64;
+        println!(
+            "written to storage during the full-load run: {:.1} MiB ({:.1}× its record bytes)",
+            w as f64 / 1048576.0,
+            w as f64 / full_bytes
+        );
+    }
     let t = Instant::now();
     store
         .audit(

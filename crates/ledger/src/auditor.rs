@@ -535,6 +535,30 @@ impl Auditor {
         logged_at: Millis,
         signature_ok: Option<bool>,
     ) -> Result<Vec<u8>, IntegrityFailure> {
+        let parsed = Statement::from_bytes(statement);
+        let signature_ok = match (signature_ok, &parsed) {
+            (Some(ok), _) => ok,
+            (None, Ok(st)) => {
+                let item = SignatureItem::statement(st.signer.0, statement, signature);
+                verify_items(&[item], VerifyMode::Strict, &mut self.caches[0])[0]
+            }
+            (None, Err(_)) => false,
+        };
+        self.append_parsed(statement, parsed, signature, logged_at, signature_ok)
+    }
+
+    /// [`Auditor::append_statement`] for a statement the caller has already
+    /// decoded (`parsed` is `Statement::from_bytes(statement)`) and whose
+    /// signature it has checked, so a sequencer can do both on other
+    /// threads and keep only the in-order fold here.
+    pub fn append_parsed(
+        &mut self,
+        statement: &[u8],
+        parsed: Result<Statement, EncodingError>,
+        signature: [u8; 64],
+        logged_at: Millis,
+        signature_ok: bool,
+    ) -> Result<Vec<u8>, IntegrityFailure> {
         if let Some(f) = &self.failed {
             return Err(f.clone());
         }
@@ -550,15 +574,6 @@ impl Auditor {
         let bytes = record
             .to_bytes()
             .map_err(|e| fail(index, IntegrityKind::RecordEncoding(e), statement))?;
-        let parsed = Statement::from_bytes(statement);
-        let signature_ok = match (signature_ok, &parsed) {
-            (Some(ok), _) => ok,
-            (None, Ok(st)) => {
-                let item = SignatureItem::statement(st.signer.0, statement, signature);
-                verify_items(&[item], VerifyMode::Strict, &mut self.caches[0])[0]
-            }
-            (None, Err(_)) => false,
-        };
         let prepared = Prepared {
             leaf: leaf_hash(&bytes),
             record: Ok(record),

@@ -198,6 +198,8 @@ pub fn batch_accepts_all(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> b
 /// A signature that passed the cheap strictness checks.
 struct Candidate {
     index: usize,
+    /// `R` as signed: canonical (checked), so it names the point exactly.
+    r_bytes: [u8; 32],
     r: EdwardsPoint,
     s: Scalar,
     k: Scalar,
@@ -205,9 +207,12 @@ struct Candidate {
 }
 
 /// Below this many signatures a batch's fixed cost (128 torsion checks,
-/// about 150 single verifications' worth) outweighs its savings, and
-/// [`VerifyMode::Batch`] verifies singly. Measured break-even: about 250.
-pub const MIN_BATCH: usize = 512;
+/// about 3.3 ms or 110 single verifications' worth) outweighs its savings,
+/// and [`VerifyMode::Batch`] verifies singly. Measured on one thread
+/// (`cargo bench -p forewarn-ledger --bench records -- verify`): a batch of
+/// n costs about 3.3 ms + 8.4 µs·n against 30.7 µs·n singly, so the
+/// break-even is about 150; at 256 a batch takes 5.8 ms against 7.9 ms.
+pub const MIN_BATCH: usize = 256;
 
 fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
     if items.len() < MIN_BATCH {
@@ -272,6 +277,7 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
     );
     Some(Candidate {
         index,
+        r_bytes,
         r,
         s,
         k,
@@ -281,27 +287,33 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
 
 /// Steps 2 and 3 over candidates whose keys are batchable.
 fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
-    // Randomness derived from every input: R, S, k (which binds A and M).
+    let (z, masks) = batch_randomness(cs);
+    r_torsion_free(cs, &masks, 0..16) && equation_holds(cs, &z, cache)
+}
+
+/// The batch's random values, derived from every input: R, S and k (which
+/// binds A and M). Per candidate, a 128-bit coefficient `z` for the batch
+/// equation and 16 mask bytes that place its R in the 128 torsion subsets.
+fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
+    // R is hashed as signed; its encoding is canonical (step 1), so this
+    // is the point's own encoding without the inversion `compress` costs.
     let mut t = Sha512::new();
     t.update(b"forewarn/batch-verify/v1\n");
     t.update((cs.len() as u64).to_le_bytes());
     for c in cs {
-        t.update(c.r.compress().as_bytes());
+        t.update(c.r_bytes);
         t.update(c.s.as_bytes());
         t.update(c.k.as_bytes());
     }
     let seed = t.finalize();
-    let stream = |i: usize| -> [u8; 64] {
-        Sha512::new()
-            .chain_update(seed)
-            .chain_update((i as u64).to_le_bytes())
-            .finalize()
-            .into()
-    };
     let mut z = Vec::with_capacity(cs.len());
     let mut masks = Vec::with_capacity(cs.len());
     for i in 0..cs.len() {
-        let block = stream(i);
+        let block: [u8; 64] = Sha512::new()
+            .chain_update(seed)
+            .chain_update((i as u64).to_le_bytes())
+            .finalize()
+            .into();
         let mut zb = [0u8; 32];
         zb[..16].copy_from_slice(&block[..16]);
         z.push(Scalar::from_bytes_mod_order(zb));
@@ -309,37 +321,49 @@ fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
         m.copy_from_slice(&block[16..32]);
         masks.push(m);
     }
-    r_torsion_free(cs, &masks) && equation_holds(cs, &z, cache)
+    (z, masks)
 }
 
 /// Step 2: 128 random subset sums of the R's, each in the prime-order
 /// subgroup. Bucket `[p][v]` holds the sum of the R's whose mask byte `p`
 /// is `v`; subset `j` (byte `p = j / 8`, bit `b = j % 8`) is the sum of the
-/// buckets of byte `p` whose value has bit `b` set.
-fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]]) -> bool {
-    let mut buckets: Vec<[Option<EdwardsPoint>; 256]> = (0..16).map(|_| [None; 256]).collect();
-    for (c, m) in cs.iter().zip(masks) {
-        for (p, v) in m.iter().enumerate() {
-            let slot = &mut buckets[p][*v as usize];
+/// buckets of byte `p` whose value has bit `b` set. Each row of 256
+/// buckets yields its 8 subset sums by halving: the sum over the upper half
+/// is subset `b` for the top bit `b`, then each upper bucket folds into its
+/// lower twin and the next bit is read off the 2^b remaining buckets
+/// (about 2·256 additions a row instead of 8·128). Only the mask bytes in
+/// `rows` are checked here, so threads can share the 16 rows of one batch.
+fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]], rows: core::ops::Range<usize>) -> bool {
+    let add = |a: Option<EdwardsPoint>, b: Option<EdwardsPoint>| match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        (a, None) => a,
+        (None, b) => b,
+    };
+    // One row at a time: 256 buckets (43 KB) stay in cache and on the heap
+    // the allocator reuses.
+    let mut row: Vec<Option<EdwardsPoint>> = alloc::vec![None; 256];
+    for p in rows {
+        row.iter_mut().for_each(|b| *b = None);
+        for (c, m) in cs.iter().zip(masks) {
+            let slot = &mut row[m[p] as usize];
             *slot = Some(match slot {
                 Some(acc) => *acc + c.r,
                 None => c.r,
             });
         }
-    }
-    for row in &buckets {
-        for bit in 0..8 {
-            let sum = row
-                .iter()
-                .enumerate()
-                .filter(|(v, _)| v >> bit & 1 == 1)
-                .filter_map(|(_, b)| *b)
-                .reduce(|a, b| a + b);
-            if let Some(s) = sum
+        let mut width = 256;
+        while width > 1 {
+            let half = width / 2;
+            let subset = row[half..width].iter().fold(None, |acc, b| add(acc, *b));
+            if let Some(s) = subset
                 && !torsion_free(&s)
             {
                 return false;
             }
+            for v in 0..half {
+                row[v] = add(row[v], row[v + half]);
+            }
+            width = half;
         }
     }
     true
@@ -372,20 +396,29 @@ fn equation_holds(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> bool 
     EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
 }
 
-/// Splits `items` over one thread per key cache (each thread keeps its own
-/// cache across calls, so keys are parsed once per thread).
+/// Verifies `items` on up to one thread per key cache (each thread keeps
+/// its own cache across calls, so keys are parsed once per thread), in
+/// shares of at least 64. Below [`MIN_BATCH`], or in
+/// [`VerifyMode::Strict`], each thread verifies its share singly; above
+/// it the threads verify one exact batch together (see
+/// [`verify_exact_batch_parallel`]), so splitting costs no second batch
+/// overhead. `result[i]` is what `verify_strict` says of item `i`.
 #[cfg(feature = "std")]
 pub fn verify_parallel(
     items: &[SignatureItem<'_>],
     mode: VerifyMode,
     caches: &mut [KeyCache],
 ) -> Vec<bool> {
-    if caches.len() <= 1 || items.len() < 64 {
+    let threads = (items.len() / 64).clamp(1, caches.len().max(1));
+    if threads == 1 {
         let mut fallback = KeyCache::new();
         let cache = caches.first_mut().unwrap_or(&mut fallback);
         return verify_items(items, mode, cache);
     }
-    let chunk = items.len().div_ceil(caches.len());
+    if mode == VerifyMode::Batch && items.len() >= MIN_BATCH {
+        return verify_exact_batch_parallel(items, &mut caches[..threads]);
+    }
+    let chunk = items.len().div_ceil(threads);
     std::thread::scope(|s| {
         let handles: Vec<_> = items
             .chunks(chunk)
@@ -397,4 +430,121 @@ pub fn verify_parallel(
             .flat_map(|h| h.join().expect("verification thread panicked"))
             .collect()
     })
+}
+
+/// One exact batch (the module documentation's steps 1–3) verified by one
+/// thread per key cache: each thread runs step 1 on its share of the
+/// items; the batch's random values are derived from all of them; then
+/// thread t checks its share of the 16 torsion rows over every R, and the
+/// batch equation over its own share's signatures (each share's equation
+/// is a batch equation of its own with the same random coefficients). The
+/// fixed cost (128 torsion checks) is paid once and divided among the
+/// threads. If anything fails, every candidate is verified singly.
+#[cfg(feature = "std")]
+pub fn verify_exact_batch_parallel(
+    items: &[SignatureItem<'_>],
+    caches: &mut [KeyCache],
+) -> Vec<bool> {
+    let threads = caches.len().clamp(1, items.len().max(1));
+    let chunk = items.len().div_ceil(threads).max(1);
+    let caches = &mut caches[..threads];
+    // Step 1 on every share.
+    type Share = (Vec<Candidate>, Vec<(usize, bool)>);
+    let shares: Vec<Share> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .zip(caches.iter_mut())
+            .enumerate()
+            .map(|(p, (part, cache))| {
+                s.spawn(move || {
+                    let mut cs = Vec::with_capacity(part.len());
+                    let mut singles = Vec::new();
+                    for (j, it) in part.iter().enumerate() {
+                        let i = p * chunk + j;
+                        let Some(key) = cache.get(&it.key) else {
+                            singles.push((i, false));
+                            continue;
+                        };
+                        match candidate(i, key, it) {
+                            Some(c) => cs.push(c),
+                            None => singles.push((i, verify_one(key, it))),
+                        }
+                    }
+                    (cs, singles)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("verification thread panicked"))
+            .collect()
+    });
+    let mut out = alloc::vec![false; items.len()];
+    let mut spans = Vec::with_capacity(shares.len());
+    let mut cs: Vec<Candidate> = Vec::with_capacity(items.len());
+    for (share, singles) in shares {
+        for (i, ok) in singles {
+            out[i] = ok;
+        }
+        spans.push(cs.len()..cs.len() + share.len());
+        cs.extend(share);
+    }
+    if cs.is_empty() {
+        return out;
+    }
+    let (z, masks) = batch_randomness(&cs);
+    let (cs, z, masks, spans) = (&cs, &z, &masks, &spans);
+    let t = spans.len();
+    // Steps 2 and 3, shared out.
+    let holds = std::thread::scope(|s| {
+        let handles: Vec<_> = caches
+            .iter_mut()
+            .zip(spans)
+            .enumerate()
+            .map(|(k, (cache, span))| {
+                s.spawn(move || {
+                    r_torsion_free(cs, masks, 16 * k / t..16 * (k + 1) / t)
+                        && equation_holds(&cs[span.clone()], &z[span.clone()], cache)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("verification thread panicked"))
+            .collect::<Vec<bool>>()
+            .into_iter()
+            .all(|ok| ok)
+    });
+    if holds {
+        for c in cs {
+            out[c.index] = true;
+        }
+        return out;
+    }
+    // Fall back: every candidate singly, each share on its own thread.
+    let verdicts: Vec<Vec<(usize, bool)>> = std::thread::scope(|s| {
+        let handles: Vec<_> = caches
+            .iter_mut()
+            .zip(spans)
+            .map(|(cache, span)| {
+                s.spawn(move || {
+                    cs[span.clone()]
+                        .iter()
+                        .map(|c| {
+                            let key = cache.get(&c.key).expect("cached in step 1");
+                            (c.index, verify_one(key, &items[c.index]))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("verification thread panicked"))
+            .collect()
+    });
+    for (i, ok) in verdicts.into_iter().flatten() {
+        out[i] = ok;
+    }
+    out
 }

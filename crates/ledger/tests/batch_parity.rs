@@ -9,7 +9,8 @@
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ledger::verify::{
-    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, verify_exact_batch, verify_items,
+    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, verify_exact_batch,
+    verify_exact_batch_parallel, verify_items, verify_parallel,
 };
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -19,6 +20,7 @@ fn unhex(s: &str) -> Vec<u8> {
         .collect()
 }
 
+#[derive(Clone)]
 struct Vector {
     name: String,
     key: [u8; 32],
@@ -316,4 +318,61 @@ fn verify_items_batches_large_sets_and_agrees() {
         &items,
         &mut KeyCache::new()
     ));
+}
+
+#[test]
+fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones() {
+    // One exact batch shared by 2 or 3 threads: each thread checks its
+    // share of the torsion rows over every R, and the batch equation over
+    // its own share. A torsion signature or a bad edge case in any share
+    // must get verify_strict's verdict, and the rest must still pass.
+    let msg = b"torsion, shared batch".to_vec();
+    let (key, sig) = mixed_order_signature(&msg);
+    let mixed = Vector {
+        name: "mixed".into(),
+        key,
+        msg,
+        sig,
+    };
+    for threads in [2usize, 3] {
+        for at in [0usize, MIN_BATCH / 2, MIN_BATCH - 1, MIN_BATCH + 40] {
+            let mut vs = valid_vectors(MIN_BATCH + 64);
+            vs.insert(at.min(vs.len()), mixed.clone());
+            let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+            let expected: Vec<bool> = vs.iter().map(reference).collect();
+            assert_eq!(expected.iter().filter(|ok| !**ok).count(), 1);
+            let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
+            assert_eq!(
+                verify_exact_batch_parallel(&items, &mut caches),
+                expected,
+                "{threads} threads, torsion signature at {at}"
+            );
+            assert_eq!(
+                verify_parallel(&items, VerifyMode::Batch, &mut caches),
+                expected,
+                "verify_parallel, {threads} threads, torsion signature at {at}"
+            );
+        }
+        // Every edge case vector spread over the shares.
+        let mut vs = valid_vectors(MIN_BATCH);
+        for (k, v) in vectors().into_iter().enumerate() {
+            vs.insert((k * 37) % vs.len(), v);
+        }
+        let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+        let expected: Vec<bool> = vs.iter().map(reference).collect();
+        let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
+        assert_eq!(
+            verify_parallel(&items, VerifyMode::Batch, &mut caches),
+            expected,
+            "edge cases, {threads} threads"
+        );
+        // All valid: all accepted.
+        let valid = valid_vectors(MIN_BATCH * 2);
+        let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+        assert!(
+            verify_exact_batch_parallel(&items, &mut caches)
+                .iter()
+                .all(|ok| *ok)
+        );
+    }
 }

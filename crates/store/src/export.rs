@@ -46,9 +46,10 @@ impl Store {
             files += 1;
         }
         for bundle in new_entry_bundles(0, size) {
-            let data = self.raw(&crate::bundle_key(bundle.index))?.ok_or_else(|| {
+            let stored = self.raw(&crate::bundle_key(bundle.index))?.ok_or_else(|| {
                 StoreError::Corrupt(format!("entry bundle {} is missing", bundle.index))
             })?;
+            let data = crate::unpack_bundle(bundle.index, &stored)?;
             write(&bundle, &data)?;
             files += 1;
             progress(bundle.index * 256 + u64::from(bundle.width), size);

@@ -71,7 +71,7 @@ pub mod sequencer;
 
 pub use sequencer::{Sequencer, Submitter};
 
-const FORMAT: &[u8] = b"forewarn-store/v1";
+const FORMAT: &[u8] = b"forewarn-store/v2";
 /// File name of the log's signing key inside the store directory.
 pub const KEY_FILE: &str = "log.key";
 /// File name of the log's public key (vkey) inside the store directory.
@@ -203,32 +203,53 @@ pub struct Receipt {
     pub proof: Vec<u8>,
 }
 
-/// Step 1a of a commit, stateless: each statement's signature under the
-/// key it names, with `verify_strict` verdicts (exact batches on the
-/// caches' threads). Statements that do not decode get `false`.
-pub fn check_signatures(
+/// What the stateless half of a commit learns about one statement, on any
+/// thread, before the in-order fold: its decoding, the SHA-256 of its bytes
+/// (the replay index key) and the `verify_strict` verdict on its signature.
+pub struct CheckedStatement {
+    parsed: Result<Statement, forewarn_ledger::encoding::EncodingError>,
+    hash: [u8; 32],
+    signature_ok: bool,
+}
+
+impl CheckedStatement {
+    /// Whether the signature verified under the key the statement names
+    /// (`false` for a statement that does not decode).
+    pub fn signature_ok(&self) -> bool {
+        self.signature_ok
+    }
+}
+
+/// Step 1a of a commit, stateless: decodes each statement, hashes it, and
+/// checks its signature under the key it names with `verify_strict`
+/// verdicts (one exact batch shared by the caches' threads).
+pub fn check_statements(
     statements: &[SignedStatement],
     mode: forewarn_ledger::verify::VerifyMode,
     caches: &mut [KeyCache],
-) -> Vec<bool> {
-    let parsed: Vec<Option<Statement>> = statements
+) -> Vec<CheckedStatement> {
+    let mut checked: Vec<CheckedStatement> = statements
         .iter()
-        .map(|s| Statement::from_bytes(&s.bytes).ok())
+        .map(|s| CheckedStatement {
+            parsed: Statement::from_bytes(&s.bytes),
+            hash: Sha256::digest(&s.bytes).into(),
+            signature_ok: false,
+        })
         .collect();
     let mut items = Vec::with_capacity(statements.len());
     let mut owners = Vec::with_capacity(statements.len());
-    for (i, (s, p)) in statements.iter().zip(&parsed).enumerate() {
-        if let Some(st) = p {
+    for (i, (s, c)) in statements.iter().zip(&checked).enumerate() {
+        if let Ok(st) = &c.parsed {
             items.push(SignatureItem::statement(st.signer.0, &s.bytes, s.signature));
             owners.push(i);
         }
     }
     let verdicts = verify_parallel(&items, mode, caches);
-    let mut signature_ok = vec![false; statements.len()];
+    drop(items);
     for (i, ok) in owners.into_iter().zip(verdicts) {
-        signature_ok[i] = ok;
+        checked[i].signature_ok = ok;
     }
-    signature_ok
+    checked
 }
 
 /// The log's clock (ms since the Unix epoch). Tests pass their own.
@@ -282,7 +303,70 @@ pub struct Store {
     config: StoreConfig,
     caches: Vec<KeyCache>,
     indexes: Indexes,
+    /// Compresses entry bundles as they are written (see [`pack`]).
+    packer: Packer,
     poisoned: bool,
+}
+
+/// zstd level for stored bundles and the saved state: level 1 compresses
+/// records about 2:1 (they are half fixed structure) at several hundred
+/// MB/s on one core.
+const PACK_LEVEL: i32 = 1;
+
+/// Largest unpacked entry bundle: 256 entries of at most 2 + 65,535 bytes.
+const MAX_BUNDLE_BYTES: usize = 256 * (2 + 65_535);
+
+/// Largest unpacked saved auditor state (the ledger's own state limit).
+const MAX_SNAPSHOT_BYTES: usize = 1 << 30;
+
+/// A reusable zstd compression context (creating one per bundle costs more
+/// than compressing a small bundle).
+struct Packer(zstd::bulk::Compressor<'static>);
+
+impl Packer {
+    fn new() -> Result<Packer, StoreError> {
+        zstd::bulk::Compressor::new(PACK_LEVEL)
+            .map(Packer)
+            .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
+    }
+
+    /// One zstd frame holding `data`, its size recorded in the frame header.
+    fn pack(&mut self, data: &[u8]) -> Result<Vec<u8>, StoreError> {
+        self.0
+            .compress(data)
+            .map_err(|e| StoreError::Corrupt(format!("zstd: {e}")))
+    }
+}
+
+/// Entry bundles and the saved auditor state are stored as single zstd
+/// frames (sled's own compression is off: it recompresses every page each
+/// time sled rewrites it, several times per record). Unpacking insists on a
+/// frame that declares its size, at most `limit` bytes, and decodes to
+/// exactly that size; anything else is corruption of `what`.
+fn unpack(what: &str, data: &[u8], limit: usize) -> Result<Vec<u8>, StoreError> {
+    let size = zstd::zstd_safe::get_frame_content_size(data)
+        .ok()
+        .flatten()
+        .ok_or_else(|| StoreError::Corrupt(format!("{what}: not a zstd frame with its size")))?;
+    if size > limit as u64 {
+        return Err(StoreError::Corrupt(format!(
+            "{what}: declares {size} bytes, more than the limit of {limit}"
+        )));
+    }
+    let out = zstd::bulk::decompress(data, size as usize)
+        .map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+    if out.len() as u64 != size {
+        return Err(StoreError::Corrupt(format!(
+            "{what}: decodes to {} bytes, not the {size} declared",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Unpacks stored entry bundle `n`.
+pub(crate) fn unpack_bundle(n: u64, data: &[u8]) -> Result<Vec<u8>, StoreError> {
+    unpack(&format!("entry bundle {n}"), data, MAX_BUNDLE_BYTES)
 }
 
 fn be(n: u64) -> [u8; 8] {
@@ -311,8 +395,19 @@ struct Indexes {
     parties: HashMap<u64, Vec<u64>>,
 }
 
+/// What one record adds to the [`Indexes`].
+struct IndexEntry {
+    /// SHA-256 of the statement bytes.
+    statement: [u8; 32],
+    /// The case the event belongs to, if any.
+    case: Option<[u8; 16]>,
+    /// The party that signed it (a PartyRegistered record is its own party).
+    party: Option<u64>,
+}
+
 impl Indexes {
-    /// Indexes record `index`; `party_of` maps a signer key to its party.
+    /// Indexes record `index` from its bytes; `party_of` maps a signer key
+    /// to its party.
     fn add(
         &mut self,
         index: u64,
@@ -322,19 +417,31 @@ impl Indexes {
         let Ok(rec) = Record::from_bytes(record) else {
             return;
         };
-        self.statements
-            .insert(Sha256::digest(&rec.statement).into(), index);
+        let statement = Sha256::digest(&rec.statement).into();
         let Ok(st) = Statement::from_bytes(&rec.statement) else {
+            self.statements.insert(statement, index);
             return;
         };
-        if let Some(case) = st.event.case() {
-            self.cases.entry(case.0).or_default().push(index);
-        }
         let party = match st.event {
             forewarn_ledger::Event::PartyRegistered { .. } => Some(index),
             _ => party_of(&st.signer),
         };
-        if let Some(p) = party {
+        self.insert(
+            index,
+            IndexEntry {
+                statement,
+                case: st.event.case().map(|c| c.0),
+                party,
+            },
+        );
+    }
+
+    fn insert(&mut self, index: u64, entry: IndexEntry) {
+        self.statements.insert(entry.statement, index);
+        if let Some(case) = entry.case {
+            self.cases.entry(case).or_default().push(index);
+        }
+        if let Some(p) = entry.party {
             self.parties.entry(p).or_default().push(index);
         }
     }
@@ -508,8 +615,20 @@ impl Store {
                 .map(|v| v.to_vec())
                 .ok_or_else(|| StoreError::Corrupt(format!("metadata {name} is missing")))
         };
-        if meta("format")? != FORMAT {
-            return Err(StoreError::Corrupt("unknown store format".into()));
+        let format = meta("format")?;
+        if format == b"forewarn-store/v1" {
+            return Err(StoreError::Corrupt(
+                "this store has format forewarn-store/v1 (uncompressed bundles, written by an \
+                 earlier development version); this version reads forewarn-store/v2: export it \
+                 with the earlier version and start a new ledger"
+                    .into(),
+            ));
+        }
+        if format != FORMAT {
+            return Err(StoreError::Corrupt(format!(
+                "unknown store format {:?}",
+                String::from_utf8_lossy(&format)
+            )));
         }
         let origin = String::from_utf8(meta("origin")?)
             .map_err(|_| StoreError::Corrupt("origin is not UTF-8".into()))?;
@@ -559,6 +678,7 @@ impl Store {
             config,
             caches: (0..threads).map(|_| KeyCache::new()).collect(),
             indexes: Indexes::default(),
+            packer: Packer::new()?,
             poisoned: false,
         };
         store.load(size, true)?;
@@ -577,6 +697,7 @@ impl Store {
         let mut auditor = None;
         if snapshot
             && let Some(snap) = self.db.get(b"m:snapshot")?
+            && let Ok(snap) = unpack("saved state", &snap, MAX_SNAPSHOT_BYTES)
             && let Ok(a) = Auditor::resume(self.config.audit.clone(), &snap)
             && a.size() <= size
         {
@@ -648,10 +769,11 @@ impl Store {
     /// The entries of bundle `n` of a tree of `size` records.
     fn bundle(&self, n: u64, size: u64) -> Result<Vec<Vec<u8>>, StoreError> {
         let count = (size - n * BUNDLE).min(BUNDLE) as usize;
-        let data = self
+        let stored = self
             .db
             .get(bundle_key(n))?
             .ok_or_else(|| StoreError::Corrupt(format!("entry bundle {n} is missing")))?;
+        let data = unpack_bundle(n, &stored)?;
         // A partial bundle may hold more entries than the committed size
         // only if a commit was torn, which the atomic batch excludes; the
         // parser insists on the exact count.
@@ -729,9 +851,8 @@ impl Store {
         &mut self,
         statements: &[SignedStatement],
     ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
-        let signature_ok =
-            check_signatures(statements, self.config.audit.verify_mode, &mut self.caches);
-        self.append_checked(statements, &signature_ok)
+        let checked = check_statements(statements, self.config.audit.verify_mode, &mut self.caches);
+        self.append_checked(statements, checked)
     }
 
     /// How signatures are verified and on how many threads (for a
@@ -741,21 +862,17 @@ impl Store {
         (self.config.audit.verify_mode, self.caches.len())
     }
 
-    /// [`Store::append`] with the signatures already checked by
-    /// [`check_signatures`] (`signature_ok[i]` for `statements[i]`).
+    /// [`Store::append`] with the statements already checked by
+    /// [`check_statements`] (`checked[i]` for `statements[i]`).
     pub fn append_checked(
         &mut self,
         statements: &[SignedStatement],
-        signature_ok: &[bool],
+        checked: Vec<CheckedStatement>,
     ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
-        assert_eq!(
-            signature_ok.len(),
-            statements.len(),
-            "one verdict per statement"
-        );
+        assert_eq!(checked.len(), statements.len(), "one check per statement");
         let trace = std::env::var_os("FOREWARN_TRACE").is_some();
         let t0 = std::time::Instant::now();
         let t_verify = t0.elapsed();
@@ -765,8 +882,11 @@ impl Store {
         let mut results: Vec<Result<u64, Rejection>> = Vec::with_capacity(statements.len());
         let mut accepted: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut in_batch: std::collections::HashSet<[u8; 32]> = Default::default();
-        for (i, s) in statements.iter().enumerate() {
-            let h: [u8; 32] = Sha256::digest(&s.bytes).into();
+        // What each accepted record adds to the indexes: statement hash,
+        // case, signing party.
+        let mut indexed: Vec<(u64, IndexEntry)> = Vec::new();
+        for (s, c) in statements.iter().zip(checked) {
+            let h = c.hash;
             if let Some(index) = self.indexes.statements.get(&h) {
                 results.push(Err(Rejection::Replay { index: *index }));
                 continue;
@@ -775,17 +895,28 @@ impl Store {
                 results.push(Err(Rejection::DuplicateInBatch));
                 continue;
             }
-            match self.auditor.append_statement(
+            let next = self.auditor.size();
+            let entry = c.parsed.as_ref().ok().map(|st| IndexEntry {
+                statement: h,
+                case: st.event.case().map(|c| c.0),
+                party: match st.event {
+                    forewarn_ledger::Event::PartyRegistered { .. } => Some(next),
+                    _ => self.auditor.state().keys.get(&st.signer).map(|k| k.party),
+                },
+            });
+            match self.auditor.append_parsed(
                 &s.bytes,
+                c.parsed,
                 s.signature,
                 logged_at,
-                Some(signature_ok[i]),
+                c.signature_ok,
             ) {
                 Ok(record) => {
-                    let index = self.auditor.size() - 1;
                     in_batch.insert(h);
-                    accepted.push((index, record));
-                    results.push(Ok(index));
+                    accepted.push((next, record));
+                    // A statement that does not decode is never appended.
+                    indexed.extend(entry.map(|e| (next, e)));
+                    results.push(Ok(next));
                 }
                 Err(f) => results.push(Err(Rejection::Invalid(f))),
             }
@@ -811,20 +942,17 @@ impl Store {
         for (_, record) in &accepted {
             entries.push(record.clone());
             if entries.len() as u64 == BUNDLE {
-                batch.insert(
-                    &bundle_key(n)[..],
-                    encode_entry_bundle(&entries)
-                        .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
-                );
+                let bundle = encode_entry_bundle(&entries)
+                    .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+                batch.insert(&bundle_key(n)[..], self.packer.pack(&bundle)?);
                 entries.clear();
                 n += 1;
             }
         }
         if !entries.is_empty() {
-            batch.insert(
-                &bundle_key(n)[..],
-                encode_entry_bundle(&entries).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
-            );
+            let bundle =
+                encode_entry_bundle(&entries).map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;
+            batch.insert(&bundle_key(n)[..], self.packer.pack(&bundle)?);
         }
         // Hash tiles (C2SP tlog-tiles).
         let tiles = SledTiles {
@@ -879,10 +1007,8 @@ impl Store {
         }
         let t_flush = t0.elapsed();
         self.checkpoint = checkpoint;
-        let keys = &self.auditor.state().keys;
-        for (index, record) in &accepted {
-            self.indexes
-                .add(*index, record, |k| keys.get(k).map(|s| s.party));
+        for (index, entry) in indexed {
+            self.indexes.insert(index, entry);
         }
         // Step 4: receipts, from the overlay and the tiles just written,
         // built on as many threads as signature checks use.
@@ -1094,7 +1220,9 @@ impl Store {
     /// Closes the store, saving the auditor state so the next open is fast.
     pub fn close(self) -> Result<(), StoreError> {
         if !self.poisoned {
-            self.db.insert(b"m:snapshot", self.auditor.save())?;
+            let mut packer = self.packer;
+            self.db
+                .insert(b"m:snapshot", packer.pack(&self.auditor.save())?)?;
             self.db.flush()?;
         }
         Ok(())
@@ -1129,17 +1257,15 @@ fn replay(
     Ok(())
 }
 
-/// Opens a store's sled database (`DIR/db`) with the store's settings, which
-/// sled requires on every open: LowSpace mode (the growing last bundle and
-/// tiles are rewritten in place on every commit; this mode reclaims the
-/// superseded versions sooner) and zstd compression (records are half
-/// structure: 2.5× the record bytes on disk without it, 1.2× with it; see
-/// docs/PERFORMANCE.md). Public for tools that inspect a store.
+/// Opens a store's sled database (`DIR/db`) with the store's settings:
+/// LowSpace mode (the growing last bundle and tiles are rewritten in place
+/// on every commit; this mode reclaims the superseded versions sooner).
+/// sled's own compression stays off: bundles arrive compressed (see
+/// [`unpack`]). Public for tools that inspect a store.
 pub fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     Ok(sled::Config::new()
         .path(path)
         .mode(sled::Mode::LowSpace)
-        .use_compression(true)
         .open()?)
 }
 
@@ -1180,7 +1306,7 @@ impl Store {
             },
             evidence: Vec::new(),
         };
-        type Part = Result<Vec<(sled::IVec, usize)>, StoreError>;
+        type Part = Result<Vec<(Vec<u8>, usize)>, StoreError>;
         let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
         let result = std::thread::scope(|s| {
             s.spawn(move || {
@@ -1191,7 +1317,14 @@ impl Store {
                     for b in n..(n + BUNDLES).min(total) {
                         let count = (size - b * BUNDLE).min(BUNDLE) as usize;
                         match self.db.get(bundle_key(b)) {
-                            Ok(Some(v)) => part.push((v, count)),
+                            // Unpacked here, overlapping the audit.
+                            Ok(Some(v)) => match unpack_bundle(b, &v) {
+                                Ok(data) => part.push((data, count)),
+                                Err(e) => {
+                                    let _ = tx.send(Err(e));
+                                    return;
+                                }
+                            },
                             Ok(None) => {
                                 let _ = tx.send(Err(StoreError::Corrupt(format!(
                                     "entry bundle {b} is missing"

@@ -15,13 +15,23 @@ use std::thread::JoinHandle;
 use forewarn_ledger::statement::SignedStatement;
 use forewarn_ledger::verify::KeyCache;
 
-use crate::{Receipt, Rejection, Store, StoreError, check_signatures};
+use crate::{CheckedStatement, Receipt, Rejection, Store, StoreError, check_statements};
 
 type Answer = Result<Vec<Result<Receipt, Rejection>>, String>;
+
+/// A checked batch: each request with its statement count, the statements
+/// taken out of the requests, and what checking them found.
+type Checked = (
+    Vec<(usize, Request)>,
+    Vec<SignedStatement>,
+    Vec<CheckedStatement>,
+);
 
 struct Request {
     statements: Vec<SignedStatement>,
     reply: mpsc::Sender<Answer>,
+    /// When it was queued (for `FOREWARN_TRACE`).
+    queued: std::time::Instant,
 }
 
 /// Handle for submitting statements; cheap to clone, usable from any thread.
@@ -36,7 +46,11 @@ impl Submitter {
     pub fn submit(&self, statements: Vec<SignedStatement>) -> Answer {
         let (reply, rx) = mpsc::channel();
         self.tx
-            .send(Request { statements, reply })
+            .send(Request {
+                statements,
+                reply,
+                queued: std::time::Instant::now(),
+            })
             .map_err(|_| "the sequencer has stopped".to_string())?;
         rx.recv()
             .map_err(|_| "the sequencer has stopped".to_string())?
@@ -57,8 +71,8 @@ impl Sequencer {
     pub fn start(mut store: Store, max_batch: usize) -> Sequencer {
         let (tx, rx) = mpsc::channel::<Request>();
         let (mode, threads) = store.signature_checker();
-        let (checked_tx, checked_rx) =
-            mpsc::sync_channel::<(Vec<Request>, Vec<SignedStatement>, Vec<bool>)>(1);
+        let (checked_tx, checked_rx) = mpsc::sync_channel::<Checked>(1);
+        let trace = std::env::var_os("FOREWARN_TRACE").is_some();
         let checker = std::thread::spawn(move || {
             let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
             while let Ok(first) = rx.recv() {
@@ -73,29 +87,44 @@ impl Sequencer {
                         Err(_) => break,
                     }
                 }
-                let all: Vec<SignedStatement> = requests
-                    .iter()
-                    .flat_map(|r| r.statements.iter().cloned())
-                    .collect();
-                let verdicts = check_signatures(&all, mode, &mut caches);
-                if checked_tx.send((requests, all, verdicts)).is_err() {
+                let mut all: Vec<SignedStatement> = Vec::with_capacity(n);
+                let mut sizes = Vec::with_capacity(requests.len());
+                for r in &mut requests {
+                    sizes.push(r.statements.len());
+                    all.append(&mut r.statements);
+                }
+                let t = std::time::Instant::now();
+                let checked = check_statements(&all, mode, &mut caches);
+                if trace {
+                    eprintln!(
+                        "check {} statements: {:?} (oldest queued {:?} before)",
+                        all.len(),
+                        t.elapsed(),
+                        t - requests[0].queued
+                    );
+                }
+                let batch: Vec<(usize, Request)> = sizes.into_iter().zip(requests).collect();
+                if checked_tx.send((batch, all, checked)).is_err() {
                     return;
                 }
             }
         });
         let handle = std::thread::spawn(move || {
-            for (requests, all, verdicts) in checked_rx {
-                match store.append_checked(&all, &verdicts) {
+            for (requests, all, checked) in checked_rx {
+                match store.append_checked(&all, checked) {
                     Ok(results) => {
+                        if trace && let Some((_, first)) = requests.first() {
+                            eprintln!("reply: oldest waited {:?}", first.queued.elapsed());
+                        }
                         let mut results = results.into_iter();
-                        for r in requests {
-                            let mine: Vec<_> = results.by_ref().take(r.statements.len()).collect();
+                        for (n, r) in requests {
+                            let mine: Vec<_> = results.by_ref().take(n).collect();
                             let _ = r.reply.send(Ok(mine));
                         }
                     }
                     Err(e) => {
                         let msg = e.to_string();
-                        for r in requests {
+                        for (_, r) in requests {
                             let _ = r.reply.send(Err(msg.clone()));
                         }
                         return Err(e);
