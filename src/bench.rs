@@ -342,22 +342,31 @@ fn cpu_seconds() -> Option<f64> {
     Some((utime + stime) / 100.0)
 }
 
+/// Raw sled insert + flush rate: 200,000 records of `record`'s size in
+/// batches of 4,096, one flush (fsync) per batch, uncompressed, into a
+/// fresh database. The best of three runs: the disk's speed varies from
+/// run to run, and a bound that happened to be slow would flatter the
+/// ingest's share of it.
 fn sled_bound(dir: &Path, record: &[u8]) -> Result<f64, Failure> {
-    let db = sled::open(dir.join("sled-bound")).map_err(fail)?;
-    let n = 200_000u64;
-    let t = Instant::now();
-    for start in (0..n).step_by(4096) {
-        let mut b = sled::Batch::default();
-        for i in start..(start + 4096).min(n) {
-            b.insert(&i.to_be_bytes()[..], record);
+    let mut best: f64 = 0.0;
+    for run in 0..3 {
+        let path = dir.join(format!("sled-bound-{run}"));
+        let db = sled::open(&path).map_err(fail)?;
+        let n = 200_000u64;
+        let t = Instant::now();
+        for start in (0..n).step_by(4096) {
+            let mut b = sled::Batch::default();
+            for i in start..(start + 4096).min(n) {
+                b.insert(&i.to_be_bytes()[..], record);
+            }
+            db.apply_batch(b).map_err(fail)?;
+            db.flush().map_err(fail)?;
         }
-        db.apply_batch(b).map_err(fail)?;
-        db.flush().map_err(fail)?;
+        best = best.max(n as f64 / t.elapsed().as_secs_f64());
+        drop(db);
+        let _ = std::fs::remove_dir_all(&path);
     }
-    let rate = n as f64 / t.elapsed().as_secs_f64();
-    drop(db);
-    let _ = std::fs::remove_dir_all(dir.join("sled-bound"));
-    Ok(rate)
+    Ok(best)
 }
 
 fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
@@ -402,14 +411,27 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
             )
         })
         .collect();
-    let t = Instant::now();
-    verify_items(&items[..2048], VerifyMode::Strict, &mut KeyCache::new());
-    let strict1 = 2048.0 / t.elapsed().as_secs_f64();
+    // Each verification bound is the best of three runs (a slow run would
+    // flatter the ingest's share of the bound).
+    let best_of_3 = |f: &mut dyn FnMut()| {
+        (0..3)
+            .map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed().as_secs_f64()
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let strict1 = 2048.0
+        / best_of_3(&mut || {
+            verify_items(&items[..2048], VerifyMode::Strict, &mut KeyCache::new());
+        });
     let mut caches = vec![KeyCache::new(), KeyCache::new()];
     verify_parallel(&items, VerifyMode::Batch, &mut caches);
-    let t = Instant::now();
-    verify_parallel(&items, VerifyMode::Batch, &mut caches);
-    let batch2 = items.len() as f64 / t.elapsed().as_secs_f64();
+    let batch2 = items.len() as f64
+        / best_of_3(&mut || {
+            verify_parallel(&items, VerifyMode::Batch, &mut caches);
+        });
     // ed25519-dalek's own verify_batch (batches of 64) on two threads: the
     // bound the audit target is stated against.
     let dalek: Vec<(
@@ -438,16 +460,17 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
             ed25519_dalek::verify_batch(&m, &sg, &k).expect("valid batch");
         }
     };
-    let t = Instant::now();
-    std::thread::scope(|s| {
-        let (a, b) = dalek.split_at(dalek.len() / 2);
-        s.spawn(|| batch_half(a));
-        s.spawn(|| batch_half(b));
-    });
-    let dalek2 = dalek.len() as f64 / t.elapsed().as_secs_f64();
+    let dalek2 = dalek.len() as f64
+        / best_of_3(&mut || {
+            std::thread::scope(|s| {
+                let (a, b) = dalek.split_at(dalek.len() / 2);
+                s.spawn(|| batch_half(a));
+                s.spawn(|| batch_half(b));
+            });
+        });
     let sled_rate = sled_bound(&root, &vec![0x5a; 250])?;
     let bound = batch2.min(sled_rate);
-    println!("bounds (same run):");
+    println!("bounds (same run, best of 3 each):");
     println!("  sled insert + flush (batches of 4,096 × 250 B)  {sled_rate:>10.0} records/s");
     println!("  Ed25519 verify_strict, 1 thread                 {strict1:>10.0} sig/s");
     println!("  forewarn exact batch verify, 2 threads          {batch2:>10.0} sig/s");

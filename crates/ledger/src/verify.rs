@@ -252,6 +252,44 @@ pub fn verify_exact_batch(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> 
     out
 }
 
+/// The `y` coordinates (little-endian, sign bit clear) of the eight points
+/// of order dividing 8: 1 (the identity), −1 (order 2), 0 (order 4) and
+/// ±y₈ (order 8). The set is closed under negation, so a point is of small
+/// order exactly when its `y` is in it; for a canonical encoding that is a
+/// byte comparison instead of `is_small_order`'s three doublings and
+/// reductions. `tests::small_order_y_matches_is_small_order` derives the
+/// table from `curve25519_dalek::constants::EIGHT_TORSION`.
+const SMALL_ORDER_Y: [[u8; 32]; 5] = [
+    [
+        1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        0, 0,
+    ],
+    [
+        0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xff, 0x7f,
+    ],
+    [0; 32],
+    [
+        0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b, 0x76, 0x0d, 0x10, 0x67,
+        0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39, 0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac,
+        0x03, 0x7a,
+    ],
+    [
+        0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4, 0x89, 0xf2, 0xef, 0x98,
+        0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6, 0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53,
+        0xfc, 0x05,
+    ],
+];
+
+/// Whether a canonical encoding names a point of small order (see
+/// [`SMALL_ORDER_Y`]).
+fn small_order_y(bytes: &[u8; 32]) -> bool {
+    let mut y = *bytes;
+    y[31] &= 0x7f;
+    SMALL_ORDER_Y.contains(&y)
+}
+
 /// Step 1: the cheap checks, and `k = SHA-512(R ‖ A ‖ M)` as verify_strict
 /// computes it.
 fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Candidate> {
@@ -261,13 +299,10 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
     let r_bytes: [u8; 32] = it.signature[..32].try_into().expect("32 bytes");
     let s_bytes: [u8; 32] = it.signature[32..].try_into().expect("32 bytes");
     let s = Option::<Scalar>::from(Scalar::from_canonical_bytes(s_bytes))?;
-    if !y_canonical(&r_bytes) {
+    if !y_canonical(&r_bytes) || small_order_y(&r_bytes) {
         return None;
     }
     let r = CompressedEdwardsY(r_bytes).decompress()?;
-    if r.is_small_order() {
-        return None;
-    }
     let k = Scalar::from_hash(
         Sha512::new()
             .chain_update(r_bytes)
@@ -547,4 +582,49 @@ pub fn verify_exact_batch_parallel(
         out[i] = ok;
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use curve25519_dalek::constants::{EIGHT_TORSION, ED25519_BASEPOINT_POINT};
+
+    #[test]
+    fn small_order_y_matches_is_small_order() {
+        // The table is exactly the y's of the eight torsion points.
+        let mut ys: Vec<[u8; 32]> = EIGHT_TORSION
+            .iter()
+            .map(|t| {
+                let mut y = t.compress().to_bytes();
+                y[31] &= 0x7f;
+                y
+            })
+            .collect();
+        ys.sort();
+        ys.dedup();
+        let mut table = SMALL_ORDER_Y.to_vec();
+        table.sort();
+        assert_eq!(ys, table);
+        // And the byte test agrees with is_small_order on torsion points,
+        // on points with a torsion component, and on prime-order points,
+        // with either sign bit.
+        let mut p = ED25519_BASEPOINT_POINT;
+        for i in 0..64 {
+            for t in EIGHT_TORSION.iter() {
+                for q in [*t, p, p + t] {
+                    for sign in [0u8, 0x80] {
+                        let mut bytes = q.compress().to_bytes();
+                        bytes[31] ^= sign;
+                        let Some(d) = CompressedEdwardsY(bytes).decompress() else {
+                            continue;
+                        };
+                        if y_canonical(&bytes) {
+                            assert_eq!(small_order_y(&bytes), d.is_small_order(), "round {i}");
+                        }
+                    }
+                }
+            }
+            p = p + p + ED25519_BASEPOINT_POINT;
+        }
+    }
 }

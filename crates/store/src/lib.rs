@@ -62,7 +62,7 @@ use forewarn_tlog::tile::{
     read_tile_data, tiles_for_size,
 };
 use forewarn_tlog::tree::{
-    HashReader, prove_inclusion, stored_hash_count, stored_hashes_for_record,
+    HashReader, prove_inclusion, prove_inclusions, stored_hash_count, stored_hashes_for_record,
 };
 use sha2::{Digest, Sha256};
 
@@ -1010,41 +1010,43 @@ impl Store {
         for (index, entry) in indexed {
             self.indexes.insert(index, entry);
         }
-        // Step 4: receipts, from the overlay and the tiles just written,
-        // built on as many threads as signature checks use.
+        // Step 4: receipts. The proofs of the commit's consecutive records
+        // share most of their hashes, so they are computed together (from
+        // the overlay and the tiles just written); the tlog-proof texts are
+        // encoded on as many threads as signature checks use.
+        let proofs = {
+            let tiles = SledTiles {
+                db: &self.db,
+                cache: Default::default(),
+            };
+            let reader = DbHashReader {
+                overlay: &overlay,
+                size,
+                tiles: &tiles,
+                memo: Default::default(),
+            };
+            prove_inclusions(size, before..size, &reader).map_err(prove_err)?
+        };
         let threads = self.caches.len().max(1);
-        let per = accepted.len().div_ceil(threads);
-        let (db, overlay, checkpoint) = (&self.db, &overlay, &self.checkpoint);
-        let built: Vec<Result<Vec<Receipt>, StoreError>> = std::thread::scope(|s| {
+        let per = accepted.len().div_ceil(threads).max(1);
+        let checkpoint = &self.checkpoint;
+        let built: Vec<Vec<Receipt>> = std::thread::scope(|s| {
             let handles: Vec<_> = accepted
-                .chunks(per.max(1))
-                .map(|part| {
+                .chunks(per)
+                .zip(proofs.chunks(per))
+                .map(|(part, proofs)| {
                     s.spawn(move || {
-                        let tiles = SledTiles {
-                            db,
-                            cache: Default::default(),
-                        };
-                        let reader = DbHashReader {
-                            overlay,
-                            size,
-                            tiles: &tiles,
-                            memo: Default::default(),
-                        };
                         part.iter()
-                            .map(|(index, record)| {
-                                let proof =
-                                    prove_inclusion(size, *index, &reader).map_err(prove_err)?;
-                                let bytes = forewarn_ledger::receipt::encode(
+                            .zip(proofs)
+                            .map(|((index, record), proof)| Receipt {
+                                index: *index,
+                                record: record.clone(),
+                                proof: forewarn_ledger::receipt::encode(
                                     record,
                                     *index,
-                                    proof,
+                                    proof.clone(),
                                     checkpoint.clone(),
-                                );
-                                Ok(Receipt {
-                                    index: *index,
-                                    record: record.clone(),
-                                    proof: bytes,
-                                })
+                                ),
                             })
                             .collect()
                     })
@@ -1056,10 +1058,8 @@ impl Store {
                 .collect()
         });
         let mut receipts: HashMap<u64, Receipt> = HashMap::new();
-        for part in built {
-            for r in part? {
-                receipts.insert(r.index, r);
-            }
+        for r in built.into_iter().flatten() {
+            receipts.insert(r.index, r);
         }
         if trace {
             eprintln!(

@@ -378,6 +378,39 @@ pub fn prove_inclusion<R: HashReader>(
     range_hashes(&inclusion_ranges(size, index), reader)
 }
 
+/// The inclusion proofs of every leaf in `leaves` (a range of consecutive
+/// leaves, e.g. one commit's records) in the tree of `size` leaves, each as
+/// [`prove_inclusion`] gives it. Neighbouring leaves share most of their
+/// proof's subtrees, so each distinct subtree hash is read or computed
+/// once, with one reader call for all of them, instead of once per proof.
+pub fn prove_inclusions<R: HashReader>(
+    size: u64,
+    leaves: core::ops::Range<u64>,
+    reader: &R,
+) -> Result<Vec<Vec<Hash>>, ProveError<R::Error>> {
+    if leaves.end > size || leaves.start > leaves.end {
+        return Err(ProveError::OutOfRange {
+            requested: leaves.end.max(leaves.start),
+            size,
+        });
+    }
+    check_supported(size)?;
+    let per_leaf: Vec<Vec<(u64, u64)>> = leaves.map(|i| inclusion_ranges(size, i)).collect();
+    let mut distinct: Vec<(u64, u64)> = per_leaf.iter().flatten().copied().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let hashes = range_hashes(&distinct, reader)?;
+    Ok(per_leaf
+        .iter()
+        .map(|ranges| {
+            ranges
+                .iter()
+                .map(|r| hashes[distinct.binary_search(r).expect("collected above")])
+                .collect()
+        })
+        .collect())
+}
+
 /// The leaf ranges whose hashes form the inclusion proof of `index` in a
 /// tree of `size` leaves, in proof order. Requires `index < size`.
 pub(crate) fn inclusion_ranges(size: u64, index: u64) -> Vec<(u64, u64)> {

@@ -180,3 +180,29 @@ proptest! {
         let _ = forewarn_tlog::checkpoint::SignedCheckpoint::open(&bytes, &key.verifier(), None, &[]);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The proofs of a run of consecutive leaves, computed together, are
+    /// each exactly the single-leaf inclusion proof, and each verifies.
+    #[test]
+    fn proofs_of_a_range_equal_single_proofs(size in 1u64..700, a in any::<u64>(), b in any::<u64>()) {
+        let mut t = InMemoryTree::new();
+        for i in 0..size {
+            t.append(record_hash(&i.to_be_bytes()));
+        }
+        let (mut lo, mut hi) = (a % (size + 1), b % (size + 1));
+        if lo > hi { core::mem::swap(&mut lo, &mut hi); }
+        let together = forewarn_tlog::tree::prove_inclusions(size, lo..hi, &t).unwrap();
+        prop_assert_eq!(together.len() as u64, hi - lo);
+        let root = t.root();
+        for (i, proof) in (lo..hi).zip(&together) {
+            prop_assert_eq!(proof, &forewarn_tlog::tree::prove_inclusion(size, i, &t).unwrap());
+            prop_assert!(forewarn_tlog::tree::verify_inclusion(
+                size, i, &record_hash(&i.to_be_bytes()), proof, &root).is_ok());
+        }
+        // Beyond the tree: an error, not a panic.
+        prop_assert!(forewarn_tlog::tree::prove_inclusions(size, lo..size + 1, &t).is_err());
+    }
+}
