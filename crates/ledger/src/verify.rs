@@ -587,7 +587,7 @@ pub fn verify_exact_batch_parallel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use curve25519_dalek::constants::{EIGHT_TORSION, ED25519_BASEPOINT_POINT};
+    use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 
     #[test]
     fn small_order_y_matches_is_small_order() {
