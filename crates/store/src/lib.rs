@@ -228,17 +228,36 @@ pub fn check_statements(
     mode: forewarn_ledger::verify::VerifyMode,
     caches: &mut [KeyCache],
 ) -> Vec<CheckedStatement> {
-    let mut checked: Vec<CheckedStatement> = statements
+    let mut checked = prepare_statements(statements);
+    check_signatures(statements, &mut checked, mode, caches);
+    checked
+}
+
+/// The first half of [`check_statements`], needing no state at all: the
+/// decoding and hash of each statement. A [`Submitter`] does it on the
+/// submitting thread, so many submitters share the work.
+pub fn prepare_statements(statements: &[SignedStatement]) -> Vec<CheckedStatement> {
+    statements
         .iter()
         .map(|s| CheckedStatement {
             parsed: Statement::from_bytes(&s.bytes),
             hash: Sha256::digest(&s.bytes).into(),
             signature_ok: false,
         })
-        .collect();
+        .collect()
+}
+
+/// The second half of [`check_statements`]: sets `signature_ok` of each
+/// prepared statement that decoded.
+pub fn check_signatures(
+    statements: &[SignedStatement],
+    checked: &mut [CheckedStatement],
+    mode: forewarn_ledger::verify::VerifyMode,
+    caches: &mut [KeyCache],
+) {
     let mut items = Vec::with_capacity(statements.len());
     let mut owners = Vec::with_capacity(statements.len());
-    for (i, (s, c)) in statements.iter().zip(&checked).enumerate() {
+    for (i, (s, c)) in statements.iter().zip(checked.iter()).enumerate() {
         if let Ok(st) = &c.parsed {
             items.push(SignatureItem::statement(st.signer.0, &s.bytes, s.signature));
             owners.push(i);
@@ -249,7 +268,6 @@ pub fn check_statements(
     for (i, ok) in owners.into_iter().zip(verdicts) {
         checked[i].signature_ok = ok;
     }
-    checked
 }
 
 /// The log's clock (ms since the Unix epoch). Tests pass their own.

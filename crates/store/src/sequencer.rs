@@ -15,7 +15,9 @@ use std::thread::JoinHandle;
 use forewarn_ledger::statement::SignedStatement;
 use forewarn_ledger::verify::KeyCache;
 
-use crate::{CheckedStatement, Receipt, Rejection, Store, StoreError, check_statements};
+use crate::{
+    CheckedStatement, Receipt, Rejection, Store, StoreError, check_signatures, prepare_statements,
+};
 
 type Answer = Result<Vec<Result<Receipt, Rejection>>, String>;
 
@@ -29,6 +31,8 @@ type Checked = (
 
 struct Request {
     statements: Vec<SignedStatement>,
+    /// Decoded and hashed on the submitting thread.
+    prepared: Vec<CheckedStatement>,
     reply: mpsc::Sender<Answer>,
     /// When it was queued (for `FOREWARN_TRACE`).
     queued: std::time::Instant,
@@ -47,6 +51,7 @@ impl Submitter {
         let (reply, rx) = mpsc::channel();
         self.tx
             .send(Request {
+                prepared: prepare_statements(&statements),
                 statements,
                 reply,
                 queued: std::time::Instant::now(),
@@ -73,6 +78,7 @@ impl Sequencer {
         let (mode, threads) = store.signature_checker();
         let (checked_tx, checked_rx) = mpsc::sync_channel::<Checked>(1);
         let trace = std::env::var_os("FOREWARN_TRACE").is_some();
+        let epoch = std::time::Instant::now();
         let checker = std::thread::spawn(move || {
             let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
             while let Ok(first) = rx.recv() {
@@ -88,19 +94,22 @@ impl Sequencer {
                     }
                 }
                 let mut all: Vec<SignedStatement> = Vec::with_capacity(n);
+                let mut checked: Vec<CheckedStatement> = Vec::with_capacity(n);
                 let mut sizes = Vec::with_capacity(requests.len());
                 for r in &mut requests {
                     sizes.push(r.statements.len());
                     all.append(&mut r.statements);
+                    checked.append(&mut r.prepared);
                 }
                 let t = std::time::Instant::now();
-                let checked = check_statements(&all, mode, &mut caches);
+                check_signatures(&all, &mut checked, mode, &mut caches);
                 if trace {
                     eprintln!(
-                        "check {} statements: {:?} (oldest queued {:?} before)",
+                        "check {} statements: {:?} (oldest queued {:?} before) at {:?}",
                         all.len(),
                         t.elapsed(),
-                        t - requests[0].queued
+                        t - requests[0].queued,
+                        t - epoch
                     );
                 }
                 let batch: Vec<(usize, Request)> = sizes.into_iter().zip(requests).collect();
@@ -111,10 +120,17 @@ impl Sequencer {
         });
         let handle = std::thread::spawn(move || {
             for (requests, all, checked) in checked_rx {
+                if trace {
+                    eprintln!("commit start at {:?}", epoch.elapsed());
+                }
                 match store.append_checked(&all, checked) {
                     Ok(results) => {
                         if trace && let Some((_, first)) = requests.first() {
-                            eprintln!("reply: oldest waited {:?}", first.queued.elapsed());
+                            eprintln!(
+                                "reply: oldest waited {:?} at {:?}",
+                                first.queued.elapsed(),
+                                epoch.elapsed()
+                            );
                         }
                         let mut results = results.into_iter();
                         for (n, r) in requests {
