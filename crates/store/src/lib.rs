@@ -100,6 +100,8 @@ pub enum StoreError {
     Key(String),
     /// A previous write failed; reopen the store.
     Poisoned,
+    /// Another process has the database open (sled locks it).
+    InUse(PathBuf),
 }
 
 impl fmt::Display for StoreError {
@@ -126,6 +128,11 @@ impl fmt::Display for StoreError {
             StoreError::Poisoned => {
                 f.write_str("an earlier write failed; reopen the ledger before appending")
             }
+            StoreError::InUse(p) => write!(
+                f,
+                "{} is open in another process (a running forewarn); wait for it to finish, or stop it",
+                p.display()
+            ),
         }
     }
 }
@@ -613,12 +620,21 @@ impl Store {
         b.insert(b"m:checkpoint".as_slice(), empty.as_slice());
         db.apply_batch(b)?;
         db.flush()?;
-        drop(db);
-        Store::open(dir, config)
+        // Opened with the same handle: dropping it and opening again could
+        // find sled's lock still held by the closing handle's threads.
+        Store::open_with(dir, config, Some(db))
     }
 
     /// Opens an existing ledger, verifying it (see the module docs).
     pub fn open(dir: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        Store::open_with(dir, config, None)
+    }
+
+    fn open_with(
+        dir: &Path,
+        config: StoreConfig,
+        db: Option<sled::Db>,
+    ) -> Result<Store, StoreError> {
         if !dir.join(DB_DIR).exists() {
             return Err(StoreError::NotAStore(dir.to_path_buf()));
         }
@@ -627,7 +643,10 @@ impl Store {
             zeroize::Zeroizing::new(std::fs::read_to_string(&key_path).map_err(io(&key_path))?);
         let key = SignerKey::parse(key_text.trim_end())
             .map_err(|e| StoreError::Key(format!("{}: {e}", key_path.display())))?;
-        let db = open_db(&dir.join(DB_DIR))?;
+        let db = match db {
+            Some(db) => db,
+            None => open_db(&dir.join(DB_DIR))?,
+        };
         let meta = |name: &str| -> Result<Vec<u8>, StoreError> {
             db.get(format!("m:{name}"))?
                 .map(|v| v.to_vec())
@@ -1280,11 +1299,29 @@ fn replay(
 /// on every commit; this mode reclaims the superseded versions sooner).
 /// sled's own compression stays off: bundles arrive compressed (see
 /// [`unpack`]). Public for tools that inspect a store.
+///
+/// sled locks the database file while a handle is open, and a handle that
+/// was just dropped releases the lock only when its background threads
+/// have stopped, a moment later. Opening therefore waits up to two seconds
+/// for the lock; if it is still held, another process has the ledger open,
+/// and the error says so.
 pub fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
-    Ok(sled::Config::new()
-        .path(path)
-        .mode(sled::Mode::LowSpace)
-        .open()?)
+    let config = sled::Config::new().path(path).mode(sled::Mode::LowSpace);
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match config.open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(e)) if e.to_string().contains("could not acquire lock") => {
+                if waited >= std::time::Duration::from_secs(2) {
+                    return Err(StoreError::InUse(path.to_path_buf()));
+                }
+                let step = std::time::Duration::from_millis(20);
+                std::thread::sleep(step);
+                waited += step;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Writes a secret file with mode 0600, refusing to overwrite.

@@ -354,3 +354,57 @@ fn a_damaged_store_is_refused() {
         Err(forewarn_store::StoreError::AlreadyExists(_))
     ));
 }
+
+#[test]
+fn stored_bundles_are_checked_frames_and_old_formats_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, c) = clock();
+    let mut store = Store::init(
+        dir.path(),
+        "example.org/ledger",
+        &[7; 32],
+        config(c.clone()),
+    )
+    .unwrap();
+    let mut log = RealisticLog::new(4, 8, true);
+    log.grow_to(50);
+    replay_into(&mut store, &t, log.scenario.records());
+    drop(store);
+    let mut bundle0 = vec![b'e'];
+    bundle0.extend_from_slice(&0u64.to_be_bytes());
+    let db_path = dir.path().join("db");
+    let replace = |key: &[u8], value: &[u8]| -> Vec<u8> {
+        let db = forewarn_store::open_db(&db_path).unwrap();
+        let old = db.insert(key, value).unwrap().unwrap().to_vec();
+        db.flush().unwrap();
+        old
+    };
+    let refused = |what: &str| {
+        let err = Store::open(dir.path(), config(c.clone()))
+            .err()
+            .expect("refused");
+        let text = err.to_string();
+        assert!(
+            matches!(err, forewarn_store::StoreError::Corrupt(_)) && text.contains(what),
+            "{text}"
+        );
+    };
+    // A frame declaring more than a bundle can hold (17 MB of zeros packs
+    // into a few hundred bytes): refused before anything is allocated.
+    let bomb = zstd::bulk::compress(&vec![0u8; 17 << 20], 19).unwrap();
+    assert!(bomb.len() < 4096);
+    let original = replace(&bundle0, &bomb);
+    refused("more than the limit");
+    // Not a zstd frame at all.
+    replace(&bundle0, b"plain bytes, not a frame");
+    refused("not a zstd frame");
+    replace(&bundle0, &original);
+    // A store written by the earlier format is named as such.
+    let format = replace(b"m:format", b"forewarn-store/v1");
+    refused("forewarn-store/v1");
+    replace(b"m:format", &format);
+    // Restored, it opens again and checks clean.
+    let store = Store::open(dir.path(), config(c)).unwrap();
+    assert_eq!(store.size(), log.scenario.records().len() as u64);
+    store.check().unwrap();
+}
