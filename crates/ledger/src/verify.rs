@@ -23,15 +23,17 @@
 //! verdicts are always `verify_strict`'s:
 //!
 //! 1. Per signature, cheap strictness checks: `S` canonical, `R`'s `y`
-//!    below p (canonical encoding), `R` decompresses and is not of small
-//!    order. Per key (cached): canonical, not weak, torsion-free.
-//!    Signatures or keys that fail go to single verification.
+//!    below p (canonical encoding), `R` not of small order (by its `y`, see
+//!    [`SMALL_ORDER_Y`]) and decompresses. Per key (cached): canonical, not
+//!    weak, torsion-free. Signatures or keys that fail go to single
+//!    verification.
 //! 2. `R` torsion-free, for all members at once: 128 random subset sums
 //!    `S_j = Σ_{i ∈ J_j} R_i` must each satisfy `[ℓ]S_j = 0`. A non-zero
 //!    torsion component survives each random subset sum with probability
 //!    at least 1/2, so a torsion component is missed with probability at
 //!    most 2⁻¹²⁸. The sums are built with byte buckets (16 point additions
-//!    per signature, plus a fixed cost per batch).
+//!    per signature, plus a fixed cost per batch: 128 checks `[ℓ]S_j = 0`
+//!    and 16 × 512 additions).
 //! 3. The batch equation with 128-bit random coefficients `z_i`:
 //!    `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ_{i signed by the key} z_i k_i) A = 0`,
 //!    one variable-time multiscalar multiplication (Pippenger) in which each
@@ -43,6 +45,12 @@
 //! `verify_strict` always passes both checks. The random values are derived
 //! from a SHA-512 hash of every input (as ed25519-dalek derives its own), so
 //! the verifier needs no randomness source and stays `no_std`.
+//!
+//! With `std`, [`verify_exact_batch_parallel`] shares one batch among
+//! threads: each runs step 1 on its share, then checks its share of the 16
+//! torsion rows over every `R` and step 3 over its own share (a batch
+//! equation of its own with the same coefficients), so the fixed cost is
+//! paid once and divided.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;

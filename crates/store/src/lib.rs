@@ -8,12 +8,12 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m:format` | `forewarn-store/v1` |
+//! | `m:format` | `forewarn-store/v2` |
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at `init` |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP note) |
-//! | `m:snapshot` | auditor state saved at the last clean close (optional) |
-//! | `e` + N | entry bundle N: records 256·N … (C2SP tlog-tiles encoding; the last one grows in place) |
+//! | `m:snapshot` | auditor state saved at the last clean close (optional; a zstd frame) |
+//! | `e` + N | entry bundle N: records 256·N … (C2SP tlog-tiles encoding in one zstd frame; the last one grows in place) |
 //! | `t` + level + index | hash tile (C2SP tlog-tiles; partial tiles grow in place) |
 //!
 //! The records are the source of truth. The hash tiles are rebuilt from them
@@ -23,8 +23,12 @@
 //! Records live in entry bundles and hashes in tiles, both in the C2SP
 //! tlog-tiles layout: a commit of k records writes about k/256 + 2 values
 //! per level instead of several keys per record, which is what sled needs
-//! to be fast and compact, and an export is a copy. The log key lives beside the database in
-//! `log.key` (mode 0600, never logged).
+//! to be fast and compact, and an export is a decompressing copy. Bundles
+//! are compressed once, when written, rather than by sled, which would
+//! recompress every page each time it rewrites it (format v1 stored plain
+//! bundles in a compressed sled; it is refused with a message saying so).
+//! The log key lives beside the database in `log.key` (mode 0600, never
+//! logged).
 //!
 //! ## Crash safety (the order of a commit, see [`Store::append`])
 //!
