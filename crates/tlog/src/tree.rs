@@ -381,8 +381,9 @@ pub fn prove_inclusion<R: HashReader>(
 /// The inclusion proofs of every leaf in `leaves` (a range of consecutive
 /// leaves, e.g. one commit's records) in the tree of `size` leaves, each as
 /// [`prove_inclusion`] gives it. Neighbouring leaves share most of their
-/// proof's subtrees, so each distinct subtree hash is read or computed
-/// once, with one reader call for all of them, instead of once per proof.
+/// proof's subtrees: one walk down RFC 9162's recursive split (§2.1.3.1)
+/// visits each subtree that holds some of the leaves once, collecting the
+/// sibling ranges without repeats, and one reader call reads them all.
 pub fn prove_inclusions<R: HashReader>(
     size: u64,
     leaves: core::ops::Range<u64>,
@@ -395,20 +396,55 @@ pub fn prove_inclusions<R: HashReader>(
         });
     }
     check_supported(size)?;
-    let per_leaf: Vec<Vec<(u64, u64)>> = leaves.map(|i| inclusion_ranges(size, i)).collect();
-    let mut distinct: Vec<(u64, u64)> = per_leaf.iter().flatten().copied().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let hashes = range_hashes(&distinct, reader)?;
-    Ok(per_leaf
+    if leaves.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut walk = ProofWalk {
+        ranges: Vec::new(),
+        path: Vec::new(),
+        proofs: Vec::with_capacity((leaves.end - leaves.start) as usize),
+    };
+    walk.visit(0, size, leaves.start, leaves.end);
+    let hashes = range_hashes(&walk.ranges, reader)?;
+    Ok(walk
+        .proofs
         .iter()
-        .map(|ranges| {
-            ranges
-                .iter()
-                .map(|r| hashes[distinct.binary_search(r).expect("collected above")])
-                .collect()
-        })
+        .map(|p| p.iter().map(|&r| hashes[r]).collect())
         .collect())
+}
+
+/// State of [`prove_inclusions`]'s walk: the distinct sibling ranges found
+/// so far, the ranges (by position in `ranges`) on the way down to the
+/// current subtree, and each finished leaf's proof as positions in
+/// `ranges`, bottom-up.
+struct ProofWalk {
+    ranges: Vec<(u64, u64)>,
+    path: Vec<usize>,
+    proofs: Vec<Vec<usize>>,
+}
+
+impl ProofWalk {
+    /// Visits subtree `[lo, hi)`, which holds leaves `[a, b)` of the run
+    /// (non-empty). Depth is at most 64, the height of the largest tree.
+    fn visit(&mut self, lo: u64, hi: u64, a: u64, b: u64) {
+        if hi - lo == 1 {
+            self.proofs.push(self.path.iter().rev().copied().collect());
+            return;
+        }
+        let mid = lo + split_point(hi - lo);
+        if a < mid {
+            self.ranges.push((mid, hi));
+            self.path.push(self.ranges.len() - 1);
+            self.visit(lo, mid, a, b.min(mid));
+            self.path.pop();
+        }
+        if b > mid {
+            self.ranges.push((lo, mid));
+            self.path.push(self.ranges.len() - 1);
+            self.visit(mid, hi, a.max(mid), b);
+            self.path.pop();
+        }
+    }
 }
 
 /// The leaf ranges whose hashes form the inclusion proof of `index` in a

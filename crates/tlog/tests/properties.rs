@@ -206,3 +206,24 @@ proptest! {
         prop_assert!(forewarn_tlog::tree::prove_inclusions(size, lo..size + 1, &t).is_err());
     }
 }
+
+/// The commit-shaped case at a larger size: a run at the right edge of an
+/// odd-sized tree, one straddling a power of two, and one in the middle.
+#[test]
+fn proofs_of_runs_in_a_large_tree_equal_single_proofs() {
+    let size = 100_003u64;
+    let mut t = InMemoryTree::new();
+    for i in 0..size {
+        t.append(record_hash(&i.to_be_bytes()));
+    }
+    for run in [size - 1_500..size, 65_000..66_100, 40_000..40_257, 0..1] {
+        let together = forewarn_tlog::tree::prove_inclusions(size, run.clone(), &t).unwrap();
+        for (i, proof) in run.zip(&together) {
+            assert_eq!(
+                proof,
+                &forewarn_tlog::tree::prove_inclusion(size, i, &t).unwrap(),
+                "leaf {i}"
+            );
+        }
+    }
+}
