@@ -1071,32 +1071,35 @@ impl Store {
         let threads = self.caches.len().max(1);
         let per = accepted.len().div_ceil(threads).max(1);
         let checkpoint = &self.checkpoint;
-        let built: Vec<Vec<Receipt>> = std::thread::scope(|s| {
-            let handles: Vec<_> = accepted
-                .chunks(per)
-                .zip(proofs.chunks(per))
-                .map(|(part, proofs)| {
-                    s.spawn(move || {
-                        part.iter()
-                            .zip(proofs)
-                            .map(|((index, record), proof)| Receipt {
-                                index: *index,
-                                record: record.clone(),
-                                proof: forewarn_ledger::receipt::encode(
-                                    record,
-                                    *index,
-                                    proof.clone(),
-                                    checkpoint.clone(),
-                                ),
-                            })
-                            .collect()
-                    })
+        type Share<'a> = (&'a [(u64, Vec<u8>)], &'a [Vec<Hash>]);
+        let encode = |(part, proofs): Share<'_>| -> Vec<Receipt> {
+            part.iter()
+                .zip(proofs)
+                .map(|((index, record), proof)| Receipt {
+                    index: *index,
+                    record: record.clone(),
+                    proof: forewarn_ledger::receipt::encode(
+                        record,
+                        *index,
+                        proof.clone(),
+                        checkpoint.clone(),
+                    ),
                 })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("receipt thread panicked"))
                 .collect()
+        };
+        // The commit thread encodes the first share itself.
+        let mut shares = accepted.chunks(per).zip(proofs.chunks(per));
+        let first = shares.next();
+        let encode = &encode;
+        let built: Vec<Vec<Receipt>> = std::thread::scope(|s| {
+            let handles: Vec<_> = shares.map(|w| s.spawn(move || encode(w))).collect();
+            let mut out: Vec<Vec<Receipt>> = first.map(encode).into_iter().collect();
+            out.extend(
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("receipt thread panicked")),
+            );
+            out
         });
         let mut receipts: HashMap<u64, Receipt> = HashMap::new();
         for r in built.into_iter().flatten() {
