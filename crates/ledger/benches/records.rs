@@ -59,7 +59,7 @@ fn records(c: &mut Criterion) {
         })
         .collect();
     let mut g = c.benchmark_group("verify");
-    for n in [1usize, 128, 256, 512, 1024, 2000] {
+    for n in [1usize, 128, 160, 192, 256, 512, 1024, 2000] {
         let items: Vec<verify::SignatureItem<'_>> = signed[..n]
             .iter()
             .map(|(k, m, s)| verify::SignatureItem::statement(k.0, m, *s))

@@ -217,10 +217,11 @@ struct Candidate {
 /// Below this many signatures a batch's fixed cost (128 torsion checks,
 /// about 3.3 ms or 110 single verifications' worth) outweighs its savings,
 /// and [`VerifyMode::Batch`] verifies singly. Measured on one thread
-/// (`cargo bench -p forewarn-ledger --bench records -- verify`): a batch of
-/// n costs about 3.3 ms + 8.4 µs·n against 30.7 µs·n singly, so the
-/// break-even is about 150; at 256 a batch takes 5.8 ms against 7.9 ms.
-pub const MIN_BATCH: usize = 256;
+/// (`cargo bench -p forewarn-ledger --bench records -- verify`): single
+/// verification costs 30.8 µs a signature; a batch of 128 takes 4.39 ms
+/// (3.94 singly), of 160 4.82 ms (4.92), of 192 5.18 ms (5.90), of 256
+/// 5.68 ms (7.87): the break-even is about 155.
+pub const MIN_BATCH: usize = 160;
 
 fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
     if items.len() < MIN_BATCH {
