@@ -296,8 +296,9 @@ fn bad_statements_are_rejected_and_change_nothing() {
     assert_eq!(r[1].as_ref().unwrap_err(), &Rejection::DuplicateInBatch);
 }
 
-#[test]
-fn a_damaged_store_is_refused() {
+/// A closed store holding a small realistic log: its directory, clock and
+/// number of records.
+fn closed_store() -> (tempfile::TempDir, forewarn_store::Clock, u64) {
     let dir = tempfile::tempdir().unwrap();
     let (t, c) = clock();
     let mut store = Store::init(
@@ -311,6 +312,12 @@ fn a_damaged_store_is_refused() {
     log.grow_to(50);
     replay_into(&mut store, &t, log.scenario.records());
     drop(store);
+    (dir, c, log.scenario.records().len() as u64)
+}
+
+#[test]
+fn a_damaged_store_is_refused() {
+    let (dir, c, _) = closed_store();
     // Another key in place of the log key.
     let key_path = dir.path().join(forewarn_store::KEY_FILE);
     let original = std::fs::read(&key_path).unwrap();
@@ -357,19 +364,7 @@ fn a_damaged_store_is_refused() {
 
 #[test]
 fn stored_bundles_are_checked_frames_and_old_formats_are_named() {
-    let dir = tempfile::tempdir().unwrap();
-    let (t, c) = clock();
-    let mut store = Store::init(
-        dir.path(),
-        "example.org/ledger",
-        &[7; 32],
-        config(c.clone()),
-    )
-    .unwrap();
-    let mut log = RealisticLog::new(4, 8, true);
-    log.grow_to(50);
-    replay_into(&mut store, &t, log.scenario.records());
-    drop(store);
+    let (dir, c, records) = closed_store();
     let mut bundle0 = vec![b'e'];
     bundle0.extend_from_slice(&0u64.to_be_bytes());
     let db_path = dir.path().join("db");
@@ -405,6 +400,6 @@ fn stored_bundles_are_checked_frames_and_old_formats_are_named() {
     replace(b"m:format", &format);
     // Restored, it opens again and checks clean.
     let store = Store::open(dir.path(), config(c)).unwrap();
-    assert_eq!(store.size(), log.scenario.records().len() as u64);
+    assert_eq!(store.size(), records);
     store.check().unwrap();
 }
