@@ -145,6 +145,17 @@ fn mixed_order_signature(msg: &[u8]) -> ([u8; 32], [u8; 64]) {
     forewarn_ledger::testkit::mixed_order_signature(msg, 5)
 }
 
+/// A vector signed with a mixed-order `R` (see `mixed_order_signature`).
+fn mixed_order_vector(msg: &[u8]) -> Vector {
+    let (key, sig) = mixed_order_signature(msg);
+    Vector {
+        name: "mixed".into(),
+        key,
+        msg: msg.to_vec(),
+        sig,
+    }
+}
+
 #[test]
 fn mixed_order_r_fools_plain_batching_but_not_ours() {
     let mut fooled = 0;
@@ -208,14 +219,7 @@ fn the_exact_batch_accepts_valid_batches_without_falling_back() {
         &mut KeyCache::new()
     ));
     let mut mixed = valid_vectors(20);
-    let msg = b"torsion".to_vec();
-    let (key, sig) = mixed_order_signature(&msg);
-    mixed.push(Vector {
-        name: "mixed".into(),
-        key,
-        msg,
-        sig,
-    });
+    mixed.push(mixed_order_vector(b"torsion"));
     let items: Vec<SignatureItem<'_>> = mixed.iter().map(item).collect();
     assert!(!forewarn_ledger::verify::batch_accepts_all(
         &items,
@@ -297,14 +301,7 @@ fn verify_items_batches_large_sets_and_agrees() {
     // edge case and a torsion signature so the fallback runs too.
     let mut vs = valid_vectors(MIN_BATCH);
     vs.extend(vectors());
-    let msg = b"torsion, large batch".to_vec();
-    let (key, sig) = mixed_order_signature(&msg);
-    vs.push(Vector {
-        name: "mixed".into(),
-        key,
-        msg,
-        sig,
-    });
+    vs.push(mixed_order_vector(b"torsion, large batch"));
     let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
     let expected: Vec<bool> = vs.iter().map(reference).collect();
     assert_eq!(
@@ -326,14 +323,7 @@ fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones(
     // share of the torsion rows over every R, and the batch equation over
     // its own share. A torsion signature or a bad edge case in any share
     // must get verify_strict's verdict, and the rest must still pass.
-    let msg = b"torsion, shared batch".to_vec();
-    let (key, sig) = mixed_order_signature(&msg);
-    let mixed = Vector {
-        name: "mixed".into(),
-        key,
-        msg,
-        sig,
-    };
+    let mixed = mixed_order_vector(b"torsion, shared batch");
     for threads in [2usize, 3] {
         for at in [0usize, MIN_BATCH / 2, MIN_BATCH - 1, MIN_BATCH + 40] {
             let mut vs = valid_vectors(MIN_BATCH + 64);

@@ -746,20 +746,8 @@ impl Store {
         }
         let mut auditor = auditor.unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
         let start = auditor.size();
-        let mut chunk: Vec<Vec<u8>> = Vec::new();
-        for r in self.records_in(start, size, size) {
-            chunk.push(r?);
-            if chunk.len() == 16_384 {
-                replay(&mut auditor, &mut chunk, size, &self.config)?;
-            }
-        }
-        replay(&mut auditor, &mut chunk, size, &self.config)?;
-        if auditor.size() != size {
-            return Err(StoreError::Corrupt(format!(
-                "{} records found, {size} expected",
-                auditor.size()
-            )));
-        }
+        let records = self.records_in(start, size, size);
+        replay_records(&mut auditor, records, size, &self.config, |_| {})?;
         // A second pass builds the indexes with the final key state (keys
         // never move between parties), so no record is held in memory.
         self.indexes = self.fold_indexes(size, &auditor)?;
@@ -1160,23 +1148,10 @@ impl Store {
     pub fn check(&self) -> Result<Auditor, StoreError> {
         let mut a = Auditor::new(self.config.audit.clone());
         let mut tree = forewarn_tlog::tree::InMemoryTree::new();
-        let mut chunk = Vec::new();
         let size = self.size();
-        for r in self.records(0, size) {
-            let r = r?;
-            tree.append(leaf_hash(&r));
-            chunk.push(r);
-            if chunk.len() == 16_384 {
-                replay(&mut a, &mut chunk, size, &self.config)?;
-            }
-        }
-        replay(&mut a, &mut chunk, size, &self.config)?;
-        if a.size() != size {
-            return Err(StoreError::Corrupt(format!(
-                "{} records, {size} expected",
-                a.size()
-            )));
-        }
+        replay_records(&mut a, self.records(0, size), size, &self.config, |r| {
+            tree.append(leaf_hash(r));
+        })?;
         let signed = SignedCheckpoint::open(&self.checkpoint, &self.vkey, Some(&self.origin), &[])
             .map_err(|e| StoreError::Corrupt(format!("checkpoint: {e}")))?;
         if a.root() != *signed.checkpoint.root() {
@@ -1259,6 +1234,35 @@ impl Store {
 
 fn unreachable_receipt() -> Receipt {
     unreachable!("no statement was accepted")
+}
+
+/// Replays `records` (the store's, from `auditor.size()` on) through
+/// `auditor` in chunks, calling `each` on every record, and insists that
+/// exactly `size` records resulted.
+fn replay_records(
+    auditor: &mut Auditor,
+    records: impl Iterator<Item = Result<Vec<u8>, StoreError>>,
+    size: u64,
+    config: &StoreConfig,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), StoreError> {
+    let mut chunk = Vec::new();
+    for r in records {
+        let r = r?;
+        each(&r);
+        chunk.push(r);
+        if chunk.len() == 16_384 {
+            replay(auditor, &mut chunk, size, config)?;
+        }
+    }
+    replay(auditor, &mut chunk, size, config)?;
+    if auditor.size() != size {
+        return Err(StoreError::Corrupt(format!(
+            "{} records found, {size} expected",
+            auditor.size()
+        )));
+    }
+    Ok(())
 }
 
 fn replay(

@@ -69,15 +69,7 @@ fn fingerprint(dir: &std::path::Path) -> (u64, Vec<u8>) {
 
 #[test]
 fn append_receipts_reopen_check_export() {
-    let dir = tempfile::tempdir().unwrap();
-    let (t, c) = clock();
-    let mut store = Store::init(
-        dir.path(),
-        "example.org/ledger",
-        &[7; 32],
-        config(c.clone()),
-    )
-    .unwrap();
+    let (dir, t, c, mut store) = new_store();
     assert_eq!(store.size(), 0);
     let mut log = RealisticLog::new(3, 10, true);
     log.grow_to(300);
@@ -148,15 +140,7 @@ fn append_receipts_reopen_check_export() {
 
 #[test]
 fn bad_statements_are_rejected_and_change_nothing() {
-    let dir = tempfile::tempdir().unwrap();
-    let (t, c) = clock();
-    let mut store = Store::init(
-        dir.path(),
-        "example.org/ledger",
-        &[7; 32],
-        config(c.clone()),
-    )
-    .unwrap();
+    let (dir, t, c, mut store) = new_store();
     let now = t.load(Ordering::SeqCst);
     let vendor = test_key("vendor");
     let vendor_pk = PublicKey(vendor.verifying_key().to_bytes());
@@ -296,18 +280,29 @@ fn bad_statements_are_rejected_and_change_nothing() {
     assert_eq!(r[1].as_ref().unwrap_err(), &Rejection::DuplicateInBatch);
 }
 
-/// A closed store holding a small realistic log: its directory, clock and
-/// number of records.
-fn closed_store() -> (tempfile::TempDir, forewarn_store::Clock, u64) {
+/// A new, empty store in a temporary directory, on a test clock.
+fn new_store() -> (
+    tempfile::TempDir,
+    Arc<AtomicU64>,
+    forewarn_store::Clock,
+    Store,
+) {
     let dir = tempfile::tempdir().unwrap();
     let (t, c) = clock();
-    let mut store = Store::init(
+    let store = Store::init(
         dir.path(),
         "example.org/ledger",
         &[7; 32],
         config(c.clone()),
     )
     .unwrap();
+    (dir, t, c, store)
+}
+
+/// A closed store holding a small realistic log: its directory, clock and
+/// number of records.
+fn closed_store() -> (tempfile::TempDir, forewarn_store::Clock, u64) {
+    let (dir, t, c, mut store) = new_store();
     let mut log = RealisticLog::new(4, 8, true);
     log.grow_to(50);
     replay_into(&mut store, &t, log.scenario.records());
