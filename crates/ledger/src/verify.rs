@@ -27,17 +27,25 @@
 //!    [`SMALL_ORDER_Y`]) and decompresses. Per key (cached): canonical, not
 //!    weak, torsion-free. Signatures or keys that fail go to single
 //!    verification.
-//! 2. `R` torsion-free, for all members at once: 128 random subset sums
-//!    `S_j = Σ_{i ∈ J_j} R_i` must each satisfy `[ℓ]S_j = 0`. A non-zero
-//!    torsion component survives each random subset sum with probability
-//!    at least 1/2, so a torsion component is missed with probability at
-//!    most 2⁻¹²⁸. The sums are built with byte buckets (16 point additions
-//!    per signature, plus a fixed cost per batch: 128 checks `[ℓ]S_j = 0`
-//!    and 16 × 512 additions).
-//! 3. The batch equation with 128-bit random coefficients `z_i`:
-//!    `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ_{i signed by the key} z_i k_i) A = 0`,
-//!    one variable-time multiscalar multiplication (Pippenger) in which each
-//!    distinct key appears once.
+//! 2. Random 128-bit coefficients `z_i`, derived from a hash of every
+//!    input. `R` torsion-free, for all members at once: the 128 subset sums
+//!    `S_j = Σ_{i: bit j of z_i is set} R_i` must each satisfy `[ℓ]S_j = 0`.
+//!    A non-zero torsion component survives each random subset sum with
+//!    probability at least 1/2, so a torsion component is missed with
+//!    probability at most 2⁻¹²⁸. The sums are built with byte buckets (16
+//!    point additions per signature, plus a fixed cost per batch: 128
+//!    checks `[ℓ]S_j = 0` and 16 × 512 additions).
+//! 3. The batch equation
+//!    `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ_{i signed by the key} z_i k_i) A = 0`.
+//!    Its R part costs nothing more: `Σ z_i R_i = Σ_j 2^j S_j` (bit `j` of
+//!    `z_i` puts `R_i` in `S_j`), 127 doublings and additions per batch by
+//!    Horner's rule over step 2's sums. The rest is one variable-time
+//!    multiscalar multiplication over `B` and the keys, in which each
+//!    distinct key appears once (a log has far fewer keys than signatures).
+//!    Using the same `z_i` for both steps is sound: if some `R` has a
+//!    torsion component, step 2 passes with probability at most 2⁻¹²⁸
+//!    whatever step 3 does; if none has, the equation's terms lie in the
+//!    prime-order group and the usual argument bounds step 3 alone.
 //!
 //! With every `A` and `R` torsion-free and the equation holding, each
 //! `R_i = [S_i]B − [k_i]A_i` except with probability 2⁻¹²⁸, which is exactly
@@ -47,10 +55,10 @@
 //! the verifier needs no randomness source and stays `no_std`.
 //!
 //! With `std`, [`verify_exact_batch_parallel`] shares one batch among
-//! threads: each runs step 1 on its share, then checks its share of the 16
-//! torsion rows over every `R` and step 3 over its own share (a batch
-//! equation of its own with the same coefficients), so the fixed cost is
-//! paid once and divided.
+//! threads: each runs step 1 on its share, then takes its share of the 16
+//! torsion rows over every `R` (and their part of `Σ z_i R_i`) and the key
+//! side of step 3 over its own share; the equation is checked once on the
+//! sums, so the fixed cost is paid once and divided.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -58,7 +66,7 @@ use alloc::vec::Vec;
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{IsIdentity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::{Identity, IsIdentity, VartimeMultiscalarMul};
 use ed25519_dalek::{Signature, VerifyingKey};
 use sha2::{Digest, Sha512};
 
@@ -331,18 +339,22 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
 
 /// Steps 2 and 3 over candidates whose keys are batchable.
 fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
-    let (z, masks) = batch_randomness(cs);
-    r_torsion_free(cs, &masks, 0..16) && equation_holds(cs, &z, cache)
+    let (z, z_bytes) = batch_randomness(cs);
+    match r_side(cs, &z_bytes, 0..16) {
+        Some(r_sum) => key_side(cs, &z, cache) == r_sum,
+        None => false,
+    }
 }
 
-/// The batch's random values, derived from every input: R, S and k (which
-/// binds A and M). Per candidate, a 128-bit coefficient `z` for the batch
-/// equation and 16 mask bytes that place its R in the 128 torsion subsets.
+/// The batch's random coefficients, derived from every input: R, S and k
+/// (which binds A and M). Per candidate a 128-bit `z`, as a scalar for the
+/// batch equation and as the 16 bytes whose bits place its R in the 128
+/// torsion subsets (step 2).
 fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
     // R is hashed as signed; its encoding is canonical (step 1), so this
     // is the point's own encoding without the inversion `compress` costs.
     let mut t = Sha512::new();
-    t.update(b"forewarn/batch-verify/v1\n");
+    t.update(b"forewarn/batch-verify/v2\n");
     t.update((cs.len() as u64).to_le_bytes());
     for c in cs {
         t.update(c.r_bytes);
@@ -351,45 +363,59 @@ fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
     }
     let seed = t.finalize();
     let mut z = Vec::with_capacity(cs.len());
-    let mut masks = Vec::with_capacity(cs.len());
-    for i in 0..cs.len() {
+    let mut z_bytes = Vec::with_capacity(cs.len());
+    // One SHA-512 block gives four coefficients.
+    for i in 0..cs.len().div_ceil(4) {
         let block: [u8; 64] = Sha512::new()
             .chain_update(seed)
             .chain_update((i as u64).to_le_bytes())
             .finalize()
             .into();
-        let mut zb = [0u8; 32];
-        zb[..16].copy_from_slice(&block[..16]);
-        z.push(Scalar::from_bytes_mod_order(zb));
-        let mut m = [0u8; 16];
-        m.copy_from_slice(&block[16..32]);
-        masks.push(m);
+        for chunk in block.chunks_exact(16).take(cs.len() - 4 * i) {
+            let zi: [u8; 16] = chunk.try_into().expect("16 bytes");
+            let mut wide = [0u8; 32];
+            wide[..16].copy_from_slice(&zi);
+            // Below 2^128 < ℓ: the scalar is z itself.
+            z.push(Scalar::from_bytes_mod_order(wide));
+            z_bytes.push(zi);
+        }
     }
-    (z, masks)
+    (z, z_bytes)
 }
 
-/// Step 2: 128 random subset sums of the R's, each in the prime-order
-/// subgroup. Bucket `[p][v]` holds the sum of the R's whose mask byte `p`
-/// is `v`; subset `j` (byte `p = j / 8`, bit `b = j % 8`) is the sum of the
-/// buckets of byte `p` whose value has bit `b` set. Each row of 256
-/// buckets yields its 8 subset sums by halving: the sum over the upper half
-/// is subset `b` for the top bit `b`, then each upper bucket folds into its
-/// lower twin and the next bit is read off the 2^b remaining buckets
-/// (about 2·256 additions a row instead of 8·128). Only the mask bytes in
-/// `rows` are checked here, so threads can share the 16 rows of one batch.
-fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]], rows: core::ops::Range<usize>) -> bool {
+/// Step 2, and the R half of step 3, over the bytes `rows` of the `z`s:
+/// the subset sums `S_j = Σ_{i: bit j of z_i set} R_i` (`j = 8p + b` for
+/// bit `b` of byte `p`), each checked to satisfy `[ℓ]S_j = 0`; returns
+/// `Σ_j 2^j S_j` over these rows (which over all 16 rows is `Σ_i z_i R_i`),
+/// or `None` if a subset sum has a torsion component.
+///
+/// Bucket `v` of row `p` holds the sum of the R's whose byte `p` is `v`;
+/// the row yields its 8 subset sums by halving: the sum over the upper
+/// half is the subset of the top bit, then each upper bucket folds into
+/// its lower twin and the next bit is read off the 2^b remaining buckets
+/// (about 2·256 additions a row instead of 8·128). The subset sums come
+/// out top bit first, the order Horner's rule takes them in. Only the
+/// bytes in `rows` are handled here, so threads can share the 16 rows of
+/// one batch.
+fn r_side(
+    cs: &[Candidate],
+    z_bytes: &[[u8; 16]],
+    rows: core::ops::Range<usize>,
+) -> Option<EdwardsPoint> {
     let add = |a: Option<EdwardsPoint>, b: Option<EdwardsPoint>| match (a, b) {
         (Some(a), Some(b)) => Some(a + b),
         (a, None) => a,
         (None, b) => b,
     };
+    let lowest = rows.start;
+    let mut sum = EdwardsPoint::identity();
     // One row at a time: 256 buckets (43 KB) stay in cache and on the heap
     // the allocator reuses.
     let mut row: Vec<Option<EdwardsPoint>> = alloc::vec![None; 256];
-    for p in rows {
+    for p in rows.rev() {
         row.iter_mut().for_each(|b| *b = None);
-        for (c, m) in cs.iter().zip(masks) {
-            let slot = &mut row[m[p] as usize];
+        for (c, zi) in cs.iter().zip(z_bytes) {
+            let slot = &mut row[zi[p] as usize];
             *slot = Some(match slot {
                 Some(acc) => *acc + c.r,
                 None => c.r,
@@ -399,10 +425,12 @@ fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]], rows: core::ops::Range<u
         while width > 1 {
             let half = width / 2;
             let subset = row[half..width].iter().fold(None, |acc, b| add(acc, *b));
-            if let Some(s) = subset
-                && !torsion_free(&s)
-            {
-                return false;
+            sum = sum + sum;
+            if let Some(s) = subset {
+                if !torsion_free(&s) {
+                    return None;
+                }
+                sum += s;
             }
             for v in 0..half {
                 row[v] = add(row[v], row[v + half]);
@@ -410,7 +438,11 @@ fn r_torsion_free(cs: &[Candidate], masks: &[[u8; 16]], rows: core::ops::Range<u
             width = half;
         }
     }
-    true
+    // The lowest row handled holds bits 8·lowest..: scale by 2^(8·lowest).
+    for _ in 0..8 * lowest {
+        sum = sum + sum;
+    }
+    Some(sum)
 }
 
 /// `[ℓ]P = 0`, computed as `[ℓ−1]P + P` in variable time (inputs are public).
@@ -419,25 +451,26 @@ fn torsion_free(p: &EdwardsPoint) -> bool {
     (q + p).is_identity()
 }
 
-/// Step 3: `[Σ z_i S_i]B − Σ z_i R_i − Σ_keys (Σ z_i k_i) A = 0`.
-fn equation_holds(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> bool {
+/// The rest of step 3: `[Σ z_i S_i]B − Σ_keys (Σ_{i signed by the key}
+/// z_i k_i) A`, one variable-time multiscalar multiplication in which each
+/// distinct key appears once. The batch equation holds when this equals
+/// [`r_side`]'s `Σ z_i R_i`.
+fn key_side(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> EdwardsPoint {
     let mut b_coefficient = Scalar::ZERO;
     let mut per_key: BTreeMap<[u8; 32], Scalar> = BTreeMap::new();
-    let mut scalars = Vec::with_capacity(cs.len() + 1);
-    let mut points = Vec::with_capacity(cs.len() + 1);
     for (c, zi) in cs.iter().zip(z) {
         b_coefficient += zi * c.s;
         *per_key.entry(c.key).or_insert(Scalar::ZERO) -= zi * c.k;
-        scalars.push(-zi);
-        points.push(c.r);
     }
+    let mut scalars = Vec::with_capacity(per_key.len() + 1);
+    let mut points = Vec::with_capacity(per_key.len() + 1);
     scalars.push(b_coefficient);
     points.push(ED25519_BASEPOINT_POINT);
     for (key, coefficient) in per_key {
         scalars.push(coefficient);
         points.push(cache.get(&key).expect("cached").point);
     }
-    EdwardsPoint::vartime_multiscalar_mul(scalars, points).is_identity()
+    EdwardsPoint::vartime_multiscalar_mul(scalars, points)
 }
 
 /// Runs `f` on every piece of `work`, the first on the calling thread and
@@ -501,16 +534,33 @@ pub fn verify_parallel(
 /// One exact batch (the module documentation's steps 1–3) verified by one
 /// thread per key cache: each thread runs step 1 on its share of the
 /// items; the batch's random values are derived from all of them; then
-/// thread t checks its share of the 16 torsion rows over every R, and the
-/// batch equation over its own share's signatures (each share's equation
-/// is a batch equation of its own with the same random coefficients). The
-/// fixed cost (128 torsion checks) is paid once and divided among the
-/// threads. If anything fails, every candidate is verified singly.
+/// thread t checks its share of the 16 torsion rows over every R (which
+/// also gives that share of `Σ z_i R_i`) and computes the key side of the
+/// batch equation over its own share's signatures; the equation is
+/// checked once on the sums. The fixed cost (128 torsion checks) is paid
+/// once and divided among the threads. If anything fails, every candidate
+/// is verified singly.
 #[cfg(feature = "std")]
 pub fn verify_exact_batch_parallel(
     items: &[SignatureItem<'_>],
     caches: &mut [KeyCache],
 ) -> Vec<bool> {
+    shared_batch(items, caches).0
+}
+
+/// True if the shared batch of [`verify_exact_batch_parallel`] held: the
+/// items that passed the cheap checks were accepted together, without
+/// falling back to single verification. For tests and benchmarks.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub fn shared_batch_holds(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> bool {
+    shared_batch(items, caches).1
+}
+
+/// [`verify_exact_batch_parallel`], and whether the batch held (false if
+/// it fell back to single verification or had no candidates).
+#[cfg(feature = "std")]
+fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bool>, bool) {
     let threads = caches.len().clamp(1, items.len().max(1));
     let chunk = items.len().div_ceil(threads).max(1);
     let caches = &mut caches[..threads];
@@ -546,26 +596,33 @@ pub fn verify_exact_batch_parallel(
         cs.extend(share);
     }
     if cs.is_empty() {
-        return out;
+        return (out, false);
     }
-    let (z, masks) = batch_randomness(&cs);
-    let (cs, z, masks, spans) = (&cs, &z, &masks, &spans);
+    let (z, z_bytes) = batch_randomness(&cs);
+    let (cs, z, z_bytes, spans) = (&cs, &z, &z_bytes, &spans);
     let t = spans.len();
-    // Steps 2 and 3, shared out.
-    let holds = on_threads(
+    // Steps 2 and 3, shared out: thread k takes its rows of the torsion
+    // subsets (over every R) and the key side of its own share; the
+    // equation is checked once on the sums.
+    let sides = on_threads(
         caches.iter_mut().zip(spans).enumerate(),
         |(k, (cache, span))| {
-            r_torsion_free(cs, masks, 16 * k / t..16 * (k + 1) / t)
-                && equation_holds(&cs[span.clone()], &z[span.clone()], cache)
+            let r = r_side(cs, z_bytes, 16 * k / t..16 * (k + 1) / t)?;
+            Some((r, key_side(&cs[span.clone()], &z[span.clone()], cache)))
         },
-    )
-    .into_iter()
-    .all(|ok| ok);
+    );
+    let holds = sides.iter().all(Option::is_some) && {
+        let (r_sum, key_sum) = sides.into_iter().flatten().fold(
+            (EdwardsPoint::identity(), EdwardsPoint::identity()),
+            |(r, k), (ri, ki)| (r + ri, k + ki),
+        );
+        r_sum == key_sum
+    };
     if holds {
         for c in cs {
             out[c.index] = true;
         }
-        return out;
+        return (out, true);
     }
     // Fall back: every candidate singly, each share on its own thread.
     let verdicts: Vec<Vec<(usize, bool)>> =
@@ -581,7 +638,7 @@ pub fn verify_exact_batch_parallel(
     for (i, ok) in verdicts.into_iter().flatten() {
         out[i] = ok;
     }
-    out
+    (out, false)
 }
 
 #[cfg(test)]

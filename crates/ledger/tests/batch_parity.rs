@@ -9,7 +9,7 @@
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ledger::verify::{
-    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, verify_exact_batch,
+    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, shared_batch_holds, verify_exact_batch,
     verify_exact_batch_parallel, verify_items, verify_parallel,
 };
 
@@ -356,9 +356,32 @@ fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones(
             expected,
             "edge cases, {threads} threads"
         );
-        // All valid: all accepted.
+        // All valid: all accepted, by the batch itself (no fallback).
         let valid = valid_vectors(MIN_BATCH * 2);
         let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+        assert!(shared_batch_holds(&items, &mut caches), "{threads} threads");
+        // A signature whose R is another signature's (a valid, torsion-free
+        // point: it passes every cheap check) or whose S is off by one
+        // breaks the batch equation, in whichever share it sits; so does a
+        // torsion R.
+        for at in [0, MIN_BATCH, MIN_BATCH * 2 - 1] {
+            for damage in 0..3 {
+                let mut vs = valid.clone();
+                match damage {
+                    0 => {
+                        let other = vs[(at + 1) % vs.len()].sig;
+                        vs[at].sig[..32].copy_from_slice(&other[..32]);
+                    }
+                    1 => vs[at].sig[32] ^= 1,
+                    _ => vs[at] = mixed.clone(),
+                }
+                let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+                assert!(
+                    !shared_batch_holds(&items, &mut caches),
+                    "{threads} threads, damage {damage} at {at}"
+                );
+            }
+        }
         assert!(
             verify_exact_batch_parallel(&items, &mut caches)
                 .iter()
