@@ -432,8 +432,9 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         / best_of_3(&mut || {
             verify_parallel(&items, VerifyMode::Batch, &mut caches);
         });
-    // ed25519-dalek's own verify_batch (batches of 64) on two threads: the
-    // bound the audit target is stated against.
+    // ed25519-dalek's own verify_batch on two threads, at each batch size
+    // from 64 to 4,096: the fastest is the bound the audit target is
+    // stated against.
     let dalek: Vec<(
         Vec<u8>,
         ed25519_dalek::Signature,
@@ -478,9 +479,12 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         .map(|size| (size, dalek_at(size)))
         .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
     let sled_rate = sled_bound(&root, &vec![0x5a; 250])?;
-    // The verification bound is the faster of the raw library batch and
-    // forewarn's exact batch; the ingest bound is the lower of it and sled.
-    let verify_bound = batch2.max(dalek2);
+    // The verification bound is the raw library's batch verification at
+    // its best batch size (the "raw batch verify rate"); the ingest
+    // bound is the lower of it and sled. forewarn's own exact batch is what
+    // the pipeline verifies with, not a limit of the machine: it is
+    // reported beside the bound, and the audit's share of it too.
+    let verify_bound = dalek2;
     let bound = verify_bound.min(sled_rate);
     println!("bounds (same run, best of 3 each):");
     println!("  sled insert + flush (batches of 4,096 × 250 B)  {sled_rate:>10.0} records/s");
@@ -488,7 +492,9 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
     println!(
         "  ed25519-dalek verify_batch, 2 threads           {dalek2:>10.0} sig/s (best batch size: {dalek_size})"
     );
-    println!("  forewarn exact batch verify, 2 threads          {batch2:>10.0} sig/s");
+    println!(
+        "  (forewarn's own exact batch, 2 threads          {batch2:>10.0} sig/s: what the pipeline uses, not a bound)"
+    );
 
     let bar = ProgressBar::new(records);
     let written_before = bytes_written();
@@ -568,8 +574,9 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         .map_err(fail)?;
     let audit_rate = size as f64 / t.elapsed().as_secs_f64();
     println!(
-        "audit of the {size}-record store: {audit_rate:.0} records/s ({:.1}% of the 2-thread batch-verify bound)",
-        100.0 * audit_rate / verify_bound
+        "audit of the {size}-record store: {audit_rate:.0} records/s ({:.1}% of the 2-thread batch-verify bound; {:.1}% of forewarn's own exact batch rate)",
+        100.0 * audit_rate / verify_bound,
+        100.0 * audit_rate / batch2
     );
     drop(store);
     if dir.is_none() {

@@ -214,6 +214,40 @@ pub struct Receipt {
     pub proof: Vec<u8>,
 }
 
+/// A receipt before its tlog-proof text is encoded. A commit returns these
+/// so that the text can be encoded off the serial commit path: the
+/// [`Sequencer`] hands each submitter its own, and the submitter's thread
+/// encodes them ([`ReceiptParts::encode`]) while the commit thread already
+/// writes the next batch.
+#[derive(Debug, Clone)]
+pub struct ReceiptParts {
+    /// Record index.
+    pub index: u64,
+    /// The record bytes.
+    pub record: Vec<u8>,
+    /// The RFC 9162 inclusion proof of the record in the checkpoint's tree.
+    pub inclusion: Vec<Hash>,
+    /// The signed checkpoint (note text), shared by a commit's receipts.
+    pub checkpoint: Arc<Vec<u8>>,
+}
+
+impl ReceiptParts {
+    /// Encodes the tlog-proof text.
+    pub fn encode(self) -> Receipt {
+        let proof = forewarn_ledger::receipt::encode(
+            &self.record,
+            self.index,
+            self.inclusion,
+            self.checkpoint.as_ref().clone(),
+        );
+        Receipt {
+            index: self.index,
+            record: self.record,
+            proof,
+        }
+    }
+}
+
 /// What the stateless half of a commit learns about one statement, on any
 /// thread, before the in-order fold: its decoding, the SHA-256 of its bytes
 /// (the replay index key) and the `verify_strict` verdict on its signature.
@@ -898,6 +932,20 @@ impl Store {
         statements: &[SignedStatement],
         checked: Vec<CheckedStatement>,
     ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+        Ok(self
+            .commit_checked(statements, checked)?
+            .into_iter()
+            .map(|r| r.map(ReceiptParts::encode))
+            .collect())
+    }
+
+    /// [`Store::append_checked`], returning each receipt's parts for the
+    /// caller to encode (on another thread, say: see [`ReceiptParts`]).
+    pub fn commit_checked(
+        &mut self,
+        statements: &[SignedStatement],
+        checked: Vec<CheckedStatement>,
+    ) -> Result<Vec<Result<ReceiptParts, Rejection>>, StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
@@ -1056,25 +1104,10 @@ impl Store {
             };
             prove_inclusions(size, before..size, &reader).map_err(prove_err)?
         };
-        // Encoded here: about 0.4 µs a receipt. A helper thread would have
-        // to wait for a core the next batch's signature checks hold, and
-        // the commit with it.
-        let checkpoint = &self.checkpoint;
-        let built = accepted
-            .iter()
-            .zip(proofs)
-            .map(|((index, record), proof)| Receipt {
-                index: *index,
-                record: record.clone(),
-                proof: forewarn_ledger::receipt::encode(record, *index, proof, checkpoint.clone()),
-            });
-        let mut receipts: HashMap<u64, Receipt> = HashMap::new();
-        for r in built {
-            receipts.insert(r.index, r);
-        }
+        let checkpoint = Arc::new(self.checkpoint.clone());
         if trace {
             eprintln!(
-                "commit {} statements: verify {:?} validate {:?} build {:?} apply {:?} flush {:?} receipts {:?}",
+                "commit {} statements: verify {:?} validate {:?} build {:?} apply {:?} flush {:?} proofs {:?}",
                 statements.len(),
                 t_verify,
                 t_validate - t_verify,
@@ -1084,13 +1117,23 @@ impl Store {
                 t0.elapsed() - t_flush
             );
         }
+        // Accepted records are in index order, as are their results.
+        let mut parts = accepted
+            .into_iter()
+            .zip(proofs)
+            .map(|((index, record), inclusion)| ReceiptParts {
+                index,
+                record,
+                inclusion,
+                checkpoint: checkpoint.clone(),
+            });
         Ok(results
             .into_iter()
             .map(|r| {
                 r.map(|index| {
-                    receipts
-                        .remove(&index)
-                        .expect("one receipt per accepted statement")
+                    let p = parts.next().expect("one receipt per accepted statement");
+                    debug_assert_eq!(p.index, index);
+                    p
                 })
             })
             .collect())
@@ -1232,7 +1275,7 @@ impl Store {
     }
 }
 
-fn unreachable_receipt() -> Receipt {
+fn unreachable_receipt() -> ReceiptParts {
     unreachable!("no statement was accepted")
 }
 

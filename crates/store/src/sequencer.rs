@@ -16,10 +16,14 @@ use forewarn_ledger::statement::SignedStatement;
 use forewarn_ledger::verify::KeyCache;
 
 use crate::{
-    CheckedStatement, Receipt, Rejection, Store, StoreError, check_signatures, prepare_statements,
+    CheckedStatement, Receipt, ReceiptParts, Rejection, Store, StoreError, check_signatures,
+    prepare_statements,
 };
 
 type Answer = Result<Vec<Result<Receipt, Rejection>>, String>;
+/// What the commit thread answers: receipts not yet encoded (each
+/// submitter encodes its own, off the serial commit path).
+type Reply = Result<Vec<Result<ReceiptParts, Rejection>>, String>;
 
 /// A checked batch: each request with its statement count, the statements
 /// taken out of the requests, and what checking them found.
@@ -33,7 +37,7 @@ struct Request {
     statements: Vec<SignedStatement>,
     /// Decoded and hashed on the submitting thread.
     prepared: Vec<CheckedStatement>,
-    reply: mpsc::Sender<Answer>,
+    reply: mpsc::Sender<Reply>,
     /// When it was queued (for `FOREWARN_TRACE`).
     queued: std::time::Instant,
 }
@@ -46,7 +50,9 @@ pub struct Submitter {
 
 impl Submitter {
     /// Submits statements and waits until they are durable (or rejected).
-    /// Errors are store failures (the message of the [`StoreError`]).
+    /// Errors are store failures (the message of the [`StoreError`]). The
+    /// receipts' tlog-proof texts are encoded here, on the submitting
+    /// thread, so the commit thread can go on to the next batch.
     pub fn submit(&self, statements: Vec<SignedStatement>) -> Answer {
         let (reply, rx) = mpsc::channel();
         self.tx
@@ -57,8 +63,13 @@ impl Submitter {
                 queued: std::time::Instant::now(),
             })
             .map_err(|_| "the sequencer has stopped".to_string())?;
-        rx.recv()
-            .map_err(|_| "the sequencer has stopped".to_string())?
+        let parts = rx
+            .recv()
+            .map_err(|_| "the sequencer has stopped".to_string())??;
+        Ok(parts
+            .into_iter()
+            .map(|r| r.map(ReceiptParts::encode))
+            .collect())
     }
 }
 
@@ -123,7 +134,7 @@ impl Sequencer {
                 if trace {
                     eprintln!("commit start at {:?}", epoch.elapsed());
                 }
-                match store.append_checked(&all, checked) {
+                match store.commit_checked(&all, checked) {
                     Ok(results) => {
                         if trace && let Some((_, first)) = requests.first() {
                             eprintln!(
