@@ -1382,9 +1382,9 @@ impl Store {
         config: AuditConfig,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Auditor, IntegrityFailure> {
-        // 64 bundles = 16,384 records per chunk; bundles travel as the
+        // 128 bundles = 32,768 records per chunk; bundles travel as the
         // database's own buffers and are sliced, not copied.
-        const BUNDLES: u64 = 64;
+        const BUNDLES: u64 = 128;
         let size = self.size();
         let mut auditor = Auditor::new(config);
         let read_failure = |index: u64, e: String| IntegrityFailure {
