@@ -55,10 +55,11 @@
 //! the verifier needs no randomness source and stays `no_std`.
 //!
 //! With `std`, [`verify_exact_batch_parallel`] shares one batch among
-//! threads: each runs step 1 on its share, then takes its share of the 16
-//! torsion rows over every `R` (and their part of `Σ z_i R_i`) and the key
-//! side of step 3 over its own share; the equation is checked once on the
-//! sums, so the fixed cost is paid once and divided.
+//! threads: they pull pieces of step 1, then the 16 torsion rows over every
+//! `R` (each with its part of `Σ z_i R_i`) and the key side of step 3, one
+//! item at a time; the equation is checked once on the sums, so the fixed
+//! cost is paid once and divided, and a thread slowed by other work on its
+//! core takes fewer items.
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -501,9 +502,10 @@ fn on_threads<W: Send, R: Send>(
 }
 
 /// Verifies `items` on up to one thread per key cache (each thread keeps
-/// its own cache across calls, so keys are parsed once per thread), in
-/// shares of at least 64. Below [`MIN_BATCH`], or in
-/// [`VerifyMode::Strict`], each thread verifies its share singly; above
+/// its own cache across calls, so keys are parsed once per thread), one
+/// thread per 64 items at most. Below [`MIN_BATCH`], or in
+/// [`VerifyMode::Strict`], the threads verify singly, pulling pieces of
+/// the items until none is left; above
 /// it the threads verify one exact batch together (see
 /// [`verify_exact_batch_parallel`]), so splitting costs no second batch
 /// overhead. `result[i]` is what `verify_strict` says of item `i`.
@@ -522,9 +524,11 @@ pub fn verify_parallel(
     if mode == VerifyMode::Batch && items.len() >= MIN_BATCH {
         return verify_exact_batch_parallel(items, &mut caches[..threads]);
     }
-    let chunk = items.len().div_ceil(threads);
-    on_threads(items.chunks(chunk).zip(caches.iter_mut()), |(c, cache)| {
-        verify_items(c, mode, cache)
+    // Singly, in pieces the threads pull (four or more per thread).
+    let piece = items.len().div_ceil(4 * threads).max(16);
+    let pieces: Vec<&[SignatureItem<'_>]> = items.chunks(piece).collect();
+    pull_on_threads(pieces.len(), &mut caches[..threads], |p, cache| {
+        verify_items(pieces[p], mode, cache)
     })
     .into_iter()
     .flatten()
@@ -532,14 +536,15 @@ pub fn verify_parallel(
 }
 
 /// One exact batch (the module documentation's steps 1–3) verified by one
-/// thread per key cache: each thread runs step 1 on its share of the
-/// items; the batch's random values are derived from all of them; then
-/// thread t checks its share of the 16 torsion rows over every R (which
-/// also gives that share of `Σ z_i R_i`) and computes the key side of the
-/// batch equation over its own share's signatures; the equation is
-/// checked once on the sums. The fixed cost (128 torsion checks) is paid
-/// once and divided among the threads. If anything fails, every candidate
-/// is verified singly.
+/// thread per key cache. The work is cut into items that the threads pull
+/// one at a time (see `pull_on_threads`): step 1 in pieces of 128
+/// signatures; then, once the batch's random values are derived from all
+/// of them, the key side of step 3 over each thread's span of the
+/// candidates and each of the 16 torsion rows over every R (which also
+/// gives that row's part of `Σ z_i R_i`). The equation is checked once on
+/// the sums, so the fixed cost (128 torsion checks) is paid once and
+/// divided among the threads. If anything fails, every candidate is
+/// verified singly.
 #[cfg(feature = "std")]
 pub fn verify_exact_batch_parallel(
     items: &[SignatureItem<'_>],
@@ -561,84 +566,122 @@ pub fn shared_batch_holds(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) 
 /// it fell back to single verification or had no candidates).
 #[cfg(feature = "std")]
 fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bool>, bool) {
+    let mut own = [KeyCache::new()];
+    let caches = if caches.is_empty() {
+        &mut own[..]
+    } else {
+        caches
+    };
     let threads = caches.len().clamp(1, items.len().max(1));
-    let chunk = items.len().div_ceil(threads).max(1);
     let caches = &mut caches[..threads];
-    // Step 1 on every share.
+    // Step 1, in pieces of 128 signatures.
+    const PIECE: usize = 128;
+    let pieces: Vec<&[SignatureItem<'_>]> = items.chunks(PIECE).collect();
     type Share = (Vec<Candidate>, Vec<(usize, bool)>);
-    let shares: Vec<Share> = on_threads(
-        items.chunks(chunk).zip(caches.iter_mut()).enumerate(),
-        |(p, (part, cache))| {
-            let mut cs = Vec::with_capacity(part.len());
-            let mut singles = Vec::new();
-            for (j, it) in part.iter().enumerate() {
-                let i = p * chunk + j;
-                let Some(key) = cache.get(&it.key) else {
-                    singles.push((i, false));
-                    continue;
-                };
-                match candidate(i, key, it) {
-                    Some(c) => cs.push(c),
-                    None => singles.push((i, verify_one(key, it))),
-                }
+    let shares: Vec<Share> = pull_on_threads(pieces.len(), caches, |p, cache| {
+        let part = pieces[p];
+        let mut cs = Vec::with_capacity(part.len());
+        let mut singles = Vec::new();
+        for (j, it) in part.iter().enumerate() {
+            let i = p * PIECE + j;
+            let Some(key) = cache.get(&it.key) else {
+                singles.push((i, false));
+                continue;
+            };
+            match candidate(i, key, it) {
+                Some(c) => cs.push(c),
+                None => singles.push((i, verify_one(key, it))),
             }
-            (cs, singles)
-        },
-    );
+        }
+        (cs, singles)
+    });
     let mut out = alloc::vec![false; items.len()];
-    let mut spans = Vec::with_capacity(shares.len());
     let mut cs: Vec<Candidate> = Vec::with_capacity(items.len());
     for (share, singles) in shares {
         for (i, ok) in singles {
             out[i] = ok;
         }
-        spans.push(cs.len()..cs.len() + share.len());
         cs.extend(share);
     }
     if cs.is_empty() {
         return (out, false);
     }
     let (z, z_bytes) = batch_randomness(&cs);
-    let (cs, z, z_bytes, spans) = (&cs, &z, &z_bytes, &spans);
-    let t = spans.len();
-    // Steps 2 and 3, shared out: thread k takes its rows of the torsion
-    // subsets (over every R) and the key side of its own share; the
-    // equation is checked once on the sums.
-    let sides = on_threads(
-        caches.iter_mut().zip(spans).enumerate(),
-        |(k, (cache, span))| {
-            let r = r_side(cs, z_bytes, 16 * k / t..16 * (k + 1) / t)?;
-            Some((r, key_side(&cs[span.clone()], &z[span.clone()], cache)))
-        },
-    );
+    // Steps 2 and 3 as work items: the key side of each of `threads`
+    // spans of the candidates, then the 16 torsion rows (each over every
+    // R, giving its part of `Σ z_i R_i`). The equation is checked once on
+    // the sums.
+    let span = cs.len().div_ceil(threads);
+    let key_items = cs.len().div_ceil(span);
+    let sides: Vec<Option<EdwardsPoint>> = pull_on_threads(key_items + 16, caches, |w, cache| {
+        if w < key_items {
+            let r = w * span..((w + 1) * span).min(cs.len());
+            Some(key_side(&cs[r.clone()], &z[r], cache))
+        } else {
+            let row = w - key_items;
+            r_side(&cs, &z_bytes, row..row + 1)
+        }
+    });
     let holds = sides.iter().all(Option::is_some) && {
-        let (r_sum, key_sum) = sides.into_iter().flatten().fold(
-            (EdwardsPoint::identity(), EdwardsPoint::identity()),
-            |(r, k), (ri, ki)| (r + ri, k + ki),
-        );
-        r_sum == key_sum
+        let sum = |part: &[Option<EdwardsPoint>]| {
+            part.iter()
+                .flatten()
+                .fold(EdwardsPoint::identity(), |acc, p| acc + p)
+        };
+        sum(&sides[..key_items]) == sum(&sides[key_items..])
     };
     if holds {
-        for c in cs {
+        for c in &cs {
             out[c.index] = true;
         }
         return (out, true);
     }
-    // Fall back: every candidate singly, each share on its own thread.
-    let verdicts: Vec<Vec<(usize, bool)>> =
-        on_threads(caches.iter_mut().zip(spans), |(cache, span)| {
-            cs[span.clone()]
-                .iter()
-                .map(|c| {
-                    let key = cache.get(&c.key).expect("cached in step 1");
-                    (c.index, verify_one(key, &items[c.index]))
-                })
-                .collect()
-        });
+    // Fall back: every candidate singly.
+    let pieces: Vec<&[Candidate]> = cs.chunks(PIECE).collect();
+    let verdicts: Vec<Vec<(usize, bool)>> = pull_on_threads(pieces.len(), caches, |p, cache| {
+        pieces[p]
+            .iter()
+            .map(|c| {
+                let key = cache.get(&c.key).expect("cached in step 1");
+                (c.index, verify_one(key, &items[c.index]))
+            })
+            .collect()
+    });
     for (i, ok) in verdicts.into_iter().flatten() {
         out[i] = ok;
     }
     (out, false)
+}
+
+/// Runs `f(i, cache)` for every `i` in `0..n` on one thread per cache (the
+/// calling thread being one), each thread taking the next `i` when it has
+/// finished its last. A thread that shares its core with other work (the
+/// commit thread, say) thus takes fewer items instead of holding the
+/// others up at the end, as an even split would. Results in order of `i`.
+#[cfg(feature = "std")]
+fn pull_on_threads<R: Send>(
+    n: usize,
+    caches: &mut [KeyCache],
+    f: impl Fn(usize, &mut KeyCache) -> R + Sync,
+) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let threads = caches.len().min(n).max(1);
+    let mut done: Vec<(usize, R)> = on_threads(caches[..threads].iter_mut(), |cache| {
+        let mut mine = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= n {
+                return mine;
+            }
+            mine.push((i, f(i, cache)));
+        }
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    done.sort_unstable_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 #[cfg(test)]
