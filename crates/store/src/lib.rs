@@ -40,8 +40,9 @@
 //!    batch, and size, records and checkpoint always agree.
 //! 3. `flush` (fsync). A crash before it completes may lose the batch, but
 //!    no receipt for it has been issued.
-//! 4. Only now are receipts built and returned. Every receipt therefore
-//!    names a durable record.
+//! 4. Only now are receipts built (inclusion proofs on the commit thread,
+//!    their tlog-proof text by each submitter, see [`ReceiptParts`]) and
+//!    returned. Every receipt therefore names a durable record.
 //!
 //! Opening re-verifies: the checkpoint's signature under the log key, that
 //! records `0..size` exist and nothing lies beyond, and that the records
@@ -1010,14 +1011,15 @@ impl Store {
         let mut batch = sled::Batch::default();
         // Entry bundles from the first one the new records touch.
         let first_bundle = before / BUNDLE;
-        let mut entries: Vec<Vec<u8>> = if !before.is_multiple_of(BUNDLE) {
+        let prior: Vec<Vec<u8>> = if !before.is_multiple_of(BUNDLE) {
             self.bundle(first_bundle, before)?
         } else {
             Vec::new()
         };
+        let mut entries: Vec<&[u8]> = prior.iter().map(Vec::as_slice).collect();
         let mut n = first_bundle;
         for (_, record) in &accepted {
-            entries.push(record.clone());
+            entries.push(record);
             if entries.len() as u64 == BUNDLE {
                 let bundle = encode_entry_bundle(&entries)
                     .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?;

@@ -165,17 +165,29 @@ impl TlogProof {
 
     /// The proof's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = String::new();
+        // Sized up front, and every base64 line encoded in place: a receipt
+        // is built per record on the ingest path.
+        let extra = self
+            .extra
+            .as_ref()
+            .map_or(0, |e| 7 + e.len().div_ceil(3) * 4);
+        let mut s = String::with_capacity(
+            HEADER.len() + 1 + extra + 27 + 45 * self.inclusion.len() + 1 + self.checkpoint.len(),
+        );
         s.push_str(HEADER);
         s.push('\n');
         if let Some(extra) = &self.extra {
             s.push_str("extra ");
-            s.push_str(&BASE64.encode(extra));
+            BASE64.encode_string(extra, &mut s);
             s.push('\n');
         }
-        s.push_str(&alloc::format!("index {}\n", self.index));
+        {
+            use core::fmt::Write as _;
+            // Writing to a String cannot fail.
+            let _ = writeln!(s, "index {}", self.index);
+        }
         for h in &self.inclusion {
-            s.push_str(&h.to_base64());
+            BASE64.encode_string(h.0, &mut s);
             s.push('\n');
         }
         s.push('\n');

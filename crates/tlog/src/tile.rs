@@ -554,7 +554,7 @@ impl<T: TileReader> HashReader for TileHashReader<'_, T> {
 
 /// Encodes entries as a bundle: each prefixed by its big-endian u16 length.
 pub fn encode_entry_bundle<E: AsRef<[u8]>>(entries: &[E]) -> Result<Vec<u8>, TileDataError> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(entries.iter().map(|e| 2 + e.as_ref().len()).sum());
     for (i, e) in entries.iter().enumerate() {
         let e = e.as_ref();
         let len = u16::try_from(e.len()).map_err(|_| TileDataError::EntryTooLarge { entry: i })?;
