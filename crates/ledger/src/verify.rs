@@ -387,8 +387,9 @@ fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
 /// Step 2, and the R half of step 3, over the bytes `rows` of the `z`s:
 /// the subset sums `S_j = Σ_{i: bit j of z_i set} R_i` (`j = 8p + b` for
 /// bit `b` of byte `p`), each checked to satisfy `[ℓ]S_j = 0`; returns
-/// `Σ_j 2^j S_j` over these rows (which over all 16 rows is `Σ_i z_i R_i`),
-/// or `None` if a subset sum has a torsion component.
+/// `Σ_j 2^(j − 8·rows.start) S_j` over these rows (so over all 16 rows it
+/// is `Σ_i z_i R_i`, and `Σ_p 2^(8p) r_side(p..p+1)` is too), or `None` if
+/// a subset sum has a torsion component.
 ///
 /// Bucket `v` of row `p` holds the sum of the R's whose byte `p` is `v`;
 /// the row yields its 8 subset sums by halving: the sum over the upper
@@ -408,7 +409,6 @@ fn r_side(
         (a, None) => a,
         (None, b) => b,
     };
-    let lowest = rows.start;
     let mut sum = EdwardsPoint::identity();
     // One row at a time: 256 buckets (43 KB) stay in cache and on the heap
     // the allocator reuses.
@@ -438,10 +438,6 @@ fn r_side(
             }
             width = half;
         }
-    }
-    // The lowest row handled holds bits 8·lowest..: scale by 2^(8·lowest).
-    for _ in 0..8 * lowest {
-        sum = sum + sum;
     }
     Some(sum)
 }
@@ -623,12 +619,19 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
         }
     });
     let holds = sides.iter().all(Option::is_some) && {
-        let sum = |part: &[Option<EdwardsPoint>]| {
-            part.iter()
-                .flatten()
-                .fold(EdwardsPoint::identity(), |acc, p| acc + p)
-        };
-        sum(&sides[..key_items]) == sum(&sides[key_items..])
+        let key_sum = sides[..key_items]
+            .iter()
+            .flatten()
+            .fold(EdwardsPoint::identity(), |acc, p| acc + p);
+        // Row p's sum is to be scaled by 2^(8p): Horner's rule, top row first.
+        let r_sum = sides[key_items..]
+            .iter()
+            .rev()
+            .flatten()
+            .fold(EdwardsPoint::identity(), |acc, row| {
+                (0..8).fold(acc, |a, _| a + a) + row
+            });
+        key_sum == r_sum
     };
     if holds {
         for c in &cs {

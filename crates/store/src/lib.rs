@@ -1341,7 +1341,13 @@ fn replay(
 /// for the lock; if it is still held, another process has the ledger open,
 /// and the error says so.
 pub fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
-    let config = sled::Config::new().path(path).mode(sled::Mode::LowSpace);
+    // No periodic background flush: every write the store makes is
+    // followed by its own `flush` (a commit's step 3), so sled's timer
+    // would only add a thread waking every 500 ms to do nothing useful.
+    let config = sled::Config::new()
+        .path(path)
+        .mode(sled::Mode::LowSpace)
+        .flush_every_ms(None);
     let mut waited = std::time::Duration::ZERO;
     loop {
         match config.open() {
