@@ -692,6 +692,53 @@ mod tests {
     use super::*;
     use curve25519_dalek::constants::{ED25519_BASEPOINT_POINT, EIGHT_TORSION};
 
+    /// Candidates with the given R's (S, k and the key do not matter to
+    /// the R side).
+    fn r_candidates(rs: &[EdwardsPoint]) -> Vec<Candidate> {
+        rs.iter()
+            .enumerate()
+            .map(|(index, r)| Candidate {
+                index,
+                r_bytes: r.compress().to_bytes(),
+                r: *r,
+                s: Scalar::ZERO,
+                k: Scalar::ZERO,
+                key: [0; 32],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_torsion_sums_give_the_batch_equations_r_part() {
+        // Σ_j 2^j S_j over the 128 subset sums is Σ z_i R_i, whether the
+        // rows are taken together or one by one and combined by Horner's
+        // rule as the shared batch does.
+        let rs: Vec<EdwardsPoint> = (1..=300u64)
+            .map(|i| ED25519_BASEPOINT_POINT * Scalar::from(i * 1_000_003 + 17))
+            .collect();
+        let cs = r_candidates(&rs);
+        let (z, z_bytes) = batch_randomness(&cs);
+        let direct = EdwardsPoint::vartime_multiscalar_mul(&z, &rs);
+        assert_eq!(r_side(&cs, &z_bytes, 0..16), Some(direct));
+        let by_rows = (0..16).rev().fold(EdwardsPoint::identity(), |acc, p| {
+            let row = r_side(&cs, &z_bytes, p..p + 1).expect("torsion-free");
+            (0..8).fold(acc, |a, _| a + a) + row
+        });
+        assert_eq!(by_rows, direct);
+        // A different z would not do: the sum really depends on them.
+        let mut other = z_bytes.clone();
+        other[0][0] ^= 1;
+        assert_ne!(r_side(&cs, &other, 0..16), Some(direct));
+        // An R with a torsion component (order 2, 4 or 8) is caught.
+        for t in [1usize, 2, 4] {
+            let mut bad = rs.clone();
+            bad[123] += EIGHT_TORSION[t];
+            let cs = r_candidates(&bad);
+            let (_, z_bytes) = batch_randomness(&cs);
+            assert_eq!(r_side(&cs, &z_bytes, 0..16), None, "torsion point {t}");
+        }
+    }
+
     #[test]
     fn small_order_y_matches_is_small_order() {
         // The table is exactly the y's of the eight torsion points.
