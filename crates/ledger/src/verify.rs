@@ -246,28 +246,33 @@ pub fn verify_exact_batch(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> 
     let mut out = alloc::vec![false; items.len()];
     let mut candidates = Vec::with_capacity(items.len());
     for (i, it) in items.iter().enumerate() {
-        let Some(key) = cache.get(&it.key) else {
-            continue; // unparseable or weak key: every signature fails
-        };
-        match candidate(i, key, it) {
-            Some(c) => candidates.push(c),
-            None => out[i] = verify_one(key, it),
+        match step_one(i, it, cache) {
+            Ok(c) => candidates.push(c),
+            Err(ok) => out[i] = ok,
         }
     }
     if candidates.is_empty() {
         return out;
     }
-    if batch_holds(&candidates, cache) {
-        for c in &candidates {
-            out[c.index] = true;
-        }
-    } else {
-        for c in &candidates {
-            let key = cache.get(&c.key).expect("cached above");
-            out[c.index] = verify_one(key, &items[c.index]);
-        }
+    let held = batch_holds(&candidates, cache);
+    for c in &candidates {
+        out[c.index] = held || verify_singly(c, items, cache);
     }
     out
+}
+
+/// Step 1 for item `i`: a batch candidate, or (if its key or signature
+/// fails the cheap checks) `verify_strict`'s verdict on it, found singly.
+fn step_one(i: usize, it: &SignatureItem<'_>, cache: &mut KeyCache) -> Result<Candidate, bool> {
+    // An unparseable or weak key: every signature under it fails.
+    let key = cache.get(&it.key).ok_or(false)?;
+    candidate(i, key, it).ok_or_else(|| verify_one(key, it))
+}
+
+/// `verify_strict` on a candidate (after a batch that did not hold).
+fn verify_singly(c: &Candidate, items: &[SignatureItem<'_>], cache: &mut KeyCache) -> bool {
+    let key = cache.get(&c.key).expect("cached in step 1");
+    verify_one(key, &items[c.index])
 }
 
 /// The `y` coordinates (little-endian, sign bit clear) of the eight points
@@ -470,33 +475,6 @@ fn key_side(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> EdwardsPoin
     EdwardsPoint::vartime_multiscalar_mul(scalars, points)
 }
 
-/// Runs `f` on every piece of `work`, the first on the calling thread and
-/// the others on scoped threads, and returns the results in order. (The
-/// calling thread works instead of waiting: one thread fewer to start and
-/// one wake-up fewer per call.)
-#[cfg(feature = "std")]
-fn on_threads<W: Send, R: Send>(
-    work: impl IntoIterator<Item = W>,
-    f: impl Fn(W) -> R + Sync,
-) -> Vec<R> {
-    let mut work = work.into_iter();
-    let Some(first) = work.next() else {
-        return Vec::new();
-    };
-    let f = &f;
-    std::thread::scope(|s| {
-        let handles: Vec<_> = work.map(|w| s.spawn(move || f(w))).collect();
-        let mut out = Vec::with_capacity(handles.len() + 1);
-        out.push(f(first));
-        out.extend(
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("verification thread panicked")),
-        );
-        out
-    })
-}
-
 /// Verifies `items` on up to one thread per key cache (each thread keeps
 /// its own cache across calls, so keys are parsed once per thread), one
 /// thread per 64 items at most. Below [`MIN_BATCH`], or in
@@ -575,18 +553,12 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
     let pieces: Vec<&[SignatureItem<'_>]> = items.chunks(PIECE).collect();
     type Share = (Vec<Candidate>, Vec<(usize, bool)>);
     let shares: Vec<Share> = pull_on_threads(pieces.len(), caches, |p, cache| {
-        let part = pieces[p];
-        let mut cs = Vec::with_capacity(part.len());
+        let mut cs = Vec::with_capacity(pieces[p].len());
         let mut singles = Vec::new();
-        for (j, it) in part.iter().enumerate() {
-            let i = p * PIECE + j;
-            let Some(key) = cache.get(&it.key) else {
-                singles.push((i, false));
-                continue;
-            };
-            match candidate(i, key, it) {
-                Some(c) => cs.push(c),
-                None => singles.push((i, verify_one(key, it))),
+        for (j, it) in pieces[p].iter().enumerate() {
+            match step_one(p * PIECE + j, it, cache) {
+                Ok(c) => cs.push(c),
+                Err(ok) => singles.push((p * PIECE + j, ok)),
             }
         }
         (cs, singles)
@@ -644,10 +616,7 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
     let verdicts: Vec<Vec<(usize, bool)>> = pull_on_threads(pieces.len(), caches, |p, cache| {
         pieces[p]
             .iter()
-            .map(|c| {
-                let key = cache.get(&c.key).expect("cached in step 1");
-                (c.index, verify_one(key, &items[c.index]))
-            })
+            .map(|c| (c.index, verify_singly(c, items, cache)))
             .collect()
     });
     for (i, ok) in verdicts.into_iter().flatten() {
@@ -661,6 +630,7 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
 /// finished its last. A thread that shares its core with other work (the
 /// commit thread, say) thus takes fewer items instead of holding the
 /// others up at the end, as an even split would. Results in order of `i`.
+/// `caches` must not be empty.
 #[cfg(feature = "std")]
 fn pull_on_threads<R: Send>(
     n: usize,
@@ -669,8 +639,7 @@ fn pull_on_threads<R: Send>(
 ) -> Vec<R> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let next = AtomicUsize::new(0);
-    let threads = caches.len().min(n).max(1);
-    let mut done: Vec<(usize, R)> = on_threads(caches[..threads].iter_mut(), |cache| {
+    let work = |cache: &mut KeyCache| {
         let mut mine = Vec::new();
         loop {
             let i = next.fetch_add(1, Ordering::Relaxed);
@@ -679,10 +648,21 @@ fn pull_on_threads<R: Send>(
             }
             mine.push((i, f(i, cache)));
         }
-    })
-    .into_iter()
-    .flatten()
-    .collect();
+    };
+    let threads = caches.len().min(n).max(1);
+    // The calling thread works too instead of waiting: one thread fewer to
+    // start and one wake-up fewer per call.
+    let (first, others) = caches[..threads]
+        .split_first_mut()
+        .expect("one cache at least");
+    let mut done: Vec<(usize, R)> = std::thread::scope(|s| {
+        let handles: Vec<_> = others.iter_mut().map(|c| s.spawn(|| work(c))).collect();
+        let mut all = work(first);
+        for h in handles {
+            all.extend(h.join().expect("verification thread panicked"));
+        }
+        all
+    });
     done.sort_unstable_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, r)| r).collect()
 }
