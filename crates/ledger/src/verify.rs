@@ -60,6 +60,20 @@
 //! item at a time; the equation is checked once on the sums, so the fixed
 //! cost is paid once and divided, and a thread slowed by other work on its
 //! core takes fewer items.
+//!
+//! ## The R side's arithmetic
+//!
+//! Most of a batch's time goes to the `R`s: decompressing each, adding it
+//! into the 16 rows of subset sums, and the 128 checks `[ℓ]S_j = 0`. With
+//! `std` on a CPU with AVX-512 IFMA, `forewarn_edwards8` does these eight
+//! lanes wide: step 1 decompresses a piece's `R`s eight at a time, and each
+//! byte row's 8 subset sums are 8 lanes (an `R` is added in the lanes of
+//! its byte's set bits), checked torsion-free together and returned as the
+//! encoding of `Σ_b 2^b S_b`, which Horner's rule combines here as before.
+//! The checks and the equation are unchanged; only the arithmetic moves.
+//! Elsewhere, or with `FOREWARN_NO_IFMA` set, curve25519-dalek's arithmetic
+//! does it all (byte buckets, as described above). The parity tests run
+//! both ([`with_dalek_arithmetic`]).
 
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
@@ -199,17 +213,9 @@ pub fn verify_items(
 /// verification. For tests and benchmarks: [`verify_items`] is the API.
 #[doc(hidden)]
 pub fn batch_accepts_all(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> bool {
-    let mut candidates = Vec::with_capacity(items.len());
-    for (i, it) in items.iter().enumerate() {
-        let Some(key) = cache.get(&it.key) else {
-            return false;
-        };
-        match candidate(i, key, it) {
-            Some(c) => candidates.push(c),
-            None => return false,
-        }
-    }
-    batch_holds(&candidates, cache)
+    let arithmetic = Arithmetic::detect();
+    let (candidates, singles) = step_one_piece(items, 0, cache, arithmetic);
+    singles.is_empty() && batch_holds(&candidates, cache, arithmetic)
 }
 
 /// A signature that passed the cheap strictness checks.
@@ -217,10 +223,71 @@ struct Candidate {
     index: usize,
     /// `R` as signed: canonical (checked), so it names the point exactly.
     r_bytes: [u8; 32],
-    r: EdwardsPoint,
+    r: RPoint,
     s: Scalar,
     k: Scalar,
     key: [u8; 32],
+}
+
+/// The arithmetic of the R side (decompressing the R's, the torsion
+/// subset sums and `Σ z_i R_i`); everything else is curve25519-dalek's.
+/// Both give the same verdicts (the tests run both).
+#[derive(Clone, Copy, Debug)]
+enum Arithmetic {
+    /// curve25519-dalek's, everywhere.
+    Dalek,
+    /// forewarn-edwards8's eight AVX-512 IFMA lanes, where the CPU has
+    /// them (about 8× faster decompression, and the 128 torsion checks in
+    /// 16 runs of eight; see docs/PERFORMANCE.md).
+    #[cfg(feature = "std")]
+    Lanes(forewarn_edwards8::Lanes),
+}
+
+#[cfg(feature = "std")]
+std::thread_local! {
+    /// Set by [`with_dalek_arithmetic`] for the calls it wraps.
+    static DALEK_ONLY: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+}
+
+impl Arithmetic {
+    /// The lanes if this CPU has them (and neither
+    /// [`forewarn_edwards8::DISABLE_VAR`] nor [`with_dalek_arithmetic`]
+    /// says otherwise), else curve25519-dalek.
+    fn detect() -> Arithmetic {
+        #[cfg(feature = "std")]
+        if !DALEK_ONLY.with(core::cell::Cell::get)
+            && let Some(lanes) = forewarn_edwards8::Lanes::detect()
+        {
+            return Arithmetic::Lanes(lanes);
+        }
+        Arithmetic::Dalek
+    }
+}
+
+/// Runs `f` with every batch it starts on this thread computing its R
+/// side with curve25519-dalek's arithmetic alone, whatever the CPU has:
+/// for tests that check both arithmetics give `verify_strict`'s verdicts.
+#[cfg(feature = "std")]
+#[doc(hidden)]
+pub fn with_dalek_arithmetic<T>(f: impl FnOnce() -> T) -> T {
+    let before = DALEK_ONLY.with(|d| d.replace(true));
+    let out = f();
+    DALEK_ONLY.with(|d| d.set(before));
+    out
+}
+
+/// A candidate's R, as the arithmetic in use holds it.
+#[derive(Clone, Copy, Debug)]
+enum RPoint {
+    /// Decompressed by curve25519-dalek.
+    Dalek(EdwardsPoint),
+    /// Decompressed in the lanes.
+    #[cfg(feature = "std")]
+    Lanes(forewarn_edwards8::Point),
+    /// Not decompressed yet: the lanes decompress a piece's R's together,
+    /// at the end of step 1 (see [`step_one_piece`]).
+    #[cfg(feature = "std")]
+    Encoded,
 }
 
 /// Below this many signatures a batch's fixed cost (128 torsion checks,
@@ -243,30 +310,64 @@ fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool
 /// items (for small sets [`verify_items`] verifies singly, which is
 /// faster). `result[i]` is what `verify_strict` says of item `i`.
 pub fn verify_exact_batch(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
+    let arithmetic = Arithmetic::detect();
     let mut out = alloc::vec![false; items.len()];
-    let mut candidates = Vec::with_capacity(items.len());
-    for (i, it) in items.iter().enumerate() {
-        match step_one(i, it, cache) {
-            Ok(c) => candidates.push(c),
-            Err(ok) => out[i] = ok,
-        }
+    let (candidates, singles) = step_one_piece(items, 0, cache, arithmetic);
+    for (i, ok) in singles {
+        out[i] = ok;
     }
     if candidates.is_empty() {
         return out;
     }
-    let held = batch_holds(&candidates, cache);
+    let held = batch_holds(&candidates, cache, arithmetic);
     for c in &candidates {
         out[c.index] = held || verify_singly(c, items, cache);
     }
     out
 }
 
-/// Step 1 for item `i`: a batch candidate, or (if its key or signature
-/// fails the cheap checks) `verify_strict`'s verdict on it, found singly.
-fn step_one(i: usize, it: &SignatureItem<'_>, cache: &mut KeyCache) -> Result<Candidate, bool> {
-    // An unparseable or weak key: every signature under it fails.
-    let key = cache.get(&it.key).ok_or(false)?;
-    candidate(i, key, it).ok_or_else(|| verify_one(key, it))
+/// Step 1 over `piece`, whose first item is item `first` of the batch:
+/// the batch candidates with their R's decompressed, and, for the items
+/// whose key or signature fails the cheap checks or whose R does not
+/// decompress, `verify_strict`'s verdict found singly (by batch index).
+fn step_one_piece(
+    piece: &[SignatureItem<'_>],
+    first: usize,
+    cache: &mut KeyCache,
+    arithmetic: Arithmetic,
+) -> (Vec<Candidate>, Vec<(usize, bool)>) {
+    let mut cs = Vec::with_capacity(piece.len());
+    let mut singles = Vec::new();
+    for (j, it) in piece.iter().enumerate() {
+        // An unparseable or weak key: every signature under it fails.
+        let Some(key) = cache.get(&it.key) else {
+            singles.push((first + j, false));
+            continue;
+        };
+        match candidate(first + j, key, it, arithmetic) {
+            Some(c) => cs.push(c),
+            None => singles.push((first + j, verify_one(key, it))),
+        }
+    }
+    #[cfg(feature = "std")]
+    if let Arithmetic::Lanes(lanes) = arithmetic {
+        let encodings: Vec<[u8; 32]> = cs.iter().map(|c| c.r_bytes).collect();
+        let mut kept = Vec::with_capacity(cs.len());
+        for (mut c, r) in cs.into_iter().zip(lanes.decompress(&encodings)) {
+            match r {
+                Some(r) => {
+                    c.r = RPoint::Lanes(r);
+                    kept.push(c);
+                }
+                None => {
+                    let key = cache.get(&c.key).expect("cached above");
+                    singles.push((c.index, verify_one(key, &piece[c.index - first])));
+                }
+            }
+        }
+        cs = kept;
+    }
+    (cs, singles)
 }
 
 /// `verify_strict` on a candidate (after a batch that did not hold).
@@ -315,7 +416,14 @@ fn small_order_y(bytes: &[u8; 32]) -> bool {
 
 /// Step 1: the cheap checks, and `k = SHA-512(R ‖ A ‖ M)` as verify_strict
 /// computes it.
-fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Candidate> {
+/// With curve25519-dalek's arithmetic R is decompressed here; the lanes
+/// decompress a piece's R's together afterwards ([`step_one_piece`]).
+fn candidate(
+    index: usize,
+    key: &CachedKey,
+    it: &SignatureItem<'_>,
+    arithmetic: Arithmetic,
+) -> Option<Candidate> {
     if !key.batchable {
         return None;
     }
@@ -325,7 +433,11 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
     if !y_canonical(&r_bytes) || small_order_y(&r_bytes) {
         return None;
     }
-    let r = CompressedEdwardsY(r_bytes).decompress()?;
+    let r = match arithmetic {
+        Arithmetic::Dalek => RPoint::Dalek(CompressedEdwardsY(r_bytes).decompress()?),
+        #[cfg(feature = "std")]
+        Arithmetic::Lanes(_) => RPoint::Encoded,
+    };
     let k = Scalar::from_hash(
         Sha512::new()
             .chain_update(r_bytes)
@@ -344,9 +456,9 @@ fn candidate(index: usize, key: &CachedKey, it: &SignatureItem<'_>) -> Option<Ca
 }
 
 /// Steps 2 and 3 over candidates whose keys are batchable.
-fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
+fn batch_holds(cs: &[Candidate], cache: &mut KeyCache, arithmetic: Arithmetic) -> bool {
     let (z, z_bytes) = batch_randomness(cs);
-    match r_side(cs, &z_bytes, 0..16) {
+    match r_side(cs, &z_bytes, 0..16, arithmetic) {
         Some(r_sum) => key_side(cs, &z, cache) == r_sum,
         None => false,
     }
@@ -404,8 +516,54 @@ fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
 /// out top bit first, the order Horner's rule takes them in. Only the
 /// bytes in `rows` are handled here, so threads can share the 16 rows of
 /// one batch.
+///
+/// A candidate whose R is not held by `arithmetic` (which step 1 never
+/// produces) makes the batch fail, and so every candidate is verified
+/// singly: never a wrong verdict.
 fn r_side(
     cs: &[Candidate],
+    z_bytes: &[[u8; 16]],
+    rows: core::ops::Range<usize>,
+    arithmetic: Arithmetic,
+) -> Option<EdwardsPoint> {
+    match arithmetic {
+        Arithmetic::Dalek => {
+            let rs: Vec<EdwardsPoint> = cs
+                .iter()
+                .map(|c| match c.r {
+                    RPoint::Dalek(r) => Some(r),
+                    // Only the lanes' R's (std) are of another kind.
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            r_side_dalek(&rs, z_bytes, rows)
+        }
+        #[cfg(feature = "std")]
+        Arithmetic::Lanes(lanes) => {
+            let rs: Vec<&forewarn_edwards8::Point> = cs
+                .iter()
+                .map(|c| match &c.r {
+                    RPoint::Lanes(r) => Some(r),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?;
+            // Each row's `Σ_b 2^b S_b` comes back encoded (its subset sums
+            // checked torsion-free in the lanes) and is combined here by
+            // Horner's rule, top row first.
+            let mut sum = EdwardsPoint::identity();
+            for p in rows.rev() {
+                let row = lanes.row_sum(rs.iter().copied().zip(z_bytes.iter().map(|z| z[p])))?;
+                sum = (0..8).fold(sum, |a, _| a + a) + CompressedEdwardsY(row).decompress()?;
+            }
+            Some(sum)
+        }
+    }
+}
+
+/// [`r_side`] on curve25519-dalek's arithmetic.
+fn r_side_dalek(
+    rs: &[EdwardsPoint],
     z_bytes: &[[u8; 16]],
     rows: core::ops::Range<usize>,
 ) -> Option<EdwardsPoint> {
@@ -420,11 +578,11 @@ fn r_side(
     let mut row: Vec<Option<EdwardsPoint>> = alloc::vec![None; 256];
     for p in rows.rev() {
         row.iter_mut().for_each(|b| *b = None);
-        for (c, zi) in cs.iter().zip(z_bytes) {
+        for (r, zi) in rs.iter().zip(z_bytes) {
             let slot = &mut row[zi[p] as usize];
             *slot = Some(match slot {
-                Some(acc) => *acc + c.r,
-                None => c.r,
+                Some(acc) => *acc + r,
+                None => *r,
             });
         }
         let mut width = 256;
@@ -548,20 +706,13 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
     };
     let threads = caches.len().clamp(1, items.len().max(1));
     let caches = &mut caches[..threads];
+    let arithmetic = Arithmetic::detect();
     // Step 1, in pieces of 128 signatures.
     const PIECE: usize = 128;
     let pieces: Vec<&[SignatureItem<'_>]> = items.chunks(PIECE).collect();
     type Share = (Vec<Candidate>, Vec<(usize, bool)>);
     let shares: Vec<Share> = pull_on_threads(pieces.len(), caches, |p, cache| {
-        let mut cs = Vec::with_capacity(pieces[p].len());
-        let mut singles = Vec::new();
-        for (j, it) in pieces[p].iter().enumerate() {
-            match step_one(p * PIECE + j, it, cache) {
-                Ok(c) => cs.push(c),
-                Err(ok) => singles.push((p * PIECE + j, ok)),
-            }
-        }
-        (cs, singles)
+        step_one_piece(pieces[p], p * PIECE, cache, arithmetic)
     });
     let mut out = alloc::vec![false; items.len()];
     let mut cs: Vec<Candidate> = Vec::with_capacity(items.len());
@@ -587,7 +738,7 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
             Some(key_side(&cs[r.clone()], &z[r], cache))
         } else {
             let row = w - key_items;
-            r_side(&cs, &z_bytes, row..row + 1)
+            r_side(&cs, &z_bytes, row..row + 1, arithmetic)
         }
     });
     let holds = sides.iter().all(Option::is_some) && {
@@ -680,7 +831,7 @@ mod tests {
             .map(|(index, r)| Candidate {
                 index,
                 r_bytes: r.compress().to_bytes(),
-                r: *r,
+                r: RPoint::Dalek(*r),
                 s: Scalar::ZERO,
                 k: Scalar::ZERO,
                 key: [0; 32],
@@ -699,23 +850,78 @@ mod tests {
         let cs = r_candidates(&rs);
         let (z, z_bytes) = batch_randomness(&cs);
         let direct = EdwardsPoint::vartime_multiscalar_mul(&z, &rs);
-        assert_eq!(r_side(&cs, &z_bytes, 0..16), Some(direct));
+        assert_eq!(
+            r_side(&cs, &z_bytes, 0..16, Arithmetic::Dalek),
+            Some(direct)
+        );
         let by_rows = (0..16).rev().fold(EdwardsPoint::identity(), |acc, p| {
-            let row = r_side(&cs, &z_bytes, p..p + 1).expect("torsion-free");
+            let row = r_side(&cs, &z_bytes, p..p + 1, Arithmetic::Dalek).expect("torsion-free");
             (0..8).fold(acc, |a, _| a + a) + row
         });
         assert_eq!(by_rows, direct);
         // A different z would not do: the sum really depends on them.
         let mut other = z_bytes.clone();
         other[0][0] ^= 1;
-        assert_ne!(r_side(&cs, &other, 0..16), Some(direct));
+        assert_ne!(r_side(&cs, &other, 0..16, Arithmetic::Dalek), Some(direct));
         // An R with a torsion component (order 2, 4 or 8) is caught.
         for t in [1usize, 2, 4] {
             let mut bad = rs.clone();
             bad[123] += EIGHT_TORSION[t];
             let cs = r_candidates(&bad);
             let (_, z_bytes) = batch_randomness(&cs);
-            assert_eq!(r_side(&cs, &z_bytes, 0..16), None, "torsion point {t}");
+            assert_eq!(
+                r_side(&cs, &z_bytes, 0..16, Arithmetic::Dalek),
+                None,
+                "torsion point {t}"
+            );
+        }
+    }
+
+    /// The same candidates with their R's decompressed in the lanes.
+    #[cfg(feature = "std")]
+    fn in_lanes(lanes: forewarn_edwards8::Lanes, cs: &mut [Candidate]) {
+        let encodings: Vec<[u8; 32]> = cs.iter().map(|c| c.r_bytes).collect();
+        for (c, r) in cs.iter_mut().zip(lanes.decompress(&encodings)) {
+            c.r = RPoint::Lanes(r.expect("a point"));
+        }
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
+    fn the_lanes_r_side_is_dalek_s() {
+        let Some(lanes) = forewarn_edwards8::Lanes::detect() else {
+            std::eprintln!("no AVX-512 IFMA here (or FOREWARN_NO_IFMA set): nothing to compare");
+            return;
+        };
+        let rs: Vec<EdwardsPoint> = (1..=300u64)
+            .map(|i| ED25519_BASEPOINT_POINT * Scalar::from(i * 1_000_003 + 17))
+            .collect();
+        let mut cs = r_candidates(&rs);
+        let (z, z_bytes) = batch_randomness(&cs);
+        let direct = EdwardsPoint::vartime_multiscalar_mul(&z, &rs);
+        in_lanes(lanes, &mut cs);
+        let lanes_side = Arithmetic::Lanes(lanes);
+        assert_eq!(r_side(&cs, &z_bytes, 0..16, lanes_side), Some(direct));
+        // Row by row, as the shared batch takes them.
+        let by_rows = (0..16).rev().fold(EdwardsPoint::identity(), |acc, p| {
+            let row = r_side(&cs, &z_bytes, p..p + 1, lanes_side).expect("torsion-free");
+            (0..8).fold(acc, |a, _| a + a) + row
+        });
+        assert_eq!(by_rows, direct);
+        // A candidate held by the other arithmetic fails the batch.
+        assert_eq!(r_side(&cs, &z_bytes, 0..16, Arithmetic::Dalek), None);
+        // Torsion components of order 2, 4 and 8 are caught.
+        for t in [1usize, 2, 4] {
+            let mut bad = rs.clone();
+            bad[123] += EIGHT_TORSION[t];
+            let mut cs = r_candidates(&bad);
+            let (_, z_bytes) = batch_randomness(&cs);
+            in_lanes(lanes, &mut cs);
+            assert_eq!(
+                r_side(&cs, &z_bytes, 0..16, lanes_side),
+                None,
+                "torsion point {t}"
+            );
         }
     }
 

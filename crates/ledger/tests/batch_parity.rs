@@ -10,8 +10,17 @@ use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ledger::verify::{
     KeyCache, MIN_BATCH, SignatureItem, VerifyMode, shared_batch_holds, verify_exact_batch,
-    verify_exact_batch_parallel, verify_items, verify_parallel,
+    verify_exact_batch_parallel, verify_items, verify_parallel, with_dalek_arithmetic,
 };
+
+/// Runs a test with the R side on whatever this CPU offers (the AVX-512
+/// IFMA lanes of forewarn-edwards8 where it has them), then again on
+/// curve25519-dalek's arithmetic alone: both must give verify_strict's
+/// verdicts.
+fn on_both_arithmetics(test: fn()) {
+    test();
+    with_dalek_arithmetic(test);
+}
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -98,6 +107,10 @@ fn valid_vectors(n: usize) -> Vec<Vector> {
 
 #[test]
 fn each_edge_case_alone() {
+    on_both_arithmetics(each_edge_case_alone_on);
+}
+
+fn each_edge_case_alone_on() {
     let mut accepted = 0;
     for v in vectors() {
         let expected = reference(&v);
@@ -114,6 +127,10 @@ fn each_edge_case_alone() {
 
 #[test]
 fn edge_cases_mixed_into_batches() {
+    on_both_arithmetics(edge_cases_mixed_into_batches_on);
+}
+
+fn edge_cases_mixed_into_batches_on() {
     let edge = vectors();
     let valid = valid_vectors(64);
     let all: Vec<&Vector> = edge.iter().chain(valid.iter()).collect();
@@ -158,6 +175,10 @@ fn mixed_order_vector(msg: &[u8]) -> Vector {
 
 #[test]
 fn mixed_order_r_fools_plain_batching_but_not_ours() {
+    on_both_arithmetics(mixed_order_r_fools_plain_batching_but_not_ours_on);
+}
+
+fn mixed_order_r_fools_plain_batching_but_not_ours_on() {
     let mut fooled = 0;
     for i in 0..64 {
         let msg = format!("mixed-order R, try {i}").into_bytes();
@@ -203,6 +224,10 @@ fn mixed_order_r_fools_plain_batching_but_not_ours() {
 
 #[test]
 fn the_exact_batch_accepts_valid_batches_without_falling_back() {
+    on_both_arithmetics(the_exact_batch_accepts_valid_batches_without_falling_back_on);
+}
+
+fn the_exact_batch_accepts_valid_batches_without_falling_back_on() {
     let valid = valid_vectors(200);
     let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
     assert!(forewarn_ledger::verify::batch_accepts_all(
@@ -290,13 +315,18 @@ mod random_mixes {
             let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
             let expected: Vec<bool> = vs.iter().map(reference).collect();
             prop_assert_eq!(verify_items(&items, VerifyMode::Strict, &mut KeyCache::new()), expected.clone());
-            prop_assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), expected);
+            prop_assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), expected.clone());
+            prop_assert_eq!(with_dalek_arithmetic(|| verify_exact_batch(&items, &mut KeyCache::new())), expected);
         }
     }
 }
 
 #[test]
 fn verify_items_batches_large_sets_and_agrees() {
+    on_both_arithmetics(verify_items_batches_large_sets_and_agrees_on);
+}
+
+fn verify_items_batches_large_sets_and_agrees_on() {
     // Above MIN_BATCH, verify_items takes the exact batch path; mix in every
     // edge case and a torsion signature so the fallback runs too.
     let mut vs = valid_vectors(MIN_BATCH);
@@ -319,6 +349,12 @@ fn verify_items_batches_large_sets_and_agrees() {
 
 #[test]
 fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones() {
+    on_both_arithmetics(
+        the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones_on,
+    );
+}
+
+fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones_on() {
     // One exact batch shared by 2 or 3 threads: each thread checks its
     // share of the torsion rows over every R, and the batch equation over
     // its own share. A torsion signature or a bad edge case in any share
