@@ -49,7 +49,15 @@
 //! replayed through the auditor give the checkpoint's root. Anything else is
 //! reported as [`StoreError::Corrupt`] and the store is not served.
 
-use std::collections::HashMap;
+/// The store's in-memory maps (indexes, tile overlays and caches): std's
+/// map with foldhash's fast hasher, seeded at random per map. std's
+/// default, SipHash-1-3, was about 11% of the commit thread's time
+/// (`perf`, fourth and fifth sessions; docs/PERFORMANCE.md). The keys are
+/// SHA-256 outputs, case ids and record indexes; the random seed still
+/// keeps a submitter from steering many keys into one bucket.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// See [`HashMap`].
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -959,7 +967,7 @@ impl Store {
         let before = self.auditor.size();
         let mut results: Vec<Result<u64, Rejection>> = Vec::with_capacity(statements.len());
         let mut accepted: Vec<(u64, Vec<u8>)> = Vec::new();
-        let mut in_batch: std::collections::HashSet<[u8; 32]> = Default::default();
+        let mut in_batch: HashSet<[u8; 32]> = Default::default();
         // What each accepted record adds to the indexes: statement hash,
         // case, signing party.
         let mut indexed: Vec<(u64, IndexEntry)> = Vec::new();
@@ -1038,7 +1046,7 @@ impl Store {
             db: &self.db,
             cache: Default::default(),
         };
-        let mut overlay: HashMap<u64, Hash> = HashMap::new();
+        let mut overlay: HashMap<u64, Hash> = HashMap::default();
         for (index, record) in &accepted {
             let reader = DbHashReader {
                 overlay: &overlay,
@@ -1163,7 +1171,7 @@ impl Store {
             db: &self.db,
             cache: Default::default(),
         };
-        let empty = HashMap::new();
+        let empty = HashMap::default();
         let proof =
             prove_inclusion(self.size(), index, &self.reader(&tiles, &empty)).map_err(prove_err)?;
         let bytes =
@@ -1181,7 +1189,7 @@ impl Store {
             db: &self.db,
             cache: Default::default(),
         };
-        let empty = HashMap::new();
+        let empty = HashMap::default();
         forewarn_tlog::tree::prove_consistency(old, self.size(), &self.reader(&tiles, &empty))
             .map_err(prove_err)
     }
