@@ -1,7 +1,8 @@
 //! Per-record costs (criterion): decoding, encoding, commitments, leaf
 //! hashing, signature verification (single `verify_strict` against exact
-//! batches of several sizes, which is where `verify::MIN_BATCH` comes
-//! from), and auditing a small log on one thread.
+//! batches of several sizes, on both arithmetics, which is where
+//! `verify::MIN_BATCH` and `verify::MIN_BATCH_LANES` come from), and
+//! auditing a small log on one thread.
 //!
 //! `cargo bench -p forewarn-ledger --bench records`
 
@@ -59,7 +60,7 @@ fn records(c: &mut Criterion) {
         })
         .collect();
     let mut g = c.benchmark_group("verify");
-    for n in [1usize, 128, 160, 192, 256, 512, 1024, 2000] {
+    for n in [1usize, 32, 64, 96, 128, 160, 192, 256, 512, 1024, 2000] {
         let items: Vec<verify::SignatureItem<'_>> = signed[..n]
             .iter()
             .map(|(k, m, s)| verify::SignatureItem::statement(k.0, m, *s))
@@ -72,8 +73,15 @@ fn records(c: &mut Criterion) {
                 b.iter(|| verify::verify_items(&items, verify::VerifyMode::Strict, &mut cache))
             });
         } else {
+            // The R side in the AVX-512 IFMA lanes where this CPU has
+            // them, and on curve25519-dalek's arithmetic alone.
             g.bench_function(format!("exact batch of {n}"), |b| {
                 b.iter(|| verify::verify_exact_batch(&items, &mut cache))
+            });
+            g.bench_function(format!("exact batch of {n}, dalek arithmetic"), |b| {
+                b.iter(|| {
+                    verify::with_dalek_arithmetic(|| verify::verify_exact_batch(&items, &mut cache))
+                })
             });
         }
     }

@@ -296,11 +296,31 @@ enum RPoint {
 /// (`cargo bench -p forewarn-ledger --bench records -- verify`): single
 /// verification costs 30.8 µs a signature; a batch of 128 takes 4.39 ms
 /// (3.94 singly), of 160 4.82 ms (4.92), of 192 5.18 ms (5.90), of 256
-/// 5.68 ms (7.87): the break-even is about 155.
+/// 5.68 ms (7.87): the break-even is about 155. This is the threshold
+/// with curve25519-dalek's arithmetic, and the largest: at or above it
+/// [`VerifyMode::Batch`] always batches.
 pub const MIN_BATCH: usize = 160;
 
+/// The same threshold when the R side runs in the AVX-512 IFMA lanes
+/// (`forewarn_edwards8`): a batch's fixed cost is then about 0.76 ms, 23
+/// single verifications' worth. Measured as above, one thread: a batch of
+/// 32 takes 0.84 ms (1.04 singly), of 64 1.00 ms (2.08), of 160 1.24 ms
+/// (5.21); the break-even is about 26.
+pub const MIN_BATCH_LANES: usize = 32;
+
+impl Arithmetic {
+    /// Below this many signatures, verifying singly is faster than a batch.
+    fn min_batch(self) -> usize {
+        match self {
+            Arithmetic::Dalek => MIN_BATCH,
+            #[cfg(feature = "std")]
+            Arithmetic::Lanes(_) => MIN_BATCH_LANES,
+        }
+    }
+}
+
 fn verify_batched(items: &[SignatureItem<'_>], cache: &mut KeyCache) -> Vec<bool> {
-    if items.len() < MIN_BATCH {
+    if items.len() < Arithmetic::detect().min_batch() {
         return verify_items(items, VerifyMode::Strict, cache);
     }
     verify_exact_batch(items, cache)
@@ -635,7 +655,8 @@ fn key_side(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> EdwardsPoin
 
 /// Verifies `items` on up to one thread per key cache (each thread keeps
 /// its own cache across calls, so keys are parsed once per thread), one
-/// thread per 64 items at most. Below [`MIN_BATCH`], or in
+/// thread per 64 items at most. Below [`MIN_BATCH`] ([`MIN_BATCH_LANES`]
+/// where the R side runs in the IFMA lanes), or in
 /// [`VerifyMode::Strict`], the threads verify singly, pulling pieces of
 /// the items until none is left; above
 /// it the threads verify one exact batch together (see
@@ -653,7 +674,7 @@ pub fn verify_parallel(
         let cache = caches.first_mut().unwrap_or(&mut fallback);
         return verify_items(items, mode, cache);
     }
-    if mode == VerifyMode::Batch && items.len() >= MIN_BATCH {
+    if mode == VerifyMode::Batch && items.len() >= Arithmetic::detect().min_batch() {
         return verify_exact_batch_parallel(items, &mut caches[..threads]);
     }
     // Singly, in pieces the threads pull (four or more per thread).

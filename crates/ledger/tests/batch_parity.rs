@@ -316,6 +316,9 @@ mod random_mixes {
             let expected: Vec<bool> = vs.iter().map(reference).collect();
             prop_assert_eq!(verify_items(&items, VerifyMode::Strict, &mut KeyCache::new()), expected.clone());
             prop_assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), expected.clone());
+            // Batch mode: singly below the threshold, batched above it (32
+            // with the IFMA lanes, so both paths occur in these sizes).
+            prop_assert_eq!(verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()), expected.clone());
             prop_assert_eq!(with_dalek_arithmetic(|| verify_exact_batch(&items, &mut KeyCache::new())), expected);
         }
     }
