@@ -113,6 +113,10 @@ fn add(p: &Ext, q: &Niels) -> Ext {
 }
 
 /// `p + q` for an affine `q` (HWCD §3.1 with `Z₂ = 1`): 7 multiplications.
+/// The same formula as [`add`], written out again on purpose: this is the
+/// hot loop of [`crate::Lanes::row_sum`], and sharing one helper with `add`
+/// (`#[inline(always)]` is not allowed on `#[target_feature]` functions)
+/// cost 5 % there (criterion, row sum over 1,024 points: 123 → 130 µs).
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
 pub(crate) fn add_affine(p: &Ext, q: &AffineNiels) -> Ext {
