@@ -548,9 +548,9 @@ fn r_side(
 ) -> Option<EdwardsPoint> {
     match arithmetic {
         Arithmetic::Dalek => {
-            let rs: Vec<EdwardsPoint> = cs
+            let rs: Vec<&EdwardsPoint> = cs
                 .iter()
-                .map(|c| match c.r {
+                .map(|c| match &c.r {
                     RPoint::Dalek(r) => Some(r),
                     // Only the lanes' R's (std) are of another kind.
                     #[allow(unreachable_patterns)]
@@ -583,7 +583,7 @@ fn r_side(
 
 /// [`r_side`] on curve25519-dalek's arithmetic.
 fn r_side_dalek(
-    rs: &[EdwardsPoint],
+    rs: &[&EdwardsPoint],
     z_bytes: &[[u8; 16]],
     rows: core::ops::Range<usize>,
 ) -> Option<EdwardsPoint> {
@@ -601,8 +601,8 @@ fn r_side_dalek(
         for (r, zi) in rs.iter().zip(z_bytes) {
             let slot = &mut row[zi[p] as usize];
             *slot = Some(match slot {
-                Some(acc) => *acc + r,
-                None => *r,
+                Some(acc) => *acc + *r,
+                None => **r,
             });
         }
         let mut width = 256;
