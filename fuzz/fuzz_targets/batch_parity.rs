@@ -5,7 +5,9 @@
 //! computed `S`, with `S + ℓ`, or with a small-order key.
 #![no_main]
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
-use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_exact_batch, verify_items};
+use forewarn_ledger::verify::{
+    KeyCache, SignatureItem, VerifyMode, verify_exact_batch, verify_items, with_dalek_arithmetic,
+};
 use libfuzzer_sys::fuzz_target;
 use forewarn_ledger::testkit::mixed_order_signature;
 
@@ -55,5 +57,8 @@ fuzz_target!(|data: &[u8]| {
         });
         assert_eq!(*ok, reference);
     }
+    // On the IFMA lanes where the CPU has them, and on dalek's arithmetic.
     assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), strict);
+    assert_eq!(with_dalek_arithmetic(|| verify_exact_batch(&items, &mut KeyCache::new())), strict);
+    assert_eq!(verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()), strict);
 });
