@@ -270,10 +270,15 @@ impl Arithmetic {
 #[cfg(feature = "std")]
 #[doc(hidden)]
 pub fn with_dalek_arithmetic<T>(f: impl FnOnce() -> T) -> T {
-    let before = DALEK_ONLY.with(|d| d.replace(true));
-    let out = f();
-    DALEK_ONLY.with(|d| d.set(before));
-    out
+    /// Restores the setting even if `f` panics.
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            DALEK_ONLY.with(|d| d.set(self.0));
+        }
+    }
+    let _restore = Restore(DALEK_ONLY.with(|d| d.replace(true)));
+    f()
 }
 
 /// A candidate's R, as the arithmetic in use holds it.
