@@ -105,7 +105,7 @@ pub(crate) fn splat(l: &Limbs) -> Fe {
 /// Eight elements, lane `j` from `ls[j]`.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-pub(crate) fn gather(ls: &[Limbs; 8]) -> Fe {
+pub(crate) fn from_lanes(ls: &[Limbs; 8]) -> Fe {
     Fe(core::array::from_fn(|k| {
         _mm512_set_epi64(
             ls[7][k] as i64,
@@ -141,7 +141,7 @@ pub(crate) fn lanes_of(v: __m512i) -> [u64; 8] {
 /// Lane `j`'s limbs, for each `j`.
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
-pub(crate) fn split(a: &Fe) -> [Limbs; 8] {
+pub(crate) fn to_lanes(a: &Fe) -> [Limbs; 8] {
     // A closure, not the function itself: `#[target_feature]` functions
     // do not implement the `Fn` traits (closures inherit the features).
     #[allow(clippy::redundant_closure)]

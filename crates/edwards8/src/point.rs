@@ -214,7 +214,7 @@ pub(crate) fn mul_by_ell(p: &Ext) -> Ext {
 #[target_feature(enable = "avx512f,avx512ifma")]
 #[inline]
 pub(crate) fn decompress(encodings: &[[u8; 32]; 8]) -> ([[Limbs; 3]; 8], u8) {
-    let y = f::gather(&encodings.map(|e| f::limbs_from_bytes(&e)));
+    let y = f::from_lanes(&encodings.map(|e| f::limbs_from_bytes(&e)));
     let sign = encodings
         .iter()
         .enumerate()
@@ -227,9 +227,9 @@ pub(crate) fn decompress(encodings: &[[u8; 32]; 8]) -> ([[Limbs; 3]; 8], u8) {
     // r is the non-negative root; the sign bit asks for −r where set.
     let x = f::select(sign, &r, &f::neg(&r));
     let xy2d = f::mul(&f::mul(&x, &y), &f::splat(&f::D2));
-    let y_plus_x = f::split(&f::add(&y, &x));
-    let y_minus_x = f::split(&f::sub(&y, &x));
-    let xy2d = f::split(&xy2d);
+    let y_plus_x = f::to_lanes(&f::add(&y, &x));
+    let y_minus_x = f::to_lanes(&f::sub(&y, &x));
+    let xy2d = f::to_lanes(&xy2d);
     (
         core::array::from_fn(|j| [y_plus_x[j], y_minus_x[j], xy2d[j]]),
         valid,
@@ -297,7 +297,7 @@ pub(crate) fn compress(p: &Ext) -> [[u8; 32]; 8] {
     let x = f::mul(&p.x, &z_inv);
     let y = f::canonical(&f::mul(&p.y, &z_inv));
     let negative = f::is_negative(&x);
-    let ys = f::split(&y);
+    let ys = f::to_lanes(&y);
     core::array::from_fn(|j| {
         let mut bytes = f::bytes_from_canonical(&ys[j]);
         bytes[31] |= ((negative >> j) & 1) << 7;
@@ -309,8 +309,8 @@ pub(crate) fn compress(p: &Ext) -> [[u8; 32]; 8] {
 /// `x = (p − m)/2`).
 #[target_feature(enable = "avx512f,avx512ifma")]
 pub(crate) fn from_affine_niels(ps: &[[Limbs; 3]; 8]) -> Ext {
-    let pp = f::gather(&ps.map(|p| p[0]));
-    let mm = f::gather(&ps.map(|p| p[1]));
+    let pp = f::from_lanes(&ps.map(|p| p[0]));
+    let mm = f::from_lanes(&ps.map(|p| p[1]));
     let half = f::invert(&f::splat(&[2, 0, 0, 0, 0]));
     let x = f::mul(&f::sub(&pp, &mm), &half);
     let y = f::mul(&f::add(&pp, &mm), &half);

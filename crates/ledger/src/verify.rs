@@ -579,11 +579,18 @@ fn r_side(
             let mut sum = EdwardsPoint::identity();
             for p in rows.rev() {
                 let row = lanes.row_sum(rs.iter().copied().zip(z_bytes.iter().map(|z| z[p])))?;
-                sum = (0..8).fold(sum, |a, _| a + a) + CompressedEdwardsY(row).decompress()?;
+                sum = horner_step(sum, &CompressedEdwardsY(row).decompress()?);
             }
             Some(sum)
         }
     }
+}
+
+/// One step of Horner's rule over the byte rows: `2^8·acc + row` (for
+/// row sums computed one row at a time: the lanes and the shared batch).
+#[cfg(feature = "std")]
+fn horner_step(acc: EdwardsPoint, row: &EdwardsPoint) -> EdwardsPoint {
+    (0..8).fold(acc, |a, _| a + a) + row
 }
 
 /// [`r_side`] on curve25519-dalek's arithmetic.
@@ -777,9 +784,7 @@ fn shared_batch(items: &[SignatureItem<'_>], caches: &mut [KeyCache]) -> (Vec<bo
             .iter()
             .rev()
             .flatten()
-            .fold(EdwardsPoint::identity(), |acc, row| {
-                (0..8).fold(acc, |a, _| a + a) + row
-            });
+            .fold(EdwardsPoint::identity(), horner_step);
         key_sum == r_sum
     };
     if holds {
@@ -882,7 +887,7 @@ mod tests {
         );
         let by_rows = (0..16).rev().fold(EdwardsPoint::identity(), |acc, p| {
             let row = r_side(&cs, &z_bytes, p..p + 1, Arithmetic::Dalek).expect("torsion-free");
-            (0..8).fold(acc, |a, _| a + a) + row
+            horner_step(acc, &row)
         });
         assert_eq!(by_rows, direct);
         // A different z would not do: the sum really depends on them.
@@ -931,7 +936,7 @@ mod tests {
         // Row by row, as the shared batch takes them.
         let by_rows = (0..16).rev().fold(EdwardsPoint::identity(), |acc, p| {
             let row = r_side(&cs, &z_bytes, p..p + 1, lanes_side).expect("torsion-free");
-            (0..8).fold(acc, |a, _| a + a) + row
+            horner_step(acc, &row)
         });
         assert_eq!(by_rows, direct);
         // A candidate held by the other arithmetic fails the batch.
