@@ -10,6 +10,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use ed25519_dalek::SigningKey;
+use forewarn_tlog::hash::Hash;
 use sha2::{Digest, Sha256};
 
 use crate::auditor::{AuditConfig, Auditor};
@@ -58,9 +59,9 @@ pub fn test_key(label: &str) -> SigningKey {
 #[derive(Clone, Debug)]
 pub struct Scenario {
     records: Vec<Vec<u8>>,
-    leaves: Vec<[u8; 32]>,
+    leaves: Vec<Hash>,
     keep_leaves: bool,
-    prev: [u8; 32],
+    prev: Hash,
     size: u64,
     last_logged: Millis,
     /// Current claimed time for the next statement.
@@ -86,7 +87,7 @@ impl Scenario {
             records: Vec::new(),
             leaves: Vec::new(),
             keep_leaves: true,
-            prev: [0; 32],
+            prev: Hash([0; 32]),
             size: 0,
             last_logged: 0,
             now: start,
@@ -133,8 +134,8 @@ impl Scenario {
     }
 
     /// Leaf hash of record `i` (if leaves are kept).
-    pub fn leaf(&self, i: RecordRef) -> [u8; 32] {
-        self.leaves[i as usize]
+    pub fn leaf(&self, i: RecordRef) -> Hash {
+        self.leaves[i.0 as usize]
     }
 
     /// A fresh deterministic salt.
@@ -187,7 +188,7 @@ impl Scenario {
             signature,
         };
         let bytes = record.to_bytes().expect("record under 64 KiB");
-        let leaf = leaf_hash(&bytes).0;
+        let leaf = leaf_hash(&bytes);
         self.prev = leaf;
         if self.keep_leaves {
             self.leaves.push(leaf);
@@ -195,7 +196,7 @@ impl Scenario {
         self.records.push(bytes);
         self.last_logged = self.last_logged.max(logged_at);
         self.size += 1;
-        self.size - 1
+        RecordRef(self.size - 1)
     }
 
     /// Signs `event` at the current time with `key` and logs it
@@ -223,7 +224,7 @@ impl Scenario {
             },
         );
         Actor {
-            id,
+            id: PartyId::from(id),
             key,
             class,
             name: name.to_string(),
@@ -502,7 +503,7 @@ impl RealisticLog {
                 sha256: [3u8; 32],
             },
         );
-        let case_opened = cve_record - 5;
+        let case_opened = RecordRef(cve_record.0 - 5);
         for (record, field, salt, value) in [
             (
                 cve_record,
@@ -706,7 +707,7 @@ pub fn golden_scenario() -> Scenario {
     // An annotation whose signer states the tree it had seen.
     let seen = crate::statement::SeenCheckpoint {
         size: 20,
-        root: [0xee; 32],
+        root: Hash([0xee; 32]),
     };
     let mut st = Statement::new(
         Event::Annotation {

@@ -57,13 +57,83 @@ impl Serialize for CaseId {
 }
 
 /// A reference to an earlier record: its index in the log.
-pub type RecordRef = u64;
+///
+/// Encoded as the bare `u64` (docs/FORMAT.md §11) and serialized as a JSON
+/// number, exactly like the index it wraps.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct RecordRef(pub u64);
 
-/// A party is named by the index of its `PartyRegistered` record.
-pub type PartyId = u64;
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
-/// What kind of organisation a party is (DESIGN.md §3; Vultron roles and
-/// the recipient classes policies care about).
+impl From<u64> for RecordRef {
+    fn from(index: u64) -> RecordRef {
+        RecordRef(index)
+    }
+}
+
+/// A party, named by the index of its `PartyRegistered` record.
+///
+/// Encoded as the bare `u64` (docs/FORMAT.md §11) and serialized as a JSON
+/// number.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct PartyId(pub u64);
+
+impl PartyId {
+    /// The party's `PartyRegistered` record.
+    pub fn registration(self) -> RecordRef {
+        RecordRef(self.0)
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<RecordRef> for PartyId {
+    /// The party registered by that record.
+    fn from(registration: RecordRef) -> PartyId {
+        PartyId(registration.0)
+    }
+}
+
+/// What kind of organisation a party is (docs/DESIGN.md §3; Vultron roles
+/// and the recipient classes policies care about).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
 )]

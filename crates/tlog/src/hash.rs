@@ -141,6 +141,34 @@ pub fn sha256(data: &[u8]) -> [u8; HASH_SIZE] {
     Sha256::digest(data).into()
 }
 
+/// With the `bincode` feature, a hash encodes as its 32 bytes and nothing
+/// else: byte for byte the encoding of `[u8; 32]` (fixed-size arrays carry no
+/// length), so a format may switch a field from `[u8; 32]` to [`Hash`]
+/// without changing a byte.
+#[cfg(feature = "bincode")]
+mod bincode_impl {
+    use super::{HASH_SIZE, Hash};
+    use bincode::de::Decoder;
+    use bincode::enc::Encoder;
+    use bincode::error::{DecodeError, EncodeError};
+
+    impl bincode::Encode for Hash {
+        fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+            bincode::Encode::encode(&self.0, encoder)
+        }
+    }
+
+    impl<Context> bincode::Decode<Context> for Hash {
+        fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Hash, DecodeError> {
+            Ok(Hash(<[u8; HASH_SIZE] as bincode::Decode<Context>>::decode(
+                decoder,
+            )?))
+        }
+    }
+
+    bincode::impl_borrow_decode!(Hash);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
