@@ -188,7 +188,7 @@ fn diff(later: Option<Millis>, earlier: Millis) -> Option<i64> {
 }
 
 /// Builds the report of one case. `findings` is the full finding list
-/// (from [`all_findings`](crate::auditor::all_findings)).
+/// (from [`all_findings`]).
 pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Option<CaseReport> {
     let c = state.cases.get(id)?;
     let case_findings: Vec<Finding> = findings
@@ -589,4 +589,36 @@ pub fn serde_name(kind: FindingKind) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use forewarn_tlog::hash::Hash;
+
+    use super::*;
+    use crate::event::Event;
+
+    #[test]
+    fn typed_fields_serialize_to_the_same_json_as_before() {
+        assert_eq!(serde_json::to_string(&Learned::Acted).unwrap(), "\"acted\"");
+        assert_eq!(
+            serde_json::to_string(&Learned::Notified).unwrap(),
+            "\"notified\""
+        );
+        assert_eq!(Learned::Notified.to_string(), "notified");
+        let ack = Event::Acknowledged {
+            notice: RecordRef(3),
+            notice_leaf: Hash([1; 32]),
+            received_at: 5,
+        };
+        let ones = alloc::vec!["1"; 32].join(",");
+        assert_eq!(
+            serde_json::to_string(&ack).unwrap(),
+            format!(
+                "{{\"event\":\"acknowledged\",\"notice\":3,\"notice_leaf\":[{ones}],\"received_at\":5}}"
+            )
+        );
+    }
 }

@@ -323,3 +323,44 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use forewarn_tlog::hash::Hash;
+
+    use super::*;
+    use crate::encoding;
+
+    #[test]
+    fn newtypes_encode_exactly_as_what_they_wrap() {
+        assert_eq!(
+            encoding::encode(&RecordRef(0x0102_0304)).unwrap(),
+            0x0102_0304u64.to_le_bytes()
+        );
+        assert_eq!(encoding::encode(&PartyId(7)).unwrap(), 7u64.to_le_bytes());
+        assert_eq!(
+            encoding::decode::<RecordRef>(&9u64.to_le_bytes()).unwrap(),
+            RecordRef(9)
+        );
+        let h = Hash([9; 32]);
+        assert_eq!(encoding::encode(&h).unwrap(), [9u8; 32]);
+        assert_eq!(
+            encoding::encode(&h).unwrap(),
+            encoding::encode(&h.0).unwrap()
+        );
+        assert_eq!(encoding::decode::<Hash>(&[9; 32]).unwrap(), h);
+        assert!(encoding::decode::<Hash>(&[9; 31]).is_err());
+    }
+
+    #[test]
+    fn newtypes_are_plain_numbers_in_json() {
+        assert_eq!(serde_json::to_string(&PartyId(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&RecordRef(8)).unwrap(), "8");
+        assert_eq!(serde_json::from_str::<PartyId>("7").unwrap(), PartyId(7));
+        assert_eq!(PartyId(7).to_string(), "7");
+        assert_eq!(RecordRef(8).to_string(), "8");
+        assert_eq!(PartyId::from(RecordRef(8)).registration(), RecordRef(8));
+    }
+}
