@@ -132,7 +132,7 @@ impl From<RecordRef> for PartyId {
     }
 }
 
-/// What kind of organisation a party is (docs/DESIGN.md §3; Vultron roles
+/// What kind of organisation a party is (docs/DESIGN.md §2; Vultron roles
 /// and the recipient classes policies care about).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
