@@ -1,6 +1,6 @@
 //! SHA-256 hashes and the RFC 9162 §2.1.1 Merkle hash functions.
 //!
-//! Every hash in a forewarn tree is a [`Hash`]: 32 bytes, compared in
+//! Every hash in a forewarn tree is a [`Hash`](struct@Hash): 32 bytes, compared in
 //! constant time, shown as base64 (the form checkpoints and tlog-proof use).
 //! Leaves and interior nodes are hashed with distinct one-byte prefixes so a
 //! leaf can never be mistaken for a node (second-preimage resistance).
@@ -143,7 +143,7 @@ pub fn sha256(data: &[u8]) -> [u8; HASH_SIZE] {
 
 /// With the `bincode` feature, a hash encodes as its 32 bytes and nothing
 /// else: byte for byte the encoding of `[u8; 32]` (fixed-size arrays carry no
-/// length), so a format may switch a field from `[u8; 32]` to [`Hash`]
+/// length), so a format may switch a field from `[u8; 32]` to [`Hash`](struct@Hash)
 /// without changing a byte.
 #[cfg(feature = "bincode")]
 mod bincode_impl {
