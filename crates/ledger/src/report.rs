@@ -46,7 +46,7 @@ impl Learned {
 
 impl fmt::Display for Learned {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -608,6 +608,7 @@ mod tests {
             "\"notified\""
         );
         assert_eq!(Learned::Notified.to_string(), "notified");
+        assert_eq!(format!("{:<9}|", Learned::Acted), "acted    |");
         let ack = Event::Acknowledged {
             notice: RecordRef(3),
             notice_leaf: Hash([1; 32]),
