@@ -1,4 +1,4 @@
-//! The disclosure events (DESIGN.md §3), modelled on CERT/CC's Vultron
+//! The disclosure events (docs/DESIGN.md §3), modelled on CERT/CC's Vultron
 //! protocol: report management (RM), embargo management (EM) and the case
 //! states V (vendor aware), F (fix ready), D (fix deployed/released),
 //! P (public aware), X (exploit public), A (attacks observed).
@@ -9,6 +9,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use bincode::{Decode, Encode};
+use forewarn_tlog::hash::Hash;
 use serde::Serialize;
 
 use crate::sealed::{Commitment, Salt, Sealed};
@@ -105,7 +106,8 @@ pub enum Event {
         /// Index of the `Notified` record.
         notice: RecordRef,
         /// Its leaf hash (RFC 9162 §2.1.1), binding the exact record.
-        notice_leaf: [u8; 32],
+        #[serde(serialize_with = "hash_as_bytes")]
+        notice_leaf: Hash,
         /// When the recipient received the notice.
         received_at: Millis,
     },
@@ -207,6 +209,12 @@ pub enum Event {
     },
 }
 
+/// A hash in JSON as its 32 bytes (an array of numbers), as a `[u8; 32]`
+/// field serializes.
+fn hash_as_bytes<S: serde::Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
+    h.0.serialize(s)
+}
+
 /// Number of event kinds (tags 0..EVENT_KINDS).
 pub const EVENT_KINDS: usize = 21;
 
@@ -238,7 +246,7 @@ impl Event {
         }
     }
 
-    /// The event's name as in DESIGN.md.
+    /// The event's name, as in docs/FORMAT.md §13.
     pub fn name(&self) -> &'static str {
         KIND_NAMES[self.tag() as usize]
     }

@@ -8,6 +8,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use bincode::{Decode, Encode};
+use forewarn_tlog::hash::Hash;
 use serde::Serialize;
 
 use crate::encoding::EncodingError;
@@ -30,9 +31,9 @@ pub enum IntegrityKind {
     /// `prev` is not the leaf hash of the previous record.
     PrevMismatch {
         /// Leaf hash of the previous record.
-        expected: [u8; 32],
+        expected: Hash,
         /// `prev` in the record.
-        found: [u8; 32],
+        found: Hash,
     },
     /// `logged_at` went backwards.
     LoggedAtDecreased {
@@ -100,8 +101,8 @@ pub enum IntegrityKind {
     BadReference {
         /// The reference.
         reference: RecordRef,
-        /// What it had to be (e.g. "an earlier Notified record").
-        expected: &'static str,
+        /// What it had to be (e.g. an earlier `Notified` record).
+        expected: Referent,
     },
     /// An acknowledgement not signed by the notice's registered recipient.
     AckNotByRecipient {
@@ -111,9 +112,9 @@ pub enum IntegrityKind {
     /// An acknowledgement whose leaf hash is not the notice's.
     AckLeafMismatch {
         /// The notice's real leaf hash.
-        expected: [u8; 32],
+        expected: Hash,
         /// The hash in the acknowledgement.
-        found: [u8; 32],
+        found: Hash,
     },
     /// An opening whose salt and value do not match the commitment.
     OpeningMismatch {
@@ -124,8 +125,8 @@ pub enum IntegrityKind {
     },
     /// A field value outside its allowed form (length, characters).
     InvalidField {
-        /// Which field and why.
-        what: &'static str,
+        /// Which field, and so which limits.
+        what: TextField,
     },
     /// A checkpoint for a size other than the number of records audited.
     CheckpointSize {
@@ -137,15 +138,98 @@ pub enum IntegrityKind {
     /// The Merkle root of the audited records differs from the checkpoint's.
     RootMismatch {
         /// Root in the checkpoint.
-        expected: [u8; 32],
+        expected: Hash,
         /// Root computed from the records.
-        computed: [u8; 32],
+        computed: Hash,
     },
     /// The checkpoint's signature or witness policy check failed.
     CheckpointSignature {
         /// Why.
         detail: String,
     },
+}
+
+/// What a record reference must point to (docs/FORMAT.md §16 step 10).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Referent {
+    /// Any earlier record (`Annotation`).
+    EarlierRecord,
+    /// An earlier `Notified` record (`Acknowledged`).
+    Notice,
+    /// An earlier `EmbargoProposed` record (`Embargo*`, `Notified`).
+    Embargo,
+    /// An `EmbargoProposed` record of the notice's own case (`Notified`).
+    EmbargoOfSameCase,
+    /// An earlier `PartyRegistered` record (`Counterparty::Party`).
+    Party,
+    /// An earlier record with the named sealed field (`Opening`).
+    SealedField,
+}
+
+impl Referent {
+    /// What the reference had to be, as a phrase.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Referent::EarlierRecord => "an earlier record",
+            Referent::Notice => "an earlier Notified record",
+            Referent::Embargo => "an earlier EmbargoProposed record",
+            Referent::EmbargoOfSameCase => "an EmbargoProposed record of the same case",
+            Referent::Party => "an earlier PartyRegistered record",
+            Referent::SealedField => "an earlier record with that sealed field",
+        }
+    }
+}
+
+impl fmt::Display for Referent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// A text field with length and character limits (docs/FORMAT.md §13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextField {
+    /// `PartyRegistered.name`: 1–256 bytes, no control characters.
+    PartyName,
+    /// An unregistered counterparty's clear name: 1–256 bytes, no control
+    /// characters.
+    CounterpartyName,
+    /// `CaseOpened.summary` and `.product` in clear: 1–4096 bytes.
+    CaseText,
+    /// `IdentifierAssigned.value` in clear: 1–256 bytes, no control
+    /// characters.
+    Identifier,
+    /// `PubliclyDisclosed.url`: 1–2048 bytes, no control characters.
+    AdvisoryUrl,
+    /// `RegulatoryReport.authority`: 1–256 bytes, no control characters.
+    Authority,
+    /// `Annotation.text`: 1–4096 bytes.
+    AnnotationText,
+}
+
+impl TextField {
+    /// The field's rule, as a sentence.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextField::PartyName => "party name must be 1-256 bytes without control characters",
+            TextField::CounterpartyName => {
+                "counterparty name must be 1-256 bytes without control characters"
+            }
+            TextField::CaseText => "case summary and product must be 1-4096 bytes",
+            TextField::Identifier => "identifier must be 1-256 bytes without control characters",
+            TextField::AdvisoryUrl => {
+                "advisory URL must be 1-2048 bytes without control characters"
+            }
+            TextField::Authority => "authority must be 1-256 bytes without control characters",
+            TextField::AnnotationText => "annotation text must be 1-4096 bytes",
+        }
+    }
+}
+
+impl fmt::Display for TextField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// A hard failure, with its evidence: the offending bytes.
@@ -174,8 +258,8 @@ impl fmt::Display for IntegrityFailure {
             IntegrityKind::PrevMismatch { expected, found } => write!(
                 f,
                 "prev is {}, expected the previous leaf hash {} (hash chain broken)",
-                hex(found),
-                hex(expected)
+                found.to_hex(),
+                expected.to_hex()
             ),
             IntegrityKind::LoggedAtDecreased { previous, found } => {
                 write!(
@@ -228,8 +312,8 @@ impl fmt::Display for IntegrityFailure {
             IntegrityKind::AckLeafMismatch { expected, found } => write!(
                 f,
                 "acknowledged leaf hash {} is not the notice's {}",
-                hex(found),
-                hex(expected)
+                found.to_hex(),
+                expected.to_hex()
             ),
             IntegrityKind::OpeningMismatch { record, field } => write!(
                 f,
@@ -246,8 +330,8 @@ impl fmt::Display for IntegrityFailure {
             IntegrityKind::RootMismatch { expected, computed } => write!(
                 f,
                 "Merkle root of the records is {}, the signed checkpoint says {}",
-                hex(computed),
-                hex(expected)
+                computed.to_hex(),
+                expected.to_hex()
             ),
             IntegrityKind::CheckpointSignature { detail } => write!(f, "checkpoint: {detail}"),
         }

@@ -10,8 +10,10 @@
 //! - [`event`]: the events, modelled on CERT/CC's Vultron protocol.
 //! - [`sealed`]: salted commitments for embargoed details, and openings.
 //! - [`auditor`]: the streaming state machine (integrity failures, protocol
-//!   and policy findings), resumable from a saved state.
-//! - [`policy`]: watchdog thresholds and presets.
+//!   and policy findings, deadline findings as of a time), resumable from a
+//!   saved state; its rules are laid out by subject (keys, cases, notices,
+//!   embargoes, sealed fields, regulatory clocks).
+//! - [`policy`]: watchdog thresholds and presets ([`AuditPolicy`]).
 //! - [`report`]: per-case, per-party and summary projections.
 //! - [`verify`]: Ed25519 with `verify_strict` semantics, also in batches.
 //!
@@ -45,7 +47,7 @@
 //! });
 //!
 //! // A watchdog replays the log under CERT/CC's policy.
-//! let config = AuditConfig { policy: Policy::preset("cert-cc").unwrap(), ..AuditConfig::default() };
+//! let config = AuditConfig { policy: AuditPolicy::preset("cert-cc").unwrap(), ..AuditConfig::default() };
 //! let mut auditor = Auditor::new(config);
 //! for record in log.records() {
 //!     auditor.push(record).expect("every hash, link and signature checks out");
@@ -80,8 +82,10 @@ pub mod verify;
 
 pub use auditor::{AuditConfig, AuditState, Auditor};
 pub use event::{Counterparty, Event};
-pub use finding::{Category, Finding, FindingKind, IntegrityFailure, IntegrityKind};
-pub use policy::Policy;
+pub use finding::{
+    Category, Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField,
+};
+pub use policy::AuditPolicy;
 pub use sealed::{Commitment, Sealed};
 pub use statement::{Record, SignedStatement, Statement};
 pub use types::*;

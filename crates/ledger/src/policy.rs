@@ -1,4 +1,9 @@
-//! Watchdog policies: the thresholds behind policy findings (DESIGN.md §4).
+//! Watchdog policies: the thresholds behind policy findings
+//! (docs/AUDITING.md, "Policies").
+//!
+//! [`AuditPolicy`] is what a watchdog holds the disclosure story to; it is
+//! unrelated to forewarn-tlog's witness policy (`forewarn_tlog::policy`,
+//! C2SP tlog-policy), which says which cosignatures a checkpoint needs.
 //!
 //! A policy is plain data: a struct here, a TOML file in the CLI. Every
 //! threshold is optional; `None`/`false` switches the rule off. Presets
@@ -11,7 +16,7 @@ use serde::{Deserialize, Serialize};
 /// Thresholds for policy findings.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct Policy {
+pub struct AuditPolicy {
     /// Name shown in reports.
     pub name: String,
     /// "Logged late": more than this many hours between a statement's
@@ -38,10 +43,10 @@ pub struct Policy {
     pub desiderata: bool,
 }
 
-impl Default for Policy {
+impl Default for AuditPolicy {
     /// The baseline: only the rules every watchdog wants.
-    fn default() -> Policy {
-        Policy {
+    fn default() -> AuditPolicy {
+        AuditPolicy {
             name: "baseline".to_string(),
             max_log_delay_hours: Some(72),
             max_embargo_days: None,
@@ -56,7 +61,7 @@ impl Default for Policy {
     }
 }
 
-/// Names accepted by [`Policy::preset`].
+/// Names accepted by [`AuditPolicy::preset`].
 pub const PRESETS: [&str; 5] = [
     "baseline",
     "linux-distros",
@@ -65,18 +70,18 @@ pub const PRESETS: [&str; 5] = [
     "eu-cra",
 ];
 
-impl Policy {
+impl AuditPolicy {
     /// A named preset:
     /// - `baseline`: logged-late (72 h), acknowledgements (14 days), openings (90 days);
     /// - `linux-distros`: the distros list's 14-day maximum embargo, no extensions;
     /// - `cert-cc`: CERT/CC's 45-day publication target, one extension;
     /// - `project-zero`: 90 days plus a 14-day grace (one extension);
     /// - `eu-cra`: the CRA Art. 14 reporting clocks.
-    pub fn preset(name: &str) -> Option<Policy> {
-        let base = Policy::default();
+    pub fn preset(name: &str) -> Option<AuditPolicy> {
+        let base = AuditPolicy::default();
         let p = match name {
             "baseline" => base,
-            "linux-distros" => Policy {
+            "linux-distros" => AuditPolicy {
                 name: name.to_string(),
                 max_log_delay_hours: Some(24),
                 max_embargo_days: Some(14),
@@ -88,7 +93,7 @@ impl Policy {
                 desiderata: true,
                 ..base
             },
-            "cert-cc" => Policy {
+            "cert-cc" => AuditPolicy {
                 name: name.to_string(),
                 max_embargo_days: Some(45),
                 max_extensions: Some(1),
@@ -98,14 +103,14 @@ impl Policy {
                 desiderata: true,
                 ..base
             },
-            "project-zero" => Policy {
+            "project-zero" => AuditPolicy {
                 name: name.to_string(),
                 max_embargo_days: Some(90 + 14),
                 max_extensions: Some(1),
                 desiderata: true,
                 ..base
             },
-            "eu-cra" => Policy {
+            "eu-cra" => AuditPolicy {
                 name: name.to_string(),
                 max_log_delay_hours: Some(24),
                 cra: true,

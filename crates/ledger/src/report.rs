@@ -1,223 +1,53 @@
 //! Projections: pure folds over the audited state into the reports a
 //! watchdog reads — per case the "who knew when" table, per party its
-//! history, and a summary (DESIGN.md §4). Text rendering lives in the
+//! history, and a summary (docs/AUDITING.md, "Reports"; docs/DESIGN.md §3,
+//! the last step from a statement to an audit). Text rendering lives in the
 //! binary; every type here serializes to JSON for `--json`.
+//!
+//! Nothing here decides a finding: streamed findings come from the auditor's
+//! rules, deadline findings from [`crate::auditor::all_findings`] at the
+//! report time; a report only selects and arranges them.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 
 use serde::Serialize;
 
-use crate::auditor::{AuditState, CaseState};
+use crate::auditor::{AuditState, all_findings};
 use crate::encoding;
 use crate::event::{Counterparty, KIND_NAMES};
 use crate::finding::{Category, Finding, FindingKind};
-use crate::policy::Policy;
+use crate::policy::AuditPolicy;
 use crate::sealed::Sealed;
 use crate::types::*;
 
-/// Vultron desiderata checked per case: `(earlier, later)` — the first
-/// should happen before the second (Householder & Spring, "A State-Based
-/// Model for Multi-Party Coordinated Vulnerability Disclosure", §4).
-pub const DESIDERATA: [(char, char); 12] = [
-    ('V', 'P'),
-    ('V', 'X'),
-    ('V', 'A'),
-    ('F', 'P'),
-    ('F', 'X'),
-    ('F', 'A'),
-    ('D', 'P'),
-    ('D', 'X'),
-    ('D', 'A'),
-    ('P', 'X'),
-    ('P', 'A'),
-    ('X', 'A'),
-];
+/// How a party first learned of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Learned {
+    /// It signed a statement about the case (`"acted"`).
+    Acted,
+    /// It was the recipient of a `Notified` record (`"notified"`).
+    Notified,
+}
 
-fn clock_time(c: &CaseState, letter: char) -> Option<Millis> {
-    match letter {
-        'V' => c.clock.vendor_aware,
-        'F' => c.clock.fix_ready,
-        'D' => c.clock.fix_released,
-        'P' => c.clock.public,
-        'X' => c.clock.exploit_public,
-        _ => c.clock.attacks,
+impl Learned {
+    /// The name used in reports and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Learned::Acted => "acted",
+            Learned::Notified => "notified",
+        }
     }
 }
 
-fn is_privileged_notice(state: &AuditState, r: &Counterparty) -> Option<PartyClass> {
-    counterparty_class(state, r).filter(|c| c.is_privileged())
-}
-
-fn counterparty_class(state: &AuditState, r: &Counterparty) -> Option<PartyClass> {
-    match r {
-        Counterparty::Party(id) => state.parties.get(id).map(|p| p.class),
-        Counterparty::Unregistered { class, .. } => Some(*class),
+impl fmt::Display for Learned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
     }
-}
-
-/// Findings whose truth depends on the report time or on later events:
-/// missed deadlines, privileged recipients told before deployers, and
-/// Vultron desiderata.
-pub fn deadline_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> Vec<Finding> {
-    let mut out = Vec::new();
-    if let Some(days) = policy.ack_within_days {
-        for (r, n) in &state.notices {
-            if let Counterparty::Party(p) = n.recipient
-                && n.acknowledged.is_none()
-                && as_of.saturating_sub(n.claimed_at) > u64::from(days) * DAY_MS
-            {
-                out.push(Finding {
-                    kind: FindingKind::NeverAcknowledged,
-                    record: *r,
-                    case: Some(n.case),
-                    party: Some(p),
-                    detail: format!(
-                        "not acknowledged {} days after the notice (policy: {days} days)",
-                        (as_of - n.claimed_at) / DAY_MS
-                    ),
-                });
-            }
-        }
-    }
-    for (id, c) in &state.cases {
-        if let (Some(days), Some(p)) = (policy.open_within_days, c.clock.public)
-            && as_of.saturating_sub(p) > u64::from(days) * DAY_MS
-        {
-            // The case's own details: summary and product (fields 0, 1 of
-            // CaseOpened) and identifiers. Notice contents and recipient
-            // identities are opened at the sender's discretion.
-            let details = c
-                .sealed
-                .iter()
-                .filter(|(r, _)| *r == c.opened || c.identifiers.iter().any(|i| i.record == *r));
-            for (r, f) in details {
-                if state
-                    .sealed
-                    .get(&(*r, *f))
-                    .is_some_and(|s| s.opened.is_none())
-                {
-                    out.push(Finding {
-                        kind: FindingKind::NotOpened,
-                        record: *r,
-                        case: Some(*id),
-                        party: None,
-                        detail: format!(
-                            "sealed field {f} still closed {} days after publication (policy: {days} days)",
-                            (as_of - p) / DAY_MS
-                        ),
-                    });
-                }
-            }
-        }
-        if policy.privileged_before_deployers {
-            let first_deployer = c
-                .notices
-                .iter()
-                .filter_map(|r| state.notices.get(r))
-                .filter(|n| counterparty_class(state, &n.recipient) == Some(PartyClass::Deployer))
-                .map(|n| n.claimed_at)
-                .min();
-            let deployers_knew = match (first_deployer, c.clock.public) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if let Some(d) = deployers_knew {
-                for (r, n) in c
-                    .notices
-                    .iter()
-                    .filter_map(|r| state.notices.get(r).map(|n| (r, n)))
-                {
-                    if let Some(class) = is_privileged_notice(state, &n.recipient)
-                        && n.claimed_at < d
-                    {
-                        out.push(Finding {
-                            kind: FindingKind::PrivilegedBeforeDeployers,
-                            record: *r,
-                            case: Some(*id),
-                            party: match n.recipient {
-                                Counterparty::Party(p) => Some(p),
-                                _ => None,
-                            },
-                            detail: format!(
-                                "a {} recipient was told {} h before any deployer or the public",
-                                class.name(),
-                                (d - n.claimed_at) / HOUR_MS
-                            ),
-                        });
-                    }
-                }
-            }
-        }
-        if policy.cra {
-            let has = |s: RegulatoryStage| c.regulatory.iter().any(|(x, _)| *x == s);
-            let clocks = [
-                (
-                    c.clock.attacks,
-                    24 * HOUR_MS,
-                    RegulatoryStage::EarlyWarning,
-                    FindingKind::CraEarlyWarningLate,
-                ),
-                (
-                    c.clock.attacks,
-                    72 * HOUR_MS,
-                    RegulatoryStage::Notification,
-                    FindingKind::CraNotificationLate,
-                ),
-                (
-                    // Art. 14(2)(c) applies to actively exploited flaws.
-                    c.clock.fix_released.filter(|_| c.clock.attacks.is_some()),
-                    14 * DAY_MS,
-                    RegulatoryStage::FinalReport,
-                    FindingKind::CraFinalReportLate,
-                ),
-            ];
-            for (start, limit, stage, kind) in clocks {
-                if let Some(s) = start
-                    && !has(stage)
-                    && as_of.saturating_sub(s) > limit
-                {
-                    out.push(Finding {
-                        kind,
-                        record: c.opened,
-                        case: Some(*id),
-                        party: Some(c.opener),
-                        detail: format!(
-                            "no {stage:?} report {} h after the clock started (limit {} h)",
-                            (as_of - s) / HOUR_MS,
-                            limit / HOUR_MS
-                        ),
-                    });
-                }
-            }
-        }
-        if policy.desiderata {
-            for (a, b) in DESIDERATA {
-                if let Some(tb) = clock_time(c, b)
-                    && clock_time(c, a).is_none_or(|ta| ta > tb)
-                {
-                    out.push(Finding {
-                        kind: FindingKind::DesideratumViolated,
-                        record: c.opened,
-                        case: Some(*id),
-                        party: None,
-                        detail: format!("{a}≺{b} violated: {b} happened without {a} before it"),
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// Every finding (streamed and deadline), in record order.
-pub fn all_findings(state: &AuditState, policy: &Policy, as_of: Millis) -> Vec<Finding> {
-    let mut all = state.findings.clone();
-    all.extend(deadline_findings(state, policy, as_of));
-    all.sort_by_key(|f| (f.record, f.kind));
-    all
 }
 
 /// A sealed or clear value as shown in reports.
@@ -253,9 +83,9 @@ pub struct WhoKnew {
     pub name: Shown,
     /// Class.
     pub class: PartyClass,
-    /// How it first learned: "acted" (signed a statement about the case)
-    /// or "notified".
-    pub how: &'static str,
+    /// How it first learned: it acted (signed a statement about the case)
+    /// or was notified.
+    pub how: Learned,
     /// The first record showing it knew.
     pub first_record: RecordRef,
     /// Claimed time of that record.
@@ -383,7 +213,7 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
             party: Some(*p),
             name,
             class,
-            how: "acted",
+            how: Learned::Acted,
             first_record: *r,
             first_known_at: *t,
             first_notice_logged_at: None,
@@ -433,14 +263,14 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
                 if n.claimed_at < w.first_known_at {
                     w.first_known_at = n.claimed_at;
                     w.first_record = *r;
-                    w.how = "notified";
+                    w.how = Learned::Notified;
                 }
             }
             None => rows.push(WhoKnew {
                 party,
                 name,
                 class,
-                how: "notified",
+                how: Learned::Notified,
                 first_record: *r,
                 first_known_at: n.claimed_at,
                 first_notice_logged_at: Some(n.logged_at),
@@ -509,7 +339,7 @@ pub struct PartyCase {
     /// The case.
     pub case: CaseId,
     /// How it learned.
-    pub how: &'static str,
+    pub how: Learned,
     /// When (claimed).
     pub first_known_at: Millis,
     /// Highest information level received.
@@ -624,7 +454,7 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// Builds every report. `root` is the auditor's current Merkle root.
 pub fn build(
     state: &AuditState,
-    policy: &Policy,
+    policy: &AuditPolicy,
     as_of: Millis,
     root: &forewarn_tlog::hash::Hash,
 ) -> Report {
@@ -649,7 +479,7 @@ pub fn build(
                     lead_before_public_ms: w.lead_before_public_ms,
                 });
             }
-            if w.how == "notified"
+            if w.how == Learned::Notified
                 && let Some(l) = w.lead_before_public_ms
                 && l > 0
             {
@@ -698,8 +528,8 @@ pub fn build(
         .collect();
     let summary = Summary {
         records: state.size,
-        root: hex(&root.0),
-        checkpoint: state.checkpoint.map(|c| (c.size, hex(&c.root))),
+        root: root.to_hex(),
+        checkpoint: state.checkpoint.map(|c| (c.size, c.root.to_hex())),
         first_logged_at: state.first_logged_at,
         last_logged_at: (state.size > 0).then_some(state.last_logged_at),
         as_of,
@@ -759,4 +589,37 @@ pub fn serde_name(kind: FindingKind) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use forewarn_tlog::hash::Hash;
+
+    use super::*;
+    use crate::event::Event;
+
+    #[test]
+    fn typed_fields_serialize_to_the_same_json_as_before() {
+        assert_eq!(serde_json::to_string(&Learned::Acted).unwrap(), "\"acted\"");
+        assert_eq!(
+            serde_json::to_string(&Learned::Notified).unwrap(),
+            "\"notified\""
+        );
+        assert_eq!(Learned::Notified.to_string(), "notified");
+        assert_eq!(format!("{:<9}|", Learned::Acted), "acted    |");
+        let ack = Event::Acknowledged {
+            notice: RecordRef(3),
+            notice_leaf: Hash([1; 32]),
+            received_at: 5,
+        };
+        let ones = alloc::vec!["1"; 32].join(",");
+        assert_eq!(
+            serde_json::to_string(&ack).unwrap(),
+            format!(
+                "{{\"event\":\"acknowledged\",\"notice\":3,\"notice_leaf\":[{ones}],\"received_at\":5}}"
+            )
+        );
+    }
 }

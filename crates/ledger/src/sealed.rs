@@ -1,5 +1,6 @@
 //! Sealed fields: embargoed details go into the log only as salted
-//! commitments, opened later by an `Opening` statement (DESIGN.md §2).
+//! commitments, opened later by an `Opening` statement (docs/FORMAT.md §15;
+//! docs/DESIGN.md §2 for what the log may and may not reveal).
 //!
 //! `commitment = SHA-256("forewarn/commit/v1" || salt (32 bytes) || value)`
 //! where `value` is the canonical encoding (docs/FORMAT.md §11) of the
@@ -39,8 +40,8 @@ impl Serialize for Commitment {
 }
 
 impl Commitment {
-    /// Commits to already-encoded value bytes.
-    pub fn to_bytes(salt: &Salt, value_bytes: &[u8]) -> Commitment {
+    /// Computes the commitment to already-encoded value bytes under `salt`.
+    pub fn compute(salt: &Salt, value_bytes: &[u8]) -> Commitment {
         let mut h = Sha256::new();
         h.update(COMMIT_PREFIX);
         h.update(salt);
@@ -51,7 +52,7 @@ impl Commitment {
     /// True if `salt` and `value_bytes` open this commitment.
     pub fn opens(&self, salt: &Salt, value_bytes: &[u8]) -> bool {
         // Commitments are public; the comparison need not be constant time.
-        Commitment::to_bytes(salt, value_bytes) == *self
+        Commitment::compute(salt, value_bytes) == *self
     }
 }
 
@@ -68,7 +69,7 @@ pub enum Sealed<T> {
 impl<T: Encode> Sealed<T> {
     /// Seals `value` under `salt`.
     pub fn seal(value: &T, salt: &Salt) -> Result<Sealed<T>, EncodingError> {
-        Ok(Sealed::Sealed(Commitment::to_bytes(
+        Ok(Sealed::Sealed(Commitment::compute(
             salt,
             &encoding::encode(value)?,
         )))

@@ -27,7 +27,7 @@ pub struct SeenCheckpoint {
     /// Tree size.
     pub size: u64,
     /// Root hash at that size.
-    pub root: [u8; 32],
+    pub root: Hash,
 }
 
 /// What a party signs.
@@ -101,7 +101,7 @@ pub struct Record {
     /// Position in the log, from 0.
     pub index: u64,
     /// Leaf hash of record `index - 1`; all zero for record 0.
-    pub prev: [u8; 32],
+    pub prev: Hash,
     /// When the log sequenced it (ms); never decreases along the log.
     pub logged_at: Millis,
     /// Canonical statement bytes.

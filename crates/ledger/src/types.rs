@@ -57,13 +57,83 @@ impl Serialize for CaseId {
 }
 
 /// A reference to an earlier record: its index in the log.
-pub type RecordRef = u64;
+///
+/// Encoded as the bare `u64` (docs/FORMAT.md §11) and serialized as a JSON
+/// number, exactly like the index it wraps.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct RecordRef(pub u64);
 
-/// A party is named by the index of its `PartyRegistered` record.
-pub type PartyId = u64;
+impl fmt::Display for RecordRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
 
-/// What kind of organisation a party is (DESIGN.md §3; Vultron roles and
-/// the recipient classes policies care about).
+impl From<u64> for RecordRef {
+    fn from(index: u64) -> RecordRef {
+        RecordRef(index)
+    }
+}
+
+/// A party, named by the index of its `PartyRegistered` record.
+///
+/// Encoded as the bare `u64` (docs/FORMAT.md §11) and serialized as a JSON
+/// number.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
+#[serde(transparent)]
+pub struct PartyId(pub u64);
+
+impl PartyId {
+    /// The party's `PartyRegistered` record.
+    pub fn registration(self) -> RecordRef {
+        RecordRef(self.0)
+    }
+}
+
+impl fmt::Display for PartyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl From<RecordRef> for PartyId {
+    /// The party registered by that record.
+    fn from(registration: RecordRef) -> PartyId {
+        PartyId(registration.0)
+    }
+}
+
+/// What kind of organisation a party is (docs/DESIGN.md §2; Vultron roles
+/// and the recipient classes policies care about).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize, Deserialize,
 )]
@@ -252,4 +322,45 @@ pub fn hex(bytes: &[u8]) -> String {
         s.push(DIGITS[(b & 15) as usize] as char);
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use alloc::string::ToString;
+
+    use forewarn_tlog::hash::Hash;
+
+    use super::*;
+    use crate::encoding;
+
+    #[test]
+    fn newtypes_encode_exactly_as_what_they_wrap() {
+        assert_eq!(
+            encoding::encode(&RecordRef(0x0102_0304)).unwrap(),
+            0x0102_0304u64.to_le_bytes()
+        );
+        assert_eq!(encoding::encode(&PartyId(7)).unwrap(), 7u64.to_le_bytes());
+        assert_eq!(
+            encoding::decode::<RecordRef>(&9u64.to_le_bytes()).unwrap(),
+            RecordRef(9)
+        );
+        let h = Hash([9; 32]);
+        assert_eq!(encoding::encode(&h).unwrap(), [9u8; 32]);
+        assert_eq!(
+            encoding::encode(&h).unwrap(),
+            encoding::encode(&h.0).unwrap()
+        );
+        assert_eq!(encoding::decode::<Hash>(&[9; 32]).unwrap(), h);
+        assert!(encoding::decode::<Hash>(&[9; 31]).is_err());
+    }
+
+    #[test]
+    fn newtypes_are_plain_numbers_in_json() {
+        assert_eq!(serde_json::to_string(&PartyId(7)).unwrap(), "7");
+        assert_eq!(serde_json::to_string(&RecordRef(8)).unwrap(), "8");
+        assert_eq!(serde_json::from_str::<PartyId>("7").unwrap(), PartyId(7));
+        assert_eq!(PartyId(7).to_string(), "7");
+        assert_eq!(RecordRef(8).to_string(), "8");
+        assert_eq!(PartyId::from(RecordRef(8)).registration(), RecordRef(8));
+    }
 }

@@ -418,7 +418,7 @@ const AS_OF_DAYS_AFTER_LAST: u64 = 120;
 
 fn verdict_text(records: &[Vec<u8>]) -> String {
     let mut a = Auditor::new(AuditConfig {
-        policy: Policy::preset("cert-cc").unwrap(),
+        policy: AuditPolicy::preset("cert-cc").unwrap(),
         ..Default::default()
     });
     for r in records {
@@ -433,7 +433,7 @@ fn verdict_text(records: &[Vec<u8>]) -> String {
     let _ = writeln!(s, "size {}", a.size());
     let _ = writeln!(s, "root {}", hex(&a.root().0));
     let _ = writeln!(s, "integrity ok");
-    for f in report::all_findings(a.state(), &a.config().policy, as_of) {
+    for f in auditor::all_findings(a.state(), &a.config().policy, as_of) {
         let _ = writeln!(s, "finding {} {}", f.record, report::serde_name(f.kind));
     }
     s
@@ -501,7 +501,7 @@ fn golden_records_decode_the_same_with_the_spec_decoder() {
                 tag: lst.event.tag(),
                 claimed_at: lst.claimed_at,
                 signer: lst.signer.0.to_vec(),
-                seen: lst.seen.map(|s| (s.size, s.root.to_vec())),
+                seen: lst.seen.map(|s| (s.size, s.root.0.to_vec())),
             }
         );
         // The signature, checked from scratch: Ed25519 over the prefix and

@@ -6,6 +6,7 @@ use forewarn_ledger::auditor::Auditor;
 use forewarn_ledger::testkit::RealisticLog;
 use forewarn_ledger::verify::VerifyMode;
 use forewarn_ledger::*;
+use forewarn_tlog::hash::Hash;
 use proptest::prelude::*;
 
 fn arb_key() -> impl Strategy<Value = PublicKey> {
@@ -32,7 +33,7 @@ fn arb_class() -> impl Strategy<Value = PartyClass> {
 
 fn arb_counterparty() -> impl Strategy<Value = Counterparty> {
     prop_oneof![
-        any::<u64>().prop_map(Counterparty::Party),
+        any::<u64>().prop_map(|p| Counterparty::Party(PartyId(p))),
         (arb_class(), arb_sealed_string())
             .prop_map(|(class, identity)| Counterparty::Unregistered { class, identity }),
     ]
@@ -139,25 +140,31 @@ fn arb_event() -> impl Strategy<Value = Event> {
                     recipient,
                     level,
                     tlp,
-                    embargo,
+                    embargo: embargo.map(RecordRef),
                     content,
                     channel,
                 }
             }),
         (any::<u64>(), any::<[u8; 32]>(), any::<u64>()).prop_map(
             |(notice, notice_leaf, received_at)| Event::Acknowledged {
-                notice,
-                notice_leaf,
+                notice: RecordRef(notice),
+                notice_leaf: Hash(notice_leaf),
                 received_at
             }
         ),
         (arb_case(), any::<u64>())
             .prop_map(|(case, ends_at)| Event::EmbargoProposed { case, ends_at }),
-        any::<u64>().prop_map(|embargo| Event::EmbargoAccepted { embargo }),
-        (any::<u64>(), any::<u64>())
-            .prop_map(|(embargo, ends_at)| Event::EmbargoRevised { embargo, ends_at }),
-        (any::<u64>(), reason)
-            .prop_map(|(embargo, reason)| Event::EmbargoTerminated { embargo, reason }),
+        any::<u64>().prop_map(|embargo| Event::EmbargoAccepted {
+            embargo: RecordRef(embargo)
+        }),
+        (any::<u64>(), any::<u64>()).prop_map(|(embargo, ends_at)| Event::EmbargoRevised {
+            embargo: RecordRef(embargo),
+            ends_at
+        }),
+        (any::<u64>(), reason).prop_map(|(embargo, reason)| Event::EmbargoTerminated {
+            embargo: RecordRef(embargo),
+            reason
+        }),
         (arb_case(), scheme, arb_sealed_string()).prop_map(|(case, scheme, value)| {
             Event::IdentifierAssigned {
                 case,
@@ -185,13 +192,13 @@ fn arb_event() -> impl Strategy<Value = Event> {
             proptest::collection::vec(any::<u8>(), 0..40)
         )
             .prop_map(|(record, field, salt, value)| Event::Opening {
-                record,
+                record: RecordRef(record),
                 field,
                 salt,
                 value
             }),
         (any::<u64>(), akind, ".{0,40}").prop_map(|(record, kind, text)| Event::Annotation {
-            record,
+            record: RecordRef(record),
             kind,
             text
         }),
@@ -210,7 +217,10 @@ fn arb_statement() -> impl Strategy<Value = Statement> {
             event,
             claimed_at,
             signer,
-            seen: seen.map(|(size, root)| statement::SeenCheckpoint { size, root }),
+            seen: seen.map(|(size, root)| statement::SeenCheckpoint {
+                size,
+                root: Hash(root),
+            }),
         })
 }
 
@@ -237,7 +247,7 @@ proptest! {
         let r = Record {
             version: 1,
             index,
-            prev,
+            prev: Hash(prev),
             logged_at,
             statement: st.to_bytes().unwrap(),
             signature: sig.try_into().unwrap(),

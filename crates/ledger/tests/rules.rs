@@ -7,6 +7,7 @@ use common::*;
 use forewarn_ledger::finding::IntegrityKind as K;
 use forewarn_ledger::testkit::{Scenario, test_key};
 use forewarn_ledger::*;
+use forewarn_tlog::hash::Hash;
 
 fn kind(f: IntegrityFailure) -> IntegrityKind {
     f.kind
@@ -95,7 +96,7 @@ fn index_sequence() {
 #[test]
 fn prev_chain() {
     let w = world();
-    let records = with_record(&w.s, 3, |r| r.prev[0] ^= 1);
+    let records = with_record(&w.s, 3, |r| r.prev.0[0] ^= 1);
     let f = audit_records(&records, AuditConfig::default()).unwrap_err();
     assert!(matches!(f.kind, K::PrevMismatch { .. }));
     assert_eq!(f.index, 3);
@@ -111,7 +112,7 @@ fn logged_at_monotone() {
     let note = |t| {
         Statement::new(
             Event::Annotation {
-                record: 0,
+                record: RecordRef(0),
                 kind: AnnotationKind::Comment,
                 text: "hello".into(),
             },
@@ -336,7 +337,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         (
             "revise a future record",
             Event::EmbargoRevised {
-                embargo: 1000,
+                embargo: RecordRef(1000),
                 ends_at: 1,
             },
             "an earlier EmbargoProposed record",
@@ -344,7 +345,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         (
             "terminate a party",
             Event::EmbargoTerminated {
-                embargo: 0,
+                embargo: RecordRef(0),
                 reason: TerminationReason::Other,
             },
             "an earlier EmbargoProposed record",
@@ -362,7 +363,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         (
             "annotate the future",
             Event::Annotation {
-                record: 999,
+                record: RecordRef(999),
                 kind: AnnotationKind::Comment,
                 text: "x".into(),
             },
@@ -372,7 +373,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
             "notify an unregistered party id",
             Event::Notified {
                 case,
-                recipient: Counterparty::Party(notice),
+                recipient: Counterparty::Party(PartyId::from(notice)),
                 level: InfoLevel::Existence,
                 tlp: Tlp::Red,
                 embargo: None,
@@ -392,7 +393,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         };
         s.submit(signer, event);
         match kind(failure(&s)) {
-            K::BadReference { expected: e, .. } => assert_eq!(e, expected, "{what}"),
+            K::BadReference { expected: e, .. } => assert_eq!(e.as_str(), expected, "{what}"),
             other => panic!("{what}: {other:?}"),
         }
     }
@@ -403,7 +404,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
     assert!(matches!(
         kind(failure(&s)),
         K::BadReference {
-            expected: "an EmbargoProposed record of the same case",
+            expected: Referent::EmbargoOfSameCase,
             ..
         }
     ));
@@ -436,7 +437,7 @@ fn acknowledgements_bind_recipient_and_leaf() {
         &gov,
         Event::Acknowledged {
             notice,
-            notice_leaf: [0; 32],
+            notice_leaf: Hash([0; 32]),
             received_at: w.s.now,
         },
     );
@@ -454,7 +455,7 @@ fn openings_must_match_commitments() {
     ok.submit(
         &vendor,
         Event::Opening {
-            record: opened,
+            record: RecordRef(opened),
             field: 0,
             salt: summary_salt,
             value: value.clone(),
@@ -467,7 +468,7 @@ fn openings_must_match_commitments() {
     wrong_value.submit(
         &vendor,
         Event::Opening {
-            record: opened,
+            record: RecordRef(opened),
             field: 0,
             salt: summary_salt,
             value: encoding::encode(&"other".to_string()).unwrap(),
@@ -476,14 +477,14 @@ fn openings_must_match_commitments() {
     assert_eq!(
         kind(failure(&wrong_value)),
         K::OpeningMismatch {
-            record: opened,
+            record: RecordRef(opened),
             field: 0
         }
     );
     w.s.submit(
         &vendor,
         Event::Opening {
-            record: opened,
+            record: RecordRef(opened),
             field: 0,
             salt: [1; 32],
             value,
@@ -492,7 +493,7 @@ fn openings_must_match_commitments() {
     assert_eq!(
         kind(failure(&w.s)),
         K::OpeningMismatch {
-            record: opened,
+            record: RecordRef(opened),
             field: 0
         }
     );
@@ -565,7 +566,7 @@ fn checkpoints_must_match_the_records() {
     // The right checkpoint verifies and is remembered.
     let good = checkpoint_for(a.size(), a.root());
     let t = a.verify_checkpoint(&good, &vkey, None).unwrap();
-    assert_eq!((t.size, t.root), (6, a.root().0));
+    assert_eq!((t.size, t.root), (6, a.root()));
     // Wrong size.
     let f = a
         .clone()
@@ -1007,7 +1008,7 @@ fn sealed_details_must_be_opened_after_publication() {
         w.s.submit(
             &vendor,
             Event::Opening {
-                record: opened,
+                record: RecordRef(opened),
                 field,
                 salt,
                 value: encoding::encode(&v.to_string()).unwrap(),
@@ -1080,7 +1081,7 @@ fn vultron_desiderata() {
     w.s.submit(&vendor, Event::FixReady { case });
     let c = config("cert-cc");
     let a = clean(&w.s, c.clone());
-    let details: Vec<String> = report::all_findings(a.state(), &c.policy, w.s.now)
+    let details: Vec<String> = auditor::all_findings(a.state(), &c.policy, w.s.now)
         .into_iter()
         .filter(|f| f.kind == FindingKind::DesideratumViolated)
         .map(|f| f.detail)
@@ -1124,7 +1125,7 @@ fn seen_checkpoint_cannot_be_from_the_future() {
         // The log has 6 records before this one.
         let mut st = Statement::new(
             Event::Annotation {
-                record: 0,
+                record: RecordRef(0),
                 kind: AnnotationKind::Comment,
                 text: "seen".into(),
             },
@@ -1133,7 +1134,7 @@ fn seen_checkpoint_cannot_be_from_the_future() {
         );
         st.seen = Some(statement::SeenCheckpoint {
             size: seen_size,
-            root: [0; 32],
+            root: Hash([0; 32]),
         });
         let logged = w.s.now + 1_000;
         w.s.append_statement(&w.vendor.key.clone(), &st, logged);
@@ -1175,7 +1176,7 @@ fn reports_fold_lead_times_by_party_and_class() {
         cases.push(case);
     }
     let a = clean(&w.s, AuditConfig::default());
-    let r = report::build(a.state(), &Policy::default(), w.s.now, &a.root());
+    let r = report::build(a.state(), &AuditPolicy::default(), w.s.now, &a.root());
     assert_eq!(r.summary.cases, 3);
     assert_eq!(r.summary.notices, 6);
     assert_eq!(r.summary.public_cases, 3);
@@ -1214,8 +1215,8 @@ fn reports_fold_lead_times_by_party_and_class() {
         })
         .collect();
     assert_eq!(names, ["Acme Corp", "Ministry of Defence", "Big Bank"]);
-    assert_eq!(c[0].how, "acted");
-    assert_eq!(c[1].how, "notified");
+    assert_eq!(c[0].how, report::Learned::Acted);
+    assert_eq!(c[1].how, report::Learned::Notified);
     // Reports serialize for --json.
     let json = serde_json::to_string(&r).unwrap();
     assert!(json.contains("\"who_knew\""));

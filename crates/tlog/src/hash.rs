@@ -1,6 +1,6 @@
 //! SHA-256 hashes and the RFC 9162 §2.1.1 Merkle hash functions.
 //!
-//! Every hash in a forewarn tree is a [`Hash`]: 32 bytes, compared in
+//! Every hash in a forewarn tree is a [`Hash`](struct@Hash): 32 bytes, compared in
 //! constant time, shown as base64 (the form checkpoints and tlog-proof use).
 //! Leaves and interior nodes are hashed with distinct one-byte prefixes so a
 //! leaf can never be mistaken for a node (second-preimage resistance).
@@ -139,6 +139,34 @@ const SHA256_IV: [u32; 8] = [
 /// Plain SHA-256, used for key IDs and by callers that need the raw function.
 pub fn sha256(data: &[u8]) -> [u8; HASH_SIZE] {
     Sha256::digest(data).into()
+}
+
+/// With the `bincode` feature, a hash encodes as its 32 bytes and nothing
+/// else: byte for byte the encoding of `[u8; 32]` (fixed-size arrays carry no
+/// length), so a format may switch a field from `[u8; 32]` to [`Hash`](struct@Hash)
+/// without changing a byte.
+#[cfg(feature = "bincode")]
+mod bincode_impl {
+    use super::{HASH_SIZE, Hash};
+    use bincode::de::Decoder;
+    use bincode::enc::Encoder;
+    use bincode::error::{DecodeError, EncodeError};
+
+    impl bincode::Encode for Hash {
+        fn encode<E: Encoder>(&self, encoder: &mut E) -> Result<(), EncodeError> {
+            bincode::Encode::encode(&self.0, encoder)
+        }
+    }
+
+    impl<Context> bincode::Decode<Context> for Hash {
+        fn decode<D: Decoder<Context = Context>>(decoder: &mut D) -> Result<Hash, DecodeError> {
+            Ok(Hash(<[u8; HASH_SIZE] as bincode::Decode<Context>>::decode(
+                decoder,
+            )?))
+        }
+    }
+
+    bincode::impl_borrow_decode!(Hash);
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ impl World {
 
 pub fn config(policy: &str) -> AuditConfig {
     AuditConfig {
-        policy: Policy::preset(policy).expect("preset"),
+        policy: AuditPolicy::preset(policy).expect("preset"),
         ..AuditConfig::default()
     }
 }
@@ -81,7 +81,7 @@ pub fn clean(s: &Scenario, config: AuditConfig) -> Auditor {
 pub fn finding_kinds(s: &Scenario, policy: &str, as_of: Millis) -> Vec<FindingKind> {
     let c = config(policy);
     let a = clean(s, c.clone());
-    let mut k: Vec<FindingKind> = report::all_findings(a.state(), &c.policy, as_of)
+    let mut k: Vec<FindingKind> = auditor::all_findings(a.state(), &c.policy, as_of)
         .into_iter()
         .map(|f| f.kind)
         .collect();

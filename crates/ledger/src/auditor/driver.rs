@@ -1,0 +1,389 @@
+//! The driver: [`Auditor`] feeds records through preparation
+//! ([`super::prepare`]), the integrity checks, the signer look-up
+//! ([`super::keys`]) and the event table ([`super::dispatch`]), then commits
+//! the record to the state and the compact range; it saves and resumes that
+//! state, checks signed checkpoints (docs/FORMAT.md §16, last paragraph),
+//! and evaluates deadline findings at a time the caller chooses.
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use forewarn_tlog::compact::CompactRange;
+use forewarn_tlog::hash::Hash;
+use forewarn_tlog::note::VerifierKey;
+
+use super::context::Ctx;
+use super::prepare::{Prepared, check_record, fail, logged_late, prepare_records};
+use super::state::{AuditState, STATE_VERSION, TrustedCheckpoint};
+use super::{AuditConfig, all_findings, dispatch, keys};
+use crate::encoding::{self, EncodingError};
+use crate::event::EVENT_KINDS;
+use crate::finding::{Finding, IntegrityFailure, IntegrityKind};
+use crate::statement::{Record, Statement, leaf_hash};
+use crate::types::{Millis, RecordRef};
+use crate::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+
+/// The streaming auditor. Cloning it forks the audit (tests use this to
+/// try many continuations of one prefix).
+#[derive(Debug, Clone)]
+pub struct Auditor {
+    config: AuditConfig,
+    state: AuditState,
+    tree: CompactRange,
+    caches: Vec<KeyCache>,
+    failed: Option<IntegrityFailure>,
+}
+
+impl Auditor {
+    /// An auditor for a log from its first record.
+    pub fn new(config: AuditConfig) -> Auditor {
+        let threads = config.threads.max(1);
+        Auditor {
+            config,
+            state: AuditState::default(),
+            tree: CompactRange::new(),
+            caches: (0..threads).map(|_| KeyCache::new()).collect(),
+            failed: None,
+        }
+    }
+
+    /// Resumes from [`Auditor::save`] output.
+    pub fn resume(config: AuditConfig, saved: &[u8]) -> Result<Auditor, EncodingError> {
+        let state: AuditState = encoding::decode_versioned_unbounded(saved, STATE_VERSION)?;
+        let tree = CompactRange::from_bytes(&state.tree).map_err(|_| EncodingError::Malformed {
+            detail: "saved compact range is invalid".into(),
+        })?;
+        if state.kind_counts.len() != EVENT_KINDS {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state counts {} event kinds, this build has {EVENT_KINDS}",
+                    state.kind_counts.len()
+                ),
+            });
+        }
+        if tree.size() != state.size {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved compact range has size {} but the state has {}",
+                    tree.size(),
+                    state.size
+                ),
+            });
+        }
+        let mut a = Auditor::new(config);
+        a.state = state;
+        a.tree = tree;
+        Ok(a)
+    }
+
+    /// Serializes the state for [`Auditor::resume`].
+    pub fn save(&self) -> Vec<u8> {
+        let mut state = self.state.clone();
+        state.tree = self.tree.to_bytes();
+        encoding::encode_unbounded(&state)
+    }
+
+    /// The projection state.
+    pub fn state(&self) -> &AuditState {
+        &self.state
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &AuditConfig {
+        &self.config
+    }
+
+    /// Records audited so far.
+    pub fn size(&self) -> u64 {
+        self.state.size
+    }
+
+    /// Bytes of the Merkle part of the state (the compact range: one hash
+    /// per one bit of the size, so O(log n)).
+    pub fn tree_state_len(&self) -> usize {
+        self.tree.to_bytes().len()
+    }
+
+    /// Merkle root of the records audited so far (RFC 9162 §2.1.1).
+    pub fn root(&self) -> Hash {
+        self.tree.root()
+    }
+
+    /// The first integrity failure, if any. After one, the auditor refuses
+    /// further input: nothing past a broken record can be trusted.
+    pub fn failure(&self) -> Option<&IntegrityFailure> {
+        self.failed.as_ref()
+    }
+
+    /// Audits the next record.
+    pub fn push(&mut self, record: &[u8]) -> Result<(), IntegrityFailure> {
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
+        }
+        let mode = self.config.verify_mode;
+        let prepared = prepare_records(&[record], mode, &mut self.caches[0])
+            .pop()
+            .expect("one record in, one out");
+        self.apply(record, prepared)
+    }
+
+    /// Audits many records: they are prepared (decoded, hashed, their
+    /// signatures verified) on `config.threads` worker threads in
+    /// sub-chunks, while this thread folds the prepared sub-chunks in order
+    /// as they arrive. Verdicts are exactly those of [`Auditor::push`] one
+    /// by one. Exact batch verification pays a fixed cost per batch, so
+    /// pass at least a few thousand records per thread.
+    #[cfg(feature = "std")]
+    pub fn push_batch(&mut self, records: &[&[u8]]) -> Result<(), IntegrityFailure> {
+        use alloc::collections::BTreeMap;
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
+        }
+        let mode = self.config.verify_mode;
+        let workers = self.caches.len();
+        if workers <= 1 || records.len() < 64 {
+            let prepared = prepare_records(records, mode, &mut self.caches[0]);
+            for (bytes, p) in records.iter().zip(prepared) {
+                self.apply(bytes, p)?;
+            }
+            return Ok(());
+        }
+        // Two sub-chunks per worker (so folding overlaps preparing), each at
+        // least MIN_SUB_CHUNK records (batches amortize their fixed cost).
+        const MIN_SUB_CHUNK: usize = 2048;
+        let sub = records
+            .len()
+            .div_ceil(2 * workers)
+            .max(MIN_SUB_CHUNK.min(records.len().div_ceil(workers)));
+        let chunks: Vec<&[&[u8]]> = records.chunks(sub).collect();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let mut caches = core::mem::take(&mut self.caches);
+        let result = std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel::<(usize, Vec<Prepared>)>();
+            for cache in caches.iter_mut() {
+                let tx = tx.clone();
+                let (next, stop, chunks) = (&next, &stop, &chunks);
+                s.spawn(move || {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= chunks.len() || stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        let prepared = prepare_records(chunks[i], mode, cache);
+                        if tx.send((i, prepared)).is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut pending: BTreeMap<usize, Vec<Prepared>> = BTreeMap::new();
+            let mut want = 0;
+            for (i, prepared) in rx {
+                pending.insert(i, prepared);
+                while let Some(prepared) = pending.remove(&want) {
+                    for (bytes, p) in chunks[want].iter().zip(prepared) {
+                        if let Err(f) = self.apply(bytes, p) {
+                            stop.store(true, Ordering::Relaxed);
+                            return Err(f);
+                        }
+                    }
+                    want += 1;
+                }
+            }
+            Ok(())
+        });
+        self.caches = caches;
+        result
+    }
+
+    /// For a sequencer: validates a signed statement as the next record,
+    /// logged at `logged_at`, and appends it if valid, returning the record
+    /// bytes. Unlike [`Auditor::push`], a rejection does not poison the
+    /// auditor (the state is unchanged, so the next statement can be tried).
+    /// `signature_ok` is the caller's `verify_strict` verdict on the
+    /// statement signature (from a parallel or batched check); `None`
+    /// verifies it here.
+    pub fn append_statement(
+        &mut self,
+        statement: &[u8],
+        signature: [u8; 64],
+        logged_at: Millis,
+        signature_ok: Option<bool>,
+    ) -> Result<Vec<u8>, IntegrityFailure> {
+        let parsed = Statement::from_bytes(statement);
+        let signature_ok = match (signature_ok, &parsed) {
+            (Some(ok), _) => ok,
+            (None, Ok(st)) => {
+                let item = SignatureItem::statement(st.signer.0, statement, signature);
+                verify_items(&[item], VerifyMode::Strict, &mut self.caches[0])[0]
+            }
+            (None, Err(_)) => false,
+        };
+        self.append_parsed(statement, parsed, signature, logged_at, signature_ok)
+    }
+
+    /// [`Auditor::append_statement`] for a statement the caller has already
+    /// decoded (`parsed` is `Statement::from_bytes(statement)`) and whose
+    /// signature it has checked, so a sequencer can do both on other
+    /// threads and keep only the in-order fold here.
+    pub fn append_parsed(
+        &mut self,
+        statement: &[u8],
+        parsed: Result<Statement, EncodingError>,
+        signature: [u8; 64],
+        logged_at: Millis,
+        signature_ok: bool,
+    ) -> Result<Vec<u8>, IntegrityFailure> {
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
+        }
+        let index = self.state.size;
+        let record = Record {
+            version: crate::statement::RECORD_VERSION,
+            index,
+            prev: self.state.prev_leaf,
+            logged_at,
+            statement: statement.to_vec(),
+            signature,
+        };
+        let bytes = record
+            .to_bytes()
+            .map_err(|e| fail(index, IntegrityKind::RecordEncoding(e), statement))?;
+        let prepared = Prepared {
+            leaf: leaf_hash(&bytes),
+            record: Ok(record),
+            statement: Some(parsed),
+            signature_ok,
+        };
+        self.apply_inner(&bytes, prepared)?;
+        Ok(bytes)
+    }
+
+    /// Folds one prepared record into the state. On failure the state is
+    /// unchanged and the auditor is poisoned.
+    pub fn apply(&mut self, bytes: &[u8], p: Prepared) -> Result<(), IntegrityFailure> {
+        if let Some(f) = &self.failed {
+            return Err(f.clone());
+        }
+        match self.apply_inner(bytes, p) {
+            Ok(()) => Ok(()),
+            Err(f) => {
+                self.failed = Some(f.clone());
+                Err(f)
+            }
+        }
+    }
+
+    fn apply_inner(&mut self, bytes: &[u8], p: Prepared) -> Result<(), IntegrityFailure> {
+        let leaf = p.leaf;
+        let (record, statement) = check_record(&self.state, self.config.max_skew_ms, bytes, p)?;
+        let index = RecordRef(record.index);
+        let signer = keys::signer(&self.state, index, &statement, |kind| {
+            fail(index.0, kind, bytes)
+        })?;
+        let mut ctx = Ctx {
+            index,
+            bytes,
+            logged: record.logged_at,
+            leaf,
+            t: statement.claimed_at,
+            signer,
+            policy: &self.config.policy,
+            findings: Vec::new(),
+        };
+        dispatch::apply_event(&mut self.state, &mut ctx, &statement.event)?;
+        let mut findings = ctx.findings;
+
+        // Everything checked: commit.
+        keys::note_use(&mut self.state, &statement);
+        findings.extend(logged_late(
+            &self.config.policy,
+            &record,
+            &statement,
+            signer,
+        ));
+        self.state.findings.append(&mut findings);
+        self.tree.push(leaf);
+        self.state.prev_leaf = leaf;
+        self.state.last_logged_at = record.logged_at;
+        self.state.first_logged_at.get_or_insert(record.logged_at);
+        self.state.kind_counts[statement.event.tag() as usize] += 1;
+        self.state.size += 1;
+        Ok(())
+    }
+
+    /// Checks a signed checkpoint against the records audited so far: its
+    /// size must be the number audited, its root the computed root, its
+    /// signature the pinned log key's, and, if given, its cosignatures
+    /// must satisfy the witness policy. Since the auditor has replayed every
+    /// record, a matching root also proves consistency with every earlier
+    /// checkpoint it verified.
+    pub fn verify_checkpoint(
+        &mut self,
+        note: &[u8],
+        log_key: &VerifierKey,
+        witnesses: Option<&forewarn_tlog::policy::Policy>,
+    ) -> Result<TrustedCheckpoint, IntegrityFailure> {
+        let size = self.state.size;
+        let opened = forewarn_tlog::checkpoint::SignedCheckpoint::open(note, log_key, None, &[])
+            .map_err(|e| {
+                fail(
+                    size,
+                    IntegrityKind::CheckpointSignature {
+                        detail: format!("{e}"),
+                    },
+                    note,
+                )
+            })?;
+        if let Some(policy) = witnesses {
+            policy.check_checkpoint(note).map_err(|e| {
+                fail(
+                    size,
+                    IntegrityKind::CheckpointSignature {
+                        detail: format!("witness policy: {e}"),
+                    },
+                    note,
+                )
+            })?;
+        }
+        let cp = &opened.checkpoint;
+        if cp.size() != size {
+            return Err(fail(
+                size,
+                IntegrityKind::CheckpointSize {
+                    audited: size,
+                    checkpoint: cp.size(),
+                },
+                note,
+            ));
+        }
+        let computed = self.tree.root();
+        if computed != *cp.root() {
+            let f = fail(
+                size,
+                IntegrityKind::RootMismatch {
+                    expected: *cp.root(),
+                    computed,
+                },
+                note,
+            );
+            self.failed = Some(f.clone());
+            return Err(f);
+        }
+        let trusted = TrustedCheckpoint {
+            size,
+            root: computed,
+        };
+        self.state.checkpoint = Some(trusted);
+        Ok(trusted)
+    }
+
+    /// Every finding as of `as_of`: those raised while streaming and the
+    /// deadline findings, in record order (see [`all_findings`]).
+    pub fn findings_as_of(&self, as_of: Millis) -> Vec<Finding> {
+        all_findings(&self.state, &self.config.policy, as_of)
+    }
+}

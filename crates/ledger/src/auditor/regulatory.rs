@@ -1,0 +1,120 @@
+//! Regulatory clocks: EU Cyber Resilience Act Art. 14 reports, checked when
+//! the policy sets `cra` (docs/AUDITING.md, "Findings" and "Policies").
+//!
+//! - Art. 14(2)(a): an early warning within 24 h of observed exploitation
+//!   (`cra-early-warning-late`);
+//! - Art. 14(2)(b): a notification within 72 h of it
+//!   (`cra-notification-late`);
+//! - Art. 14(2)(c): for an actively exploited flaw, a final report within
+//!   14 days of the fix's release (`cra-final-report-late`).
+//!
+//! A first report filed after its limit is found when it is logged; a
+//! report still missing past its limit is a deadline finding, as of the
+//! report time. Integrity: the authority's name respects §13's limits
+//! (docs/FORMAT.md).
+
+use alloc::format;
+use alloc::vec::Vec;
+
+use super::context::{Ctx, case_mut};
+use super::state::{AuditState, CaseState};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, TextField};
+use crate::policy::AuditPolicy;
+use crate::types::{CaseId, DAY_MS, HOUR_MS, Millis, RegulatoryStage};
+
+/// Each stage's clock for case `c`: when it started (if it has), its
+/// limit, and the finding for missing it.
+fn clocks(c: &CaseState) -> [(Option<Millis>, u64, RegulatoryStage, FindingKind); 3] {
+    [
+        (
+            c.clock.attacks,
+            24 * HOUR_MS,
+            RegulatoryStage::EarlyWarning,
+            FindingKind::CraEarlyWarningLate,
+        ),
+        (
+            c.clock.attacks,
+            72 * HOUR_MS,
+            RegulatoryStage::Notification,
+            FindingKind::CraNotificationLate,
+        ),
+        (
+            // Art. 14(2)(c) applies to actively exploited flaws.
+            c.clock.fix_released.filter(|_| c.clock.attacks.is_some()),
+            14 * DAY_MS,
+            RegulatoryStage::FinalReport,
+            FindingKind::CraFinalReportLate,
+        ),
+    ]
+}
+
+/// `RegulatoryReport`: the first report of a stage after its limit is late.
+pub(super) fn report(
+    state: &mut AuditState,
+    ctx: &mut Ctx<'_>,
+    id: CaseId,
+    stage: RegulatoryStage,
+    authority: &str,
+) -> Result<(), IntegrityFailure> {
+    ctx.check_text(authority, 256, false, TextField::Authority)?;
+    let t = ctx.t;
+    let c = case_mut(state, &id);
+    if ctx.policy.cra {
+        let (start, limit, _, kind) = clocks(c)
+            .into_iter()
+            .find(|(_, _, s, _)| *s == stage)
+            .expect("every stage has a clock");
+        let first = !c.regulatory.iter().any(|(s, _)| *s == stage);
+        if first
+            && let Some(s) = start
+            && t.saturating_sub(s) > limit
+        {
+            let signer = ctx.signer;
+            ctx.finding(
+                kind,
+                Some(id),
+                Some(signer),
+                format!(
+                    "filed {} h after the clock started (limit {} h)",
+                    (t - s) / HOUR_MS,
+                    limit / HOUR_MS
+                ),
+            );
+        }
+    }
+    c.regulatory.push((stage, t));
+    Ok(())
+}
+
+/// Deadline findings: a stage whose clock started but has no report
+/// `limit` later, as of `as_of`.
+pub(super) fn missing_reports(
+    policy: &AuditPolicy,
+    as_of: Millis,
+    id: &CaseId,
+    c: &CaseState,
+    out: &mut Vec<Finding>,
+) {
+    if !policy.cra {
+        return;
+    }
+    let has = |s: RegulatoryStage| c.regulatory.iter().any(|(x, _)| *x == s);
+    for (start, limit, stage, kind) in clocks(c) {
+        if let Some(s) = start
+            && !has(stage)
+            && as_of.saturating_sub(s) > limit
+        {
+            out.push(Finding {
+                kind,
+                record: c.opened,
+                case: Some(*id),
+                party: Some(c.opener),
+                detail: format!(
+                    "no {stage:?} report {} h after the clock started (limit {} h)",
+                    (as_of - s) / HOUR_MS,
+                    limit / HOUR_MS
+                ),
+            });
+        }
+    }
+}

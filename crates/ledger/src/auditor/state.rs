@@ -1,0 +1,255 @@
+//! The auditor's state: the chain position (size, previous leaf, compact
+//! range, last checkpoint) and the projections the rules maintain and the
+//! reports read — parties and keys, cases, notices, embargoes and sealed
+//! fields (docs/AUDITING.md, "The auditor in one paragraph").
+//!
+//! Everything here is plain data, saved with bincode ([`STATE_VERSION`]) by
+//! `Auditor::save` and checked on `Auditor::resume`. Nothing here decides
+//! anything: the rules live in the subject modules next to this one.
+
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use bincode::{Decode, Encode};
+use forewarn_tlog::hash::Hash;
+
+use crate::event::{Counterparty, EVENT_KINDS};
+use crate::finding::Finding;
+use crate::sealed::{Commitment, Sealed};
+use crate::types::*;
+
+/// Saved-state format version.
+pub const STATE_VERSION: u8 = 1;
+
+/// A registered party.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct PartyState {
+    /// Display name.
+    pub name: String,
+    /// Class.
+    pub class: PartyClass,
+    /// Claimed time of registration.
+    pub registered_at: Millis,
+    /// Every key ever added (revoked ones included).
+    pub keys: Vec<PublicKey>,
+}
+
+/// A key's life.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct KeyState {
+    /// Owner.
+    pub party: PartyId,
+    /// Record that added it.
+    pub added_by: RecordRef,
+    /// Revocation effective time, if revoked.
+    pub revoked_from: Option<Millis>,
+    /// Latest claimed time of a statement it signed.
+    pub last_used: Millis,
+}
+
+/// The first time each Vultron case state was reached (claimed times).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct CaseClock {
+    /// V: a vendor is aware (vendor opened the case, received or acknowledged the report).
+    pub vendor_aware: Option<Millis>,
+    /// F: fix ready.
+    pub fix_ready: Option<Millis>,
+    /// D: fix released/deployed.
+    pub fix_released: Option<Millis>,
+    /// P: public.
+    pub public: Option<Millis>,
+    /// X: exploit public.
+    pub exploit_public: Option<Millis>,
+    /// A: attacks observed.
+    pub attacks: Option<Millis>,
+}
+
+/// An identifier of a case.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct CaseIdentifier {
+    /// Scheme.
+    pub scheme: IdScheme,
+    /// Value (clear or sealed).
+    pub value: Sealed<String>,
+    /// Record that assigned it.
+    pub record: RecordRef,
+}
+
+/// Everything the log says about one case.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct CaseState {
+    /// The `CaseOpened` record.
+    pub opened: RecordRef,
+    /// Who opened it.
+    pub opener: PartyId,
+    /// Claimed opening time.
+    pub opened_at: Millis,
+    /// Summary (clear or sealed).
+    pub summary: Sealed<String>,
+    /// Product (clear or sealed).
+    pub product: Sealed<String>,
+    /// Vultron case states.
+    pub clock: CaseClock,
+    /// The `PubliclyDisclosed` record and advisory URL, once public.
+    pub advisory: Option<(RecordRef, String)>,
+    /// Identifiers.
+    pub identifiers: Vec<CaseIdentifier>,
+    /// `Notified` records, in log order.
+    pub notices: Vec<RecordRef>,
+    /// `EmbargoProposed` records, in log order.
+    pub embargoes: Vec<RecordRef>,
+    /// Regulatory reports: stage and claimed time.
+    pub regulatory: Vec<(RegulatoryStage, Millis)>,
+    /// Sealed fields of the case's records: (record, field).
+    pub sealed: Vec<(RecordRef, u8)>,
+    /// Parties that signed statements about the case: first record and
+    /// claimed time.
+    pub participants: Vec<(PartyId, RecordRef, Millis)>,
+}
+
+/// One notice.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct NoticeState {
+    /// The case.
+    pub case: CaseId,
+    /// Who sent it.
+    pub sender: PartyId,
+    /// Who received it.
+    pub recipient: Counterparty,
+    /// Information level.
+    pub level: InfoLevel,
+    /// TLP label.
+    pub tlp: Tlp,
+    /// Embargo it was sent under.
+    pub embargo: Option<RecordRef>,
+    /// Claimed time.
+    pub claimed_at: Millis,
+    /// Log time.
+    pub logged_at: Millis,
+    /// Leaf hash of the `Notified` record.
+    pub leaf: Hash,
+    /// First acknowledgement: (record, received_at).
+    pub acknowledged: Option<(RecordRef, Millis)>,
+}
+
+/// One embargo.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct EmbargoState {
+    /// The case.
+    pub case: CaseId,
+    /// Proposer.
+    pub proposer: PartyId,
+    /// Claimed proposal time.
+    pub proposed_at: Millis,
+    /// Current end.
+    pub ends_at: Millis,
+    /// First acceptance (claimed time), making it active.
+    pub accepted_at: Option<Millis>,
+    /// Parties that accepted.
+    pub acceptors: Vec<PartyId>,
+    /// Revisions that moved the end later.
+    pub extensions: u32,
+    /// Termination: claimed time and reason.
+    pub terminated: Option<(Millis, TerminationReason)>,
+}
+
+impl EmbargoState {
+    /// Active at `t`: accepted, not terminated, not past its end.
+    pub fn active_at(&self, t: Millis) -> bool {
+        self.accepted_at.is_some_and(|a| a <= t)
+            && self.terminated.is_none_or(|(x, _)| x > t)
+            && self.ends_at > t
+    }
+}
+
+/// One sealed field.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct SealedState {
+    /// The commitment.
+    pub commitment: Commitment,
+    /// The case, if the record belongs to one.
+    pub case: Option<CaseId>,
+    /// Opening record and the revealed bytes.
+    pub opened: Option<(RecordRef, Vec<u8>)>,
+}
+
+/// The checkpoint the auditor last verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct TrustedCheckpoint {
+    /// Tree size.
+    pub size: u64,
+    /// Root hash.
+    pub root: Hash,
+}
+
+/// The auditor's complete state: chain position plus projections. Saved
+/// with [`Auditor::save`](super::Auditor::save), restored with
+/// [`Auditor::resume`](super::Auditor::resume).
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AuditState {
+    /// [`STATE_VERSION`].
+    pub version: u8,
+    /// Records audited.
+    pub size: u64,
+    /// Leaf hash of the last record (zero before the first).
+    pub prev_leaf: Hash,
+    /// `logged_at` of the last record.
+    pub last_logged_at: Millis,
+    /// Log time of the first record, if any.
+    pub first_logged_at: Option<Millis>,
+    /// Compact range of the Merkle tree (forewarn-tlog encoding).
+    pub tree: Vec<u8>,
+    /// Last verified checkpoint.
+    pub checkpoint: Option<TrustedCheckpoint>,
+    /// Parties by registration record.
+    pub parties: BTreeMap<PartyId, PartyState>,
+    /// Keys.
+    pub keys: BTreeMap<PublicKey, KeyState>,
+    /// Cases.
+    pub cases: BTreeMap<CaseId, CaseState>,
+    /// Notices by record.
+    pub notices: BTreeMap<RecordRef, NoticeState>,
+    /// Embargoes by proposal record.
+    pub embargoes: BTreeMap<RecordRef, EmbargoState>,
+    /// Sealed fields by (record, field).
+    pub sealed: BTreeMap<(RecordRef, u8), SealedState>,
+    /// Records per event tag.
+    pub kind_counts: Vec<u64>,
+    /// Findings raised while streaming (deadline findings come from
+    /// [`Auditor::findings_as_of`](super::Auditor::findings_as_of)).
+    pub findings: Vec<Finding>,
+}
+
+impl Default for AuditState {
+    fn default() -> AuditState {
+        AuditState {
+            version: STATE_VERSION,
+            size: 0,
+            prev_leaf: Hash([0; 32]),
+            last_logged_at: 0,
+            first_logged_at: None,
+            tree: Vec::new(),
+            checkpoint: None,
+            parties: BTreeMap::new(),
+            keys: BTreeMap::new(),
+            cases: BTreeMap::new(),
+            notices: BTreeMap::new(),
+            embargoes: BTreeMap::new(),
+            sealed: BTreeMap::new(),
+            kind_counts: alloc::vec![0; EVENT_KINDS],
+            findings: Vec::new(),
+        }
+    }
+}
+
+impl AuditState {
+    /// The class of a counterparty: a registered party's, or the class an
+    /// unregistered one was given. `None` for an unknown party.
+    pub fn class_of(&self, c: &Counterparty) -> Option<PartyClass> {
+        match c {
+            Counterparty::Party(id) => self.parties.get(id).map(|p| p.class),
+            Counterparty::Unregistered { class, .. } => Some(*class),
+        }
+    }
+}

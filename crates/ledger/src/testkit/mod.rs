@@ -1,0 +1,354 @@
+//! Deterministic scenario builder for tests, benchmarks, fuzzing and the
+//! demo: parties with keys derived from their names, cases, and events with
+//! explicit times, chained into canonical records exactly as a log would.
+//!
+//! Nothing here is random: keys, salts and case ids come from SHA-256 of
+//! labels and counters, so every scenario is reproducible byte for byte.
+//! Never use these keys or salts for real data.
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+
+use ed25519_dalek::SigningKey;
+use forewarn_tlog::hash::Hash;
+use sha2::{Digest, Sha256};
+
+use crate::auditor::{AuditConfig, Auditor};
+use crate::event::{Counterparty, Event};
+use crate::finding::IntegrityFailure;
+use crate::sealed::{Salt, Sealed};
+use crate::statement::{RECORD_VERSION, Record, Statement, leaf_hash};
+use crate::types::*;
+
+mod generate;
+mod golden;
+
+pub use generate::{RealisticLog, Rng};
+pub use golden::golden_scenario;
+
+/// A registered party and its current key.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    /// Party id (index of its registration record).
+    pub id: PartyId,
+    /// Signing key.
+    pub key: SigningKey,
+    /// Class.
+    pub class: PartyClass,
+    /// Name.
+    pub name: String,
+}
+
+impl Actor {
+    /// The public key.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.key.verifying_key().to_bytes())
+    }
+
+    /// As a notice recipient.
+    pub fn as_recipient(&self) -> Counterparty {
+        Counterparty::Party(self.id)
+    }
+}
+
+/// A key derived from a label (test use only).
+pub fn test_key(label: &str) -> SigningKey {
+    let seed: [u8; 32] = Sha256::new()
+        .chain_update(b"forewarn/testkit/key\n")
+        .chain_update(label.as_bytes())
+        .finalize()
+        .into();
+    SigningKey::from_bytes(&seed)
+}
+
+/// Builds a log record by record.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    records: Vec<Vec<u8>>,
+    leaves: Vec<Hash>,
+    keep_leaves: bool,
+    prev: Hash,
+    size: u64,
+    last_logged: Millis,
+    /// Current claimed time for the next statement.
+    pub now: Millis,
+    /// Log time minus claimed time for the next statements.
+    pub log_delay: Millis,
+    counter: u64,
+}
+
+/// 2026-01-01T00:00:00Z, the default start of scenarios.
+pub const START: Millis = 1_767_225_600_000;
+
+impl Default for Scenario {
+    fn default() -> Scenario {
+        Scenario::new(START)
+    }
+}
+
+impl Scenario {
+    /// An empty log whose clock starts at `start`.
+    pub fn new(start: Millis) -> Scenario {
+        Scenario {
+            records: Vec::new(),
+            leaves: Vec::new(),
+            keep_leaves: true,
+            prev: Hash([0; 32]),
+            size: 0,
+            last_logged: 0,
+            now: start,
+            log_delay: 1_000,
+            counter: 0,
+        }
+    }
+
+    /// Do not remember every leaf hash (for very large generated logs).
+    pub fn forget_leaves(mut self) -> Scenario {
+        self.keep_leaves = false;
+        self
+    }
+
+    /// Advances the clock.
+    pub fn advance(&mut self, ms: Millis) -> &mut Scenario {
+        self.now += ms;
+        self
+    }
+
+    /// Advances the clock by days.
+    pub fn days(&mut self, d: u64) -> &mut Scenario {
+        self.advance(d * DAY_MS)
+    }
+
+    /// Advances the clock by hours.
+    pub fn hours(&mut self, h: u64) -> &mut Scenario {
+        self.advance(h * HOUR_MS)
+    }
+
+    /// Records so far.
+    pub fn records(&self) -> &[Vec<u8>] {
+        &self.records
+    }
+
+    /// Number of records appended so far (including drained ones).
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Removes and returns the records built so far (streaming generation).
+    pub fn drain(&mut self) -> Vec<Vec<u8>> {
+        core::mem::take(&mut self.records)
+    }
+
+    /// Leaf hash of record `i` (if leaves are kept).
+    pub fn leaf(&self, i: RecordRef) -> Hash {
+        self.leaves[i.0 as usize]
+    }
+
+    /// A fresh deterministic salt.
+    pub fn salt(&mut self) -> Salt {
+        self.counter += 1;
+        Sha256::new()
+            .chain_update(b"forewarn/testkit/salt\n")
+            .chain_update(self.counter.to_le_bytes())
+            .finalize()
+            .into()
+    }
+
+    /// A fresh deterministic case id.
+    pub fn case_id(&mut self) -> CaseId {
+        self.counter += 1;
+        let h: [u8; 32] = Sha256::new()
+            .chain_update(b"forewarn/testkit/case\n")
+            .chain_update(self.counter.to_le_bytes())
+            .finalize()
+            .into();
+        let mut id = [0; 16];
+        id.copy_from_slice(&h[..16]);
+        CaseId(id)
+    }
+
+    /// Appends a record with explicit times and signer. Returns its index.
+    pub fn append_statement(
+        &mut self,
+        key: &SigningKey,
+        statement: &Statement,
+        logged_at: Millis,
+    ) -> RecordRef {
+        let signed = statement.sign(key).expect("statement under 64 KiB");
+        self.append_raw(signed.bytes, signed.signature, logged_at)
+    }
+
+    /// Appends already-signed statement bytes.
+    pub fn append_raw(
+        &mut self,
+        statement: Vec<u8>,
+        signature: [u8; 64],
+        logged_at: Millis,
+    ) -> RecordRef {
+        let record = Record {
+            version: RECORD_VERSION,
+            index: self.size,
+            prev: self.prev,
+            logged_at,
+            statement,
+            signature,
+        };
+        let bytes = record.to_bytes().expect("record under 64 KiB");
+        let leaf = leaf_hash(&bytes);
+        self.prev = leaf;
+        if self.keep_leaves {
+            self.leaves.push(leaf);
+        }
+        self.records.push(bytes);
+        self.last_logged = self.last_logged.max(logged_at);
+        self.size += 1;
+        RecordRef(self.size - 1)
+    }
+
+    /// Signs `event` at the current time with `key` and logs it
+    /// `log_delay` later (never before the previous record).
+    pub fn submit_with_key(&mut self, key: &SigningKey, event: Event) -> RecordRef {
+        let st = Statement::new(event, self.now, PublicKey(key.verifying_key().to_bytes()));
+        let logged = (self.now + self.log_delay).max(self.last_logged);
+        self.append_statement(key, &st, logged)
+    }
+
+    /// Signs `event` as `actor` at the current time.
+    pub fn submit(&mut self, actor: &Actor, event: Event) -> RecordRef {
+        self.submit_with_key(&actor.key.clone(), event)
+    }
+
+    /// Registers a party whose key is derived from its name.
+    pub fn party(&mut self, name: &str, class: PartyClass) -> Actor {
+        let key = test_key(name);
+        let id = self.submit_with_key(
+            &key,
+            Event::PartyRegistered {
+                name: name.to_string(),
+                class,
+                key: PublicKey(key.verifying_key().to_bytes()),
+            },
+        );
+        Actor {
+            id: PartyId::from(id),
+            key,
+            class,
+            name: name.to_string(),
+        }
+    }
+
+    /// Adds a key (derived from `label`) to `actor`'s party and returns
+    /// the actor using the new key.
+    pub fn add_key(&mut self, actor: &Actor, label: &str) -> Actor {
+        let key = test_key(label);
+        self.submit(
+            actor,
+            Event::KeyAdded {
+                key: PublicKey(key.verifying_key().to_bytes()),
+            },
+        );
+        Actor {
+            key,
+            ..actor.clone()
+        }
+    }
+
+    /// Opens a case with sealed summary and product; returns the case and
+    /// the salts (summary, product).
+    pub fn open_case(
+        &mut self,
+        actor: &Actor,
+        summary: &str,
+        product: &str,
+    ) -> (CaseId, Salt, Salt) {
+        let case = self.case_id();
+        let (s1, s2) = (self.salt(), self.salt());
+        self.submit(
+            actor,
+            Event::CaseOpened {
+                case,
+                summary: Sealed::seal(&summary.to_string(), &s1).expect("small"),
+                product: Sealed::seal(&product.to_string(), &s2).expect("small"),
+            },
+        );
+        (case, s1, s2)
+    }
+
+    /// `from` notifies registered `to` about `case` with a sealed content hash.
+    pub fn notify(
+        &mut self,
+        from: &Actor,
+        case: CaseId,
+        to: &Actor,
+        level: InfoLevel,
+        embargo: Option<RecordRef>,
+    ) -> RecordRef {
+        let salt = self.salt();
+        self.submit(
+            from,
+            Event::Notified {
+                case,
+                recipient: to.as_recipient(),
+                level,
+                tlp: Tlp::AmberStrict,
+                embargo,
+                content: Sealed::seal(&[7u8; 32], &salt).expect("small"),
+                channel: Channel::EncryptedEmail,
+            },
+        )
+    }
+
+    /// `by` acknowledges notice `notice`, received `received_at`.
+    pub fn ack(&mut self, by: &Actor, notice: RecordRef, received_at: Millis) -> RecordRef {
+        let notice_leaf = self.leaf(notice);
+        self.submit(
+            by,
+            Event::Acknowledged {
+                notice,
+                notice_leaf,
+                received_at,
+            },
+        )
+    }
+
+    /// Audits every record built so far (they must not have been drained).
+    pub fn audit(&self, config: AuditConfig) -> Result<Auditor, IntegrityFailure> {
+        let mut a = Auditor::new(config);
+        for r in &self.records {
+            a.push(r)?;
+        }
+        Ok(a)
+    }
+}
+
+/// A signature that `verify_strict` rejects but a plain random-linear-
+/// combination batch accepts whenever its coefficient is even: `R` carries
+/// the order-2 point `(0, −1)` and `S` is computed honestly for that `R`,
+/// so `[S]B − [k]A = R − T ≠ R`. Returns `(public key, signature)`; the
+/// secret scalar and nonce derive from `seed`. For parity tests only.
+pub fn mixed_order_signature(msg: &[u8], seed: u8) -> ([u8; 32], [u8; 64]) {
+    use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
+    use curve25519_dalek::scalar::Scalar;
+    use sha2::Sha512;
+
+    let a = Scalar::from_bytes_mod_order([seed | 1; 32]);
+    let big_a = EdwardsPoint::mul_base(&a);
+    let r = Scalar::from_bytes_mod_order([seed.wrapping_add(9); 32]);
+    // (0, −1): y = p − 1 = 2^255 − 20, little-endian.
+    let mut t = [0xff; 32];
+    t[0] = 0xec;
+    t[31] = 0x7f;
+    let t = CompressedEdwardsY(t).decompress().expect("a curve point");
+    let big_r = EdwardsPoint::mul_base(&r) + t;
+    let k = Scalar::from_hash(
+        Sha512::new()
+            .chain_update(big_r.compress().as_bytes())
+            .chain_update(big_a.compress().as_bytes())
+            .chain_update(msg),
+    );
+    let s = r + k * a;
+    let mut sig = [0; 64];
+    sig[..32].copy_from_slice(big_r.compress().as_bytes());
+    sig[32..].copy_from_slice(s.as_bytes());
+    (big_a.compress().to_bytes(), sig)
+}
