@@ -9,7 +9,8 @@
 //! million records, mostly reading — before any long CPU work. Writers
 //! meanwhile wait for the lock ([`crate::StoreConfig::lock_wait`]). The
 //! copy is a consistent, signed state: everything in it is read at the
-//! checkpoint's size, and the last bundle is cut to it.
+//! checkpoint's size, and the last bundle is cut to it. It holds the
+//! compressed bundles in memory: about half the size of the records.
 
 use std::path::Path;
 
@@ -18,9 +19,10 @@ use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_tlog::note::VerifierKey;
 use forewarn_tlog::tile::parse_entry_bundle;
 
+use crate::database::open_db_waiting;
 use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, DB_DIR, META_SNAPSHOT, bundle_key, unpack_bundle};
-use crate::open::{Store, bound_auditor, open_db_waiting, read_head};
+use crate::open::{Store, bound_auditor, read_head};
 use crate::reader::LogState;
 
 /// What a full audit found wrong: the records fail the ledger's checks,

@@ -76,9 +76,10 @@ pub enum StoreError {
         /// Which thread.
         thread: &'static str,
     },
-    /// A size or index beyond the published checkpoint was asked for.
+    /// A size, index or tile outside the published tree was asked for (or
+    /// a tile width outside 1..=256).
     OutOfRange {
-        /// What was asked for (a size, an index, or a tile's end).
+        /// What was asked for (a size, an index, or a tile's index).
         requested: u64,
         /// The published size.
         size: u64,

@@ -41,7 +41,8 @@
 //! | module | job |
 //! |---|---|
 //! | `layout` | keys, bundle and tile values, zstd packing with limits, snapshot binding |
-//! | `open` | [`Store`], init, open and recovery (replay), the sled lock and panics |
+//! | `open` | [`Store`], init, open and recovery (replay) |
+//! | `database` | the sled database: settings, its lock, panics and damage at open |
 //! | `commit` | statement checks and the commit with its crash order |
 //! | `reader` | [`LogReader`], receipts, tile and hash readers |
 //! | `indexes` | the projection indexes |
@@ -64,6 +65,7 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 mod check;
 mod commit;
 mod copy;
+mod database;
 mod error;
 pub mod export;
 mod indexes;
@@ -74,13 +76,13 @@ mod sequencer;
 
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};
 pub use copy::{AuditError, LogCopy};
+pub use database::{lock_held, open_db, open_db_waiting};
 pub use error::{
     Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, SnapshotProblem,
     StoreError,
 };
 pub use open::{
-    Clock, DEFAULT_LOCK_WAIT, KEY_FILE, Store, StoreConfig, VKEY_FILE, lock_held, open_db,
-    open_db_waiting, system_clock, write_secret,
+    Clock, DEFAULT_LOCK_WAIT, KEY_FILE, Store, StoreConfig, VKEY_FILE, system_clock, write_secret,
 };
 pub use reader::{LogReader, LogState, Receipt, ReceiptParts};
 pub use sequencer::{Answer, Sequencer, Submission, Submitter};

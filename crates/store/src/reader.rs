@@ -115,25 +115,28 @@ impl LogReader {
     /// tlog-tiles encoding: exactly `width` hashes, even while the stored
     /// partial tile is wider. The tile must lie within the published tree.
     pub fn tile(&self, level: u8, index: u64, width: u16) -> Result<Vec<u8>, StoreError> {
-        let end = tile_end(level, index, width)?;
-        self.within(end)?;
-        read_tile(&self.shared.db, level, index, width)
+        let size = self.state().size;
+        match tile_end(level, index, width) {
+            Some(end) if end <= size => read_tile(&self.shared.db, level, index, width),
+            _ => Err(StoreError::OutOfRange {
+                requested: index,
+                size,
+            }),
+        }
     }
 
     /// Entry bundle `index` of width `width` (1..=256), in the C2SP
     /// tlog-tiles encoding: exactly its first `width` records, even while
     /// the stored last bundle is wider.
     pub fn entry_bundle(&self, index: u64, width: u16) -> Result<Vec<u8>, StoreError> {
-        let end = index
-            .checked_mul(BUNDLE)
-            .and_then(|s| s.checked_add(u64::from(width)))
-            .filter(|_| (1..=256).contains(&width))
-            .ok_or(StoreError::OutOfRange {
-                requested: u64::MAX,
-                size: self.state().size,
-            })?;
-        self.within(end)?;
-        bundle_bytes(&self.shared.db, index, usize::from(width))
+        let size = self.state().size;
+        match tile_end(0, index, width) {
+            Some(end) if end <= size => bundle_bytes(&self.shared.db, index, usize::from(width)),
+            _ => Err(StoreError::OutOfRange {
+                requested: index,
+                size,
+            }),
+        }
     }
 
     /// Record `index` of the published log (`None` beyond it).
@@ -173,21 +176,18 @@ impl LogReader {
     }
 }
 
-/// Record count covered by tile `level`/`index` of width `width`.
-fn tile_end(level: u8, index: u64, width: u16) -> Result<u64, StoreError> {
-    let bad = StoreError::OutOfRange {
-        requested: u64::MAX,
-        size: 0,
-    };
+/// The number of records a tile `level`/`index` of width `width` covers
+/// from the start of the log (`None` if the width is outside 1..=256 or
+/// the count overflows).
+fn tile_end(level: u8, index: u64, width: u16) -> Option<u64> {
     if !(1..=256).contains(&width) || level > 7 {
-        return Err(bad);
+        return None;
     }
     let per = 1u64 << (8 * u32::from(level));
     index
-        .checked_mul(BUNDLE)
-        .and_then(|s| s.checked_add(u64::from(width)))
-        .and_then(|s| s.checked_mul(per))
-        .ok_or(bad)
+        .checked_mul(BUNDLE)?
+        .checked_add(u64::from(width))?
+        .checked_mul(per)
 }
 
 /// The first `width` hashes of stored tile `level`/`index`.
