@@ -20,8 +20,9 @@
 //!    submitter, see [`ReceiptParts`]). Every receipt and every published
 //!    checkpoint therefore names a durable record.
 //!
-//! A failed write or flush poisons the store: later commits are refused
-//! until it is reopened (and re-verified).
+//! A commit that fails after validation (building, writing or flushing its
+//! batch) poisons the store: the in-memory state is ahead of the database,
+//! so later commits are refused until it is reopened (and re-verified).
 
 use std::sync::Arc;
 
@@ -227,7 +228,16 @@ impl Store {
         // from the durable state at `before` and the accepted records.
         let t_validate = t0.elapsed();
         let size = self.auditor.size();
-        let (batch, overlay, checkpoint) = self.build_batch(before, size, &accepted)?;
+        // The in-memory state already holds the accepted records: a commit
+        // that cannot be written leaves it ahead of the database, so any
+        // failure from here on poisons the store.
+        let (batch, overlay, checkpoint) = match self.build_batch(before, size, &accepted) {
+            Ok(built) => built,
+            Err(e) => {
+                self.poisoned = true;
+                return Err(e);
+            }
+        };
         let t_build = t0.elapsed();
         let db = &self.shared.db;
         if let Err(e) = db.apply_batch(batch) {

@@ -279,3 +279,76 @@ fn a_long_read_does_not_lock_writers_out() {
     assert_eq!(from_snapshot.root(), audited.root());
     assert!(a == b);
 }
+
+/// Stored bundles and partial tiles grow in place: a read of width W
+/// returns exactly W entries or hashes from a wider stored value, and a
+/// stored value narrower than W is reported as damage, not answered.
+#[test]
+fn reads_take_exactly_their_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::init(dir.path(), ORIGIN, &[7; 32], config()).unwrap();
+    let batch: Vec<SignedStatement> = (0..20).map(|i| registration(&format!("w{i}"))).collect();
+    let receipts: Vec<_> = store
+        .append(&batch)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let reader = store.reader();
+    // The tree of 5 records, served from the stored values of 20.
+    let bundle = reader.entry_bundle(0, 5).unwrap();
+    let entries = forewarn_tlog::tile::parse_entry_bundle(&bundle, 5).expect("exactly 5 entries");
+    for (e, r) in entries.iter().zip(&receipts) {
+        assert_eq!(*e, r.record.as_slice());
+    }
+    let tile = reader.tile(0, 0, 5).unwrap();
+    assert_eq!(tile.len(), 5 * 32);
+    for (i, r) in receipts.iter().take(5).enumerate() {
+        assert_eq!(&tile[i * 32..i * 32 + 32], &leaf_hash(&r.record).0);
+    }
+    // Beyond the published tree, or a width outside 1..=256: refused.
+    for (index, width) in [(0u64, 21u16), (1, 1), (0, 0), (0, 257)] {
+        assert!(matches!(
+            reader.tile(0, index, width),
+            Err(StoreError::OutOfRange { .. })
+        ));
+        assert!(matches!(
+            reader.entry_bundle(index, width),
+            Err(StoreError::OutOfRange { .. })
+        ));
+    }
+    drop(reader);
+    store.close().unwrap();
+    // A stored tile narrower than the tree needs.
+    {
+        let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+        let mut key = vec![b't', 0];
+        key.extend_from_slice(&0u64.to_be_bytes());
+        let v = db.get(&key).unwrap().unwrap();
+        db.insert(&key, &v[..10 * 32]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = Store::open(dir.path(), config()).unwrap();
+    let err = store.reader().tile(0, 0, 20).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::Corrupt {
+                what: forewarn_store::Corruption::ShortTile {
+                    got: 320,
+                    want: 640
+                },
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        store
+            .reader()
+            .inclusion_proof(15, 20)
+            .unwrap_err()
+            .is_corruption()
+    );
+    assert!(store.check().unwrap_err().is_corruption());
+}
