@@ -143,7 +143,7 @@ impl fmt::Display for StoreError {
                 ),
             StoreError::UnsupportedFormat { found } => write!(
                 f,
-                "unknown store format {:?} (this version reads forewarn-store/v2)",
+                "unknown store format \"{}\" (this version reads forewarn-store/v2)",
                 String::from_utf8_lossy(found)
             ),
             StoreError::Key(e) => write!(f, "log key: {e}"),
@@ -488,9 +488,9 @@ pub enum KeyError {
 impl fmt::Display for KeyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            KeyError::BadOrigin { origin, source } => write!(f, "origin {origin:?}: {source}"),
+            KeyError::BadOrigin { origin, source } => write!(f, "origin \"{origin}\": {source}"),
             KeyError::BadCheckpointOrigin { origin, source } => {
-                write!(f, "origin {origin:?}: {source}")
+                write!(f, "origin \"{origin}\": {source}")
             }
             KeyError::Malformed { path, source } => write!(f, "{}: {source}", path.display()),
             KeyError::WrongKey { path } => write!(
