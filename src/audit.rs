@@ -8,7 +8,7 @@ use std::sync::Arc;
 use clap::{Args, Subcommand};
 use forewarn_ledger::report::{self, CaseReport, Report, Shown};
 use forewarn_ledger::*;
-use forewarn_store::{Store, StoreConfig};
+use forewarn_store::StoreConfig;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::ledger::{DirArg, parse_case, store_failure};
@@ -140,15 +140,10 @@ pub fn audit(args: &AuditArgs) -> Outcome {
             .dir
             .clone()
             .unwrap_or_else(|| PathBuf::from("forewarn-data"));
-        let store = Store::open(
-            &dir,
-            StoreConfig {
-                audit: config.clone(),
-                progress: Some(progress_callback("opening")),
-                ..StoreConfig::default()
-            },
-        )
-        .map_err(store_failure)?;
+        // A copy of the signed state, taken with the database closed again
+        // at once: the long audit below does not lock writers out.
+        let store = forewarn_store::LogCopy::take(&dir, forewarn_store::DEFAULT_LOCK_WAIT)
+            .map_err(store_failure)?;
         if let Some(v) = &args.vkey {
             let pinned = load_vkey(v)?;
             if pinned.to_string() != store.vkey().to_string() {
@@ -255,8 +250,18 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
     };
     let policy = common.policy.load()?;
     let as_of = common.policy.as_of()?;
-    let store = crate::ledger::open_store(&common.dir.dir, common.json)?;
-    let a = store.auditor();
+    // The state is taken from a copy (the database is closed before the
+    // replay or report), so a long report does not lock writers out.
+    let copy = forewarn_store::LogCopy::take(&common.dir.dir, forewarn_store::DEFAULT_LOCK_WAIT)
+        .map_err(store_failure)?;
+    let bar: Arc<dyn Fn(u64, u64) + Send + Sync> = if common.json {
+        Arc::new(|_, _| {})
+    } else {
+        progress_callback("reading the ledger")
+    };
+    let a = copy
+        .auditor(StoreConfig::default().audit, &|d, t| bar(d, t))
+        .map_err(store_failure)?;
     let report = report::build(a.state(), &policy, as_of, &a.root());
     let json =
         |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));

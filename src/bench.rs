@@ -111,7 +111,7 @@ fn register(
             )
         })
         .collect();
-    let results = sub.submit(statements).map_err(fail)?;
+    let results = sub.submit(statements).wait().map_err(fail)?;
     results
         .into_iter()
         .zip(parties)
@@ -288,7 +288,7 @@ fn drive(
                     }
                     let n = chunk.len() as u64;
                     let t = Instant::now();
-                    match sub.submit(chunk) {
+                    match sub.submit(chunk).wait() {
                         Ok(results) => {
                             let took = t.elapsed();
                             if let Some(Err(r)) = results.iter().find(|r| r.is_err()) {
@@ -300,7 +300,7 @@ fn drive(
                             bar.inc(n);
                         }
                         Err(e) => {
-                            *errors.lock().expect("errors") = Some(e);
+                            *errors.lock().expect("errors") = Some(e.to_string());
                             break;
                         }
                     }
@@ -635,7 +635,7 @@ fn load(dir: &Path, threads: usize) -> Outcome {
                 loop {
                     let ids: Vec<PartyId> = recipients.iter().map(|r| r.1).collect();
                     let statements = case_statements(vendor, &ids, now());
-                    let Ok(results) = sub.submit(statements.clone()) else {
+                    let Ok(results) = sub.submit(statements.clone()).wait() else {
                         return;
                     };
                     print(&out, &statements, &results);
@@ -656,7 +656,7 @@ fn load(dir: &Path, threads: usize) -> Outcome {
                             )
                         })
                         .collect();
-                    let Ok(results) = sub.submit(acks.clone()) else {
+                    let Ok(results) = sub.submit(acks.clone()).wait() else {
                         return;
                     };
                     print(&out, &acks, &results);

@@ -621,13 +621,21 @@ pub(crate) fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
     Store::open(dir, config).map_err(store_failure)
 }
 
+/// Every corruption of the store is exit 3, with what to do next; any
+/// other store failure is exit 2.
 pub(crate) fn store_failure(e: forewarn_store::StoreError) -> Failure {
-    let code = match e {
-        forewarn_store::StoreError::Corrupt(_) => 3,
-        _ => 2,
-    };
+    if e.is_corruption() {
+        return Failure {
+            code: 3,
+            message: e.to_string(),
+            hint: Some(
+                "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)"
+                    .into(),
+            ),
+        };
+    }
     Failure {
-        code,
+        code: 2,
         message: e.to_string(),
         hint: None,
     }

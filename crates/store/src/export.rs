@@ -3,19 +3,27 @@
 //! `DIR/checkpoint`, `DIR/tile/<L>/<N>[.p/<W>]` (hash tiles) and
 //! `DIR/tile/entries/<N>[.p/<W>]` (entry bundles: the record bytes) — what
 //! any static web server can host and any tlog-tiles client can read.
+//! The store keeps the log in this layout already, so an export is a
+//! decompressing copy; the audit of an export uses nothing but its files
+//! and the pinned log key.
 
 use std::path::{Path, PathBuf};
 
 use forewarn_ledger::auditor::{AuditConfig, Auditor};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
+use forewarn_tlog::checkpoint::CheckpointError;
 use forewarn_tlog::note::VerifierKey;
 use forewarn_tlog::tile::{
-    Tile, TileKind, new_entry_bundles, parse_entry_bundle, read_tile_data, tiles_for_size,
+    Tile, TileDataError, TileKind, new_entry_bundles, parse_entry_bundle, read_tile_data,
+    tiles_for_size,
 };
 use forewarn_tlog::tree::InMemoryTree;
 
-use crate::{Store, StoreError, io};
+use crate::error::{Corruption, Place, StoreError, io};
+use crate::layout::{BUNDLE, tile_key};
+use crate::open::Store;
+use crate::reader::bundle_bytes;
 
 impl Store {
     /// Writes the log as static tiles under `dir` (created if needed).
@@ -26,6 +34,7 @@ impl Store {
         progress: &dyn Fn(u64, u64),
     ) -> Result<usize, StoreError> {
         let size = self.size();
+        let db = &self.shared.db;
         let mut files = 0;
         let write = |tile: &Tile, data: &[u8]| -> Result<(), StoreError> {
             let path = dir.join(tile.path());
@@ -39,20 +48,33 @@ impl Store {
             let TileKind::Hashes { level } = tile.kind else {
                 continue;
             };
-            let data = self
-                .raw(&crate::tile_key(level, tile.index))?
-                .ok_or_else(|| StoreError::Corrupt(format!("tile {} is missing", tile.path())))?;
-            write(&tile, &data)?;
+            let at = Place::Tile {
+                level,
+                index: tile.index,
+            };
+            let data = db
+                .get(tile_key(level, tile.index))?
+                .ok_or_else(|| StoreError::corrupt(Corruption::Missing, at.clone()))?;
+            // Exactly the tile's width (a stored partial tile may be wider,
+            // never narrower: see the reader module).
+            let want = usize::from(tile.width) * 32;
+            if data.len() < want {
+                return Err(StoreError::corrupt(
+                    Corruption::ShortTile {
+                        got: data.len(),
+                        want,
+                    },
+                    at,
+                ));
+            }
+            write(&tile, &data[..want])?;
             files += 1;
         }
         for bundle in new_entry_bundles(0, size) {
-            let stored = self.raw(&crate::bundle_key(bundle.index))?.ok_or_else(|| {
-                StoreError::Corrupt(format!("entry bundle {} is missing", bundle.index))
-            })?;
-            let data = crate::unpack_bundle(bundle.index, &stored)?;
+            let data = bundle_bytes(db, bundle.index, usize::from(bundle.width))?;
             write(&bundle, &data)?;
             files += 1;
-            progress(bundle.index * 256 + u64::from(bundle.width), size);
+            progress(bundle.index * BUNDLE + u64::from(bundle.width), size);
         }
         let path = dir.join("checkpoint");
         std::fs::write(&path, self.checkpoint()).map_err(io(&path))?;
@@ -62,12 +84,24 @@ impl Store {
 
 /// Why an export failed its audit.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ExportAuditError {
     /// A file is missing or unreadable.
     Io(PathBuf, std::io::Error),
-    /// A tile or bundle is malformed, or a hash tile disagrees with the
-    /// records.
-    Tiles(String),
+    /// The checkpoint file does not verify under the pinned key.
+    Checkpoint(CheckpointError),
+    /// A bundle or tile file is malformed.
+    Malformed {
+        /// The file, relative to the export.
+        path: String,
+        /// What is wrong.
+        source: TileDataError,
+    },
+    /// A hash tile disagrees with the records.
+    TileMismatch {
+        /// The file, relative to the export.
+        path: String,
+    },
     /// The records fail the ledger's checks, or the checkpoint does not
     /// match them.
     Integrity(IntegrityFailure),
@@ -77,11 +111,17 @@ impl std::fmt::Display for ExportAuditError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ExportAuditError::Io(p, e) => write!(f, "{}: {e}", p.display()),
-            ExportAuditError::Tiles(what) => write!(f, "{what}"),
+            ExportAuditError::Checkpoint(e) => write!(f, "checkpoint: {e}"),
+            ExportAuditError::Malformed { path, source } => write!(f, "{path}: {source}"),
+            ExportAuditError::TileMismatch { path } => {
+                write!(f, "{path}: the hash tile does not match the records")
+            }
             ExportAuditError::Integrity(failure) => write!(f, "{failure}"),
         }
     }
 }
+
+impl std::error::Error for ExportAuditError {}
 
 /// Audits a tile export using only its files: the checkpoint (verified
 /// with the pinned `log_key`), every entry bundle (records replayed through
@@ -95,14 +135,18 @@ pub fn audit_tiles(
     let read = |p: PathBuf| std::fs::read(&p).map_err(|e| ExportAuditError::Io(p, e));
     let checkpoint = read(dir.join("checkpoint"))?;
     let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
-        .map_err(|e| ExportAuditError::Tiles(format!("checkpoint: {e}")))?;
+        .map_err(ExportAuditError::Checkpoint)?;
     let size = signed.checkpoint.size();
     let mut auditor = Auditor::new(config);
     let mut tree = InMemoryTree::new();
     for bundle in new_entry_bundles(0, size) {
         let data = read(dir.join(bundle.path()))?;
-        let entries = parse_entry_bundle(&data, usize::from(bundle.width))
-            .map_err(|e| ExportAuditError::Tiles(format!("{}: {e:?}", bundle.path())))?;
+        let entries = parse_entry_bundle(&data, usize::from(bundle.width)).map_err(|source| {
+            ExportAuditError::Malformed {
+                path: bundle.path(),
+                source,
+            }
+        })?;
         for e in &entries {
             tree.append(leaf_hash(e));
         }
@@ -117,13 +161,12 @@ pub fn audit_tiles(
     for tile in tiles_for_size(size) {
         if let TileKind::Hashes { .. } = tile.kind {
             let data = read(dir.join(tile.path()))?;
+            // The tree is built from every record, so each tile of its
+            // size can be computed; a failure would mean it is not.
             let want = read_tile_data(tile, &tree)
-                .map_err(|e| ExportAuditError::Tiles(format!("{}: {e:?}", tile.path())))?;
+                .map_err(|_| ExportAuditError::TileMismatch { path: tile.path() })?;
             if data != want {
-                return Err(ExportAuditError::Tiles(format!(
-                    "{}: the hash tile does not match the records",
-                    tile.path()
-                )));
+                return Err(ExportAuditError::TileMismatch { path: tile.path() });
             }
         }
     }

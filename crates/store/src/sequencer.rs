@@ -1,29 +1,46 @@
-//! Group commit: many threads submit, one thread commits.
+//! Group commit: many threads (or tasks) submit, one thread commits.
 //!
 //! Submissions queue on a channel. A checking thread takes the first
 //! waiting submission, then every other one already queued (up to
 //! `max_batch` statements), and verifies their signatures; the commit thread
-//! commits the checked batch with one [`Store::append_checked`] (one atomic
-//! write, one fsync, one checkpoint) and answers each submitter with its own
-//! receipts. The next batch is checked while this one is written. Under
-//! load, batches grow and the fsync cost is shared; when idle, a lone
-//! submission is committed at once.
+//! commits the checked batch with one [`Store::commit_checked`] (one atomic
+//! write, one fsync, one checkpoint, published to readers after the fsync)
+//! and answers each submitter with its own receipts. The next batch is
+//! checked while this one is written. Under load, batches grow and the
+//! fsync cost is shared; when idle, a lone submission is committed at once.
+//!
+//! [`Submitter::submit`] never blocks on the commit: it returns a
+//! [`Submission`], which a thread waits for with [`Submission::wait`] and
+//! async code `.await`s (it is a `Future`; no runtime thread is blocked).
+//! Readers of the log while the sequencer runs come from
+//! [`Sequencer::reader`] (or [`Store::reader`] before starting).
+//!
+//! A failed commit is fatal to the sequencer (the store is poisoned): every
+//! waiting and later submission fails with [`StoreError::Stopped`] carrying
+//! the cause, and [`Sequencer::stop`] returns it.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::task::{Context, Poll, Waker};
 use std::thread::JoinHandle;
 
 use forewarn_ledger::statement::SignedStatement;
 use forewarn_ledger::verify::KeyCache;
 
-use crate::{
-    CheckedStatement, Receipt, ReceiptParts, Rejection, Store, StoreError, check_signatures,
-    prepare_statements,
-};
+use crate::commit::{CheckedStatement, check_signatures, prepare_statements};
+use crate::error::{Rejection, StoreError};
+use crate::open::Store;
+use crate::reader::{LogReader, Receipt, ReceiptParts};
 
-type Answer = Result<Vec<Result<Receipt, Rejection>>, String>;
+/// What a submission resolves to: per statement its receipt or why it was
+/// refused, or the store failure that stopped the sequencer.
+pub type Answer = Result<Vec<Result<Receipt, Rejection>>, StoreError>;
+
 /// What the commit thread answers: receipts not yet encoded (each
 /// submitter encodes its own, off the serial commit path).
-type Reply = Result<Vec<Result<ReceiptParts, Rejection>>, String>;
+type Reply = Result<Vec<Result<ReceiptParts, Rejection>>, Arc<StoreError>>;
 
 /// A checked batch: each request with its statement count, the statements
 /// taken out of the requests, and what checking them found.
@@ -37,54 +54,154 @@ struct Request {
     statements: Vec<SignedStatement>,
     /// Decoded and hashed on the submitting thread.
     prepared: Vec<CheckedStatement>,
-    reply: mpsc::Sender<Reply>,
+    reply: ReplySender,
     /// When it was queued (for `FOREWARN_TRACE`).
     queued: std::time::Instant,
 }
 
-/// Handle for submitting statements; cheap to clone, usable from any thread.
-#[derive(Clone)]
-pub struct Submitter {
-    tx: mpsc::Sender<Request>,
+/// A one-shot slot shared by a [`Submission`] and the commit thread.
+#[derive(Default)]
+struct Slot {
+    state: Mutex<SlotState>,
+    ready: Condvar,
 }
 
-impl Submitter {
-    /// Submits statements and waits until they are durable (or rejected).
-    /// Errors are store failures (the message of the [`StoreError`]). The
-    /// receipts' tlog-proof texts are encoded here, on the submitting
-    /// thread, so the commit thread can go on to the next batch.
-    pub fn submit(&self, statements: Vec<SignedStatement>) -> Answer {
-        let (reply, rx) = mpsc::channel();
-        self.tx
-            .send(Request {
-                prepared: prepare_statements(&statements),
-                statements,
-                reply,
-                queued: std::time::Instant::now(),
-            })
-            .map_err(|_| "the sequencer has stopped".to_string())?;
-        let parts = rx
-            .recv()
-            .map_err(|_| "the sequencer has stopped".to_string())??;
-        Ok(parts
-            .into_iter()
-            .map(|r| r.map(ReceiptParts::encode))
-            .collect())
+#[derive(Default)]
+struct SlotState {
+    reply: Option<Reply>,
+    /// The sender is gone without answering (the pipeline stopped).
+    closed: bool,
+    waker: Option<Waker>,
+}
+
+/// The commit thread's end of a [`Slot`]; dropping it unanswered closes
+/// the slot, so no submission waits forever.
+struct ReplySender(Arc<Slot>);
+
+impl ReplySender {
+    fn send(self, reply: Reply) {
+        let mut s = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.reply = Some(reply);
+        wake(&mut s, &self.0.ready);
     }
 }
 
-/// The commit thread and its queue.
+impl Drop for ReplySender {
+    fn drop(&mut self) {
+        let mut s = self.0.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.reply.is_none() {
+            s.closed = true;
+            wake(&mut s, &self.0.ready);
+        }
+    }
+}
+
+fn wake(s: &mut SlotState, ready: &Condvar) {
+    ready.notify_all();
+    if let Some(w) = s.waker.take() {
+        w.wake();
+    }
+}
+
+/// A submission in flight: wait for it on a thread ([`Submission::wait`])
+/// or `.await` it. It resolves once every accepted statement is durable
+/// (or the submission failed); the receipts' tlog-proof texts are encoded
+/// by whoever resolves it.
+#[must_use = "a submission does nothing unless waited for or awaited"]
+pub struct Submission {
+    slot: Arc<Slot>,
+    stopped: Arc<OnceLock<Arc<StoreError>>>,
+}
+
+impl Submission {
+    /// Blocks the calling thread until the submission is answered.
+    pub fn wait(self) -> Answer {
+        let mut s = self.slot.state.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if let Some(answer) = self.take(&mut s) {
+                return answer;
+            }
+            s = self.slot.ready.wait(s).unwrap_or_else(|p| p.into_inner());
+        }
+    }
+
+    fn take(&self, s: &mut SlotState) -> Option<Answer> {
+        if let Some(reply) = s.reply.take() {
+            return Some(match reply {
+                Ok(parts) => Ok(parts
+                    .into_iter()
+                    .map(|r| r.map(ReceiptParts::encode))
+                    .collect()),
+                Err(cause) => Err(StoreError::Stopped { cause: Some(cause) }),
+            });
+        }
+        s.closed.then(|| {
+            Err(StoreError::Stopped {
+                cause: self.stopped.get().cloned(),
+            })
+        })
+    }
+}
+
+impl Future for Submission {
+    type Output = Answer;
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Answer> {
+        let mut s = self.slot.state.lock().unwrap_or_else(|p| p.into_inner());
+        match self.take(&mut s) {
+            Some(answer) => Poll::Ready(answer),
+            None => {
+                s.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+/// Handle for submitting statements; cheap to clone, usable from any
+/// thread or task.
+#[derive(Clone)]
+pub struct Submitter {
+    tx: mpsc::Sender<Request>,
+    stopped: Arc<OnceLock<Arc<StoreError>>>,
+}
+
+impl Submitter {
+    /// Queues statements for the next commit and returns at once. The
+    /// statements are decoded and hashed here, on the calling thread (a
+    /// few microseconds each), so many submitters share that work.
+    pub fn submit(&self, statements: Vec<SignedStatement>) -> Submission {
+        let slot = Arc::new(Slot::default());
+        let submission = Submission {
+            slot: slot.clone(),
+            stopped: self.stopped.clone(),
+        };
+        // If the pipeline has stopped, the request (and its sender) comes
+        // back and is dropped, which closes the slot.
+        let _ = self.tx.send(Request {
+            prepared: prepare_statements(&statements),
+            statements,
+            reply: ReplySender(slot),
+            queued: std::time::Instant::now(),
+        });
+        submission
+    }
+}
+
+/// The commit pipeline, owning the store (its one writer).
 pub struct Sequencer {
     submitter: Submitter,
-    handle: JoinHandle<Result<Store, StoreError>>,
+    reader: LogReader,
+    handle: JoinHandle<Result<Store, Arc<StoreError>>>,
 }
 
 impl Sequencer {
-    /// Starts the pipeline, taking ownership of the store: a checking
+    /// Starts the pipeline, taking the store as its writer: a checking
     /// thread drains the queue and verifies a batch's signatures (on the
     /// store's verification threads) while the commit thread writes the
     /// previous batch. One batch is checked ahead at most.
     pub fn start(mut store: Store, max_batch: usize) -> Sequencer {
+        let reader = store.reader();
+        let stopped: Arc<OnceLock<Arc<StoreError>>> = Arc::default();
         let (tx, rx) = mpsc::channel::<Request>();
         let (mode, threads) = store.signature_checker();
         let (checked_tx, checked_rx) = mpsc::sync_channel::<Checked>(1);
@@ -129,6 +246,7 @@ impl Sequencer {
                 }
             }
         });
+        let failed = stopped.clone();
         let handle = std::thread::spawn(move || {
             for (requests, all, checked) in checked_rx {
                 if trace {
@@ -146,13 +264,16 @@ impl Sequencer {
                         let mut results = results.into_iter();
                         for (n, r) in requests {
                             let mine: Vec<_> = results.by_ref().take(n).collect();
-                            let _ = r.reply.send(Ok(mine));
+                            r.reply.send(Ok(mine));
                         }
                     }
                     Err(e) => {
-                        let msg = e.to_string();
+                        // Fatal: record the cause before answering, so a
+                        // submission closed later still names it.
+                        let e = Arc::new(e);
+                        let _ = failed.set(e.clone());
                         for (_, r) in requests {
-                            let _ = r.reply.send(Err(msg.clone()));
+                            r.reply.send(Err(e.clone()));
                         }
                         return Err(e);
                     }
@@ -162,7 +283,8 @@ impl Sequencer {
             Ok(store)
         });
         Sequencer {
-            submitter: Submitter { tx },
+            submitter: Submitter { tx, stopped },
+            reader,
             handle,
         }
     }
@@ -172,12 +294,22 @@ impl Sequencer {
         self.submitter.clone()
     }
 
-    /// Stops accepting work once every submitter handle is dropped, and
-    /// returns the store.
+    /// A reader of the durable, signed state, valid while the sequencer
+    /// commits (each commit is published after its fsync).
+    pub fn reader(&self) -> LogReader {
+        self.reader.clone()
+    }
+
+    /// Stops accepting work once every submitter handle is dropped, waits
+    /// for the queued work, and returns the store.
     pub fn stop(self) -> Result<Store, StoreError> {
         drop(self.submitter);
-        self.handle
-            .join()
-            .unwrap_or_else(|_| Err(StoreError::Corrupt("the commit thread panicked".into())))
+        match self.handle.join() {
+            Ok(Ok(store)) => Ok(store),
+            Ok(Err(e)) => {
+                Err(Arc::try_unwrap(e).unwrap_or_else(|e| StoreError::Stopped { cause: Some(e) }))
+            }
+            Err(_) => Err(StoreError::ThreadPanicked { thread: "commit" }),
+        }
     }
 }

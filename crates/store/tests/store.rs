@@ -342,7 +342,13 @@ fn a_damaged_store_is_refused() {
     }
     let err = Store::open(dir.path(), config(c)).err().expect("refused");
     assert!(
-        matches!(err, forewarn_store::StoreError::Corrupt(_)),
+        matches!(
+            err,
+            forewarn_store::StoreError::Corrupt {
+                what: forewarn_store::Corruption::Replay(_),
+                ..
+            }
+        ) && err.is_corruption(),
         "{err}"
     );
     // Not a store at all.
@@ -375,7 +381,11 @@ fn stored_bundles_are_checked_frames_and_old_formats_are_named() {
             .expect("refused");
         let text = err.to_string();
         assert!(
-            matches!(err, forewarn_store::StoreError::Corrupt(_)) && text.contains(what),
+            matches!(
+                err,
+                forewarn_store::StoreError::Corrupt { .. }
+                    | forewarn_store::StoreError::UnsupportedFormat { .. }
+            ) && text.contains(what),
             "{text}"
         );
     };

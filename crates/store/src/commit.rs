@@ -1,0 +1,395 @@
+//! The commit: statements in, records, tiles and a signed checkpoint out,
+//! then receipts.
+//!
+//! The order is the crash-safety argument (Sunlight's sequencer writes the
+//! same order down). At each step, what a crash leaves behind:
+//!
+//! 1. **Validate** every statement against the in-memory state (decoding,
+//!    signature, key, references, time, replay). Nothing is written; a
+//!    crash loses only submissions no one was told about.
+//! 2. **One atomic sled batch**: the entry bundles the new records touch,
+//!    every new or grown hash tile, the new size and the new signed
+//!    checkpoint. sled applies a batch all-or-nothing, so after a crash the
+//!    store holds either all of it or none of it, and size, records, tiles
+//!    and checkpoint always agree. Readers do not see it yet: they read at
+//!    the published size, and bundles and tiles only grow in place.
+//! 3. **flush** (fsync). A crash before it returns may lose the batch; no
+//!    receipt for it exists and the published state has not moved.
+//! 4. **Publish** the new state to readers (one `Arc` swap), then build the
+//!    **receipts** (inclusion proofs here; their tlog-proof text by each
+//!    submitter, see [`ReceiptParts`]). Every receipt and every published
+//!    checkpoint therefore names a durable record.
+//!
+//! A commit that fails after validation (building, writing or flushing its
+//! batch) poisons the store: the in-memory state is ahead of the database,
+//! so later commits are refused until it is reopened (and re-verified).
+
+use std::sync::Arc;
+
+use forewarn_ledger::statement::{SignedStatement, Statement, leaf_hash};
+use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_parallel};
+use forewarn_tlog::checkpoint::Checkpoint;
+use forewarn_tlog::hash::Hash;
+use forewarn_tlog::tile::{TileKind, encode_entry_bundle, new_tiles, read_tile_data};
+use forewarn_tlog::tree::{prove_inclusions, stored_hash_count, stored_hashes_for_record};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Corruption, KeyError, Place, Rejection, StoreError};
+use crate::indexes::IndexEntry;
+use crate::layout::{BUNDLE, META_CHECKPOINT, META_SIZE, bundle_key, tile_key};
+use crate::open::Store;
+use crate::reader::{
+    DbHashReader, LogState, Receipt, ReceiptParts, SledTiles, bundle_entries, prove_err,
+};
+use crate::{HashMap, HashSet};
+
+/// What the stateless half of a commit learns about one statement, on any
+/// thread, before the in-order fold: its decoding, the SHA-256 of its bytes
+/// (the replay index key) and the `verify_strict` verdict on its signature.
+pub struct CheckedStatement {
+    parsed: Result<Statement, forewarn_ledger::encoding::EncodingError>,
+    hash: [u8; 32],
+    signature_ok: bool,
+}
+
+impl CheckedStatement {
+    /// Whether the signature verified under the key the statement names
+    /// (`false` for a statement that does not decode).
+    pub fn signature_ok(&self) -> bool {
+        self.signature_ok
+    }
+}
+
+/// Step 1a of a commit, stateless: decodes each statement, hashes it, and
+/// checks its signature under the key it names with `verify_strict`
+/// verdicts (one exact batch shared by the caches' threads).
+pub fn check_statements(
+    statements: &[SignedStatement],
+    mode: VerifyMode,
+    caches: &mut [KeyCache],
+) -> Vec<CheckedStatement> {
+    let mut checked = prepare_statements(statements);
+    check_signatures(statements, &mut checked, mode, caches);
+    checked
+}
+
+/// The first half of [`check_statements`], needing no state at all: the
+/// decoding and hash of each statement. A [`crate::Submitter`] does it on
+/// the submitting thread, so many submitters share the work.
+pub fn prepare_statements(statements: &[SignedStatement]) -> Vec<CheckedStatement> {
+    statements
+        .iter()
+        .map(|s| CheckedStatement {
+            parsed: Statement::from_bytes(&s.bytes),
+            hash: Sha256::digest(&s.bytes).into(),
+            signature_ok: false,
+        })
+        .collect()
+}
+
+/// The second half of [`check_statements`]: sets `signature_ok` of each
+/// prepared statement that decoded.
+pub fn check_signatures(
+    statements: &[SignedStatement],
+    checked: &mut [CheckedStatement],
+    mode: VerifyMode,
+    caches: &mut [KeyCache],
+) {
+    let mut items = Vec::with_capacity(statements.len());
+    let mut owners = Vec::with_capacity(statements.len());
+    for (i, (s, c)) in statements.iter().zip(checked.iter()).enumerate() {
+        if let Ok(st) = &c.parsed {
+            items.push(SignatureItem::statement(st.signer.0, &s.bytes, s.signature));
+            owners.push(i);
+        }
+    }
+    let verdicts = verify_parallel(&items, mode, caches);
+    drop(items);
+    for (i, ok) in owners.into_iter().zip(verdicts) {
+        checked[i].signature_ok = ok;
+    }
+}
+
+/// A commit's sled batch, the stored hashes it computed (for the
+/// receipts' proofs), and its signed checkpoint.
+type Built = (sled::Batch, HashMap<u64, Hash>, Vec<u8>);
+
+impl Store {
+    /// Appends what is valid of `statements` as one group commit and returns,
+    /// per statement, its receipt or why it was rejected. See the module
+    /// docs for the crash-safety order.
+    pub fn append(
+        &mut self,
+        statements: &[SignedStatement],
+    ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+        let checked = check_statements(statements, self.config.audit.verify_mode, &mut self.caches);
+        self.append_checked(statements, checked)
+    }
+
+    /// Appends one statement: its receipt, or [`StoreError::Rejected`] with
+    /// the reason it was refused.
+    pub fn append_one(&mut self, statement: SignedStatement) -> Result<Receipt, StoreError> {
+        let mut results = self.append(std::slice::from_ref(&statement))?;
+        results
+            .remove(0)
+            .map_err(|r| StoreError::Rejected(Box::new(r)))
+    }
+
+    /// How signatures are verified and on how many threads (for a
+    /// [`crate::Sequencer`] that checks the next commit's signatures while
+    /// this one is written).
+    pub fn signature_checker(&self) -> (VerifyMode, usize) {
+        (self.config.audit.verify_mode, self.caches.len())
+    }
+
+    /// [`Store::append`] with the statements already checked by
+    /// [`check_statements`] (`checked[i]` for `statements[i]`).
+    pub fn append_checked(
+        &mut self,
+        statements: &[SignedStatement],
+        checked: Vec<CheckedStatement>,
+    ) -> Result<Vec<Result<Receipt, Rejection>>, StoreError> {
+        Ok(self
+            .commit_checked(statements, checked)?
+            .into_iter()
+            .map(|r| r.map(ReceiptParts::encode))
+            .collect())
+    }
+
+    /// [`Store::append_checked`], returning each receipt's parts for the
+    /// caller to encode (on another thread, say: see [`ReceiptParts`]).
+    ///
+    /// # Panics
+    /// If `checked` does not hold one entry per statement.
+    pub fn commit_checked(
+        &mut self,
+        statements: &[SignedStatement],
+        checked: Vec<CheckedStatement>,
+    ) -> Result<Vec<Result<ReceiptParts, Rejection>>, StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
+        assert_eq!(checked.len(), statements.len(), "one check per statement");
+        // `FOREWARN_TRACE`: the phases of each commit on standard error.
+        let trace = std::env::var_os("FOREWARN_TRACE").is_some();
+        let t0 = std::time::Instant::now();
+        // Step 1b: validate in order against the state; nothing is written.
+        let floor = self.auditor.state().last_logged_at;
+        let logged_at = (self.config.clock)().max(floor);
+        let before = self.auditor.size();
+        let mut results: Vec<Result<u64, Rejection>> = Vec::with_capacity(statements.len());
+        let mut accepted: Vec<(u64, Vec<u8>)> = Vec::new();
+        let mut in_batch: HashSet<[u8; 32]> = Default::default();
+        // What each accepted record adds to the indexes.
+        let mut indexed: Vec<(u64, IndexEntry)> = Vec::new();
+        for (s, c) in statements.iter().zip(checked) {
+            let h = c.hash;
+            if let Some(index) = self.indexes.statements.get(&h) {
+                results.push(Err(Rejection::Replay { index: *index }));
+                continue;
+            }
+            if in_batch.contains(&h) {
+                results.push(Err(Rejection::DuplicateInBatch));
+                continue;
+            }
+            let next = self.auditor.size();
+            let entry = c.parsed.as_ref().ok().map(|st| IndexEntry {
+                statement: h,
+                case: st.event.case().map(|c| c.0),
+                party: match st.event {
+                    forewarn_ledger::Event::PartyRegistered { .. } => Some(next),
+                    _ => self.auditor.state().keys.get(&st.signer).map(|k| k.party),
+                },
+            });
+            match self.auditor.append_parsed(
+                &s.bytes,
+                c.parsed,
+                s.signature,
+                logged_at,
+                c.signature_ok,
+            ) {
+                Ok(record) => {
+                    in_batch.insert(h);
+                    accepted.push((next, record));
+                    // A statement that does not decode is never appended.
+                    indexed.extend(entry.map(|e| (next, e)));
+                    results.push(Ok(next));
+                }
+                Err(f) => results.push(Err(Rejection::Invalid(f))),
+            }
+        }
+        if accepted.is_empty() {
+            return Ok(results
+                .into_iter()
+                .map(|r| r.map(|_| unreachable!("no statement was accepted")))
+                .collect());
+        }
+        // Step 2: build one atomic batch (bundles, tiles, size, checkpoint)
+        // from the durable state at `before` and the accepted records.
+        let t_validate = t0.elapsed();
+        let size = self.auditor.size();
+        // The in-memory state already holds the accepted records: a commit
+        // that cannot be written leaves it ahead of the database, so any
+        // failure from here on poisons the store.
+        let (batch, overlay, checkpoint) = match self.build_batch(before, size, &accepted) {
+            Ok(built) => built,
+            Err(e) => {
+                self.poisoned = true;
+                return Err(e);
+            }
+        };
+        let t_build = t0.elapsed();
+        let db = &self.shared.db;
+        if let Err(e) = db.apply_batch(batch) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        let t_apply = t0.elapsed();
+        // Step 3: durable. Until this returns nothing has been published.
+        if let Err(e) = db.flush() {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        let t_flush = t0.elapsed();
+        // Step 4: publish, then receipts.
+        let checkpoint: Arc<[u8]> = checkpoint.into();
+        self.checkpoint = checkpoint.clone();
+        self.shared.publish(LogState {
+            size,
+            root: self.auditor.root(),
+            checkpoint: checkpoint.clone(),
+        });
+        for (index, entry) in indexed {
+            self.indexes.insert(index, entry);
+        }
+        // The proofs of the commit's consecutive records share most of
+        // their hashes, so they are computed together, from the overlay and
+        // the tiles just written.
+        let proofs = {
+            let tiles = SledTiles::new(db);
+            let reader = DbHashReader {
+                overlay: Some(&overlay),
+                size,
+                tiles: &tiles,
+                memo: Default::default(),
+            };
+            prove_inclusions(size, before..size, &reader).map_err(prove_err)?
+        };
+        if trace {
+            eprintln!(
+                "commit {} statements: validate {:?} build {:?} apply {:?} flush {:?} proofs {:?}",
+                statements.len(),
+                t_validate,
+                t_build - t_validate,
+                t_apply - t_build,
+                t_flush - t_apply,
+                t0.elapsed() - t_flush
+            );
+        }
+        // Accepted records are in index order, as are their results.
+        let mut parts = accepted
+            .into_iter()
+            .zip(proofs)
+            .map(|((index, record), inclusion)| ReceiptParts {
+                index,
+                record,
+                inclusion,
+                checkpoint: checkpoint.clone(),
+            });
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.map(|index| {
+                    let p = parts.next().expect("one receipt per accepted statement");
+                    debug_assert_eq!(p.index, index);
+                    p
+                })
+            })
+            .collect())
+    }
+
+    /// The sled batch of a commit growing the log from `before` to `size`
+    /// records (`accepted`), with the stored hashes it computed and the
+    /// new signed checkpoint. Reads only durable state.
+    fn build_batch(
+        &mut self,
+        before: u64,
+        size: u64,
+        accepted: &[(u64, Vec<u8>)],
+    ) -> Result<Built, StoreError> {
+        let db = &self.shared.db;
+        let mut batch = sled::Batch::default();
+        // Entry bundles from the first one the new records touch; the last
+        // one grows in place.
+        let first_bundle = before / BUNDLE;
+        let prior = if before.is_multiple_of(BUNDLE) {
+            Vec::new()
+        } else {
+            bundle_entries(db, first_bundle, before)?
+        };
+        let mut entries: Vec<&[u8]> = prior.iter().map(Vec::as_slice).collect();
+        let mut n = first_bundle;
+        let mut put = |n: u64, entries: &[&[u8]], packer: &mut crate::layout::Packer| {
+            // Every record is at most 64 KiB (the ledger's limit), so a
+            // bundle of them always encodes.
+            let bundle = encode_entry_bundle(entries)
+                .map_err(|e| StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(n)))?;
+            batch.insert(&bundle_key(n)[..], packer.pack(&bundle)?);
+            Ok::<(), StoreError>(())
+        };
+        for (_, record) in accepted {
+            entries.push(record);
+            if entries.len() as u64 == BUNDLE {
+                put(n, &entries, &mut self.packer)?;
+                entries.clear();
+                n += 1;
+            }
+        }
+        if !entries.is_empty() {
+            put(n, &entries, &mut self.packer)?;
+        }
+        // Hash tiles (C2SP tlog-tiles): the stored hashes of the new
+        // records, over the committed tiles of the tree of `before`.
+        let tiles = SledTiles::new(db);
+        let mut overlay: HashMap<u64, Hash> = HashMap::default();
+        for (index, record) in accepted {
+            let reader = DbHashReader {
+                overlay: Some(&overlay),
+                size: before,
+                tiles: &tiles,
+                memo: Default::default(),
+            };
+            let hashes =
+                stored_hashes_for_record(*index, leaf_hash(record), &reader).map_err(prove_err)?;
+            let first = stored_hash_count(*index);
+            for (k, h) in hashes.into_iter().enumerate() {
+                overlay.insert(first + k as u64, h);
+            }
+        }
+        let reader = DbHashReader {
+            overlay: Some(&overlay),
+            size: before,
+            tiles: &tiles,
+            memo: Default::default(),
+        };
+        for tile in new_tiles(before, size) {
+            let TileKind::Hashes { level } = tile.kind else {
+                continue;
+            };
+            let data = read_tile_data(tile, &reader).map_err(prove_err)?;
+            batch.insert(&tile_key(level, tile.index)[..], data);
+        }
+        let checkpoint = Checkpoint::new(&self.shared.origin, size, self.auditor.root())
+            .map_err(|source| {
+                StoreError::Key(KeyError::BadCheckpointOrigin {
+                    origin: self.shared.origin.clone(),
+                    source,
+                })
+            })?
+            .sign(&self.key)
+            .to_bytes();
+        batch.insert(META_SIZE, &size.to_be_bytes()[..]);
+        batch.insert(META_CHECKPOINT, checkpoint.as_slice());
+        Ok((batch, overlay, checkpoint))
+    }
+}

@@ -1,0 +1,250 @@
+//! Long reads without holding the database: [`LogCopy`], and the full
+//! audit of stored bundles.
+//!
+//! sled 0.34 lets one handle at a time open a database, so a command that
+//! keeps it open for a long audit or report locks every writer out. A
+//! [`LogCopy`] instead opens the database, verifies and takes the signed
+//! checkpoint, the compressed entry bundles up to its size and the saved
+//! auditor state, and closes the database again — about one second per
+//! million records, mostly reading — before any long CPU work. Writers
+//! meanwhile wait for the lock ([`crate::StoreConfig::lock_wait`]). The
+//! copy is a consistent, signed state: everything in it is read at the
+//! checkpoint's size, and the last bundle is cut to it. It holds the
+//! compressed bundles in memory: about half the size of the records.
+
+use std::path::Path;
+
+use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::finding::IntegrityFailure;
+use forewarn_tlog::note::VerifierKey;
+use forewarn_tlog::tile::parse_entry_bundle;
+
+use crate::database::open_db_waiting;
+use crate::error::{Corruption, Place, StoreError};
+use crate::layout::{BUNDLE, DB_DIR, META_SNAPSHOT, bundle_key, unpack_bundle};
+use crate::open::{Store, bound_auditor, read_head};
+use crate::reader::LogState;
+
+/// What a full audit found wrong: the records fail the ledger's checks,
+/// or the stored bundles could not be read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AuditError {
+    /// The records fail an integrity check (with the evidence).
+    Integrity(IntegrityFailure),
+    /// The store could not be read.
+    Store(StoreError),
+}
+
+impl std::fmt::Display for AuditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AuditError::Integrity(failure) => write!(f, "{failure}"),
+            AuditError::Store(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for AuditError {}
+
+/// A signed state of a ledger copied out of its database, which is closed
+/// again: audit or replay it for as long as needed.
+pub struct LogCopy {
+    origin: String,
+    vkey: VerifierKey,
+    state: LogState,
+    /// The stored (compressed) bundles `0..⌈size/256⌉`.
+    bundles: Vec<sled::IVec>,
+    /// `m:snapshot`, if present.
+    snapshot: Option<sled::IVec>,
+}
+
+impl LogCopy {
+    /// Copies the ledger in `dir` (waiting up to `lock_wait` for a writer
+    /// to finish). The checkpoint is verified under the log key in
+    /// `m:vkey`; callers that pin a key compare it with [`LogCopy::vkey`].
+    pub fn take(dir: &Path, lock_wait: std::time::Duration) -> Result<LogCopy, StoreError> {
+        if !dir.join(DB_DIR).exists() {
+            return Err(StoreError::NotAStore(dir.to_path_buf()));
+        }
+        let db = open_db_waiting(&dir.join(DB_DIR), lock_wait)?;
+        let head = read_head(&db, None)?;
+        let vkey = std::str::from_utf8(&head.vkey)
+            .ok()
+            .and_then(|t| VerifierKey::parse(t).ok())
+            .ok_or(StoreError::corrupt(
+                Corruption::Malformed,
+                Place::Metadata("vkey"),
+            ))?;
+        let count = head.state.size.div_ceil(BUNDLE);
+        let mut bundles = Vec::with_capacity(count as usize);
+        for n in 0..count {
+            bundles.push(
+                db.get(bundle_key(n))?
+                    .ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(n)))?,
+            );
+        }
+        let snapshot = db.get(META_SNAPSHOT)?;
+        drop(db);
+        Ok(LogCopy {
+            origin: head.origin,
+            vkey,
+            state: head.state,
+            bundles,
+            snapshot,
+        })
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log key the checkpoint verified under.
+    pub fn vkey(&self) -> &VerifierKey {
+        &self.vkey
+    }
+
+    /// The copied signed state.
+    pub fn state(&self) -> &LogState {
+        &self.state
+    }
+
+    /// The projection state at the copied checkpoint: the saved state if
+    /// it is bound to this checkpoint, else a replay of every record
+    /// (`progress(done, total)` per chunk).
+    pub fn auditor(
+        &self,
+        config: AuditConfig,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Auditor, StoreError> {
+        if let Some(a) = self
+            .snapshot
+            .as_deref()
+            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &config))
+        {
+            return Ok(a);
+        }
+        let a = self.audit(config, progress).map_err(|e| match e {
+            AuditError::Integrity(f) => {
+                StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
+            }
+            AuditError::Store(e) => e,
+        })?;
+        Ok(a)
+    }
+
+    /// Audits every record from scratch with a fresh auditor, as a
+    /// watchdog would, ending with the signed checkpoint.
+    pub fn audit(
+        &self,
+        config: AuditConfig,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Auditor, AuditError> {
+        audit_bundles(
+            self.state.size,
+            |n| Ok(Some(self.bundles[n as usize].clone())),
+            &self.state.checkpoint,
+            &self.vkey,
+            config,
+            progress,
+        )
+    }
+}
+
+impl Store {
+    /// Audits every record from scratch with a fresh auditor, as a watchdog
+    /// would: bundles are read and unpacked on one thread while the
+    /// auditor verifies and folds the previous chunk. Ends by checking the
+    /// signed checkpoint. `progress(done, total)` is called per chunk.
+    /// (This holds the database; [`LogCopy::audit`] does not.)
+    pub fn audit(
+        &self,
+        config: AuditConfig,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<Auditor, AuditError> {
+        let db = &self.shared.db;
+        audit_bundles(
+            self.size(),
+            |n| Ok(db.get(bundle_key(n))?),
+            self.checkpoint(),
+            self.vkey(),
+            config,
+            progress,
+        )
+    }
+}
+
+/// The full audit of the log of `size` records whose stored bundle N
+/// `bundle(N)` returns, against `checkpoint` under `vkey`.
+fn audit_bundles(
+    size: u64,
+    bundle: impl Fn(u64) -> Result<Option<sled::IVec>, StoreError> + Sync,
+    checkpoint: &[u8],
+    vkey: &VerifierKey,
+    config: AuditConfig,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Auditor, AuditError> {
+    // 128 bundles = 32,768 records per chunk.
+    const BUNDLES: u64 = 128;
+    let mut auditor = Auditor::new(config);
+    type Part = Result<Vec<(Vec<u8>, usize)>, StoreError>;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
+    let bundle = &bundle;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            let total = size.div_ceil(BUNDLE);
+            let mut n = 0;
+            while n < total {
+                let mut part = Vec::with_capacity(BUNDLES as usize);
+                for b in n..(n + BUNDLES).min(total) {
+                    let count = (size - b * BUNDLE).min(BUNDLE) as usize;
+                    // Unpacked here, overlapping the audit.
+                    let data = bundle(b).and_then(|v| {
+                        let v =
+                            v.ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(b)))?;
+                        unpack_bundle(b, &v)
+                    });
+                    match data {
+                        Ok(data) => part.push((data, count)),
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    }
+                }
+                n += BUNDLES;
+                if tx.send(Ok(part)).is_err() {
+                    return;
+                }
+            }
+        });
+        for (i, part) in rx.into_iter().enumerate() {
+            let part = part.map_err(AuditError::Store)?;
+            let mut entries: Vec<&[u8]> = Vec::with_capacity(part.len() * BUNDLE as usize);
+            for (j, (data, count)) in part.iter().enumerate() {
+                let n = (i * BUNDLES as usize + j) as u64;
+                // The last bundle may be wider than `size` (it grows in
+                // place): only its first `count` entries belong to the log.
+                let prefix = crate::layout::bundle_prefix(data, *count)
+                    .and_then(|p| parse_entry_bundle(p, *count))
+                    .map_err(|e| {
+                        AuditError::Store(StoreError::corrupt(
+                            Corruption::BadBundle(e),
+                            Place::Bundle(n),
+                        ))
+                    })?;
+                entries.extend(prefix);
+            }
+            auditor
+                .push_batch(&entries)
+                .map_err(AuditError::Integrity)?;
+            progress(auditor.size(), size);
+        }
+        Ok::<(), AuditError>(())
+    })?;
+    auditor
+        .verify_checkpoint(checkpoint, vkey, None)
+        .map_err(AuditError::Integrity)?;
+    Ok(auditor)
+}

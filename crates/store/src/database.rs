@@ -1,0 +1,193 @@
+//! The sled database: opening it with the store's settings, its lock,
+//! and its failures at open.
+//!
+//! sled 0.34 allows one open handle per database (an exclusive `flock` on
+//! `db/db`) and may panic inside its page cache when its files are damaged
+//! (a truncated `db/db`, say). Both are handled here: the lock is probed
+//! with the same kind of lock sled takes ([`lock_held`]) and waited for a
+//! bounded time ([`crate::StoreConfig::lock_wait`]); a panic during
+//! sled's open and first reads is caught and reported as
+//! [`Corruption::DamagedDatabase`], and so is an error sled itself
+//! reports about its files.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::error::{Corruption, DatabaseDamage, Place, StoreError};
+use crate::layout::META_CHECKPOINT;
+use crate::open::DEFAULT_LOCK_WAIT;
+
+/// Opens a store's sled database (`DIR/db`) with the store's settings,
+/// waiting up to [`DEFAULT_LOCK_WAIT`] for its lock. Public for tools that
+/// inspect a store. See [`open_db_waiting`].
+pub fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    open_db_waiting(path, DEFAULT_LOCK_WAIT)
+}
+
+/// Opens a store's sled database: LowSpace mode (the growing last bundle
+/// and tiles are rewritten in place on every commit; this mode reclaims
+/// the superseded versions sooner), sled's own compression off (bundles
+/// arrive compressed), no periodic flush (every write the store makes is
+/// followed by its own `flush`).
+///
+/// sled locks the database while a handle is open, and a handle that was
+/// just dropped releases the lock only when its background threads have
+/// stopped, a moment later. This waits up to `wait` for the lock, then
+/// fails with [`StoreError::InUse`]. A panic inside sled while it opens
+/// and first reads its files is caught and reported as corruption.
+pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new()
+        .path(path)
+        .mode(sled::Mode::LowSpace)
+        .flush_every_ms(None);
+    let start = Instant::now();
+    loop {
+        if !lock_held(path)? {
+            match open_catching(&config, path)? {
+                Ok(db) => return Ok(db),
+                // Taken by another handle between the probe and sled's own
+                // attempt: wait as if the probe had seen it.
+                Err(sled::Error::Io(_)) if lock_held(path)? => {}
+                Err(e @ sled::Error::Io(_)) => return Err(e.into()),
+                Err(sled::Error::Corruption { .. })
+                | Err(sled::Error::ReportableBug(_))
+                | Err(sled::Error::Unsupported(_)) => {
+                    return Err(StoreError::corrupt(
+                        Corruption::DamagedDatabase(DatabaseDamage::Reported),
+                        Place::DatabaseFiles(path.to_path_buf()),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let waited = start.elapsed();
+        if waited >= wait {
+            return Err(StoreError::InUse {
+                path: path.to_path_buf(),
+                waited,
+            });
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Whether another handle holds sled's lock on the database at `path`.
+///
+/// sled 0.34.7 reports a held lock only as an `io::ErrorKind::Other` whose
+/// message embeds the cause (`config.rs`, `try_lock`), so instead of
+/// matching that text this asks the lock itself: sled takes an exclusive
+/// `flock` on `PATH/db` (fs2's `try_lock_exclusive`); `File::try_lock` is
+/// the same kind of lock on a separate open file description, so it fails
+/// with `WouldBlock` exactly while a sled handle (in this process or
+/// another) holds it. The probe's own lock is released when the file is
+/// dropped at the end of this function.
+pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
+    let file_path = path.join("db");
+    let file = match std::fs::File::open(&file_path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: file_path,
+                source,
+            });
+        }
+    };
+    match file.try_lock() {
+        Ok(()) => Ok(false),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
+        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io {
+            path: file_path,
+            source,
+        }),
+    }
+}
+
+/// `sled::Config::open` and a first read, with any panic inside caught and
+/// turned into corruption of the database files. The default panic hook's
+/// report is suppressed for this thread meanwhile (see [`quiet_panics`]).
+fn open_catching(
+    config: &sled::Config,
+    path: &Path,
+) -> Result<Result<sled::Db, sled::Error>, StoreError> {
+    let result = quiet_panics(|| {
+        let db = config.open()?;
+        // The first reads walk the recovered page table.
+        db.get(b"m:format")?;
+        db.get(META_CHECKPOINT)?;
+        Ok(db)
+    });
+    result.map_err(|message| {
+        StoreError::corrupt(
+            Corruption::DamagedDatabase(DatabaseDamage::Panicked { message }),
+            Place::DatabaseFiles(path.to_path_buf()),
+        )
+    })
+}
+
+thread_local! {
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, catching a panic as its message (at most 200 characters).
+/// The process's panic hook is wrapped once so that it stays silent for a
+/// thread inside this call and behaves as before everywhere else.
+fn quiet_panics<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    let was = QUIET.with(|q| q.replace(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(was));
+    result.map_err(|payload| {
+        let text = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".into());
+        text.chars().take(200).collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_is_caught_as_its_message() {
+        let caught = quiet_panics(|| -> u32 { panic!("segment {} out of range", 7) });
+        assert_eq!(caught, Err("segment 7 out of range".to_string()));
+        let long = quiet_panics(|| -> u32 { panic!("{}", "x".repeat(500)) });
+        assert_eq!(long.unwrap_err().len(), 200);
+        assert_eq!(quiet_panics(|| 5), Ok(5));
+        // The hook is quiet only inside the call.
+        assert!(!QUIET.with(|q| q.get()));
+    }
+
+    #[test]
+    fn the_lock_probe_sees_a_sled_handle() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        assert!(!lock_held(&path).unwrap(), "no database yet");
+        let db = open_db(&path).unwrap();
+        assert!(lock_held(&path).unwrap());
+        // sled's own second open fails while the probe says so.
+        assert!(sled::Config::new().path(&path).open().is_err());
+        drop(db);
+        let start = Instant::now();
+        while lock_held(&path).unwrap() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "the lock was never released"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        open_db(&path).unwrap();
+    }
+}

@@ -1,0 +1,513 @@
+//! Opening a store, and recovery: the [`Store`] handle and its settings,
+//! `init`, `open`, the sled database with its lock and its failure modes,
+//! and the replay that rebuilds the in-memory state.
+//!
+//! Opening trusts nothing it can check: the checkpoint's signature under
+//! the log key, that records `0..size` exist and nothing lies beyond, that
+//! the records replayed through the auditor give the checkpoint's root.
+//! Derived state is used only where it is bound to the current signed
+//! checkpoint: the saved auditor state (`m:snapshot`) is taken only if its
+//! binding names this checkpoint's size and root and its SHA-256 matches;
+//! otherwise (e.g. saved before a crash) it is ignored and every record is
+//! replayed. `check` goes further and proves it equals a full replay.
+//!
+//! The sled database itself (its lock, its failures at open) is the
+//! `database` module's.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::types::Millis;
+use forewarn_ledger::verify::KeyCache;
+use forewarn_tlog::checkpoint::{Checkpoint, SignedCheckpoint};
+use forewarn_tlog::hash::Hash;
+use forewarn_tlog::note::{SignatureType, SignerKey, VerifierKey};
+
+use crate::database::open_db_waiting;
+use crate::error::{Corruption, KeyError, Place, StoreError, io};
+use crate::indexes::Indexes;
+use crate::layout::{
+    BUNDLE, DB_DIR, FORMAT, META_CHECKPOINT, META_SIZE, META_SNAPSHOT, Packer, bundle_key,
+    bundle_prefix, decode_snapshot, unpack_bundle,
+};
+use crate::reader::{LogReader, LogState, Shared, records_in};
+
+/// File name of the log's signing key inside the store directory.
+pub const KEY_FILE: &str = "log.key";
+/// File name of the log's public key (vkey) inside the store directory.
+pub const VKEY_FILE: &str = "log.vkey";
+
+/// How long an open waits by default for another handle to release the
+/// database lock (see [`StoreConfig::lock_wait`]).
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
+
+/// The log's clock (ms since the Unix epoch). Tests pass their own.
+pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0)
+    })
+}
+
+/// Options for opening a store.
+#[derive(Clone)]
+pub struct StoreConfig {
+    /// Auditor settings used to validate statements (skew, threads).
+    pub audit: AuditConfig,
+    /// The log's clock.
+    pub clock: Clock,
+    /// Called with (records replayed, total) while opening.
+    pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
+    /// How long an open waits for another handle (a concurrent command, or
+    /// a just-dropped handle whose threads are still stopping) to release
+    /// the database lock before failing with [`StoreError::InUse`].
+    /// Read-only commands hold the lock only while they copy what they need
+    /// ([`crate::LogCopy`]), so writers waiting this long get through.
+    pub lock_wait: Duration,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            audit: AuditConfig {
+                threads: std::thread::available_parallelism()
+                    .map_or(1, |n| n.get())
+                    .min(8),
+                ..AuditConfig::default()
+            },
+            clock: system_clock(),
+            progress: None,
+            lock_wait: DEFAULT_LOCK_WAIT,
+        }
+    }
+}
+
+/// An open ledger: the single writer, with the in-memory projection state
+/// and indexes. Readers for other threads come from [`Store::reader`].
+pub struct Store {
+    pub(crate) dir: PathBuf,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) key: SignerKey,
+    pub(crate) auditor: Auditor,
+    /// The latest signed checkpoint (equal to the published state's).
+    pub(crate) checkpoint: Arc<[u8]>,
+    pub(crate) config: StoreConfig,
+    pub(crate) caches: Vec<KeyCache>,
+    pub(crate) indexes: Indexes,
+    /// Compresses entry bundles as they are written.
+    pub(crate) packer: Packer,
+    pub(crate) poisoned: bool,
+}
+
+impl Store {
+    /// Creates a new ledger in `dir` with a log key from `seed` (32 random
+    /// bytes from the caller). Writes `log.key` (0600) and `log.vkey`.
+    pub fn init(
+        dir: &Path,
+        origin: &str,
+        seed: &[u8; 32],
+        config: StoreConfig,
+    ) -> Result<Store, StoreError> {
+        if dir.join(DB_DIR).exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+        }
+        if dir.join(KEY_FILE).exists() {
+            return Err(StoreError::corrupt(
+                Corruption::KeyWithoutDatabase,
+                Place::Directory(dir.to_path_buf()),
+            ));
+        }
+        let key = SignerKey::from_seed(origin, SignatureType::Ed25519, seed).map_err(|source| {
+            StoreError::Key(KeyError::BadOrigin {
+                origin: origin.to_string(),
+                source,
+            })
+        })?;
+        let empty = Checkpoint::new(origin, 0, forewarn_tlog::hash::EMPTY_ROOT)
+            .map_err(|source| {
+                StoreError::Key(KeyError::BadCheckpointOrigin {
+                    origin: origin.to_string(),
+                    source,
+                })
+            })?
+            .sign(&key)
+            .to_bytes();
+        std::fs::create_dir_all(dir).map_err(io(dir))?;
+        write_secret(&dir.join(KEY_FILE), key.to_text().as_bytes())?;
+        let vkey = key.verifier();
+        let vkey_path = dir.join(VKEY_FILE);
+        std::fs::write(&vkey_path, format!("{vkey}\n")).map_err(io(&vkey_path))?;
+        let db = open_db_waiting(&dir.join(DB_DIR), config.lock_wait)?;
+        let mut b = sled::Batch::default();
+        b.insert(b"m:format".as_slice(), FORMAT);
+        b.insert(b"m:origin".as_slice(), origin.as_bytes());
+        b.insert(b"m:vkey".as_slice(), vkey.to_string().as_bytes());
+        b.insert(META_SIZE, &0u64.to_be_bytes());
+        b.insert(META_CHECKPOINT, empty.as_slice());
+        db.apply_batch(b)?;
+        db.flush()?;
+        // Opened with the same handle: dropping it and opening again could
+        // find sled's lock still held by the closing handle's threads.
+        Store::open_with(dir, config, Some(db))
+    }
+
+    /// Opens an existing ledger, verifying it (see the module docs).
+    pub fn open(dir: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        Store::open_with(dir, config, None)
+    }
+
+    fn open_with(
+        dir: &Path,
+        config: StoreConfig,
+        db: Option<sled::Db>,
+    ) -> Result<Store, StoreError> {
+        if !dir.join(DB_DIR).exists() {
+            return Err(StoreError::NotAStore(dir.to_path_buf()));
+        }
+        let key_path = dir.join(KEY_FILE);
+        let key = read_key(&key_path)?;
+        let db = match db {
+            Some(db) => db,
+            None => open_db_waiting(&dir.join(DB_DIR), config.lock_wait)?,
+        };
+        let vkey = key.verifier();
+        // The checkpoint is verified under the recorded key, which must be
+        // the key file's.
+        let head = read_head(&db, None)?;
+        if head.vkey != vkey.to_string().as_bytes() {
+            return Err(StoreError::Key(KeyError::WrongKey { path: key_path }));
+        }
+        let size = head.state.size;
+        let threads = config.audit.threads.max(1);
+        let checkpoint = head.state.checkpoint.clone();
+        let root = head.state.root;
+        let mut store = Store {
+            dir: dir.to_path_buf(),
+            shared: Arc::new(Shared::new(db, head.origin, vkey, head.state)),
+            key,
+            auditor: Auditor::new(config.audit.clone()),
+            checkpoint,
+            config,
+            caches: (0..threads).map(|_| KeyCache::new()).collect(),
+            indexes: Indexes::default(),
+            packer: Packer::new()?,
+            poisoned: false,
+        };
+        store.load(size, &root, true)?;
+        if store.auditor.root() != root {
+            return Err(StoreError::corrupt(
+                Corruption::RootMismatch,
+                Place::Checkpoint,
+            ));
+        }
+        Ok(store)
+    }
+
+    /// Rebuilds the in-memory state from the records: the auditor (from the
+    /// saved state if `use_snapshot` and it is bound to the checkpoint of
+    /// `size` and `root`, else by replaying every record) and the indexes.
+    pub(crate) fn load(
+        &mut self,
+        size: u64,
+        root: &Hash,
+        use_snapshot: bool,
+    ) -> Result<(), StoreError> {
+        let db = &self.shared.db;
+        let saved = if use_snapshot {
+            db.get(META_SNAPSHOT)?
+        } else {
+            None
+        };
+        let mut auditor = saved
+            .and_then(|s| bound_auditor(&s, size, root, &self.config.audit))
+            .unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
+        let start = auditor.size();
+        replay_records(
+            &mut auditor,
+            records_in(db, start, size, size),
+            size,
+            self.config.progress.as_deref(),
+            |_| {},
+        )?;
+        // A second pass builds the indexes with the final key state, so no
+        // record is held in memory.
+        self.indexes = Indexes::fold(records_in(db, 0, size, size), &auditor)?;
+        self.auditor = auditor;
+        Ok(())
+    }
+
+    /// A reader of the durable, signed state, for any thread; it follows
+    /// every later commit of this store.
+    pub fn reader(&self) -> LogReader {
+        LogReader {
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The log's origin.
+    pub fn origin(&self) -> &str {
+        &self.shared.origin
+    }
+
+    /// The log's public key.
+    pub fn vkey(&self) -> &VerifierKey {
+        &self.shared.vkey
+    }
+
+    /// Number of records.
+    pub fn size(&self) -> u64 {
+        self.auditor.size()
+    }
+
+    /// The latest signed checkpoint.
+    pub fn checkpoint(&self) -> &[u8] {
+        &self.checkpoint
+    }
+
+    /// The in-memory projection state (validated, equal to a replay unless
+    /// the saved state was altered behind the store's back, which `check`
+    /// detects).
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// Record `index`.
+    pub fn record(&self, index: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        crate::reader::read_record(&self.shared.db, index, self.size())
+    }
+
+    /// Records `from..to`, in order.
+    pub fn records(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
+        records_in(&self.shared.db, from, to.min(self.size()), self.size())
+    }
+
+    /// The index of the record holding exactly these statement bytes.
+    pub fn find_statement(&self, statement: &[u8]) -> Option<u64> {
+        use sha2::Digest;
+        let h: [u8; 32] = sha2::Sha256::digest(statement).into();
+        self.indexes.statements.get(&h).copied()
+    }
+
+    /// Indexes of the records about a case.
+    pub fn case_records(&self, case: &[u8; 16]) -> Vec<u64> {
+        self.indexes.cases.get(case).cloned().unwrap_or_default()
+    }
+
+    /// Indexes of the records signed by a party.
+    pub fn party_records(&self, party: u64) -> Vec<u64> {
+        self.indexes
+            .parties
+            .get(&party)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// A receipt for record `index` at the latest checkpoint.
+    pub fn receipt(&self, index: u64) -> Result<Option<Receipt>, StoreError> {
+        self.reader().receipt(index)
+    }
+
+    /// A consistency proof from an older size to the current checkpoint.
+    pub fn consistency_proof(&self, old: u64) -> Result<Vec<Hash>, StoreError> {
+        self.reader().consistency_proof(old, self.size())
+    }
+
+    /// Closes the store, saving the auditor state, bound to the latest
+    /// checkpoint, so the next open is fast.
+    pub fn close(mut self) -> Result<(), StoreError> {
+        if !self.poisoned {
+            let frame = self.packer.pack(&self.auditor.save())?;
+            let value = crate::layout::encode_snapshot(self.size(), &self.auditor.root(), &frame);
+            self.shared.db.insert(META_SNAPSHOT, value)?;
+            self.shared.db.flush()?;
+        }
+        Ok(())
+    }
+}
+
+use crate::reader::Receipt;
+
+/// The resumed saved state, if it is bound to the checkpoint (`size`,
+/// `root`), its digest matches, and it decodes to that tree.
+pub(crate) fn bound_auditor(
+    stored: &[u8],
+    size: u64,
+    root: &Hash,
+    config: &AuditConfig,
+) -> Option<Auditor> {
+    let bytes = decode_snapshot(stored, size, root).ok()?;
+    let a = Auditor::resume(config.clone(), &bytes).ok()?;
+    (a.size() == size && a.root() == *root).then_some(a)
+}
+
+fn read_key(path: &Path) -> Result<SignerKey, StoreError> {
+    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(io(path))?);
+    SignerKey::parse(text.trim_end()).map_err(|source| {
+        StoreError::Key(KeyError::Malformed {
+            path: path.to_path_buf(),
+            source,
+        })
+    })
+}
+
+/// What the metadata says, verified: the log's identity and its latest
+/// signed state.
+pub(crate) struct Head {
+    pub(crate) origin: String,
+    pub(crate) vkey: Vec<u8>,
+    pub(crate) state: LogState,
+}
+
+/// Reads and verifies the metadata: the format, the origin, the size, the
+/// checkpoint's signature under `vkey` (or under `m:vkey` when `None`),
+/// that the checkpoint's size is the stored size, and that the last bundle
+/// exists and holds exactly the records up to that size, none beyond.
+pub(crate) fn read_head(db: &sled::Db, vkey: Option<&VerifierKey>) -> Result<Head, StoreError> {
+    let meta = |name: &'static str| -> Result<Vec<u8>, StoreError> {
+        db.get(format!("m:{name}"))?
+            .map(|v| v.to_vec())
+            .ok_or(StoreError::corrupt(
+                Corruption::Missing,
+                Place::Metadata(name),
+            ))
+    };
+    let malformed = |name| StoreError::corrupt(Corruption::Malformed, Place::Metadata(name));
+    let format = meta("format")?;
+    if format != FORMAT {
+        return Err(StoreError::UnsupportedFormat { found: format });
+    }
+    let origin = String::from_utf8(meta("origin")?).map_err(|_| malformed("origin"))?;
+    let stored_vkey = meta("vkey")?;
+    let vkey = match vkey {
+        Some(v) => v.clone(),
+        None => std::str::from_utf8(&stored_vkey)
+            .ok()
+            .and_then(|t| VerifierKey::parse(t).ok())
+            .ok_or_else(|| malformed("vkey"))?,
+    };
+    let size = u64::from_be_bytes(meta("size")?.try_into().map_err(|_| malformed("size"))?);
+    let checkpoint = meta("checkpoint")?;
+    let signed = SignedCheckpoint::open(&checkpoint, &vkey, Some(&origin), &[]).map_err(|e| {
+        StoreError::corrupt(Corruption::BadCheckpoint(Box::new(e)), Place::Checkpoint)
+    })?;
+    if signed.checkpoint.size() != size {
+        return Err(StoreError::corrupt(
+            Corruption::SizeMismatch {
+                checkpoint: signed.checkpoint.size(),
+                stored: size,
+            },
+            Place::Checkpoint,
+        ));
+    }
+    // Bundles 0..⌈size/256⌉ exist, the last holds exactly the records up
+    // to `size`, and nothing lies beyond.
+    let bundles = size.div_ceil(BUNDLE);
+    if size > 0 {
+        let last = bundles - 1;
+        let stored = db.get(bundle_key(last))?.ok_or(StoreError::corrupt(
+            Corruption::Missing,
+            Place::Bundle(last),
+        ))?;
+        let data = unpack_bundle(last, &stored)?;
+        let count = (size - last * BUNDLE) as usize;
+        let prefix = bundle_prefix(&data, count)
+            .map_err(|e| StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(last)))?;
+        if prefix.len() != data.len() {
+            return Err(StoreError::corrupt(
+                Corruption::BeyondSize { size },
+                Place::Bundle(last),
+            ));
+        }
+    }
+    if db.get(bundle_key(bundles))?.is_some() {
+        return Err(StoreError::corrupt(
+            Corruption::BeyondSize { size },
+            Place::Bundle(bundles),
+        ));
+    }
+    Ok(Head {
+        origin,
+        vkey: stored_vkey,
+        state: LogState {
+            size,
+            root: *signed.checkpoint.root(),
+            checkpoint: checkpoint.into(),
+        },
+    })
+}
+
+/// Replays `records` (the store's, from `auditor.size()` on) through
+/// `auditor` in chunks, calling `each` on every record, and insists that
+/// exactly `size` records resulted.
+pub(crate) fn replay_records(
+    auditor: &mut Auditor,
+    records: impl Iterator<Item = Result<Vec<u8>, StoreError>>,
+    size: u64,
+    progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+    mut each: impl FnMut(&[u8]),
+) -> Result<(), StoreError> {
+    let mut chunk = Vec::new();
+    let push = |a: &mut Auditor, chunk: &mut Vec<Vec<u8>>| -> Result<(), StoreError> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+        a.push_batch(&refs)
+            .map_err(|f| StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles))?;
+        chunk.clear();
+        if let Some(p) = progress {
+            p(a.size(), size);
+        }
+        Ok(())
+    };
+    for r in records {
+        let r = r?;
+        each(&r);
+        chunk.push(r);
+        if chunk.len() == 16_384 {
+            push(auditor, &mut chunk)?;
+        }
+    }
+    push(auditor, &mut chunk)?;
+    if auditor.size() != size {
+        return Err(StoreError::corrupt(
+            Corruption::RecordCount {
+                found: auditor.size(),
+                expected: size,
+            },
+            Place::Bundles,
+        ));
+    }
+    Ok(())
+}
+
+/// Writes a secret file with mode 0600, refusing to overwrite.
+pub fn write_secret(path: &Path, contents: &[u8]) -> Result<(), StoreError> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path).map_err(io(path))?;
+    f.write_all(contents).map_err(io(path))?;
+    f.sync_all().map_err(io(path))
+}
