@@ -197,7 +197,9 @@ impl Store {
                 statement: h,
                 case: st.event.case().map(|c| c.0),
                 party: match st.event {
-                    forewarn_ledger::Event::PartyRegistered { .. } => Some(next),
+                    forewarn_ledger::Event::PartyRegistered { .. } => {
+                        Some(forewarn_ledger::PartyId(next))
+                    }
                     _ => self.auditor.state().keys.get(&st.signer).map(|k| k.party),
                 },
             });

@@ -5,6 +5,7 @@
 //! open, never a second source of truth: nothing in them is stored, and
 //! `check` compares them with a fresh fold.
 
+use forewarn_ledger::PartyId;
 use forewarn_ledger::auditor::Auditor;
 use forewarn_ledger::statement::{Record, Statement};
 use sha2::{Digest, Sha256};
@@ -20,7 +21,7 @@ pub(crate) struct Indexes {
     /// Case → its records.
     pub(crate) cases: HashMap<[u8; 16], Vec<u64>>,
     /// Party → the records it signed.
-    pub(crate) parties: HashMap<u64, Vec<u64>>,
+    pub(crate) parties: HashMap<PartyId, Vec<u64>>,
 }
 
 /// What one record adds to the [`Indexes`].
@@ -30,7 +31,7 @@ pub(crate) struct IndexEntry {
     /// The case the event belongs to, if any.
     pub(crate) case: Option<[u8; 16]>,
     /// The party that signed it (a PartyRegistered record is its own party).
-    pub(crate) party: Option<u64>,
+    pub(crate) party: Option<PartyId>,
 }
 
 impl Indexes {
@@ -55,7 +56,7 @@ impl Indexes {
         &mut self,
         index: u64,
         record: &[u8],
-        party_of: impl Fn(&forewarn_ledger::PublicKey) -> Option<u64>,
+        party_of: impl Fn(&forewarn_ledger::PublicKey) -> Option<PartyId>,
     ) {
         let Ok(rec) = Record::from_bytes(record) else {
             return;
@@ -66,7 +67,7 @@ impl Indexes {
             return;
         };
         let party = match st.event {
-            forewarn_ledger::Event::PartyRegistered { .. } => Some(index),
+            forewarn_ledger::Event::PartyRegistered { .. } => Some(PartyId(index)),
             _ => party_of(&st.signer),
         };
         self.insert(

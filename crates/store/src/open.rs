@@ -19,7 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use forewarn_ledger::auditor::{AuditConfig, Auditor};
-use forewarn_ledger::types::Millis;
+use forewarn_ledger::types::{Millis, PartyId};
 use forewarn_ledger::verify::KeyCache;
 use forewarn_tlog::checkpoint::{Checkpoint, SignedCheckpoint};
 use forewarn_tlog::hash::Hash;
@@ -310,7 +310,7 @@ impl Store {
     }
 
     /// Indexes of the records signed by a party.
-    pub fn party_records(&self, party: u64) -> Vec<u64> {
+    pub fn party_records(&self, party: PartyId) -> Vec<u64> {
         self.indexes
             .parties
             .get(&party)

@@ -97,9 +97,9 @@ fn append_receipts_reopen_check_export() {
     let mut store = Store::open(dir.path(), config(c.clone())).unwrap();
     assert_eq!(store.auditor().root(), root);
     // Rebuilding the indexes gives the same state and a clean check.
-    let before = report::build(store.auditor().state(), &Policy::default(), 0, &root);
+    let before = report::build(store.auditor().state(), &AuditPolicy::default(), 0, &root);
     store.rebuild().unwrap();
-    let after = report::build(store.auditor().state(), &Policy::default(), 0, &root);
+    let after = report::build(store.auditor().state(), &AuditPolicy::default(), 0, &root);
     assert_eq!(before, after);
     store.check().unwrap();
     // Export, then audit the export alone.
@@ -248,7 +248,13 @@ fn bad_statements_are_rejected_and_change_nothing() {
         ),
         (
             "dangling reference",
-            sign(Event::EmbargoAccepted { embargo: 99 }, now, &v2),
+            sign(
+                Event::EmbargoAccepted {
+                    embargo: RecordRef(99),
+                },
+                now,
+                &v2,
+            ),
             |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::BadReference { .. })),
         ),
         (
