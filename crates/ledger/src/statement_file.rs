@@ -1,7 +1,7 @@
 //! The signed-statement file, `forewarn-statement@v1`: one
-//! [`SignedStatement`] as three lines of text, written by
-//! `forewarn statement sign` and read by `forewarn append` (and the body a
-//! log accepts for a submission).
+//! [`SignedStatement`] as three lines of text, in which a statement signed
+//! by one party reaches the operator who appends it (`forewarn statement
+//! sign` writes it, `forewarn append` reads it).
 //!
 //! Layout (docs/FORMAT.md §18), every line ending in one line feed (`0x0a`):
 //!
