@@ -73,8 +73,10 @@ pub mod finding;
 pub mod policy;
 pub mod receipt;
 pub mod report;
+pub mod salt_file;
 pub mod sealed;
 pub mod statement;
+pub mod statement_file;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 pub mod types;
