@@ -28,7 +28,7 @@ use crate::policy::Policy;
 use crate::sealed::{Commitment, Sealed};
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::*;
-use crate::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
 
 /// Default allowance for a statement claimed after the log's time (clocks
 /// differ): five minutes.

@@ -66,7 +66,7 @@ use forewarn_ledger::auditor::{AuditConfig, Auditor};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::{Record, SignedStatement, Statement, leaf_hash};
 use forewarn_ledger::types::Millis;
-use forewarn_ledger::verify::{KeyCache, SignatureItem, verify_parallel};
+use forewarn_ledger::verify::{KeyCache, SignatureItem, StatementItem, verify_parallel};
 use forewarn_tlog::checkpoint::{Checkpoint, SignedCheckpoint};
 use forewarn_tlog::hash::Hash;
 use forewarn_tlog::note::{SignatureType, SignerKey, VerifierKey};
