@@ -28,8 +28,9 @@
 //! `verify_batch`) checks `Σ z_i ([S_i]B − R_i − [k_i]A_i) = 0` for random
 //! `z_i`. That is equivalent to `verify_strict` only for signatures whose
 //! `R` and `A` have no torsion component. If `R = R₀ + T` with `T` of
-//! order 2 and `S` computed honestly for `R₀`, then `[z]T = 0` for every
-//! even `z`: a batch accepts such a signature half the time while
+//! order 2 and `S` computed honestly, so that `[S]B − [k]A = R₀`, the
+//! signature's term in the sum is `−[z]T`, which is zero for every even
+//! `z`: a batch accepts such a signature half the time while
 //! `verify_strict` always rejects it. The usual advice (reject small-order
 //! `A` and `R`, require canonical `S`) does not exclude this: `R` is of
 //! order 2ℓ, not small. `tests/batch_parity.rs` builds the counterexample
