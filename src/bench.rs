@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use clap::Subcommand;
 use ed25519_dalek::SigningKey;
 use forewarn_ledger::statement::{SignedStatement, Statement};
-use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_items, verify_parallel};
+use forewarn_ledger::verify::{
+    KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items, verify_parallel,
+};
 use forewarn_ledger::*;
 use forewarn_store::{Sequencer, Store, StoreConfig, Submitter};
 use indicatif::ProgressBar;

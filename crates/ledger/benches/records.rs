@@ -1,8 +1,7 @@
 //! Per-record costs (criterion): decoding, encoding, commitments, leaf
-//! hashing, signature verification (single `verify_strict` against exact
-//! batches of several sizes, on both arithmetics, which is where
-//! `verify::MIN_BATCH` and `verify::MIN_BATCH_LANES` come from), and
-//! auditing a small log on one thread.
+//! hashing, and auditing a small log on one thread. Signature
+//! verification (single against exact batches, and the break-even batch
+//! size) is measured in forewarn-ed25519's `verify` bench.
 //!
 //! `cargo bench -p forewarn-ledger --bench records`
 
@@ -48,43 +47,6 @@ fn records(c: &mut Criterion) {
     g.bench_function("commitment (32-byte value)", |b| {
         b.iter(|| Commitment::compute(&[7; 32], std::hint::black_box(&[1u8; 40])))
     });
-    g.finish();
-
-    // Signatures from the log's statements (40 keys), verified on one thread.
-    let signed: Vec<(PublicKey, Vec<u8>, [u8; 64])> = recs
-        .iter()
-        .map(|r| {
-            let rec = Record::from_bytes(r).unwrap();
-            let st = Statement::from_bytes(&rec.statement).unwrap();
-            (st.signer, rec.statement.clone(), rec.signature)
-        })
-        .collect();
-    let mut g = c.benchmark_group("verify");
-    for n in [1usize, 32, 64, 96, 128, 160, 192, 256, 512, 1024, 2000] {
-        let items: Vec<verify::SignatureItem<'_>> = signed[..n]
-            .iter()
-            .map(|(k, m, s)| verify::SignatureItem::statement(k.0, m, *s))
-            .collect();
-        g.throughput(Throughput::Elements(n as u64));
-        g.sample_size(10);
-        let mut cache = verify::KeyCache::new();
-        if n == 1 {
-            g.bench_function("verify_strict, per signature", |b| {
-                b.iter(|| verify::verify_items(&items, verify::VerifyMode::Strict, &mut cache))
-            });
-        } else {
-            // The R side in the AVX-512 IFMA lanes where this CPU has
-            // them, and on curve25519-dalek's arithmetic alone.
-            g.bench_function(format!("exact batch of {n}"), |b| {
-                b.iter(|| verify::verify_exact_batch(&items, &mut cache))
-            });
-            g.bench_function(format!("exact batch of {n}, dalek arithmetic"), |b| {
-                b.iter(|| {
-                    verify::with_dalek_arithmetic(|| verify::verify_exact_batch(&items, &mut cache))
-                })
-            });
-        }
-    }
     g.finish();
 
     let mut g = c.benchmark_group("audit");

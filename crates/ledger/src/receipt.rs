@@ -15,7 +15,7 @@ use forewarn_tlog::proof::{TlogProof, TlogProofError};
 
 use crate::encoding::EncodingError;
 use crate::statement::{Record, Statement};
-use crate::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
 
 /// A verified receipt.
 #[derive(Clone, Debug)]

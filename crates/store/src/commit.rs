@@ -27,7 +27,9 @@
 use std::sync::Arc;
 
 use forewarn_ledger::statement::{SignedStatement, Statement, leaf_hash};
-use forewarn_ledger::verify::{KeyCache, SignatureItem, VerifyMode, verify_parallel};
+use forewarn_ledger::verify::{
+    KeyCache, SignatureItem, StatementItem, VerifyMode, verify_parallel,
+};
 use forewarn_tlog::checkpoint::Checkpoint;
 use forewarn_tlog::hash::Hash;
 use forewarn_tlog::tile::{TileKind, encode_entry_bundle, new_tiles, read_tile_data};

@@ -21,7 +21,7 @@ use crate::event::EVENT_KINDS;
 use crate::finding::{Finding, IntegrityFailure, IntegrityKind};
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::{Millis, RecordRef};
-use crate::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
 
 /// The streaming auditor. Cloning it forks the audit (tests use this to
 /// try many continuations of one prefix).

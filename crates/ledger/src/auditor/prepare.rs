@@ -19,7 +19,7 @@ use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
 use crate::policy::AuditPolicy;
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::{HOUR_MS, PartyId, RecordRef};
-use crate::verify::{KeyCache, SignatureItem, VerifyMode, verify_items};
+use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
 
 /// A record decoded and hashed, with its signature checked, ready to be
 /// folded into the state. Preparing is independent of the state, so it can

@@ -2,25 +2,17 @@
 //!
 //! Checked on the Ed25519 edge cases of "Taming the many EdDSAs" and C2SP
 //! CCTV (the same files forewarn-tlog tests against), alone and mixed into
-//! batches of valid signatures, and on a signature with a mixed-order `R`
-//! that a plain `verify_batch` accepts half the time while `verify_strict`
-//! always rejects it.
+//! batches of valid signatures, on random mixes of valid and broken
+//! signatures, on batches shared by several threads, and on a signature
+//! with a mixed-order `R` that a plain `verify_batch` accepts half the
+//! time while `verify_strict` always rejects it.
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
-use forewarn_ledger::verify::{
-    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, shared_batch_holds, verify_exact_batch,
-    verify_exact_batch_parallel, verify_items, verify_parallel, with_dalek_arithmetic,
+use forewarn_ed25519::{
+    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, batch_accepts_all, shared_batch_holds,
+    verify_exact_batch, verify_exact_batch_parallel, verify_items, verify_parallel,
 };
-
-/// Runs a test with the R side on whatever this CPU offers (the AVX-512
-/// IFMA lanes of forewarn-edwards8 where it has them), then again on
-/// curve25519-dalek's arithmetic alone: both must give verify_strict's
-/// verdicts.
-fn on_both_arithmetics(test: fn()) {
-    test();
-    with_dalek_arithmetic(test);
-}
 
 fn unhex(s: &str) -> Vec<u8> {
     (0..s.len())
@@ -77,14 +69,14 @@ fn item(v: &Vector) -> SignatureItem<'_> {
     }
 }
 
-/// What ed25519-dalek's verify_strict says (false if the key does not parse
-/// or is weak: forewarn refuses weak keys outright).
+/// What ed25519-dalek's verify_strict says (false if the key does not
+/// parse; verify_strict itself rejects every signature under a weak key).
 fn reference(v: &Vector) -> bool {
     match VerifyingKey::from_bytes(&v.key) {
-        Ok(k) if !k.is_weak() => k
+        Ok(k) => k
             .verify_strict(&v.msg, &Signature::from_bytes(&v.sig))
             .is_ok(),
-        _ => false,
+        Err(_) => false,
     }
 }
 
@@ -107,10 +99,6 @@ fn valid_vectors(n: usize) -> Vec<Vector> {
 
 #[test]
 fn each_edge_case_alone() {
-    on_both_arithmetics(each_edge_case_alone_on);
-}
-
-fn each_edge_case_alone_on() {
     let mut accepted = 0;
     for v in vectors() {
         let expected = reference(&v);
@@ -127,10 +115,6 @@ fn each_edge_case_alone_on() {
 
 #[test]
 fn edge_cases_mixed_into_batches() {
-    on_both_arithmetics(edge_cases_mixed_into_batches_on);
-}
-
-fn edge_cases_mixed_into_batches_on() {
     let edge = vectors();
     let valid = valid_vectors(64);
     let all: Vec<&Vector> = edge.iter().chain(valid.iter()).collect();
@@ -159,7 +143,7 @@ fn edge_cases_mixed_into_batches_on() {
 /// A signature `(R + T, s)` with `T` of order 2 and `s` computed honestly
 /// for `R + T`: `[s]B - [k]A = R ≠ R + T`, so `verify_strict` rejects it.
 fn mixed_order_signature(msg: &[u8]) -> ([u8; 32], [u8; 64]) {
-    forewarn_ledger::testkit::mixed_order_signature(msg, 5)
+    forewarn_ed25519::testkit::mixed_order_signature(msg, 5)
 }
 
 /// A vector signed with a mixed-order `R` (see `mixed_order_signature`).
@@ -175,10 +159,6 @@ fn mixed_order_vector(msg: &[u8]) -> Vector {
 
 #[test]
 fn mixed_order_r_fools_plain_batching_but_not_ours() {
-    on_both_arithmetics(mixed_order_r_fools_plain_batching_but_not_ours_on);
-}
-
-fn mixed_order_r_fools_plain_batching_but_not_ours_on() {
     let mut fooled = 0;
     for i in 0..64 {
         let msg = format!("mixed-order R, try {i}").into_bytes();
@@ -224,32 +204,19 @@ fn mixed_order_r_fools_plain_batching_but_not_ours_on() {
 
 #[test]
 fn the_exact_batch_accepts_valid_batches_without_falling_back() {
-    on_both_arithmetics(the_exact_batch_accepts_valid_batches_without_falling_back_on);
-}
-
-fn the_exact_batch_accepts_valid_batches_without_falling_back_on() {
     let valid = valid_vectors(200);
     let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
-    assert!(forewarn_ledger::verify::batch_accepts_all(
-        &items,
-        &mut KeyCache::new()
-    ));
+    assert!(batch_accepts_all(&items, &mut KeyCache::new()));
     // One bad signature, one torsion-R signature: the batch refuses (and
     // verify_items falls back to single verification).
     let mut bad = valid_vectors(20);
     bad[7].sig[40] ^= 1;
     let items: Vec<SignatureItem<'_>> = bad.iter().map(item).collect();
-    assert!(!forewarn_ledger::verify::batch_accepts_all(
-        &items,
-        &mut KeyCache::new()
-    ));
+    assert!(!batch_accepts_all(&items, &mut KeyCache::new()));
     let mut mixed = valid_vectors(20);
     mixed.push(mixed_order_vector(b"torsion"));
     let items: Vec<SignatureItem<'_>> = mixed.iter().map(item).collect();
-    assert!(!forewarn_ledger::verify::batch_accepts_all(
-        &items,
-        &mut KeyCache::new()
-    ));
+    assert!(!batch_accepts_all(&items, &mut KeyCache::new()));
 }
 
 mod random_mixes {
@@ -316,20 +283,14 @@ mod random_mixes {
             let expected: Vec<bool> = vs.iter().map(reference).collect();
             prop_assert_eq!(verify_items(&items, VerifyMode::Strict, &mut KeyCache::new()), expected.clone());
             prop_assert_eq!(verify_exact_batch(&items, &mut KeyCache::new()), expected.clone());
-            // Batch mode: singly below the threshold, batched above it (32
-            // with the IFMA lanes, so both paths occur in these sizes).
-            prop_assert_eq!(verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()), expected.clone());
-            prop_assert_eq!(with_dalek_arithmetic(|| verify_exact_batch(&items, &mut KeyCache::new())), expected);
+            // Batch mode below the threshold: singly.
+            prop_assert_eq!(verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()), expected);
         }
     }
 }
 
 #[test]
 fn verify_items_batches_large_sets_and_agrees() {
-    on_both_arithmetics(verify_items_batches_large_sets_and_agrees_on);
-}
-
-fn verify_items_batches_large_sets_and_agrees_on() {
     // Above MIN_BATCH, verify_items takes the exact batch path; mix in every
     // edge case and a torsion signature so the fallback runs too.
     let mut vs = valid_vectors(MIN_BATCH);
@@ -344,20 +305,11 @@ fn verify_items_batches_large_sets_and_agrees_on() {
     // All valid and large: accepted in one batch.
     let valid = valid_vectors(MIN_BATCH);
     let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
-    assert!(forewarn_ledger::verify::batch_accepts_all(
-        &items,
-        &mut KeyCache::new()
-    ));
+    assert!(batch_accepts_all(&items, &mut KeyCache::new()));
 }
 
 #[test]
 fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones() {
-    on_both_arithmetics(
-        the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones_on,
-    );
-}
-
-fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones_on() {
     // One exact batch shared by 2 or 3 threads: each thread checks its
     // share of the torsion rows over every R, and the batch equation over
     // its own share. A torsion signature or a bad edge case in any share
@@ -427,4 +379,37 @@ fn the_shared_batch_agrees_with_verify_strict_whatever_share_holds_the_bad_ones_
                 .all(|ok| *ok)
         );
     }
+}
+
+#[test]
+fn where_the_message_splits_into_prefix_and_body_does_not_matter() {
+    // The verifier hashes prefix then body without joining them; every
+    // split of each message must give the verdict of the whole.
+    let mut vs = vectors();
+    vs.extend(valid_vectors(8));
+    vs.push(mixed_order_vector(b"torsion, split"));
+    let expected: Vec<bool> = vs.iter().map(reference).collect();
+    let longest = vs.iter().map(|v| v.msg.len()).max().unwrap();
+    let mut splits = 0;
+    for at in 0..=longest {
+        let items: Vec<SignatureItem<'_>> = vs
+            .iter()
+            .map(|v| {
+                let (prefix, body) = v.msg.split_at(at.min(v.msg.len()));
+                SignatureItem::new(v.key, prefix, body, v.sig)
+            })
+            .collect();
+        assert_eq!(
+            verify_items(&items, VerifyMode::Strict, &mut KeyCache::new()),
+            expected,
+            "split at {at} (strict)"
+        );
+        assert_eq!(
+            verify_exact_batch(&items, &mut KeyCache::new()),
+            expected,
+            "split at {at} (exact batch)"
+        );
+        splits += 1;
+    }
+    assert!(splits > 1);
 }
