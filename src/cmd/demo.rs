@@ -17,8 +17,11 @@ use forewarn_ledger::statement::Statement;
 use forewarn_ledger::*;
 use forewarn_store::{Store, StoreConfig};
 
-use crate::time::{format_time, parse_time};
-use crate::{Failure, Outcome};
+use crate::cli::files::write_new_file;
+use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::time::{format_time, parse_time};
+use crate::cli::{Failure, Outcome};
+use crate::cmd::report::{print_case, print_summary};
 
 const MARKER: &str = ".forewarn-demo";
 const MINUTE: u64 = 60_000;
@@ -114,7 +117,7 @@ impl Story {
         .expect("valid name");
         let mut text = note_key.to_text();
         text.push('\n');
-        let _ = crate::write_new_file(&keys.join(format!("{stem}.key")), text.as_bytes(), true);
+        let _ = write_new_file(&keys.join(format!("{stem}.key")), text.as_bytes(), true);
         Actor { id, key }
     }
 
@@ -234,7 +237,7 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
         ..StoreConfig::default()
     };
     let store = Store::init(dir, "demo.forewarn.example/ledger", &random::<32>(), config)
-        .map_err(crate::ledger::store_failure)?;
+        .map_err(store_failure)?;
     std::fs::write(
         dir.join(MARKER),
         "built by `forewarn demo`; safe to delete\n",
@@ -507,33 +510,27 @@ pub fn run(dir: &Path) -> Outcome {
     let store = build(dir)?;
     let size = store.size();
     let vkey = store.vkey().to_string();
-    store.close().map_err(crate::ledger::store_failure)?;
+    store.close().map_err(store_failure)?;
     println!(
         "{size} records appended, each with a receipt (c2sp.org/tlog-proof) the recipient can check offline."
     );
     println!();
     // Audit it exactly as a watchdog would: replay every record from disk.
     let policy = demo_policy();
-    let store = crate::ledger::open_store(dir, true)?;
+    let store = open_store(dir, true)?;
     let mut auditor = Auditor::new(AuditConfig {
         policy: policy.clone(),
         ..AuditConfig::default()
     });
     for r in store.records(0, size) {
-        let r = r.map_err(crate::ledger::store_failure)?;
-        auditor.push(&r).map_err(|f| Failure {
-            code: 3,
-            message: format!("integrity failure: {f}"),
-            hint: None,
-        })?;
+        let r = r.map_err(store_failure)?;
+        auditor
+            .push(&r)
+            .map_err(|f| Failure::integrity(format!("integrity failure: {f}"), None))?;
     }
     auditor
         .verify_checkpoint(store.checkpoint(), store.vkey(), None)
-        .map_err(|f| Failure {
-            code: 3,
-            message: format!("integrity failure: {f}"),
-            hint: None,
-        })?;
+        .map_err(|f| Failure::integrity(format!("integrity failure: {f}"), None))?;
     let as_of = parse_time("2026-09-01").expect("valid");
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
     println!(
@@ -552,9 +549,9 @@ pub fn run(dir: &Path) -> Outcome {
     println!("and how many days before publication (P) and the fix release (D) it knew.");
     println!();
     for c in &report.cases {
-        crate::audit::print_case(c, &report);
+        print_case(c, &report);
     }
-    crate::audit::print_summary(&report);
+    print_summary(&report);
     println!();
     println!(
         "Sealed values (summaries, products, CVE ids) stay commitments until their sender opens"

@@ -1,0 +1,62 @@
+//! The local ledger as commands see it: the `--dir` argument, opening the
+//! store, store errors as failures, case ids, randomness.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use forewarn_ledger::CaseId;
+use forewarn_store::{Store, StoreConfig, StoreError};
+
+use super::Failure;
+use super::output::progress_callback;
+use crate::Exit;
+
+/// Where the ledger lives.
+#[derive(Args, Clone, Debug)]
+pub struct DirArg {
+    /// The ledger directory (created by `forewarn init`).
+    #[arg(long, default_value = "forewarn-data")]
+    pub dir: PathBuf,
+}
+
+/// Opens the ledger, with a progress bar unless `quiet`.
+pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
+    let mut config = StoreConfig::default();
+    if !quiet {
+        config.progress = Some(progress_callback("opening the ledger"));
+    }
+    Store::open(dir, config).map_err(store_failure)
+}
+
+/// A store error as the user sees it: corruption is an integrity failure
+/// (exit 3), everything else bad input (exit 2).
+pub fn store_failure(e: StoreError) -> Failure {
+    let exit = match e {
+        StoreError::Corrupt(_) => Exit::Integrity,
+        _ => Exit::Input,
+    };
+    Failure {
+        exit,
+        message: e.to_string(),
+        hint: None,
+    }
+}
+
+/// A case id: 32 hex digits.
+pub fn parse_case(s: &str) -> Result<CaseId, Failure> {
+    let mut b = [0u8; 16];
+    hex::decode_to_slice(s, &mut b).map_err(|_| {
+        Failure::input(
+            format!("{s:?} is not a case id"),
+            "a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report summary`",
+        )
+    })?;
+    Ok(CaseId(b))
+}
+
+/// `N` bytes from the operating system's random source.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(Failure::no_randomness)?;
+    Ok(b)
+}
