@@ -123,12 +123,13 @@ pub enum Exit {
     /// integrity intact; for a ledger step or `append`, the ledger refused
     /// the statement (nothing was written).
     NotVerified,
-    /// 2: usage or input error: bad arguments (clap's own errors too),
-    /// an unreadable, oversized or malformed file, a bad key, refusing to
+    /// 2: usage or input error: bad arguments (clap's own errors too), an
+    /// unreadable, oversized or malformed file, a bad key, refusing to
     /// overwrite, an unknown party or case, the ledger held open by another
-    /// process.
+    /// forewarn process for more than 2 s.
     Input,
-    /// 3: integrity failure: the ledger or export does not verify, or the
+    /// 3: integrity failure: the ledger or export does not verify (broken
+    /// chain, bad signature, root differs from the signed checkpoint) or the
     /// store is corrupt. Do not trust it.
     Integrity,
 }

@@ -503,7 +503,7 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
     let sled_rate = sled_bound(&root, &vec![0x5a; 250])?;
     // The verification bound is the raw library's batch verification at
-    // its best batch size (the "raw batch verify rate"); the ingest
+    // its best batch size (the raw batch-verify rate); the ingest
     // bound is the lower of it and sled. forewarn's own exact batch is what
     // the pipeline verifies with, not a limit of the machine: it is
     // reported beside the bound, and the audit's share of it too.
