@@ -32,6 +32,7 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
+    /// The preset of that name, or the TOML policy file at that path.
     pub fn load(&self) -> Result<Policy, Failure> {
         if let Some(p) = Policy::preset(&self.policy) {
             return Ok(p);
@@ -68,6 +69,7 @@ impl PolicyArgs {
         Ok(p)
     }
 
+    /// `--as-of`, or now.
     pub fn as_of(&self) -> Result<u64, Failure> {
         match &self.as_of {
             None => Ok(now()),

@@ -169,7 +169,8 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     Ok(())
 }
 
-pub fn shown(s: &Shown) -> String {
+/// A sealed, opened or clear value as a report shows it.
+fn shown(s: &Shown) -> String {
     match s {
         Shown::Clear(v) => v.clone(),
         Shown::Opened(v) => format!("{v} (opened)"),
@@ -177,6 +178,7 @@ pub fn shown(s: &Shown) -> String {
     }
 }
 
+/// The summary block: counts, early notice by class, findings by category.
 pub fn print_summary(r: &Report) {
     let s = &r.summary;
     println!(
@@ -206,6 +208,7 @@ pub fn print_summary(r: &Report) {
     );
 }
 
+/// At most `max` findings, one line each.
 pub fn print_findings(findings: &[Finding], max: usize) {
     for f in findings.iter().take(max) {
         println!(
@@ -221,6 +224,7 @@ pub fn print_findings(findings: &[Finding], max: usize) {
     }
 }
 
+/// The who-knew-when table of one case.
 pub fn print_case(c: &CaseReport, r: &Report) {
     let party = |id: u64| {
         r.parties
@@ -306,6 +310,7 @@ pub fn print_case(c: &CaseReport, r: &Report) {
     println!();
 }
 
+/// `s` cut to `n` characters, with an ellipsis if cut.
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()

@@ -82,6 +82,7 @@ fn find_party(store: &Store, who: &str) -> Result<PartyId, Failure> {
     }
 }
 
+/// The claimed time: `--at`, or now.
 fn claimed(sign: &SignArgs) -> Result<Millis, Failure> {
     match &sign.at {
         None => Ok(now()),
@@ -89,6 +90,8 @@ fn claimed(sign: &SignArgs) -> Result<Millis, Failure> {
     }
 }
 
+/// The events of `step` (several for `reveal`, one otherwise), with the
+/// salts of the fields they seal, ready to sign with the step's key.
 pub(crate) fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
     let sign = step_sign(step);
     let key = load_signer(&sign.key)?.ed25519().clone();
@@ -300,6 +303,7 @@ pub(crate) fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
     })
 }
 
+/// The `--key`, `--at` and `--dir` of any step.
 pub(crate) fn step_sign(step: &Step) -> &SignArgs {
     match step {
         Step::Party(PartyStep::Register { sign, .. })
@@ -323,6 +327,7 @@ pub(crate) fn step_sign(step: &Step) -> &SignArgs {
     }
 }
 
+/// Signs each prepared event as a statement.
 pub(crate) fn sign_all(p: &Prepared) -> Result<Vec<(SignedStatement, Vec<SaltEntry>)>, Failure> {
     p.events
         .iter()
