@@ -608,12 +608,7 @@ forewarn: 20 findings (see above)
         .code(2)
         .stdout_eq(str![])
         .stderr_eq(str![[r#"
-forewarn: bad.toml is not a valid policy: TOML parse error at line 1, column 20
-  |
-1 | max_embargo_days = "long"
-  |                    ^^^^^^
-invalid type: string "long", expected u32
-
+forewarn: bad.toml is not a valid policy: line 1, column 20: invalid type: string "…", expected u32
 hint: see docs/AUDITING.md for the fields
 
 "#]]);

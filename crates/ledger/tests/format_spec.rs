@@ -20,14 +20,11 @@ use sha2::{Digest, Sha256};
 const DIR: &str = env!("CARGO_MANIFEST_DIR");
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    ::base16ct::lower::encode_string(b)
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    ::base16ct::mixed::decode_vec(s).unwrap()
 }
 
 // ---------------------------------------------------------------------------

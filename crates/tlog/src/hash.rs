@@ -68,12 +68,7 @@ impl Hash {
 
     /// Lowercase hexadecimal, for logs and human reports.
     pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-            s.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-        }
-        s
+        base16ct::lower::encode_string(&self.0)
     }
 }
 

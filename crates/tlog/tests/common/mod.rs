@@ -7,14 +7,7 @@ use forewarn_tlog::Hash;
 
 /// Decodes lowercase or uppercase hex; panics on bad test data.
 pub fn hex(s: &str) -> Vec<u8> {
-    assert!(
-        s.len().is_multiple_of(2),
-        "odd hex length in test data: {s}"
-    );
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex digit in test data"))
-        .collect()
+    ::base16ct::mixed::decode_vec(s).unwrap_or_else(|e| panic!("bad hex in test data ({e}): {s}"))
 }
 
 pub fn hash_hex(s: &str) -> Hash {

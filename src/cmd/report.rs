@@ -1,200 +1,20 @@
-//! Auditing and reporting: `forewarn audit`, `forewarn report`, `forewarn
-//! export`, `forewarn check`, and the text rendering of reports (the JSON is
-//! the report types' own serialization).
-
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+//! `forewarn report`: who knew what, when — per case, per party, or a
+//! summary — and the text rendering of reports that `audit` and `demo`
+//! share (the JSON is the report types' own serialization).
 
 use clap::{Args, Subcommand};
 use forewarn_ledger::report::{self, CaseReport, Report, Shown};
 use forewarn_ledger::*;
+use std::sync::Arc;
+
 use forewarn_store::StoreConfig;
-use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::ledger::{DirArg, parse_case, store_failure};
-use crate::time::{format_days, format_time, now, parse_time};
-use crate::{Failure, Outcome, load_vkey};
-
-/// A progress callback drawing an indicatif bar on standard error (hidden
-/// when standard error is not a terminal).
-pub fn progress_callback(what: &'static str) -> Arc<dyn Fn(u64, u64) + Send + Sync> {
-    let bar = ProgressBar::new(0);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:>20} [{bar:40}] {pos}/{len} records ({per_sec}, eta {eta})",
-        )
-        .expect("template")
-        .progress_chars("=> "),
-    );
-    bar.set_message(what);
-    Arc::new(move |done, total| {
-        bar.set_length(total);
-        bar.set_position(done);
-        if done >= total {
-            bar.finish_and_clear();
-        }
-    })
-}
-
-/// Policy selection shared by audit and report.
-#[derive(Args, Clone, Debug)]
-pub struct PolicyArgs {
-    /// A preset (baseline, linux-distros, cert-cc, project-zero, eu-cra) or
-    /// a TOML policy file (fields in docs/AUDITING.md).
-    #[arg(long, default_value = "baseline")]
-    pub policy: String,
-    /// Evaluate deadlines ("never acknowledged" …) at this UTC time
-    /// (default: now).
-    #[arg(long)]
-    pub as_of: Option<String>,
-}
-
-impl PolicyArgs {
-    fn load(&self) -> Result<Policy, Failure> {
-        if let Some(p) = Policy::preset(&self.policy) {
-            return Ok(p);
-        }
-        let path = Path::new(&self.policy);
-        if !path.exists() {
-            return Err(Failure::input(
-                format!("{:?} is neither a preset nor a file", self.policy),
-                format!("use one of {} or a TOML file", policy::PRESETS.join(", ")),
-            ));
-        }
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Failure::input(
-                format!("cannot read {}: {e}", path.display()),
-                "check the path",
-            )
-        })?;
-        let mut p: Policy = toml::from_str(&text).map_err(|e| {
-            Failure::input(
-                format!("{} is not a valid policy: {e}", path.display()),
-                "see docs/AUDITING.md for the fields",
-            )
-        })?;
-        if p.name == Policy::default().name {
-            p.name = path.display().to_string();
-        }
-        Ok(p)
-    }
-
-    fn as_of(&self) -> Result<u64, Failure> {
-        match &self.as_of {
-            None => Ok(now()),
-            Some(t) => parse_time(t).map_err(|e| Failure::input(e, "pass --as-of in UTC")),
-        }
-    }
-}
-
-/// Arguments of `forewarn audit`.
-#[derive(Args, Debug)]
-pub struct AuditArgs {
-    /// Audit the ledger in this directory (default: ./forewarn-data).
-    #[arg(long, conflicts_with = "tiles")]
-    pub dir: Option<PathBuf>,
-    /// Audit a static tile export (from `forewarn export`) instead, using
-    /// only its files.
-    #[arg(long)]
-    pub tiles: Option<PathBuf>,
-    /// The log's public key (vkey text or file). Required with --tiles;
-    /// with --dir the ledger's own log.vkey is used unless given.
-    #[arg(long)]
-    pub vkey: Option<String>,
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Print the full report as JSON.
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Full audit. Exit 0 clean, 1 findings only, 3 integrity failure.
-pub fn audit(args: &AuditArgs) -> Outcome {
-    let policy = args.policy.load()?;
-    let as_of = args.policy.as_of()?;
-    let config = AuditConfig {
-        policy: policy.clone(),
-        threads: std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8),
-        ..AuditConfig::default()
-    };
-    let (auditor, source) = if let Some(tiles) = &args.tiles {
-        let vkey = args.vkey.as_deref().ok_or_else(|| {
-            Failure::input("--tiles needs --vkey", "pin the log's public key: --vkey log.vkey (from the log's operator, not from the export)")
-        })?;
-        let vkey = load_vkey(vkey)?;
-        let cb = progress_callback("auditing tiles");
-        let a = forewarn_store::export::audit_tiles(tiles, &vkey, config, &|d, t| cb(d, t))
-            .map_err(|e| Failure {
-                code: 3,
-                message: format!("integrity failure in {}: {e}", tiles.display()),
-                hint: Some(
-                    "the export does not match a log signed by this key; do not trust its contents"
-                        .into(),
-                ),
-            })?;
-        (a, tiles.display().to_string())
-    } else {
-        let dir = args
-            .dir
-            .clone()
-            .unwrap_or_else(|| PathBuf::from("forewarn-data"));
-        // A copy of the signed state, taken with the database closed again
-        // at once: the long audit below does not lock writers out.
-        let store = forewarn_store::LogCopy::take(&dir, forewarn_store::DEFAULT_LOCK_WAIT)
-            .map_err(store_failure)?;
-        if let Some(v) = &args.vkey {
-            let pinned = load_vkey(v)?;
-            if pinned.to_string() != store.vkey().to_string() {
-                return Err(Failure {
-                    code: 3,
-                    message: format!(
-                        "the ledger in {} is signed by {}, not the pinned key",
-                        dir.display(),
-                        store.vkey()
-                    ),
-                    hint: None,
-                });
-            }
-        }
-        let bar = progress_callback("auditing");
-        let fresh = store
-            .audit(config.clone(), &|d, t| bar(d, t))
-            .map_err(|f| Failure {
-                code: 3,
-                message: format!("integrity failure: {f}"),
-                hint: Some("the ledger is not trustworthy from this record on".into()),
-            })?;
-        (fresh, dir.display().to_string())
-    };
-    let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
-    let findings = report.findings.len();
-    if args.json {
-        let out = serde_json::json!({ "integrity": "ok", "source": source, "report": report });
-        println!("{}", serde_json::to_string_pretty(&out).expect("JSON"));
-    } else {
-        println!(
-            "integrity: ok — {} records, every hash, link and signature checked",
-            report.summary.records
-        );
-        println!(
-            "checkpoint: size {} root {}",
-            report.summary.records, report.summary.root
-        );
-        println!();
-        print_summary(&report);
-        print_findings(&report.findings, 40);
-    }
-    if findings > 0 {
-        return Err(Failure {
-            code: 1,
-            message: format!("{findings} findings (see above)"),
-            hint: None,
-        });
-    }
-    Ok(())
-}
+use crate::cli::ledger::{DirArg, parse_case, store_failure};
+use crate::cli::output::print_json_pretty;
+use crate::cli::output::progress_callback;
+use crate::cli::time::{format_days, format_time};
+use crate::cli::{Failure, Outcome};
+use crate::cmd::audit::PolicyArgs;
 
 /// `forewarn report …`
 #[derive(Subcommand, Debug)]
@@ -242,7 +62,7 @@ pub struct ReportCommon {
 }
 
 /// Runs a report.
-pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
+pub fn run(cmd: &ReportCmd) -> Outcome {
     let common = match cmd {
         ReportCmd::Case { common, .. }
         | ReportCmd::Party { common, .. }
@@ -263,8 +83,7 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
         .auditor(StoreConfig::default().audit, &|d, t| bar(d, t))
         .map_err(store_failure)?;
     let report = report::build(a.state(), &policy, as_of, &a.root());
-    let json =
-        |v: serde_json::Value| println!("{}", serde_json::to_string_pretty(&v).expect("JSON"));
+    let json = |v: serde_json::Value| print_json_pretty(&v);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
             let cases: Vec<&CaseReport> = if *all {
@@ -364,7 +183,8 @@ pub fn report_cmd(cmd: &ReportCmd) -> Outcome {
     Ok(())
 }
 
-pub(crate) fn shown(s: &Shown) -> String {
+/// A sealed, opened or clear value as a report shows it.
+fn shown(s: &Shown) -> String {
     match s {
         Shown::Clear(v) => v.clone(),
         Shown::Opened(v) => format!("{v} (opened)"),
@@ -372,7 +192,8 @@ pub(crate) fn shown(s: &Shown) -> String {
     }
 }
 
-pub(crate) fn print_summary(r: &Report) {
+/// The summary block: counts, early notice by class, findings by category.
+pub fn print_summary(r: &Report) {
     let s = &r.summary;
     println!(
         "{} records · {} parties · {} keys · {} cases ({} public) · {} notices ({} acknowledged)",
@@ -401,7 +222,8 @@ pub(crate) fn print_summary(r: &Report) {
     );
 }
 
-pub(crate) fn print_findings(findings: &[Finding], max: usize) {
+/// At most `max` findings, one line each.
+pub fn print_findings(findings: &[Finding], max: usize) {
     for f in findings.iter().take(max) {
         println!(
             "  record {:>6}  {:<8} {:<28} {}",
@@ -416,8 +238,9 @@ pub(crate) fn print_findings(findings: &[Finding], max: usize) {
     }
 }
 
-pub(crate) fn print_case(c: &CaseReport, r: &Report) {
-    let party = |id: u64| {
+/// The who-knew-when table of one case.
+pub fn print_case(c: &CaseReport, r: &Report) {
+    let party = |id: PartyId| {
         r.parties
             .iter()
             .find(|p| p.party == id)
@@ -478,7 +301,7 @@ pub(crate) fn print_case(c: &CaseReport, r: &Report) {
                 .map(|l| format!("{l:?}").to_lowercase())
                 .unwrap_or_else(|| "-".into()),
             w.acknowledged_at.map(format_time).unwrap_or_else(|| {
-                if w.how == "notified" && w.party.is_some() {
+                if w.how == report::Learned::Notified && w.party.is_some() {
                     "NOT YET".into()
                 } else {
                     "-".into()
@@ -501,6 +324,7 @@ pub(crate) fn print_case(c: &CaseReport, r: &Report) {
     println!();
 }
 
+/// `s` cut to `n` characters, with an ellipsis if cut.
 fn truncate(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
@@ -508,44 +332,4 @@ fn truncate(s: &str, n: usize) -> String {
         let t: String = s.chars().take(n - 1).collect();
         format!("{t}…")
     }
-}
-
-/// `forewarn export --to DIR`
-pub fn export(dir: &Path, to: &Path) -> Outcome {
-    let store = crate::ledger::open_store(dir, false)?;
-    let bar = progress_callback("exporting");
-    let files = store
-        .export_tiles(to, &|d, t| bar(d, t))
-        .map_err(store_failure)?;
-    println!(
-        "wrote {files} files for {} records to {}",
-        store.size(),
-        to.display()
-    );
-    println!("serve that directory with any static web server; audit it with:");
-    println!(
-        "  forewarn audit --tiles {} --vkey {}",
-        to.display(),
-        dir.join(forewarn_store::VKEY_FILE).display()
-    );
-    Ok(())
-}
-
-/// `forewarn check`: the store's own consistency walk.
-pub fn check(dir: &Path, json: bool) -> Outcome {
-    let store = crate::ledger::open_store(dir, json)?;
-    let a = store.check().map_err(store_failure)?;
-    if json {
-        println!(
-            "{}",
-            serde_json::json!({"consistent": true, "records": a.size(), "root": a.root().to_hex()})
-        );
-    } else {
-        println!(
-            "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and index",
-            a.size(),
-            a.root().to_hex()
-        );
-    }
-    Ok(())
 }

@@ -1,14 +1,19 @@
-//! `forewarn bench ingest`: durable end-to-end ingest through the sequencer,
-//! with this machine's own bounds measured in the same run; and the hidden
-//! `forewarn bench load`, the writer the crash test kills.
+//! `forewarn-bench`: development tools kept out of the product binary.
+//!
+//! - `forewarn-bench ingest`: durable end-to-end ingest through the
+//!   sequencer, with this machine's own bounds measured in the same run
+//!   (docs/PERFORMANCE.md).
+//! - `forewarn-bench load`: the writer the crash test (`tests/crash.rs`)
+//!   kills with SIGKILL (docs/RELIABILITY.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
+use clap::{Parser, Subcommand};
 use ed25519_dalek::SigningKey;
 use forewarn_ledger::statement::{SignedStatement, Statement};
 use forewarn_ledger::verify::{
@@ -19,19 +24,24 @@ use forewarn_store::{Sequencer, Store, StoreConfig, Submitter};
 use indicatif::ProgressBar;
 use sha2::{Digest, Sha256};
 
-use crate::time::now;
-use crate::{Failure, Outcome};
+/// forewarn-bench: the ingest benchmark and the crash test's writer.
+#[derive(Parser)]
+#[command(name = "forewarn-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: BenchCommand,
+}
 
-/// Benchmarks.
+/// The tools.
 #[derive(Subcommand, Debug)]
-pub enum BenchCommand {
+enum BenchCommand {
     /// Durable ingest: signed statements from many keys, submitted
     /// concurrently, through the group-commit sequencer into sled with an
     /// fsync per commit. Reports records/s, receipt latency p50/p99 (at full
     /// and at half load), disk use, the audit of the result, and the
     /// machine's bounds measured in the same run (sled insert+flush, Ed25519).
     ///
-    /// Example: forewarn bench ingest --records 1000000
+    /// Example: forewarn-bench ingest --records 1000000
     Ingest {
         /// Records to ingest at full load.
         #[arg(long, default_value_t = 200_000)]
@@ -43,10 +53,9 @@ pub enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
-    /// (For the crash test.) Append signed statements to a ledger under
+    /// The crash test's writer: append signed statements to a ledger under
     /// concurrent load until killed, printing `index sha256(statement)` for
     /// every receipt returned.
-    #[command(hide = true)]
     Load {
         /// The ledger directory (created if missing).
         #[arg(long)]
@@ -57,16 +66,34 @@ pub enum BenchCommand {
     },
 }
 
-/// Runs a benchmark.
-pub fn run(cmd: &BenchCommand) -> Outcome {
-    match cmd {
+/// Why a run stopped: one sentence.
+struct Failure(String);
+
+type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let result = match Cli::parse().command {
         BenchCommand::Ingest {
             records,
             submitters,
             dir,
-        } => ingest(*records, *submitters, dir.as_deref()),
-        BenchCommand::Load { dir, threads } => load(dir, *threads),
+        } => ingest(records, submitters, dir.as_deref()),
+        BenchCommand::Load { dir, threads } => load(&dir, threads),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(message)) => {
+            eprintln!("forewarn-bench: {message}");
+            ExitCode::FAILURE
+        }
     }
+}
+
+/// Milliseconds since the Unix epoch, from the system clock.
+fn now() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 fn random_key() -> SigningKey {
@@ -82,11 +109,7 @@ fn sign(key: &SigningKey, event: Event, at: Millis) -> SignedStatement {
 }
 
 fn fail(e: impl std::fmt::Display) -> Failure {
-    Failure {
-        code: 2,
-        message: e.to_string(),
-        hint: None,
-    }
+    Failure(e.to_string())
 }
 
 /// Registers `n` parties of every class through the submitter.
@@ -117,7 +140,7 @@ fn register(
     results
         .into_iter()
         .zip(parties)
-        .map(|(r, (k, class))| r.map(|rec| (k, rec.index, class)).map_err(fail))
+        .map(|(r, (k, class))| r.map(|rec| (k, PartyId(rec.index), class)).map_err(fail))
         .collect()
 }
 
@@ -382,7 +405,7 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
     };
     let ledger = root.join("ledger");
     println!(
-        "forewarn bench ingest: {records} records, {submitters} concurrent submitters, ledger in {}",
+        "forewarn-bench ingest: {records} records, {submitters} concurrent submitters, ledger in {}",
         ledger.display()
     );
     let mut seed = [0u8; 32];
@@ -393,7 +416,7 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         &seed,
         StoreConfig::default(),
     )
-    .map_err(crate::ledger::store_failure)?;
+    .map_err(fail)?;
     let seq = Sequencer::start(store, 16_384);
     let sub = seq.submitter();
     let parties = register(&sub, 400, "bench")?;
@@ -482,7 +505,7 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         .fold((0, 0.0), |best, x| if x.1 > best.1 { x } else { best });
     let sled_rate = sled_bound(&root, &vec![0x5a; 250])?;
     // The verification bound is the raw library's batch verification at
-    // its best batch size (the "raw batch verify rate"); the ingest
+    // its best batch size (the raw batch-verify rate); the ingest
     // bound is the lower of it and sled. forewarn's own exact batch is what
     // the pipeline verifies with, not a limit of the machine: it is
     // reported beside the bound, and the audit's share of it too.
@@ -539,16 +562,15 @@ fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Outcome {
         percentile(&half.latencies, 0.99).as_secs_f64() * 1e3
     );
     drop(sub);
-    let store = seq.stop().map_err(crate::ledger::store_failure)?;
+    let store = seq.stop().map_err(fail)?;
     let size = store.size();
-    store.close().map_err(crate::ledger::store_failure)?;
+    store.close().map_err(fail)?;
     let disk = dir_size(&ledger);
     // Audit the result.
-    let store =
-        Store::open(&ledger, StoreConfig::default()).map_err(crate::ledger::store_failure)?;
+    let store = Store::open(&ledger, StoreConfig::default()).map_err(fail)?;
     let mut raw = 0u64;
     for r in store.records(0, size) {
-        raw += r.map_err(crate::ledger::store_failure)?.len() as u64;
+        raw += r.map_err(fail)?.len() as u64;
     }
     println!(
         "disk: {:.1} MiB for {:.1} MiB of record bytes ({:.2}×)",
@@ -604,7 +626,7 @@ fn load(dir: &Path, threads: usize) -> Outcome {
             StoreConfig::default(),
         )
     }
-    .map_err(crate::ledger::store_failure)?;
+    .map_err(fail)?;
     let seq = Sequencer::start(store, 4096);
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let print =
@@ -618,7 +640,7 @@ fn load(dir: &Path, threads: usize) -> Outcome {
                         o,
                         "{} {}",
                         r.index,
-                        forewarn_ledger::types::hex(&Sha256::digest(&s.bytes))
+                        base16ct::lower::encode_string(&Sha256::digest(&s.bytes))
                     );
                 }
             }
@@ -650,8 +672,8 @@ fn load(dir: &Path, threads: usize) -> Outcome {
                             sign(
                                 key,
                                 Event::Acknowledged {
-                                    notice: r.index,
-                                    notice_leaf: statement::leaf_hash(&r.record).0,
+                                    notice: RecordRef(r.index),
+                                    notice_leaf: statement::leaf_hash(&r.record),
                                     received_at: now(),
                                 },
                                 now(),

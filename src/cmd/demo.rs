@@ -17,8 +17,11 @@ use forewarn_ledger::statement::Statement;
 use forewarn_ledger::*;
 use forewarn_store::{Store, StoreConfig};
 
-use crate::time::{format_time, parse_time};
-use crate::{Failure, Outcome};
+use crate::cli::files::write_new_file;
+use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::time::{format_time, parse_time};
+use crate::cli::{Failure, Outcome};
+use crate::cmd::report::{print_case, print_summary};
 
 const MARKER: &str = ".forewarn-demo";
 const MINUTE: u64 = 60_000;
@@ -34,7 +37,7 @@ struct Story {
     clock: Arc<AtomicU64>,
     now: Millis,
     log_delay: Millis,
-    salts: Vec<(u64, u8, [u8; 32], Vec<u8>)>,
+    salts: Vec<(RecordRef, u8, [u8; 32], Vec<u8>)>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -48,7 +51,7 @@ impl Story {
         self.now = parse_time(when).expect("story times are valid");
     }
 
-    fn append(&mut self, actor: &Actor, event: Event) -> u64 {
+    fn append(&mut self, actor: &Actor, event: Event) -> RecordRef {
         let st = Statement::new(
             event,
             self.now,
@@ -69,7 +72,7 @@ impl Story {
             &receipt.proof,
         );
         self.now += MINUTE;
-        receipt.index
+        RecordRef(receipt.index)
     }
 
     fn seal(&mut self, value: &str) -> (Sealed<String>, [u8; 32], Vec<u8>) {
@@ -86,7 +89,7 @@ impl Story {
         let key = SigningKey::from_bytes(&random::<32>());
         let id = self.append(
             &Actor {
-                id: 0,
+                id: PartyId(0),
                 key: key.clone(),
             },
             Event::PartyRegistered {
@@ -114,11 +117,11 @@ impl Story {
         .expect("valid name");
         let mut text = note_key.to_text();
         text.push('\n');
-        let _ = crate::write_new_file(&keys.join(format!("{stem}.key")), text.as_bytes(), true);
-        Actor { id, key }
+        let _ = write_new_file(&keys.join(format!("{stem}.key")), text.as_bytes(), true);
+        Actor { id: id.into(), key }
     }
 
-    fn open_case(&mut self, vendor: &Actor, summary: &str, product: &str) -> (CaseId, u64) {
+    fn open_case(&mut self, vendor: &Actor, summary: &str, product: &str) -> (CaseId, RecordRef) {
         let case = CaseId(random::<16>());
         let (s, s_salt, s_bytes) = self.seal(summary);
         let (p, p_salt, p_bytes) = self.seal(product);
@@ -141,8 +144,8 @@ impl Story {
         case: CaseId,
         to: &Actor,
         level: InfoLevel,
-        embargo: Option<u64>,
-    ) -> u64 {
+        embargo: Option<RecordRef>,
+    ) -> RecordRef {
         let salt = random::<32>();
         self.append(
             from,
@@ -160,10 +163,10 @@ impl Story {
 
     /// The recipient countersigns, saying it received the notice
     /// `minutes` after it was sent.
-    fn ack(&mut self, by: &Actor, notice: u64, minutes: u64) -> u64 {
+    fn ack(&mut self, by: &Actor, notice: RecordRef, minutes: u64) -> RecordRef {
         let record = self
             .store
-            .record(notice)
+            .record(notice.0)
             .expect("readable")
             .expect("exists");
         let sent = Statement::from_bytes(&Record::from_bytes(&record).expect("valid").statement)
@@ -175,13 +178,13 @@ impl Story {
             by,
             Event::Acknowledged {
                 notice,
-                notice_leaf: statement::leaf_hash(&record).0,
+                notice_leaf: statement::leaf_hash(&record),
                 received_at,
             },
         )
     }
 
-    fn reveal(&mut self, by: &Actor, record: u64) {
+    fn reveal(&mut self, by: &Actor, record: RecordRef) {
         let fields: Vec<_> = self
             .salts
             .iter()
@@ -203,11 +206,11 @@ impl Story {
 }
 
 /// The demo's policy: CERT/CC's thresholds plus the EU CRA clocks.
-pub fn demo_policy() -> Policy {
-    Policy {
+pub fn demo_policy() -> AuditPolicy {
+    AuditPolicy {
         name: "cert-cc + eu-cra clocks".into(),
         cra: true,
-        ..Policy::preset("cert-cc").expect("preset")
+        ..AuditPolicy::preset("cert-cc").expect("preset")
     }
 }
 
@@ -234,7 +237,7 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
         ..StoreConfig::default()
     };
     let store = Store::init(dir, "demo.forewarn.example/ledger", &random::<32>(), config)
-        .map_err(crate::ledger::store_failure)?;
+        .map_err(store_failure)?;
     std::fs::write(
         dir.join(MARKER),
         "built by `forewarn demo`; safe to delete\n",
@@ -507,33 +510,27 @@ pub fn run(dir: &Path) -> Outcome {
     let store = build(dir)?;
     let size = store.size();
     let vkey = store.vkey().to_string();
-    store.close().map_err(crate::ledger::store_failure)?;
+    store.close().map_err(store_failure)?;
     println!(
         "{size} records appended, each with a receipt (c2sp.org/tlog-proof) the recipient can check offline."
     );
     println!();
     // Audit it exactly as a watchdog would: replay every record from disk.
     let policy = demo_policy();
-    let store = crate::ledger::open_store(dir, true)?;
+    let store = open_store(dir, true)?;
     let mut auditor = Auditor::new(AuditConfig {
         policy: policy.clone(),
         ..AuditConfig::default()
     });
     for r in store.records(0, size) {
-        let r = r.map_err(crate::ledger::store_failure)?;
-        auditor.push(&r).map_err(|f| Failure {
-            code: 3,
-            message: format!("integrity failure: {f}"),
-            hint: None,
-        })?;
+        let r = r.map_err(store_failure)?;
+        auditor
+            .push(&r)
+            .map_err(|f| Failure::integrity(format!("integrity failure: {f}"), None))?;
     }
     auditor
         .verify_checkpoint(store.checkpoint(), store.vkey(), None)
-        .map_err(|f| Failure {
-            code: 3,
-            message: format!("integrity failure: {f}"),
-            hint: None,
-        })?;
+        .map_err(|f| Failure::integrity(format!("integrity failure: {f}"), None))?;
     let as_of = parse_time("2026-09-01").expect("valid");
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
     println!(
@@ -552,9 +549,9 @@ pub fn run(dir: &Path) -> Outcome {
     println!("and how many days before publication (P) and the fix release (D) it knew.");
     println!();
     for c in &report.cases {
-        crate::audit::print_case(c, &report);
+        print_case(c, &report);
     }
-    crate::audit::print_summary(&report);
+    print_summary(&report);
     println!();
     println!(
         "Sealed values (summaries, products, CVE ids) stay commitments until their sender opens"

@@ -1,0 +1,68 @@
+//! The local ledger as commands see it: the `--dir` argument, opening the
+//! store, store errors as failures, case ids, randomness.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use forewarn_ledger::CaseId;
+use forewarn_store::{Store, StoreConfig, StoreError};
+
+use super::Failure;
+use super::output::progress_callback;
+use crate::Exit;
+
+/// Where the ledger lives.
+#[derive(Args, Clone, Debug)]
+pub struct DirArg {
+    /// The ledger directory (created by `forewarn init`).
+    #[arg(long, default_value = "forewarn-data")]
+    pub dir: PathBuf,
+}
+
+/// Opens the ledger, with a progress bar unless `quiet`.
+pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
+    let mut config = StoreConfig::default();
+    if !quiet {
+        config.progress = Some(progress_callback("opening the ledger"));
+    }
+    Store::open(dir, config).map_err(store_failure)
+}
+
+/// A store error as the user sees it: corruption is an integrity failure
+/// (exit 3), everything else bad input (exit 2).
+pub fn store_failure(e: StoreError) -> Failure {
+    if e.is_corruption() {
+        return Failure {
+            exit: Exit::Integrity,
+            message: e.to_string(),
+            hint: Some(
+                "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)"
+                    .into(),
+            ),
+        };
+    }
+    Failure {
+        exit: Exit::Input,
+        message: e.to_string(),
+        hint: None,
+    }
+}
+
+/// A case id: 32 hex digits.
+pub fn parse_case(s: &str) -> Result<CaseId, Failure> {
+    let mut b = [0u8; 16];
+    base16ct::mixed::decode(s, &mut b).ok().filter(|d| d.len() == 16).ok_or_else(|| {
+        Failure::input(
+            format!("{s:?} is not a case id"),
+            "a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report summary`",
+        )
+    })?;
+    Ok(CaseId(b))
+}
+
+/// `N` bytes from the operating system's random source.
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(Failure::no_randomness)?;
+    Ok(b)
+}

@@ -1,0 +1,186 @@
+//! `forewarn audit`: replays a whole ledger, or a static tile export using
+//! only its files, checking every hash, link, signature and rule; then the
+//! policy's findings. Also the policy selection `audit` and `report` share.
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+use forewarn_ledger::report;
+use forewarn_ledger::*;
+
+use crate::cli::files::{
+    POLICY_FILE_LIMIT, line_column, load_vkey, read_text_or, without_quotes_from_input,
+};
+use crate::cli::ledger::store_failure;
+use crate::cli::output::{print_json_pretty, progress_callback};
+use crate::cli::time::{now, parse_time};
+use crate::cli::{Failure, Outcome};
+use crate::cmd::report::{print_findings, print_summary};
+
+/// Policy selection shared by audit and report.
+#[derive(Args, Clone, Debug)]
+pub struct PolicyArgs {
+    /// A preset (baseline, linux-distros, cert-cc, project-zero, eu-cra) or
+    /// a TOML policy file (fields in docs/AUDITING.md).
+    #[arg(long, default_value = "baseline")]
+    pub policy: String,
+    /// Evaluate deadlines ("never acknowledged" …) at this UTC time
+    /// (default: now).
+    #[arg(long)]
+    pub as_of: Option<String>,
+}
+
+impl PolicyArgs {
+    /// The preset of that name, or the TOML policy file at that path.
+    pub fn load(&self) -> Result<AuditPolicy, Failure> {
+        if let Some(p) = AuditPolicy::preset(&self.policy) {
+            return Ok(p);
+        }
+        let path = Path::new(&self.policy);
+        if !path.exists() {
+            return Err(Failure::input(
+                format!("{:?} is neither a preset nor a file", self.policy),
+                format!("use one of {} or a TOML file", policy::PRESETS.join(", ")),
+            ));
+        }
+        let text = read_text_or(path, POLICY_FILE_LIMIT, |e| {
+            Failure::input(
+                format!("cannot read {}: {e}", path.display()),
+                "check the path",
+            )
+        })?;
+        let mut p: AuditPolicy = toml::from_str(&text).map_err(|e| {
+            // toml's own Display quotes the offending line, which for a key
+            // file passed by mistake is the key: say where and what instead.
+            let (line, column) = line_column(&text, e.span().map_or(0, |s| s.start));
+            Failure::input(
+                format!(
+                    "{} is not a valid policy: line {line}, column {column}: {}",
+                    path.display(),
+                    without_quotes_from_input(e.message())
+                ),
+                "see docs/AUDITING.md for the fields",
+            )
+        })?;
+        if p.name == AuditPolicy::default().name {
+            p.name = path.display().to_string();
+        }
+        Ok(p)
+    }
+
+    /// `--as-of`, or now.
+    pub fn as_of(&self) -> Result<u64, Failure> {
+        match &self.as_of {
+            None => Ok(now()),
+            Some(t) => parse_time(t).map_err(|e| Failure::input(e, "pass --as-of in UTC")),
+        }
+    }
+}
+
+/// Arguments of `forewarn audit`.
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Audit the ledger in this directory (default: ./forewarn-data).
+    #[arg(long, conflicts_with = "tiles")]
+    pub dir: Option<PathBuf>,
+    /// Audit a static tile export (from `forewarn export`) instead, using
+    /// only its files.
+    #[arg(long)]
+    pub tiles: Option<PathBuf>,
+    /// The log's public key (vkey text or file). Required with --tiles;
+    /// with --dir the ledger's own log.vkey is used unless given.
+    #[arg(long)]
+    pub vkey: Option<String>,
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Print the full report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Full audit. Exit 0 clean, 1 findings only, 3 integrity failure.
+pub fn run(args: &AuditArgs) -> Outcome {
+    let policy = args.policy.load()?;
+    let as_of = args.policy.as_of()?;
+    let config = AuditConfig {
+        policy: policy.clone(),
+        threads: std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8),
+        ..AuditConfig::default()
+    };
+    let (auditor, source) = if let Some(tiles) = &args.tiles {
+        let vkey = args.vkey.as_deref().ok_or_else(|| {
+            Failure::input("--tiles needs --vkey", "pin the log's public key: --vkey log.vkey (from the log's operator, not from the export)")
+        })?;
+        let vkey = load_vkey(vkey)?;
+        let cb = progress_callback("auditing tiles");
+        let a = forewarn_store::export::audit_tiles(tiles, &vkey, config, &|d, t| cb(d, t))
+            .map_err(|e| {
+                Failure::integrity(
+                    format!("integrity failure in {}: {e}", tiles.display()),
+                    Some(
+                        "the export does not match a log signed by this key; do not trust its contents"
+                            .into(),
+                    ),
+                )
+            })?;
+        (a, tiles.display().to_string())
+    } else {
+        let dir = args
+            .dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("forewarn-data"));
+        // A copy of the signed state, taken with the database closed again
+        // at once: the long audit below does not lock writers out.
+        let store = forewarn_store::LogCopy::take(&dir, forewarn_store::DEFAULT_LOCK_WAIT)
+            .map_err(store_failure)?;
+        if let Some(v) = &args.vkey {
+            let pinned = load_vkey(v)?;
+            if pinned.to_string() != store.vkey().to_string() {
+                return Err(Failure::integrity(
+                    format!(
+                        "the ledger in {} is signed by {}, not the pinned key",
+                        dir.display(),
+                        store.vkey()
+                    ),
+                    None,
+                ));
+            }
+        }
+        let bar = progress_callback("auditing");
+        let fresh = store
+            .audit(config.clone(), &|d, t| bar(d, t))
+            .map_err(|f| {
+                Failure::integrity(
+                    format!("integrity failure: {f}"),
+                    Some("the ledger is not trustworthy from this record on".into()),
+                )
+            })?;
+        (fresh, dir.display().to_string())
+    };
+    let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
+    let findings = report.findings.len();
+    if args.json {
+        let out = serde_json::json!({ "integrity": "ok", "source": source, "report": report });
+        print_json_pretty(&out);
+    } else {
+        println!(
+            "integrity: ok — {} records, every hash, link and signature checked",
+            report.summary.records
+        );
+        println!(
+            "checkpoint: size {} root {}",
+            report.summary.records, report.summary.root
+        );
+        println!();
+        print_summary(&report);
+        print_findings(&report.findings, 40);
+    }
+    if findings > 0 {
+        return Err(Failure::not_verified(format!(
+            "{findings} findings (see above)"
+        )));
+    }
+    Ok(())
+}

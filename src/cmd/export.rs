@@ -1,0 +1,29 @@
+//! `forewarn export`: the log as static C2SP tlog-tiles files any web
+//! server can host.
+
+use std::path::Path;
+
+use crate::cli::Outcome;
+use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::output::progress_callback;
+
+/// `forewarn export --to DIR`
+pub fn run(dir: &Path, to: &Path) -> Outcome {
+    let store = open_store(dir, false)?;
+    let bar = progress_callback("exporting");
+    let files = store
+        .export_tiles(to, &|d, t| bar(d, t))
+        .map_err(store_failure)?;
+    println!(
+        "wrote {files} files for {} records to {}",
+        store.size(),
+        to.display()
+    );
+    println!("serve that directory with any static web server; audit it with:");
+    println!(
+        "  forewarn audit --tiles {} --vkey {}",
+        to.display(),
+        dir.join(forewarn_store::VKEY_FILE).display()
+    );
+    Ok(())
+}

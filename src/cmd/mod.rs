@@ -1,0 +1,15 @@
+//! One module per command or command group; each exposes its clap
+//! arguments and a `run` that returns an [`Outcome`](crate::cli::Outcome).
+
+pub mod append;
+pub mod audit;
+pub mod check;
+pub mod demo;
+pub mod export;
+pub mod init;
+pub mod keygen;
+pub mod note;
+pub mod proof;
+pub mod report;
+pub mod statement;
+pub mod step;
