@@ -5,6 +5,10 @@
 //! The clap definitions are here; [`prepare`] turns a step into the events
 //! to sign, [`args`] holds the value enums.
 
+// The doc comments below are also clap's `--help` text, where an example
+// URL must read as typed, not as a Markdown link.
+#![allow(rustdoc::bare_urls)]
+
 pub mod args;
 pub mod prepare;
 
