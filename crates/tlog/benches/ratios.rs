@@ -4,7 +4,7 @@
 //!
 //! cargo bench -p forewarn-tlog --bench ratios
 //!
-//! Targets (issue 2): compact-range push ≥ 70% of the raw hash bound (one
+//! Targets: compact-range push ≥ 70% of the raw hash bound (one
 //! leaf hash plus amortized one node hash per leaf); verify_inclusion at
 //! 2^20 within 1.3× the cost of its hashes.
 
