@@ -24,6 +24,11 @@ impl Store {
     /// Walks the whole store (see the module docs). Returns the fresh
     /// auditor.
     pub fn check(&self) -> Result<Auditor, StoreError> {
+        // After a failed commit the in-memory state is ahead of the
+        // database: comparing them would report damage that is not there.
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
         let db = &self.shared.db;
         let mut fresh = Auditor::new(self.config.audit.clone());
         let mut tree = InMemoryTree::new();
@@ -101,6 +106,9 @@ impl Store {
     /// Rebuilds the hash tiles and the in-memory state from the records,
     /// ignoring the saved auditor state.
     pub fn rebuild(&mut self) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
         let db = &self.shared.db;
         let size = self.size();
         let mut tree = InMemoryTree::new();

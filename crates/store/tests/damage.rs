@@ -1,6 +1,7 @@
 //! Damage the store cannot prevent but must report: sled's own files
-//! truncated or garbled (no panic, a corruption error), and a saved
-//! auditor state edited behind the store's back (never trusted blindly).
+//! truncated or garbled (no panic, a corruption error, never an earlier
+//! state served in silence), and a saved auditor state edited behind the
+//! store's back (never trusted blindly).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -122,10 +123,9 @@ fn damaged_database_files_are_corruption_not_a_panic() {
         })
     };
     // (what, damage, whether it must be refused). Where sled may take a cut
-    // or garbled tail for a torn last write, it recovers an earlier state;
-    // such a state must then be consistent (it checks clean). Rolling a
-    // log back to an earlier signed state is what witnesses and verifiers'
-    // remembered checkpoints catch, not the store.
+    // or garbled tail for a torn last write, it recovers an earlier state:
+    // one older than the high-water mark is refused as rolled back, and
+    // one that opens must hold every record and check clean.
     let cases: Vec<(&str, Damage, bool)> = vec![
         ("db truncated to nothing", truncate("db", 0), true),
         ("db truncated to a quarter", truncate("db", len / 4), true),
@@ -150,6 +150,7 @@ fn damaged_database_files_are_corruption_not_a_panic() {
             ),
             Ok(store) => {
                 assert!(!must_refuse, "{what}: a damaged store opened");
+                assert_eq!(store.size(), 2000, "{what}: opened with records lost");
                 store.check().unwrap_or_else(|e| panic!("{what}: {e}"));
             }
         }
@@ -298,14 +299,75 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
                     panics += 1;
                 }
             }
-            Ok(store) => store
-                .check()
-                .map(|_| ())
-                .unwrap_or_else(|e| panic!("cut at {k}/24: {e}")),
+            Ok(store) => {
+                // Never an earlier state: that is refused as rolled back.
+                assert_eq!(store.size(), 50, "cut at {k}/24: records lost");
+                store
+                    .check()
+                    .map(|_| ())
+                    .unwrap_or_else(|e| panic!("cut at {k}/24: {e}"));
+            }
         }
     }
     assert!(
         panics > 0,
         "no cut made sled panic; the catch was not exercised"
     );
+}
+
+/// A cut log of a store that was not closed (40 commits of 50 records):
+/// sled 0.34 recovers an earlier, consistent, signed state for many cuts
+/// (hundreds of acknowledged records gone) and opens without complaint.
+/// The high-water mark beside the database turns each such state into
+/// [`Corruption::RolledBack`]; no cut opens with records missing.
+#[test]
+fn a_cut_log_that_sled_rolls_back_is_refused() {
+    let pristine = tempfile::tempdir().unwrap();
+    let mut store = Store::init(pristine.path(), ORIGIN, &[7; 32], config()).unwrap();
+    for c in 0..40 {
+        let batch: Vec<_> = (0..50)
+            .map(|i| registration(&format!("p{c}-{i}")))
+            .collect();
+        assert!(store.append(&batch).unwrap().iter().all(Result::is_ok));
+    }
+    drop(store);
+    // The dropped handle's threads release sled's lock a moment later.
+    let start = std::time::Instant::now();
+    while forewarn_store::lock_held(&pristine.path().join("db")).unwrap() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let len = std::fs::metadata(pristine.path().join("db").join("db"))
+        .unwrap()
+        .len();
+    let mut rolled_back = 0;
+    for k in [1u64, 8, 15, 30, 39] {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(pristine.path(), work.path());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(work.path().join("db").join("db"))
+            .unwrap()
+            .set_len(len - len * k / 80)
+            .unwrap();
+        match Store::open(work.path(), config()) {
+            Err(e) => {
+                assert!(e.is_corruption(), "cut {k}/80: {e}");
+                if let StoreError::Corrupt {
+                    what: Corruption::RolledBack { mark_size, db_size },
+                    ..
+                } = e
+                {
+                    assert_eq!(mark_size, 2000);
+                    assert!(db_size < 2000);
+                    rolled_back += 1;
+                }
+            }
+            Ok(store) => {
+                assert_eq!(store.size(), 2000, "cut {k}/80: records lost");
+                store.check().unwrap();
+            }
+        }
+    }
+    assert!(rolled_back > 0, "no cut made sled roll back");
 }
