@@ -126,7 +126,7 @@ impl LogCopy {
         if let Some(a) = self
             .snapshot
             .as_deref()
-            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &config))
+            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &self.vkey, &config))
         {
             return Ok(a);
         }

@@ -447,6 +447,11 @@ pub enum SnapshotProblem {
     },
     /// Its SHA-256 does not match its binding.
     DigestMismatch,
+    /// Its binding is not signed by the log key.
+    BadSignature,
+    /// The unsigned binding of an earlier version (replaced at the next
+    /// clean close).
+    OldFormat,
     /// Its frame is unusable.
     Frame(FrameProblem),
     /// It does not decode as an auditor state, or claims another tree.
@@ -464,6 +469,10 @@ impl fmt::Display for SnapshotProblem {
                 "bound to the checkpoint of size {size}, not the current one of size {current}"
             ),
             SnapshotProblem::DigestMismatch => f.write_str("its SHA-256 does not match"),
+            SnapshotProblem::BadSignature => {
+                f.write_str("its binding is not signed by the log key")
+            }
+            SnapshotProblem::OldFormat => f.write_str("an unsigned binding of an earlier version"),
             SnapshotProblem::Frame(p) => write!(f, "{p}"),
             SnapshotProblem::Undecodable => {
                 f.write_str("does not decode as the auditor state of its checkpoint")

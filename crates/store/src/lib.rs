@@ -12,7 +12,7 @@
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at `init` |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP note) |
-//! | `m:snapshot` | auditor state saved at the last clean close, bound to its checkpoint (size, root, SHA-256) |
+//! | `m:snapshot` | auditor state saved at the last clean close, bound to its checkpoint (size, root, SHA-256, signed by the log key) |
 //! | `e` + N | entry bundle N: records 256·N … (C2SP tlog-tiles encoding in one zstd frame; the last one grows in place) |
 //! | `t` + level + index | hash tile (C2SP tlog-tiles; partial tiles grow in place) |
 //!

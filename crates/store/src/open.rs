@@ -7,7 +7,8 @@
 //! the records replayed through the auditor give the checkpoint's root.
 //! Derived state is used only where it is bound to the current signed
 //! checkpoint: the saved auditor state (`m:snapshot`) is taken only if its
-//! binding names this checkpoint's size and root and its SHA-256 matches;
+//! binding names this checkpoint's size and root, its SHA-256 matches and
+//! the log key signed the binding;
 //! otherwise (e.g. saved before a crash) it is ignored and every record is
 //! replayed. `check` goes further and proves it equals a full replay.
 //!
@@ -239,7 +240,7 @@ impl Store {
             None
         };
         let mut auditor = saved
-            .and_then(|s| bound_auditor(&s, size, root, &self.config.audit))
+            .and_then(|s| bound_auditor(&s, size, root, &self.shared.vkey, &self.config.audit))
             .unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
         let start = auditor.size();
         replay_records(
@@ -349,7 +350,12 @@ impl Store {
     pub fn close(mut self) -> Result<(), StoreError> {
         if !self.poisoned {
             let frame = self.packer.pack(&self.auditor.save())?;
-            let value = crate::layout::encode_snapshot(self.size(), &self.auditor.root(), &frame);
+            let value = crate::layout::encode_snapshot(
+                self.size(),
+                &self.auditor.root(),
+                &frame,
+                &self.key,
+            );
             self.shared.db.insert(META_SNAPSHOT, value)?;
             self.shared.db.flush()?;
         }
@@ -360,14 +366,16 @@ impl Store {
 use crate::reader::Receipt;
 
 /// The resumed saved state, if it is bound to the checkpoint (`size`,
-/// `root`), its digest matches, and it decodes to that tree.
+/// `root`), its digest matches, its binding is signed by `vkey`, and it
+/// decodes to that tree.
 pub(crate) fn bound_auditor(
     stored: &[u8],
     size: u64,
     root: &Hash,
+    vkey: &VerifierKey,
     config: &AuditConfig,
 ) -> Option<Auditor> {
-    let bytes = decode_snapshot(stored, size, root).ok()?;
+    let bytes = decode_snapshot(stored, size, root, vkey).ok()?;
     let a = Auditor::resume(config.clone(), &bytes).ok()?;
     (a.size() == size && a.root() == *root).then_some(a)
 }

@@ -13,6 +13,7 @@ use forewarn_store::{
     Corruption, LogCopy, MARK_FILE, Place, SnapshotProblem, Store, StoreConfig, StoreError,
 };
 use forewarn_tlog::checkpoint::SignedCheckpoint;
+use forewarn_tlog::note::{SignatureType, SignerKey};
 use sha2::{Digest, Sha256};
 
 const ORIGIN: &str = "example.org/ledger";
@@ -301,13 +302,35 @@ fn garbage_reads_are_out_of_range() {
 }
 
 /// The `m:snapshot` value: magic (20), bound size (8), bound root (32),
-/// SHA-256 of the frame (32), the frame (crates/store/src/layout.rs).
-fn rewrite_snapshot(dir: &Path, snapshot: &[u8], size: u64, root: &[u8]) {
-    let frame = &snapshot[92..];
+/// SHA-256 of the frame (32), the log key's signature over the binding
+/// (64), the frame (crates/store/src/layout.rs). Rewritten with `frame`,
+/// bound to `size` and `root`, the digest recomputed, and signed with
+/// `key` (the log key's holder) or keeping the old signature (anyone who
+/// can write the database).
+fn rewrite_snapshot(
+    dir: &Path,
+    snapshot: &[u8],
+    frame: &[u8],
+    size: u64,
+    root: &[u8],
+    key: Option<&SignerKey>,
+) {
+    let digest = Sha256::digest(frame);
+    let signature = match key {
+        Some(key) => {
+            let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
+            binding.extend_from_slice(&size.to_be_bytes());
+            binding.extend_from_slice(root);
+            binding.extend_from_slice(&digest);
+            key.sign(&binding).signature
+        }
+        None => snapshot[92..156].to_vec(),
+    };
     let mut value = snapshot[..20].to_vec();
     value.extend_from_slice(&size.to_be_bytes());
     value.extend_from_slice(root);
-    value.extend_from_slice(&Sha256::digest(frame));
+    value.extend_from_slice(&digest);
+    value.extend_from_slice(&signature);
     value.extend_from_slice(frame);
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
     db.insert(b"m:snapshot", value).unwrap();
@@ -319,14 +342,87 @@ fn snapshot(dir: &Path) -> Vec<u8> {
     db.get(b"m:snapshot").unwrap().unwrap().to_vec()
 }
 
+/// The saved state of `snapshot` with "Acme Corp" renamed "Evil Corp".
+fn renamed_frame(snapshot: &[u8]) -> Vec<u8> {
+    let mut state = zstd::bulk::decompress(&snapshot[156..], 1 << 30).unwrap();
+    let at = state
+        .windows(9)
+        .position(|w| w == b"Acme Corp")
+        .expect("the party's name is in the saved state");
+    state[at..at + 9].copy_from_slice(b"Evil Corp");
+    zstd::bulk::compress(&state, 1).unwrap()
+}
+
+fn log_key() -> SignerKey {
+    SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap()
+}
+
 fn parties(a: &auditor::Auditor) -> usize {
     a.state().parties.len()
 }
 
+fn names(a: &auditor::Auditor) -> Vec<String> {
+    a.state().parties.values().map(|p| p.name.clone()).collect()
+}
+
+fn snapshot_problem(err: StoreError) -> SnapshotProblem {
+    match err {
+        StoreError::Corrupt {
+            what: Corruption::Snapshot(p),
+            at: Place::Snapshot,
+        } => p,
+        e => panic!("not a snapshot problem: {e}"),
+    }
+}
+
+/// A saved state edited ("Acme Corp" becomes "Evil Corp") and re-bound to
+/// the current checkpoint with its digest recomputed. Without the log key
+/// it is used by nothing: not by open, not by a copy (what `report`
+/// reads), and `check` names it. With the log key (a dishonest operator)
+/// open and a copy resume it, and `check` and a full audit catch it.
+#[test]
+fn a_tampered_snapshot_is_not_used_without_the_log_key_and_check_catches_it() {
+    let dir = closed_store(10);
+    let genuine = snapshot(dir.path());
+    let (size, root) = (10, genuine[28..60].to_vec());
+    let evil = renamed_frame(&genuine);
+    // Re-bound by someone who can write the database, without the key.
+    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, None);
+    {
+        let store = Store::open(dir.path(), config()).unwrap();
+        assert!(names(store.auditor()).contains(&"Acme Corp".to_string()));
+        let p = snapshot_problem(store.check().expect_err("reported"));
+        assert_eq!(p, SnapshotProblem::BadSignature);
+    }
+    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
+    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
+    assert!(names(&a).contains(&"Acme Corp".to_string()));
+    assert!(!names(&a).contains(&"Evil Corp".to_string()));
+    // Signed by another key: the same.
+    let other = SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[9; 32]).unwrap();
+    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, Some(&other));
+    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
+    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
+    assert!(!names(&a).contains(&"Evil Corp".to_string()));
+    // Re-bound and signed by the holder of the log key: resumed (the
+    // binding is theirs to make), and a full replay proves it wrong.
+    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, Some(&log_key()));
+    {
+        let store = Store::open(dir.path(), config()).unwrap();
+        assert!(names(store.auditor()).contains(&"Evil Corp".to_string()));
+        let p = snapshot_problem(store.check().expect_err("reported"));
+        assert_eq!(p, SnapshotProblem::DiffersFromReplay);
+    }
+    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
+    let audited = copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
+    assert!(names(&audited).contains(&"Acme Corp".to_string()));
+    assert!(!names(&audited).contains(&"Evil Corp".to_string()));
+}
+
 /// A genuine snapshot of an older checkpoint, re-bound to the current
-/// checkpoint with its digest recomputed (anyone who can write the
-/// database can do this): not used by open or by a copy (its tree is not
-/// the checkpoint's), and `check` reports it.
+/// checkpoint and re-signed with the log key: not used by open or by a
+/// copy (its tree is not the checkpoint's), and `check` reports it.
+/// Left bound to its own checkpoint it is simply ignored.
 #[test]
 fn an_older_snapshot_rebound_to_the_current_checkpoint_is_not_used() {
     let dir = closed_store(10);
@@ -334,28 +430,19 @@ fn an_older_snapshot_rebound_to_the_current_checkpoint_is_not_used() {
     append(dir.path(), &["x", "y"]);
     let current = snapshot(dir.path());
     assert_eq!(u64::from_be_bytes(current[20..28].try_into().unwrap()), 12);
-    rewrite_snapshot(dir.path(), &older, 12, &current[28..60]);
+    let key = log_key();
+    let frame = &older[156..];
+    rewrite_snapshot(dir.path(), &older, frame, 12, &current[28..60], Some(&key));
     let store = Store::open(dir.path(), config()).unwrap();
     assert_eq!(parties(store.auditor()), 12, "replayed, not resumed");
-    let err = store
-        .check()
-        .expect_err("check reports the rebound snapshot");
-    assert!(
-        matches!(
-            err,
-            StoreError::Corrupt {
-                what: Corruption::Snapshot(SnapshotProblem::Undecodable),
-                at: Place::Snapshot,
-            }
-        ),
-        "{err}"
-    );
+    let p = snapshot_problem(store.check().expect_err("reported"));
+    assert_eq!(p, SnapshotProblem::Undecodable);
     drop(store);
     let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
     let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
     assert_eq!(parties(&a), 12);
     // Left bound to its own, older checkpoint: ignored, and check is clean.
-    rewrite_snapshot(dir.path(), &older, 10, &older[28..60]);
+    rewrite_snapshot(dir.path(), &older, frame, 10, &older[28..60], Some(&key));
     let store = Store::open(dir.path(), config()).unwrap();
     assert_eq!(parties(store.auditor()), 12);
     store.check().unwrap();

@@ -157,8 +157,10 @@ fn damaged_database_files_are_corruption_not_a_panic() {
     }
 }
 
-/// The `m:snapshot` value: magic, bound size, bound root, SHA-256 of the
-/// frame, frame (crates/store/src/layout.rs).
+/// The `m:snapshot` value: magic (20), bound size (8), bound root (32),
+/// SHA-256 of the frame (32), the log key's signature over the binding
+/// (64), the frame (crates/store/src/layout.rs). Edited as the holder of
+/// the log key would (re-signed), so only `check` can tell.
 fn edit_snapshot(dir: &Path, edit: impl Fn(&mut [u8]), rebind: Option<u64>) {
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
     let stored = db
@@ -166,15 +168,27 @@ fn edit_snapshot(dir: &Path, edit: impl Fn(&mut [u8]), rebind: Option<u64>) {
         .unwrap()
         .expect("a snapshot was saved")
         .to_vec();
-    let (header, frame) = stored.split_at(20 + 8 + 32 + 32);
+    let (header, frame) = stored.split_at(20 + 8 + 32 + 32 + 64);
     let mut state = zstd::bulk::decompress(frame, 1 << 30).unwrap();
     edit(&mut state);
     let frame = zstd::bulk::compress(&state, 1).unwrap();
-    let mut value = header[..20].to_vec();
     let size = rebind.unwrap_or_else(|| u64::from_be_bytes(header[20..28].try_into().unwrap()));
+    let digest = Sha256::digest(&frame);
+    let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
+    binding.extend_from_slice(&size.to_be_bytes());
+    binding.extend_from_slice(&header[28..60]);
+    binding.extend_from_slice(&digest);
+    let key = forewarn_tlog::note::SignerKey::from_seed(
+        ORIGIN,
+        forewarn_tlog::note::SignatureType::Ed25519,
+        &[7; 32],
+    )
+    .unwrap();
+    let mut value = header[..20].to_vec();
     value.extend_from_slice(&size.to_be_bytes());
     value.extend_from_slice(&header[28..60]);
-    value.extend_from_slice(&Sha256::digest(&frame));
+    value.extend_from_slice(&digest);
+    value.extend_from_slice(&key.sign(&binding).signature);
     value.extend_from_slice(&frame);
     db.insert(b"m:snapshot", value).unwrap();
     db.flush().unwrap();
@@ -196,8 +210,8 @@ fn party_names(a: &auditor::Auditor) -> Vec<String> {
 fn an_edited_snapshot_is_caught_by_check_and_an_unbound_one_is_not_used() {
     let dir = closed_store(20);
     let size = 20;
-    // Edited and re-bound (whoever can write the database can do this):
-    // the state it serves is wrong, and `check` proves it.
+    // Edited and re-bound by the holder of the log key: the state it
+    // serves is wrong, and `check` proves it.
     edit_snapshot(dir.path(), rename_acme, None);
     {
         let store = Store::open(dir.path(), config()).unwrap();
