@@ -16,8 +16,8 @@
 //! 3. **flush** (fsync). A crash before it returns may lose the batch; no
 //!    receipt for it exists and the published state has not moved.
 //!    Then the **high-water mark** (`checkpoint.mark`, the `mark` module)
-//!    is replaced by the new checkpoint: one small write and rename per
-//!    commit, no fsync. It is never ahead of the durable database, so a
+//!    is replaced by the new checkpoint: one small file write and three
+//!    renames or removals per commit, no fsync. It is never ahead of the durable database, so a
 //!    database found older than it at open has lost durable commits.
 //! 4. **Publish** the new state to readers (one `Arc` swap), then build the
 //!    **receipts** (inclusion proofs here; their tlog-proof text by each

@@ -14,9 +14,14 @@
 //!
 //! - **Write** after every durable commit: after the commit's `flush`
 //!   returned and before it is published or any receipt is returned (see
-//!   [`crate::commit`]), and at `init`. The file is replaced atomically by
-//!   writing `checkpoint.mark.tmp` and renaming it over the mark, so a
-//!   reader finds the old mark or the new one, never a mix.
+//!   [`crate::commit`]), and at `init`. The new mark is written to
+//!   `checkpoint.mark.tmp`; the old mark is renamed `checkpoint.mark.old`,
+//!   the new one renamed into place, and the old one removed. At every
+//!   step a whole mark exists (`checkpoint.mark`, else
+//!   `checkpoint.mark.old`), never a mix. No rename replaces an existing
+//!   file: on ext4 (`auto_da_alloc`) replacing a recently written file
+//!   starts its writeback at once, measured at 0.4–1 ms per commit here,
+//!   while these four steps took about 40 µs.
 //! - **No fsync** is needed for soundness. The mark is only ever written
 //!   after the database flush that made its checkpoint durable, so it can
 //!   be ahead of the durable database only if the database lost data it
@@ -24,8 +29,8 @@
 //!   crash may instead lose the latest mark write (or leave an empty file
 //!   on some file systems): the mark is then older than the database, which
 //!   is accepted, and the mark is rewritten at open. The cost is one small
-//!   write and one rename per group commit (not per record), next to the
-//!   commit's own fsync.
+//!   file write and three metadata operations per group commit (not per
+//!   record), next to the commit's own fsync (milliseconds).
 //! - **Check** at open (and by [`crate::LogCopy::take`]): the mark must
 //!   verify as a checkpoint of this log, under its key, and the database's
 //!   checkpoint must be the mark's or extend it: a smaller size is
@@ -40,7 +45,7 @@
 //! checkpoints are for.
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use forewarn_tlog::checkpoint::SignedCheckpoint;
 use forewarn_tlog::note::VerifierKey;
@@ -52,18 +57,51 @@ use crate::reader::{DbHashReader, LogState, SledTiles, prove_err};
 /// File name of the high-water mark inside the store directory: the
 /// latest durable signed checkpoint (C2SP tlog-checkpoint note).
 pub const MARK_FILE: &str = "checkpoint.mark";
-/// The file a new mark is written to before it is renamed over the mark.
+/// The file a new mark is written to before it is renamed into place.
 const MARK_TEMP: &str = "checkpoint.mark.tmp";
+/// The previous mark while a new one is put in place.
+const MARK_OLD: &str = "checkpoint.mark.old";
 /// Largest mark read (a signed note is far smaller).
 const MAX_MARK_BYTES: u64 = 64 * 1024;
 
-/// Replaces the mark in `dir` with `checkpoint` (write, then rename).
-/// Call only once the database holding `checkpoint` has been flushed.
+/// Replaces the mark in `dir` with `checkpoint` (see the module docs for
+/// the steps). Call only once the database holding `checkpoint` has been
+/// flushed.
 pub(crate) fn write_mark(dir: &Path, checkpoint: &[u8]) -> Result<(), StoreError> {
-    let temp = dir.join(MARK_TEMP);
+    let (temp, path, old) = (dir.join(MARK_TEMP), dir.join(MARK_FILE), dir.join(MARK_OLD));
     std::fs::write(&temp, checkpoint).map_err(io(&temp))?;
-    let path = dir.join(MARK_FILE);
-    std::fs::rename(&temp, &path).map_err(io(&path))
+    match std::fs::rename(&path, &old) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => return Err(StoreError::Io { path, source }),
+    }
+    std::fs::rename(&temp, &path).map_err(io(&path))?;
+    match std::fs::remove_file(&old) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StoreError::Io { path: old, source }),
+    }
+}
+
+/// The mark's bytes and file: `checkpoint.mark`, else the previous mark
+/// left by an interrupted [`write_mark`], else none (at most
+/// [`MAX_MARK_BYTES`] + 1 bytes read).
+fn read_mark(dir: &Path) -> Result<Option<(Vec<u8>, PathBuf)>, StoreError> {
+    for name in [MARK_FILE, MARK_OLD] {
+        let path = dir.join(name);
+        match std::fs::File::open(&path) {
+            Ok(f) => {
+                let mut bytes = Vec::new();
+                f.take(MAX_MARK_BYTES + 1)
+                    .read_to_end(&mut bytes)
+                    .map_err(io(&path))?;
+                return Ok(Some((bytes, path)));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => return Err(StoreError::Io { path, source }),
+        }
+    }
+    Ok(None)
 }
 
 /// Whether the mark in `dir` should be (re)written.
@@ -85,17 +123,8 @@ pub(crate) fn check_mark(
     origin: &str,
     state: &LogState,
 ) -> Result<MarkCheck, StoreError> {
-    let path = dir.join(MARK_FILE);
-    let bytes = match std::fs::File::open(&path) {
-        Ok(f) => {
-            let mut bytes = Vec::new();
-            f.take(MAX_MARK_BYTES + 1)
-                .read_to_end(&mut bytes)
-                .map_err(io(&path))?;
-            bytes
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(MarkCheck::Behind),
-        Err(source) => return Err(StoreError::Io { path, source }),
+    let Some((bytes, path)) = read_mark(dir)? else {
+        return Ok(MarkCheck::Behind);
     };
     if bytes.is_empty() {
         return Ok(MarkCheck::Behind);

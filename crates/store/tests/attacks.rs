@@ -136,6 +136,20 @@ fn a_rolled_back_database_is_refused() {
         rolled_back,
     );
     assert_eq!(mark_size(dir.path()), 15, "refusing keeps the mark");
+    // Interrupted between moving the old mark aside and putting the new
+    // one in place: the previous mark still counts.
+    std::fs::rename(
+        dir.path().join(MARK_FILE),
+        dir.path().join("checkpoint.mark.old"),
+    )
+    .unwrap();
+    expect_corrupt(
+        Store::open(dir.path(), config()),
+        Corruption::RolledBack {
+            mark_size: 15,
+            db_size: 10,
+        },
+    );
 }
 
 /// A database of the same log that went another way (another history
@@ -181,6 +195,9 @@ fn the_mark_follows_commits_and_older_marks_are_accepted() {
     assert_eq!(receipt.index, 10);
     let mark = std::fs::read(dir.path().join(MARK_FILE)).unwrap();
     assert_eq!(mark, store.checkpoint(), "marked before the receipt");
+    for leftover in ["checkpoint.mark.tmp", "checkpoint.mark.old"] {
+        assert!(!dir.path().join(leftover).exists(), "{leftover}");
+    }
     let sequencer = forewarn_store::Sequencer::start(store, 64);
     let answer = sequencer
         .submitter()
