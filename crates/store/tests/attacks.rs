@@ -560,3 +560,41 @@ fn messages_echo_no_key_material_and_no_debug_text() {
     assert!(matches!(e, StoreError::UnsupportedFormat { .. }), "{text}");
     assert!(text.len() < 200 && !text.contains('\x1b'), "{text}");
 }
+
+/// An older mark is checked against the records when the hash tiles are
+/// damaged (they are derived state): the store still opens so that
+/// `rebuild` can repair them, and a fork is still found.
+#[test]
+fn an_older_mark_is_checked_without_trusting_the_tiles() {
+    let dir = closed_store(10);
+    let old_mark = std::fs::read(dir.path().join(MARK_FILE)).unwrap();
+    let fork = tempfile::tempdir().unwrap();
+    copy_dir(dir.path(), fork.path());
+    append(dir.path(), &["x1", "x2"]);
+    let drop_tile = |dir: &Path| {
+        let db = forewarn_store::open_db(&dir.join("db")).unwrap();
+        let mut key = vec![b't', 0];
+        key.extend_from_slice(&0u64.to_be_bytes());
+        assert!(db.remove(key).unwrap().is_some());
+        db.flush().unwrap();
+    };
+    drop_tile(dir.path());
+    std::fs::write(dir.path().join(MARK_FILE), &old_mark).unwrap();
+    let mut store = Store::open(dir.path(), config()).expect("opens to be repaired");
+    assert!(store.check().unwrap_err().is_corruption());
+    store.rebuild().unwrap();
+    store.check().unwrap();
+    store.close().unwrap();
+    assert_eq!(mark_size(dir.path()), 12);
+    // Another history from the mark's state on, with its tiles damaged.
+    let marked = tempfile::tempdir().unwrap();
+    copy_dir(fork.path(), marked.path());
+    append(marked.path(), &["x1"]);
+    append(fork.path(), &["y1", "y2"]);
+    drop_tile(fork.path());
+    std::fs::copy(marked.path().join(MARK_FILE), fork.path().join(MARK_FILE)).unwrap();
+    expect_corrupt(
+        Store::open(fork.path(), config()),
+        Corruption::Forked { size: 11 },
+    );
+}
