@@ -84,7 +84,18 @@ fn closed_store_with_sled_snapshot() -> tempfile::TempDir {
     }
     db.flush().unwrap();
     drop(db);
+    wait_released(dir.path());
     dir
+}
+
+/// Waits until the dropped handles on `dir`'s database have stopped (sled
+/// releases its lock when its threads have), so its files are final.
+fn wait_released(dir: &Path) {
+    let start = std::time::Instant::now();
+    while forewarn_store::lock_held(&dir.join("db")).unwrap() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn sled_file(dir: &Path, prefix: &str) -> std::path::PathBuf {
@@ -286,6 +297,7 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
             db.flush().unwrap();
         }
     }
+    wait_released(pristine.path());
     let len = std::fs::metadata(pristine.path().join("db").join("db"))
         .unwrap()
         .len();
@@ -346,11 +358,7 @@ fn a_cut_log_that_sled_rolls_back_is_refused() {
     }
     drop(store);
     // The dropped handle's threads release sled's lock a moment later.
-    let start = std::time::Instant::now();
-    while forewarn_store::lock_held(&pristine.path().join("db")).unwrap() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(10));
-        std::thread::sleep(std::time::Duration::from_millis(10));
-    }
+    wait_released(pristine.path());
     let len = std::fs::metadata(pristine.path().join("db").join("db"))
         .unwrap()
         .len();
