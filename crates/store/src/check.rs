@@ -6,8 +6,8 @@
 //! recomputation, counts bundles and tiles (nothing beyond the log), and
 //! compares the indexes, the in-memory projection state and the saved
 //! auditor state with the fresh replay. An altered snapshot that opening
-//! accepted (it can be re-bound by whoever can write the database) is
-//! caught here. `rebuild` rewrites the tiles from the records and replays
+//! accepted (only the holder of the log key can re-bind one) is caught
+//! here, and so is one whose binding is not signed by the log key. `rebuild` rewrites the tiles from the records and replays
 //! the state without the snapshot.
 
 use forewarn_ledger::auditor::Auditor;
@@ -24,6 +24,11 @@ impl Store {
     /// Walks the whole store (see the module docs). Returns the fresh
     /// auditor.
     pub fn check(&self) -> Result<Auditor, StoreError> {
+        // After a failed commit the in-memory state is ahead of the
+        // database: comparing them would report damage that is not there.
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
         let db = &self.shared.db;
         let mut fresh = Auditor::new(self.config.audit.clone());
         let mut tree = InMemoryTree::new();
@@ -93,7 +98,7 @@ impl Store {
         // The saved state, if it is bound to this checkpoint (a snapshot of
         // an earlier checkpoint is never used, so it is not checked).
         if let Some(stored) = db.get(META_SNAPSHOT)? {
-            check_snapshot(&stored, &fresh, &replayed, &self.config.audit)?;
+            check_snapshot(&stored, &fresh, &replayed, self.vkey(), &self.config.audit)?;
         }
         Ok(fresh)
     }
@@ -101,6 +106,9 @@ impl Store {
     /// Rebuilds the hash tiles and the in-memory state from the records,
     /// ignoring the saved auditor state.
     pub fn rebuild(&mut self) -> Result<(), StoreError> {
+        if self.poisoned {
+            return Err(StoreError::Poisoned);
+        }
         let db = &self.shared.db;
         let size = self.size();
         let mut tree = InMemoryTree::new();
@@ -141,12 +149,13 @@ fn check_snapshot(
     stored: &[u8],
     fresh: &Auditor,
     replayed: &[u8],
+    vkey: &forewarn_tlog::note::VerifierKey,
     config: &forewarn_ledger::auditor::AuditConfig,
 ) -> Result<(), StoreError> {
     let bad = |p| StoreError::corrupt(Corruption::Snapshot(p), Place::Snapshot);
-    let bytes = match decode_snapshot(stored, fresh.size(), &fresh.root()) {
+    let bytes = match decode_snapshot(stored, fresh.size(), &fresh.root(), vkey) {
         Ok(bytes) => bytes,
-        Err(SnapshotProblem::NotBound { .. }) => return Ok(()),
+        Err(SnapshotProblem::NotBound { .. } | SnapshotProblem::OldFormat) => return Ok(()),
         Err(p) => return Err(bad(p)),
     };
     let saved =

@@ -15,13 +15,17 @@
 //!    the published size, and bundles and tiles only grow in place.
 //! 3. **flush** (fsync). A crash before it returns may lose the batch; no
 //!    receipt for it exists and the published state has not moved.
+//!    Then the **high-water mark** (`checkpoint.mark`, the `mark` module)
+//!    is replaced by the new checkpoint: one small file write and three
+//!    renames or removals per commit, no fsync. It is never ahead of the durable database, so a
+//!    database found older than it at open has lost durable commits.
 //! 4. **Publish** the new state to readers (one `Arc` swap), then build the
 //!    **receipts** (inclusion proofs here; their tlog-proof text by each
 //!    submitter, see [`ReceiptParts`]). Every receipt and every published
 //!    checkpoint therefore names a durable record.
 //!
 //! A commit that fails after validation (building, writing or flushing its
-//! batch) poisons the store: the in-memory state is ahead of the database,
+//! batch, or writing the mark) poisons the store: the in-memory state is ahead of the database,
 //! so later commits are refused until it is reopened (and re-verified).
 
 use std::sync::Arc;
@@ -39,6 +43,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Corruption, KeyError, Place, Rejection, StoreError};
 use crate::indexes::IndexEntry;
 use crate::layout::{BUNDLE, META_CHECKPOINT, META_SIZE, bundle_key, tile_key};
+use crate::mark::write_mark;
 use crate::open::Store;
 use crate::reader::{
     DbHashReader, LogState, Receipt, ReceiptParts, SledTiles, bundle_entries, prove_err,
@@ -254,6 +259,15 @@ impl Store {
             self.poisoned = true;
             return Err(e.into());
         }
+        // Step 3b: the high-water mark (see `crate::mark`), written only
+        // now that the batch is durable. A commit whose mark cannot be
+        // written is not acknowledged: like a crash between the flush and
+        // the receipts, it is found at the next open (which rewrites the
+        // mark).
+        if let Err(e) = write_mark(&self.dir, &checkpoint) {
+            self.poisoned = true;
+            return Err(e);
+        }
         let t_flush = t0.elapsed();
         // Step 4: publish, then receipts.
         let checkpoint: Arc<[u8]> = checkpoint.into();
@@ -395,5 +409,114 @@ impl Store {
         batch.insert(META_SIZE, &size.to_be_bytes()[..]);
         batch.insert(META_CHECKPOINT, checkpoint.as_slice());
         Ok((batch, overlay, checkpoint))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use forewarn_ledger::testkit::{START, test_key};
+    use forewarn_ledger::*;
+    use forewarn_tlog::checkpoint::SignedCheckpoint;
+
+    use super::*;
+    use crate::StoreConfig;
+
+    fn registration(label: &str) -> SignedStatement {
+        let key = test_key(label);
+        let pk = PublicKey(key.verifying_key().to_bytes());
+        Statement::new(
+            Event::PartyRegistered {
+                name: label.into(),
+                class: PartyClass::Vendor,
+                key: pk,
+            },
+            START,
+            pk,
+        )
+        .sign(&key)
+        .unwrap()
+    }
+
+    /// A commit that fails after its batch was applied and before its
+    /// flush (steps 1–2 done, 3 failed): the state `commit_checked` leaves
+    /// behind, made by hand. Nothing of it may be read, served or marked.
+    #[test]
+    fn a_failed_commit_is_never_read_served_or_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = StoreConfig {
+            clock: Arc::new(|| START + 1_000_000),
+            ..StoreConfig::default()
+        };
+        let mut store = Store::init(dir.path(), "example.org/ledger", &[7; 32], config).unwrap();
+        let first = [registration("a"), registration("b")];
+        assert!(store.append(&first).unwrap().iter().all(Result::is_ok));
+        let reader = store.reader();
+        let published = reader.state();
+        // Step 1b and 2 of a commit of one more statement, without step 3.
+        let failed = [registration("c")];
+        let mode = store.config.audit.verify_mode;
+        let checked = check_statements(&failed, mode, &mut store.caches);
+        let c = checked.into_iter().next().unwrap();
+        let record = store
+            .auditor
+            .append_parsed(
+                &failed[0].bytes,
+                c.parsed,
+                failed[0].signature,
+                START + 1_000_000,
+                c.signature_ok,
+            )
+            .unwrap();
+        let (batch, _, _) = store.build_batch(2, 3, &[(2, record)]).unwrap();
+        store.shared.db.apply_batch(batch).unwrap();
+        store.poisoned = true;
+        assert_eq!(store.auditor.size(), 3, "the in-memory state is ahead");
+
+        // The store and its readers answer from the durable state only.
+        assert_eq!(store.size(), 2);
+        assert_eq!(*reader.state(), *published);
+        assert_eq!(store.checkpoint(), &published.checkpoint[..]);
+        assert_eq!(store.record(2).unwrap(), None);
+        assert_eq!(reader.record(2).unwrap(), None);
+        assert_eq!(store.records(0, 10).count(), 2);
+        assert_eq!(reader.records(0, 10).count(), 2);
+        assert!(store.receipt(2).unwrap().is_none());
+        for r in [reader.entry_bundle(0, 3), reader.tile(0, 0, 3)] {
+            assert!(matches!(r, Err(StoreError::OutOfRange { size: 2, .. })));
+        }
+        assert!(matches!(
+            reader.inclusion_proof(2, 3),
+            Err(StoreError::OutOfRange { .. })
+        ));
+        // The mark still names the durable checkpoint.
+        let mark = std::fs::read(dir.path().join(crate::MARK_FILE)).unwrap();
+        assert_eq!(mark, &published.checkpoint[..]);
+        let vkey = store.vkey().clone();
+        assert_eq!(
+            SignedCheckpoint::open(&mark, &vkey, None, &[])
+                .unwrap()
+                .checkpoint
+                .size(),
+            2
+        );
+        // Writing and checking are refused until the store is reopened
+        // (check would otherwise report damage that is not there).
+        assert!(matches!(
+            store.append(&[registration("d")]),
+            Err(StoreError::Poisoned)
+        ));
+        assert!(matches!(store.check(), Err(StoreError::Poisoned)));
+        assert!(matches!(store.rebuild(), Err(StoreError::Poisoned)));
+        drop(reader);
+        store.close().unwrap();
+        // Reopened: the applied batch is durable or not (sled decides);
+        // either way the store opens, checks clean, and the mark follows.
+        let store = Store::open(dir.path(), StoreConfig::default()).unwrap();
+        assert!(store.size() == 2 || store.size() == 3);
+        store.check().unwrap();
+        let mark = std::fs::read(dir.path().join(crate::MARK_FILE)).unwrap();
+        assert_eq!(mark, store.checkpoint());
     }
 }

@@ -10,7 +10,8 @@
 //! meanwhile wait for the lock ([`crate::StoreConfig::lock_wait`]). The
 //! copy is a consistent, signed state: everything in it is read at the
 //! checkpoint's size, and the last bundle is cut to it. It holds the
-//! compressed bundles in memory: about half the size of the records.
+//! compressed bundles in memory: about half the size of the records. A
+//! database older than its high-water mark (`crate::mark`) is refused.
 
 use std::path::Path;
 
@@ -22,6 +23,7 @@ use forewarn_tlog::tile::parse_entry_bundle;
 use crate::database::open_db_waiting;
 use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, DB_DIR, META_SNAPSHOT, bundle_key, unpack_bundle};
+use crate::mark::check_mark;
 use crate::open::{Store, bound_auditor, read_head};
 use crate::reader::LogState;
 
@@ -76,6 +78,9 @@ impl LogCopy {
                 Corruption::Malformed,
                 Place::Metadata("vkey"),
             ))?;
+        // A database rolled back behind the high-water mark is refused
+        // here too; a missing or older mark is left for the writer.
+        check_mark(dir, &db, &vkey, &head.origin, &head.state)?;
         let count = head.state.size.div_ceil(BUNDLE);
         let mut bundles = Vec::with_capacity(count as usize);
         for n in 0..count {
@@ -121,7 +126,7 @@ impl LogCopy {
         if let Some(a) = self
             .snapshot
             .as_deref()
-            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &config))
+            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &self.vkey, &config))
         {
             return Ok(a);
         }

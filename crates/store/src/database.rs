@@ -76,10 +76,10 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
 /// sled 0.34.7 reports a held lock only as an `io::ErrorKind::Other` whose
 /// message embeds the cause (`config.rs`, `try_lock`), so instead of
 /// matching that text this asks the lock itself: sled takes an exclusive
-/// `flock` on `PATH/db` (fs2's `try_lock_exclusive`); `File::try_lock` is
-/// the same kind of lock on a separate open file description, so it fails
-/// with `WouldBlock` exactly while a sled handle (in this process or
-/// another) holds it. The probe's own lock is released when the file is
+/// `flock` on `PATH/db` with fs2's `try_lock_exclusive`; the probe takes
+/// the same lock with the same call on a separate open file description,
+/// so it fails as contended exactly while a sled handle (in this process
+/// or another) holds it. The probe's own lock is released when the file is
 /// dropped at the end of this function.
 pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
     let file_path = path.join("db");
@@ -93,10 +93,10 @@ pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
             });
         }
     };
-    match file.try_lock() {
+    match fs2::FileExt::try_lock_exclusive(&file) {
         Ok(()) => Ok(false),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(true),
-        Err(std::fs::TryLockError::Error(source)) => Err(StoreError::Io {
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
+        Err(source) => Err(StoreError::Io {
             path: file_path,
             source,
         }),

@@ -144,7 +144,7 @@ impl fmt::Display for StoreError {
             StoreError::UnsupportedFormat { found } => write!(
                 f,
                 "unknown store format \"{}\" (this version reads forewarn-store/v2)",
-                String::from_utf8_lossy(found)
+                printable(found)
             ),
             StoreError::Key(e) => write!(f, "log key: {e}"),
             StoreError::Compression { source } => write!(f, "zstd: {source}"),
@@ -185,6 +185,22 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+/// At most 64 characters of stored bytes for a message, control
+/// characters replaced, so a damaged value can neither flood nor steer a
+/// terminal.
+fn printable(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out: String = text
+        .chars()
+        .take(64)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().nth(64).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 pub(crate) fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
     move |source| StoreError::Io {
         path: path.to_path_buf(),
@@ -223,6 +239,8 @@ pub enum Place {
     Database,
     /// The store directory.
     Directory(PathBuf),
+    /// The high-water mark file (`checkpoint.mark`, see `crate::mark`).
+    Mark(PathBuf),
 }
 
 impl fmt::Display for Place {
@@ -239,6 +257,7 @@ impl fmt::Display for Place {
             Place::DatabaseFiles(p) => write!(f, "the database files in {}", p.display()),
             Place::Database => f.write_str("the database files"),
             Place::Directory(p) => write!(f, "{}", p.display()),
+            Place::Mark(p) => write!(f, "the high-water mark {}", p.display()),
         }
     }
 }
@@ -306,6 +325,22 @@ pub enum Corruption {
     DamagedDatabase(DatabaseDamage),
     /// A log key exists without a database: an init was interrupted.
     KeyWithoutDatabase,
+    /// The database's checkpoint is older than the high-water mark: the
+    /// database lost commits that had been made durable and acknowledged
+    /// (sled recovered an earlier state from damaged files, or older files
+    /// were restored over newer ones).
+    RolledBack {
+        /// Size of the checkpoint in the mark (durably committed).
+        mark_size: u64,
+        /// Size of the checkpoint in the database.
+        db_size: u64,
+    },
+    /// The database's tree at the high-water mark's size has another root
+    /// than the mark: it is not the log that was durably committed.
+    Forked {
+        /// The mark's size.
+        size: u64,
+    },
 }
 
 impl fmt::Display for Corruption {
@@ -341,6 +376,17 @@ impl fmt::Display for Corruption {
             Corruption::DamagedDatabase(d) => write!(f, "{d}"),
             Corruption::KeyWithoutDatabase => f.write_str(
                 "holds a log key but no database: an earlier init was interrupted; remove the directory and run init again",
+            ),
+            Corruption::RolledBack { mark_size, db_size } => write!(
+                f,
+                "{mark_size} records were durably committed but the database holds only {db_size}: \
+                 it was rolled back to an earlier state (damaged or restored files) and receipts \
+                 already issued name records it lacks; restore from an export"
+            ),
+            Corruption::Forked { size } => write!(
+                f,
+                "the database's tree of {size} records is not the one durably committed; \
+                 restore from an export"
             ),
         }
     }
@@ -401,6 +447,11 @@ pub enum SnapshotProblem {
     },
     /// Its SHA-256 does not match its binding.
     DigestMismatch,
+    /// Its binding is not signed by the log key.
+    BadSignature,
+    /// The unsigned binding of an earlier version (replaced at the next
+    /// clean close).
+    OldFormat,
     /// Its frame is unusable.
     Frame(FrameProblem),
     /// It does not decode as an auditor state, or claims another tree.
@@ -418,6 +469,10 @@ impl fmt::Display for SnapshotProblem {
                 "bound to the checkpoint of size {size}, not the current one of size {current}"
             ),
             SnapshotProblem::DigestMismatch => f.write_str("its SHA-256 does not match"),
+            SnapshotProblem::BadSignature => {
+                f.write_str("its binding is not signed by the log key")
+            }
+            SnapshotProblem::OldFormat => f.write_str("an unsigned binding of an earlier version"),
             SnapshotProblem::Frame(p) => write!(f, "{p}"),
             SnapshotProblem::Undecodable => {
                 f.write_str("does not decode as the auditor state of its checkpoint")

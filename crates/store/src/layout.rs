@@ -1,6 +1,6 @@
 //! The store's layout inside sled: the key scheme, how entry bundles and
 //! the saved auditor state are packed (zstd, with size limits), and how a
-//! saved state is bound to the checkpoint it belongs to.
+//! saved state is bound to the checkpoint it belongs to and signed.
 //!
 //! Everything lives in sled's default tree, keyed by a one-byte prefix:
 //!
@@ -10,7 +10,7 @@
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at init |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP signed note) |
-//! | `m:snapshot` | the auditor state of the last clean close, bound to its checkpoint ([`encode_snapshot`]) |
+//! | `m:snapshot` | the auditor state of the last clean close, bound to its checkpoint and signed by the log key ([`encode_snapshot`]) |
 //! | `e` ‖ N (u64 BE) | entry bundle N, records 256·N…, as one zstd frame of the C2SP tlog-tiles bundle |
 //! | `t` ‖ L (u8) ‖ N (u64 BE) | hash tile L/N (C2SP tlog-tiles), uncompressed |
 //!
@@ -23,6 +23,7 @@
 //! recompress every page each time it rewrites it.
 
 use forewarn_tlog::hash::Hash;
+use forewarn_tlog::note::{SignerKey, VerifierKey};
 use forewarn_tlog::tile::TileDataError;
 use sha2::{Digest, Sha256};
 
@@ -136,28 +137,59 @@ pub(crate) fn bundle_prefix(data: &[u8], count: usize) -> Result<&[u8], TileData
 }
 
 /// `m:snapshot`: magic, the checkpoint it belongs to (size, root), the
-/// SHA-256 of the zstd frame, then the frame of `Auditor::save`.
-const SNAPSHOT_MAGIC: &[u8; 20] = b"forewarn-snapshot/v1";
-const SNAPSHOT_HEADER: usize = SNAPSHOT_MAGIC.len() + 8 + 32 + 32;
+/// SHA-256 of the zstd frame, the log key's Ed25519 signature over the
+/// binding, then the frame of `Auditor::save`.
+///
+/// The signature makes the binding unforgeable without the log key: a
+/// state edited and re-bound by someone who can write the database but
+/// does not hold `log.key` is never resumed, by the store or by a
+/// [`crate::LogCopy`]. (The key holder can still forge one; `check`
+/// compares the saved state with a full replay.)
+const SNAPSHOT_MAGIC: &[u8; 20] = b"forewarn-snapshot/v2";
+/// The unsigned binding of earlier versions: ignored (replayed instead).
+const SNAPSHOT_MAGIC_V1: &[u8; 20] = b"forewarn-snapshot/v1";
+const SNAPSHOT_HEADER: usize = SNAPSHOT_MAGIC.len() + 8 + 32 + 32 + 64;
+/// Domain separation of the signed binding. The NUL byte makes it invalid
+/// note text (C2SP signed-note forbids control characters), so the
+/// signature can never pass as the log's signature on a checkpoint.
+const SNAPSHOT_CONTEXT: &[u8] = b"forewarn-snapshot-binding/v2\0";
 
-/// Encodes a saved auditor state bound to the checkpoint (`size`, `root`).
-pub(crate) fn encode_snapshot(size: u64, root: &Hash, frame: &[u8]) -> Vec<u8> {
+/// The message the log key signs: context, size, root, frame digest.
+fn binding(size: u64, root: &[u8], digest: &[u8]) -> Vec<u8> {
+    let mut m = SNAPSHOT_CONTEXT.to_vec();
+    m.extend_from_slice(&size.to_be_bytes());
+    m.extend_from_slice(root);
+    m.extend_from_slice(digest);
+    m
+}
+
+/// Encodes a saved auditor state bound to the checkpoint (`size`, `root`),
+/// signed by the log key.
+pub(crate) fn encode_snapshot(size: u64, root: &Hash, frame: &[u8], key: &SignerKey) -> Vec<u8> {
+    let digest = Sha256::digest(frame);
+    let signature = key.sign(&binding(size, &root.0, &digest)).signature;
     let mut out = Vec::with_capacity(SNAPSHOT_HEADER + frame.len());
     out.extend_from_slice(SNAPSHOT_MAGIC);
     out.extend_from_slice(&size.to_be_bytes());
     out.extend_from_slice(&root.0);
-    out.extend_from_slice(&Sha256::digest(frame));
+    out.extend_from_slice(&digest);
+    out.extend_from_slice(&signature);
     out.extend_from_slice(frame);
     out
 }
 
 /// Decodes `m:snapshot` and returns the unpacked state if, and only if, it
-/// is bound to the checkpoint (`size`, `root`) and its digest matches.
+/// is bound to the checkpoint (`size`, `root`), its digest matches, and
+/// the binding is signed by `vkey`.
 pub(crate) fn decode_snapshot(
     stored: &[u8],
     size: u64,
     root: &Hash,
+    vkey: &VerifierKey,
 ) -> Result<Vec<u8>, SnapshotProblem> {
+    if stored.starts_with(SNAPSHOT_MAGIC_V1) {
+        return Err(SnapshotProblem::OldFormat);
+    }
     if stored.len() < SNAPSHOT_HEADER || &stored[..SNAPSHOT_MAGIC.len()] != SNAPSHOT_MAGIC {
         return Err(SnapshotProblem::Malformed);
     }
@@ -165,7 +197,8 @@ pub(crate) fn decode_snapshot(
     let bound_size = u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"));
     let bound_root = &rest[8..40];
     let digest = &rest[40..72];
-    let frame = &rest[72..];
+    let signature = &rest[72..136];
+    let frame = &rest[136..];
     if bound_size != size || bound_root != root.0 {
         return Err(SnapshotProblem::NotBound {
             size: bound_size,
@@ -174,6 +207,9 @@ pub(crate) fn decode_snapshot(
     }
     if Sha256::digest(frame).as_slice() != digest {
         return Err(SnapshotProblem::DigestMismatch);
+    }
+    if !vkey.verify(&binding(bound_size, bound_root, digest), signature) {
+        return Err(SnapshotProblem::BadSignature);
     }
     unpack(frame, MAX_SNAPSHOT_BYTES).map_err(SnapshotProblem::Frame)
 }
@@ -203,28 +239,60 @@ mod tests {
         let mut p = Packer::new().unwrap();
         let frame = p.pack(b"state").unwrap();
         let root = Hash([3; 32]);
-        let s = encode_snapshot(7, &root, &frame);
-        assert_eq!(decode_snapshot(&s, 7, &root).unwrap(), b"state");
+        let key = SignerKey::from_seed(
+            "example.org/ledger",
+            forewarn_tlog::note::SignatureType::Ed25519,
+            &[7; 32],
+        )
+        .unwrap();
+        let vkey = key.verifier();
+        let s = encode_snapshot(7, &root, &frame, &key);
+        assert_eq!(decode_snapshot(&s, 7, &root, &vkey).unwrap(), b"state");
         assert!(matches!(
-            decode_snapshot(&s, 8, &root),
+            decode_snapshot(&s, 8, &root, &vkey),
             Err(SnapshotProblem::NotBound {
                 size: 7,
                 current: 8
             })
         ));
         assert!(matches!(
-            decode_snapshot(&s, 7, &Hash([4; 32])),
+            decode_snapshot(&s, 7, &Hash([4; 32]), &vkey),
             Err(SnapshotProblem::NotBound { .. })
         ));
         let mut bad = s.clone();
         *bad.last_mut().unwrap() ^= 1;
         assert_eq!(
-            decode_snapshot(&bad, 7, &root),
+            decode_snapshot(&bad, 7, &root, &vkey),
             Err(SnapshotProblem::DigestMismatch)
         );
         assert_eq!(
-            decode_snapshot(&s[..10], 7, &root),
+            decode_snapshot(&s[..10], 7, &root, &vkey),
             Err(SnapshotProblem::Malformed)
+        );
+        // Signed by another key, or with its signature changed.
+        let other = SignerKey::from_seed(
+            "example.org/ledger",
+            forewarn_tlog::note::SignatureType::Ed25519,
+            &[8; 32],
+        )
+        .unwrap();
+        let forged = encode_snapshot(7, &root, &frame, &other);
+        assert_eq!(
+            decode_snapshot(&forged, 7, &root, &vkey),
+            Err(SnapshotProblem::BadSignature)
+        );
+        let mut bad = s.clone();
+        bad[100] ^= 1;
+        assert_eq!(
+            decode_snapshot(&bad, 7, &root, &vkey),
+            Err(SnapshotProblem::BadSignature)
+        );
+        // The unsigned binding of earlier versions is named, not used.
+        let mut old = s.clone();
+        old[..20].copy_from_slice(SNAPSHOT_MAGIC_V1);
+        assert_eq!(
+            decode_snapshot(&old, 7, &root, &vkey),
+            Err(SnapshotProblem::OldFormat)
         );
     }
 }

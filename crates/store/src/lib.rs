@@ -12,7 +12,7 @@
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at `init` |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP note) |
-//! | `m:snapshot` | auditor state saved at the last clean close, bound to its checkpoint (size, root, SHA-256) |
+//! | `m:snapshot` | auditor state saved at the last clean close, bound to its checkpoint (size, root, SHA-256, signed by the log key) |
 //! | `e` + N | entry bundle N: records 256·N … (C2SP tlog-tiles encoding in one zstd frame; the last one grows in place) |
 //! | `t` + level + index | hash tile (C2SP tlog-tiles; partial tiles grow in place) |
 //!
@@ -23,6 +23,12 @@
 //! checkpoint; and [`Store::check`] re-audits everything, derived state
 //! included, against the latest checkpoint. The log key lives beside the
 //! database in `log.key` (mode 0600, never logged).
+//!
+//! Beside the database, [`MARK_FILE`] holds the latest durable signed
+//! checkpoint, replaced after every commit's flush: a database that comes
+//! back older than it (sled recovering an earlier state from damaged
+//! files, older files restored) is refused as
+//! [`Corruption::RolledBack`] rather than served.
 //!
 //! ## Handles
 //!
@@ -43,6 +49,7 @@
 //! | `layout` | keys, bundle and tile values, zstd packing with limits, snapshot binding |
 //! | `open` | [`Store`], init, open and recovery (replay) |
 //! | `database` | the sled database: settings, its lock, panics and damage at open |
+//! | `mark` | the high-water mark beside the database, and the rollback check at open |
 //! | `commit` | statement checks and the commit with its crash order |
 //! | `reader` | [`LogReader`], receipts, tile and hash readers |
 //! | `indexes` | the projection indexes |
@@ -70,6 +77,7 @@ mod error;
 pub mod export;
 mod indexes;
 mod layout;
+mod mark;
 mod open;
 mod reader;
 mod sequencer;
@@ -81,6 +89,7 @@ pub use error::{
     Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, SnapshotProblem,
     StoreError,
 };
+pub use mark::MARK_FILE;
 pub use open::{
     Clock, DEFAULT_LOCK_WAIT, KEY_FILE, Store, StoreConfig, VKEY_FILE, system_clock, write_secret,
 };

@@ -7,9 +7,15 @@
 //! the records replayed through the auditor give the checkpoint's root.
 //! Derived state is used only where it is bound to the current signed
 //! checkpoint: the saved auditor state (`m:snapshot`) is taken only if its
-//! binding names this checkpoint's size and root and its SHA-256 matches;
+//! binding names this checkpoint's size and root, its SHA-256 matches and
+//! the log key signed the binding;
 //! otherwise (e.g. saved before a crash) it is ignored and every record is
 //! replayed. `check` goes further and proves it equals a full replay.
+//!
+//! Before the replay, the database's checkpoint is compared with the
+//! high-water mark kept beside it (`checkpoint.mark`, see the `mark`
+//! module): a database rolled back behind what was durably committed is
+//! refused; a missing or older mark is rewritten.
 //!
 //! The sled database itself (its lock, its failures at open) is the
 //! `database` module's.
@@ -32,6 +38,7 @@ use crate::layout::{
     BUNDLE, DB_DIR, FORMAT, META_CHECKPOINT, META_SIZE, META_SNAPSHOT, Packer, bundle_key,
     bundle_prefix, decode_snapshot, unpack_bundle,
 };
+use crate::mark::{MarkCheck, check_mark, write_mark};
 use crate::reader::{LogReader, LogState, Shared, records_in};
 
 /// File name of the log's signing key inside the store directory.
@@ -153,6 +160,7 @@ impl Store {
         b.insert(META_CHECKPOINT, empty.as_slice());
         db.apply_batch(b)?;
         db.flush()?;
+        write_mark(dir, &empty)?;
         // Opened with the same handle: dropping it and opening again could
         // find sled's lock still held by the closing handle's threads.
         Store::open_with(dir, config, Some(db))
@@ -184,6 +192,9 @@ impl Store {
         if head.vkey != vkey.to_string().as_bytes() {
             return Err(StoreError::Key(KeyError::WrongKey { path: key_path }));
         }
+        // Refused before the (long) replay if the database is older than
+        // the high-water mark.
+        let mark = check_mark(dir, &db, &vkey, &head.origin, &head.state)?;
         let size = head.state.size;
         let threads = config.audit.threads.max(1);
         let checkpoint = head.state.checkpoint.clone();
@@ -207,6 +218,9 @@ impl Store {
                 Place::Checkpoint,
             ));
         }
+        if mark == MarkCheck::Behind {
+            write_mark(dir, &store.checkpoint)?;
+        }
         Ok(store)
     }
 
@@ -226,7 +240,7 @@ impl Store {
             None
         };
         let mut auditor = saved
-            .and_then(|s| bound_auditor(&s, size, root, &self.config.audit))
+            .and_then(|s| bound_auditor(&s, size, root, &self.shared.vkey, &self.config.audit))
             .unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
         let start = auditor.size();
         replay_records(
@@ -266,9 +280,11 @@ impl Store {
         &self.shared.vkey
     }
 
-    /// Number of records.
+    /// Number of records: the size of the latest durable, published
+    /// checkpoint. (After a failed commit the in-memory auditor may be
+    /// ahead of it; nothing is read or served beyond this size.)
     pub fn size(&self) -> u64 {
-        self.auditor.size()
+        self.shared.state().size
     }
 
     /// The latest signed checkpoint.
@@ -278,7 +294,8 @@ impl Store {
 
     /// The in-memory projection state (validated, equal to a replay unless
     /// the saved state was altered behind the store's back, which `check`
-    /// detects).
+    /// detects). After a failed commit ([`StoreError::Poisoned`]) it may
+    /// hold records that were never made durable: reopen the store.
     pub fn auditor(&self) -> &Auditor {
         &self.auditor
     }
@@ -333,7 +350,12 @@ impl Store {
     pub fn close(mut self) -> Result<(), StoreError> {
         if !self.poisoned {
             let frame = self.packer.pack(&self.auditor.save())?;
-            let value = crate::layout::encode_snapshot(self.size(), &self.auditor.root(), &frame);
+            let value = crate::layout::encode_snapshot(
+                self.size(),
+                &self.auditor.root(),
+                &frame,
+                &self.key,
+            );
             self.shared.db.insert(META_SNAPSHOT, value)?;
             self.shared.db.flush()?;
         }
@@ -344,20 +366,31 @@ impl Store {
 use crate::reader::Receipt;
 
 /// The resumed saved state, if it is bound to the checkpoint (`size`,
-/// `root`), its digest matches, and it decodes to that tree.
+/// `root`), its digest matches, its binding is signed by `vkey`, and it
+/// decodes to that tree.
 pub(crate) fn bound_auditor(
     stored: &[u8],
     size: u64,
     root: &Hash,
+    vkey: &VerifierKey,
     config: &AuditConfig,
 ) -> Option<Auditor> {
-    let bytes = decode_snapshot(stored, size, root).ok()?;
+    let bytes = decode_snapshot(stored, size, root, vkey).ok()?;
     let a = Auditor::resume(config.clone(), &bytes).ok()?;
     (a.size() == size && a.root() == *root).then_some(a)
 }
 
+/// Largest key file read (a signer key is about 100 bytes of text).
+const MAX_KEY_BYTES: u64 = 4096;
+
 fn read_key(path: &Path) -> Result<SignerKey, StoreError> {
-    let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(io(path))?);
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(io(path))?;
+    // Sized up front, so the secret is never left behind in a grown buffer.
+    let mut text = zeroize::Zeroizing::new(String::with_capacity(MAX_KEY_BYTES as usize));
+    file.take(MAX_KEY_BYTES)
+        .read_to_string(&mut text)
+        .map_err(io(path))?;
     SignerKey::parse(text.trim_end()).map_err(|source| {
         StoreError::Key(KeyError::Malformed {
             path: path.to_path_buf(),

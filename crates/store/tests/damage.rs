@@ -1,6 +1,7 @@
 //! Damage the store cannot prevent but must report: sled's own files
-//! truncated or garbled (no panic, a corruption error), and a saved
-//! auditor state edited behind the store's back (never trusted blindly).
+//! truncated or garbled (no panic, a corruption error, never an earlier
+//! state served in silence), and a saved auditor state edited behind the
+//! store's back (never trusted blindly).
 
 use std::path::Path;
 use std::sync::Arc;
@@ -83,7 +84,18 @@ fn closed_store_with_sled_snapshot() -> tempfile::TempDir {
     }
     db.flush().unwrap();
     drop(db);
+    wait_released(dir.path());
     dir
+}
+
+/// Waits until the dropped handles on `dir`'s database have stopped (sled
+/// releases its lock when its threads have), so its files are final.
+fn wait_released(dir: &Path) {
+    let start = std::time::Instant::now();
+    while forewarn_store::lock_held(&dir.join("db")).unwrap() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }
 
 fn sled_file(dir: &Path, prefix: &str) -> std::path::PathBuf {
@@ -122,10 +134,9 @@ fn damaged_database_files_are_corruption_not_a_panic() {
         })
     };
     // (what, damage, whether it must be refused). Where sled may take a cut
-    // or garbled tail for a torn last write, it recovers an earlier state;
-    // such a state must then be consistent (it checks clean). Rolling a
-    // log back to an earlier signed state is what witnesses and verifiers'
-    // remembered checkpoints catch, not the store.
+    // or garbled tail for a torn last write, it recovers an earlier state:
+    // one older than the high-water mark is refused as rolled back, and
+    // one that opens must hold every record and check clean.
     let cases: Vec<(&str, Damage, bool)> = vec![
         ("db truncated to nothing", truncate("db", 0), true),
         ("db truncated to a quarter", truncate("db", len / 4), true),
@@ -150,14 +161,17 @@ fn damaged_database_files_are_corruption_not_a_panic() {
             ),
             Ok(store) => {
                 assert!(!must_refuse, "{what}: a damaged store opened");
+                assert_eq!(store.size(), 2000, "{what}: opened with records lost");
                 store.check().unwrap_or_else(|e| panic!("{what}: {e}"));
             }
         }
     }
 }
 
-/// The `m:snapshot` value: magic, bound size, bound root, SHA-256 of the
-/// frame, frame (crates/store/src/layout.rs).
+/// The `m:snapshot` value: magic (20), bound size (8), bound root (32),
+/// SHA-256 of the frame (32), the log key's signature over the binding
+/// (64), the frame (crates/store/src/layout.rs). Edited as the holder of
+/// the log key would (re-signed), so only `check` can tell.
 fn edit_snapshot(dir: &Path, edit: impl Fn(&mut [u8]), rebind: Option<u64>) {
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
     let stored = db
@@ -165,15 +179,27 @@ fn edit_snapshot(dir: &Path, edit: impl Fn(&mut [u8]), rebind: Option<u64>) {
         .unwrap()
         .expect("a snapshot was saved")
         .to_vec();
-    let (header, frame) = stored.split_at(20 + 8 + 32 + 32);
+    let (header, frame) = stored.split_at(20 + 8 + 32 + 32 + 64);
     let mut state = zstd::bulk::decompress(frame, 1 << 30).unwrap();
     edit(&mut state);
     let frame = zstd::bulk::compress(&state, 1).unwrap();
-    let mut value = header[..20].to_vec();
     let size = rebind.unwrap_or_else(|| u64::from_be_bytes(header[20..28].try_into().unwrap()));
+    let digest = Sha256::digest(&frame);
+    let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
+    binding.extend_from_slice(&size.to_be_bytes());
+    binding.extend_from_slice(&header[28..60]);
+    binding.extend_from_slice(&digest);
+    let key = forewarn_tlog::note::SignerKey::from_seed(
+        ORIGIN,
+        forewarn_tlog::note::SignatureType::Ed25519,
+        &[7; 32],
+    )
+    .unwrap();
+    let mut value = header[..20].to_vec();
     value.extend_from_slice(&size.to_be_bytes());
     value.extend_from_slice(&header[28..60]);
-    value.extend_from_slice(&Sha256::digest(&frame));
+    value.extend_from_slice(&digest);
+    value.extend_from_slice(&key.sign(&binding).signature);
     value.extend_from_slice(&frame);
     db.insert(b"m:snapshot", value).unwrap();
     db.flush().unwrap();
@@ -195,8 +221,8 @@ fn party_names(a: &auditor::Auditor) -> Vec<String> {
 fn an_edited_snapshot_is_caught_by_check_and_an_unbound_one_is_not_used() {
     let dir = closed_store(20);
     let size = 20;
-    // Edited and re-bound (whoever can write the database can do this):
-    // the state it serves is wrong, and `check` proves it.
+    // Edited and re-bound by the holder of the log key: the state it
+    // serves is wrong, and `check` proves it.
     edit_snapshot(dir.path(), rename_acme, None);
     {
         let store = Store::open(dir.path(), config()).unwrap();
@@ -271,6 +297,7 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
             db.flush().unwrap();
         }
     }
+    wait_released(pristine.path());
     let len = std::fs::metadata(pristine.path().join("db").join("db"))
         .unwrap()
         .len();
@@ -298,14 +325,71 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
                     panics += 1;
                 }
             }
-            Ok(store) => store
-                .check()
-                .map(|_| ())
-                .unwrap_or_else(|e| panic!("cut at {k}/24: {e}")),
+            Ok(store) => {
+                // Never an earlier state: that is refused as rolled back.
+                assert_eq!(store.size(), 50, "cut at {k}/24: records lost");
+                store
+                    .check()
+                    .map(|_| ())
+                    .unwrap_or_else(|e| panic!("cut at {k}/24: {e}"));
+            }
         }
     }
     assert!(
         panics > 0,
         "no cut made sled panic; the catch was not exercised"
     );
+}
+
+/// A cut log of a store that was not closed (40 commits of 50 records):
+/// sled 0.34 recovers an earlier, consistent, signed state for many cuts
+/// (hundreds of acknowledged records gone) and opens without complaint.
+/// The high-water mark beside the database turns each such state into
+/// [`Corruption::RolledBack`]; no cut opens with records missing.
+#[test]
+fn a_cut_log_that_sled_rolls_back_is_refused() {
+    let pristine = tempfile::tempdir().unwrap();
+    let mut store = Store::init(pristine.path(), ORIGIN, &[7; 32], config()).unwrap();
+    for c in 0..40 {
+        let batch: Vec<_> = (0..50)
+            .map(|i| registration(&format!("p{c}-{i}")))
+            .collect();
+        assert!(store.append(&batch).unwrap().iter().all(Result::is_ok));
+    }
+    drop(store);
+    // The dropped handle's threads release sled's lock a moment later.
+    wait_released(pristine.path());
+    let len = std::fs::metadata(pristine.path().join("db").join("db"))
+        .unwrap()
+        .len();
+    let mut rolled_back = 0;
+    for k in [1u64, 8, 15, 30, 39] {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(pristine.path(), work.path());
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(work.path().join("db").join("db"))
+            .unwrap()
+            .set_len(len - len * k / 80)
+            .unwrap();
+        match Store::open(work.path(), config()) {
+            Err(e) => {
+                assert!(e.is_corruption(), "cut {k}/80: {e}");
+                if let StoreError::Corrupt {
+                    what: Corruption::RolledBack { mark_size, db_size },
+                    ..
+                } = e
+                {
+                    assert_eq!(mark_size, 2000);
+                    assert!(db_size < 2000);
+                    rolled_back += 1;
+                }
+            }
+            Ok(store) => {
+                assert_eq!(store.size(), 2000, "cut {k}/80: records lost");
+                store.check().unwrap();
+            }
+        }
+    }
+    assert!(rolled_back > 0, "no cut made sled roll back");
 }
