@@ -416,28 +416,12 @@ impl Store {
 mod tests {
     use std::sync::Arc;
 
-    use forewarn_ledger::testkit::{START, test_key};
-    use forewarn_ledger::*;
+    use forewarn_ledger::testkit::{START, registration};
+
     use forewarn_tlog::checkpoint::SignedCheckpoint;
 
     use super::*;
     use crate::StoreConfig;
-
-    fn registration(label: &str) -> SignedStatement {
-        let key = test_key(label);
-        let pk = PublicKey(key.verifying_key().to_bytes());
-        Statement::new(
-            Event::PartyRegistered {
-                name: label.into(),
-                class: PartyClass::Vendor,
-                key: pk,
-            },
-            START,
-            pk,
-        )
-        .sign(&key)
-        .unwrap()
-    }
 
     /// A commit that fails after its batch was applied and before its
     /// flush (steps 1–2 done, 3 failed): the state `commit_checked` leaves

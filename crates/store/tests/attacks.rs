@@ -3,11 +3,10 @@
 //! two writers at once. Each test is one attack and what must stop it.
 
 use std::path::Path;
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use forewarn_ledger::statement::SignedStatement;
-use forewarn_ledger::testkit::{START, test_key};
+use forewarn_ledger::testkit::registration;
 use forewarn_ledger::*;
 use forewarn_store::{
     Corruption, LogCopy, MARK_FILE, Place, SnapshotProblem, Store, StoreConfig, StoreError,
@@ -16,36 +15,14 @@ use forewarn_tlog::checkpoint::SignedCheckpoint;
 use forewarn_tlog::note::{SignatureType, SignerKey};
 use sha2::{Digest, Sha256};
 
-const ORIGIN: &str = "example.org/ledger";
-
-fn config() -> StoreConfig {
-    StoreConfig {
-        clock: Arc::new(|| START + 1_000_000),
-        ..StoreConfig::default()
-    }
-}
+mod common;
+use common::{ORIGIN, config};
 
 fn short_wait(ms: u64) -> StoreConfig {
     StoreConfig {
         lock_wait: Duration::from_millis(ms),
         ..config()
     }
-}
-
-fn registration(label: &str) -> SignedStatement {
-    let key = test_key(label);
-    let pk = PublicKey(key.verifying_key().to_bytes());
-    Statement::new(
-        Event::PartyRegistered {
-            name: label.into(),
-            class: PartyClass::Vendor,
-            key: pk,
-        },
-        START,
-        pk,
-    )
-    .sign(&key)
-    .unwrap()
 }
 
 fn append(dir: &Path, labels: &[&str]) {

@@ -6,39 +6,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use forewarn_ledger::statement::{SignedStatement, leaf_hash};
-use forewarn_ledger::testkit::{START, test_key};
+use forewarn_ledger::testkit::registration;
 use forewarn_ledger::*;
 use forewarn_store::{LogCopy, LogReader, Sequencer, Store, StoreConfig, StoreError};
 use forewarn_tlog::checkpoint::SignedCheckpoint;
 use forewarn_tlog::hash::Hash;
 use forewarn_tlog::tree::{verify_consistency, verify_inclusion};
 
-const ORIGIN: &str = "example.org/ledger";
-
-fn config() -> StoreConfig {
-    StoreConfig {
-        clock: Arc::new(|| START + 1_000_000),
-        ..StoreConfig::default()
-    }
-}
-
-/// A self-signed registration of a fresh party: always valid, independent
-/// of every other statement.
-fn registration(label: &str) -> SignedStatement {
-    let key = test_key(label);
-    let pk = PublicKey(key.verifying_key().to_bytes());
-    Statement::new(
-        Event::PartyRegistered {
-            name: label.into(),
-            class: PartyClass::Vendor,
-            key: pk,
-        },
-        START,
-        pk,
-    )
-    .sign(&key)
-    .unwrap()
-}
+mod common;
+use common::{ORIGIN, config};
 
 /// One read of the published state, checked as a tlog-tiles client would:
 /// the checkpoint's signature, a record's inclusion (through its entry

@@ -4,38 +4,14 @@
 //! store's back (never trusted blindly).
 
 use std::path::Path;
-use std::sync::Arc;
 
-use forewarn_ledger::statement::SignedStatement;
-use forewarn_ledger::testkit::{START, test_key};
+use forewarn_ledger::testkit::registration;
 use forewarn_ledger::*;
-use forewarn_store::{Corruption, LogCopy, SnapshotProblem, Store, StoreConfig, StoreError};
+use forewarn_store::{Corruption, LogCopy, SnapshotProblem, Store, StoreError};
 use sha2::{Digest, Sha256};
 
-const ORIGIN: &str = "example.org/ledger";
-
-fn config() -> StoreConfig {
-    StoreConfig {
-        clock: Arc::new(|| START + 1_000_000),
-        ..StoreConfig::default()
-    }
-}
-
-fn registration(label: &str) -> SignedStatement {
-    let key = test_key(label);
-    let pk = PublicKey(key.verifying_key().to_bytes());
-    Statement::new(
-        Event::PartyRegistered {
-            name: label.into(),
-            class: PartyClass::Vendor,
-            key: pk,
-        },
-        START,
-        pk,
-    )
-    .sign(&key)
-    .unwrap()
-}
+mod common;
+use common::{ORIGIN, config};
 
 /// A closed store of `n` registrations (one named "Acme Corp"), with a
 /// snapshot saved at close.

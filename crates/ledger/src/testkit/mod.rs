@@ -17,7 +17,7 @@ use crate::auditor::{AuditConfig, Auditor};
 use crate::event::{Counterparty, Event};
 use crate::finding::IntegrityFailure;
 use crate::sealed::{Salt, Sealed};
-use crate::statement::{RECORD_VERSION, Record, Statement, leaf_hash};
+use crate::statement::{RECORD_VERSION, Record, SignedStatement, Statement, leaf_hash};
 use crate::types::*;
 
 mod generate;
@@ -79,6 +79,25 @@ pub struct Scenario {
 
 /// 2026-01-01T00:00:00Z, the default start of scenarios.
 pub const START: Millis = 1_767_225_600_000;
+
+/// A self-signed registration of a fresh vendor named `label`, claimed at
+/// [`START`] with [`test_key`]`(label)`: always valid, independent of every
+/// other statement.
+pub fn registration(label: &str) -> SignedStatement {
+    let key = test_key(label);
+    let pk = PublicKey(key.verifying_key().to_bytes());
+    Statement::new(
+        Event::PartyRegistered {
+            name: label.into(),
+            class: PartyClass::Vendor,
+            key: pk,
+        },
+        START,
+        pk,
+    )
+    .sign(&key)
+    .expect("a registration is far below the size limit")
+}
 
 impl Default for Scenario {
     fn default() -> Scenario {
