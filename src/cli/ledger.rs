@@ -28,6 +28,9 @@ pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
     Store::open(dir, config).map_err(store_failure)
 }
 
+/// What to do about a damaged ledger.
+pub const DAMAGED_HINT: &str = "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)";
+
 /// A store error as the user sees it: corruption is an integrity failure
 /// (exit 3), everything else bad input (exit 2).
 pub fn store_failure(e: StoreError) -> Failure {
@@ -35,10 +38,7 @@ pub fn store_failure(e: StoreError) -> Failure {
         return Failure {
             exit: Exit::Integrity,
             message: e.to_string(),
-            hint: Some(
-                "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)"
-                    .into(),
-            ),
+            hint: Some(DAMAGED_HINT.into()),
         };
     }
     Failure {
