@@ -721,3 +721,57 @@ fn a_fifo_is_read_with_the_same_cap() {
     );
     assert_eq!(fingerprint(d), before);
 }
+
+#[test]
+fn a_damaged_or_replaced_log_key_is_an_integrity_failure() {
+    // log.key is part of the ledger directory: a garbled, non-text or
+    // swapped key file is damage (exit 3, with what to do), not a usage
+    // error; the records themselves still audit clean, and no message
+    // shows the key file's content.
+    let pristine = ledger();
+    let p = pristine.path();
+    ok(p, &["keygen", "--name", "other.example", "--out", "keys"]);
+    let genuine = fs::read_to_string(p.join("forewarn-data/log.key")).unwrap();
+    let secret = genuine.trim().rsplit('+').next().unwrap().to_string();
+    let other = fs::read_to_string(p.join("keys/other.example.key")).unwrap();
+    let mut garbled = genuine.clone().into_bytes();
+    let at = garbled.len() - 5;
+    garbled[at] ^= 0x01;
+    let mut not_text = genuine.clone().into_bytes();
+    not_text[3] = 0xff;
+    for (what, bytes) in [
+        ("garbled", garbled),
+        ("not text", not_text),
+        ("another key", other.into_bytes()),
+        ("empty", Vec::new()),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(p, work.path());
+        let d = work.path();
+        fs::write(d.join("forewarn-data/log.key"), &bytes).unwrap();
+        for args in [
+            &["check"][..],
+            &["export", "--to", "public"][..],
+            &[
+                "case",
+                "open",
+                "--key",
+                "keys/acme.example.key",
+                "--summary",
+                "s",
+                "--product",
+                "p",
+            ][..],
+        ] {
+            integrity_failure(d, what, args);
+            let out = run(d, args);
+            let all = everything(&out);
+            assert!(
+                all.contains("hint: restore log.key from a backup"),
+                "{what}: {all}"
+            );
+            assert!(!all.contains(&secret), "{what}: {all}");
+        }
+        ok(d, &["audit"]);
+    }
+}
