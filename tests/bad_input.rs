@@ -775,3 +775,33 @@ fn a_damaged_or_replaced_log_key_is_an_integrity_failure() {
         ok(d, &["audit"]);
     }
 }
+
+#[test]
+fn a_ledger_signed_by_another_key_than_the_pinned_one_is_an_integrity_failure() {
+    let tmp = ledger();
+    let d = tmp.path();
+    let out = run(
+        d,
+        &[
+            "audit",
+            "--dir",
+            "forewarn-data",
+            "--vkey",
+            "keys/acme.example.vkey",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not the pinned key"), "{err}");
+    assert!(err.contains("\nhint: "), "no hint: {err}");
+    ok(
+        d,
+        &[
+            "audit",
+            "--dir",
+            "forewarn-data",
+            "--vkey",
+            "forewarn-data/log.vkey",
+        ],
+    );
+}

@@ -148,7 +148,11 @@ pub fn run(args: &AuditArgs) -> Outcome {
                         dir.display(),
                         store.vkey()
                     ),
-                    None,
+                    // Every integrity failure says what to do next.
+                    Some(
+                        "this is not the log the pinned key names: check the --vkey you were given, and do not trust this ledger as that log"
+                            .into(),
+                    ),
                 ));
             }
         }
