@@ -130,7 +130,7 @@ pub enum Exit {
     Input,
     /// 3: integrity failure: the ledger or export does not verify (broken
     /// chain, bad signature, root differs from the signed checkpoint) or the
-    /// store is corrupt. Do not trust it.
+    /// store is corrupt (its log key file included). Do not trust it.
     Integrity,
 }
 

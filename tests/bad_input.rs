@@ -1,7 +1,11 @@
 //! Bad input to the binary: every file is read with a size cap (an
 //! oversized file is exit 2 and nothing is written), and no error quotes a
 //! file's content (a key file passed where a policy goes does not print
-//! the key).
+//! the key) or a private key given where a path, vkey or policy goes.
+//! Directories, devices, dangling links and non-UTF-8 names as inputs are
+//! input errors (exit 2), never a panic or a hang; keygen does not write
+//! through a planted link; a damaged database is an integrity failure
+//! (exit 3, with a hint) for every command that reads the ledger.
 
 use std::fs;
 use std::path::Path;
@@ -220,4 +224,584 @@ fn oversized_key_and_note_files_are_refused() {
         stderr(&out)
     );
     assert_eq!(fingerprint(d), before);
+}
+
+/// The private key text of `keys/acme.example.key`, without its line feed.
+fn key_text(dir: &Path) -> String {
+    fs::read_to_string(dir.join("keys/acme.example.key"))
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+/// Standard output and standard error together.
+fn everything(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), stderr(out))
+}
+
+#[test]
+fn a_private_key_given_as_an_argument_is_never_echoed() {
+    // The key's text pasted where a path, a vkey or a policy goes:
+    // `--key "$(cat acme.key)"`, with or without stray spaces.
+    let tmp = ledger();
+    let d = tmp.path();
+    let key = key_text(d);
+    let secret = key_secret(d);
+    fs::write(d.join("n.txt"), "hello\n").unwrap();
+    let before = fingerprint(d);
+    let spaced = format!("  {key}");
+    let zero_case = "00000000000000000000000000000000";
+    let cases: Vec<Vec<&str>> = vec![
+        vec!["audit", "--policy", key.as_str()],
+        vec!["report", "summary", "--policy", key.as_str()],
+        vec!["note", "verify", "--vkey", spaced.as_str(), "n.txt"],
+        vec!["note", "sign", "--key", key.as_str(), "n.txt"],
+        vec!["fix", "ready", "--key", key.as_str(), "--case", zero_case],
+        vec![
+            "party",
+            "register",
+            "--key",
+            key.as_str(),
+            "--name",
+            "X",
+            "--class",
+            "other",
+        ],
+        vec![
+            "party",
+            "add-key",
+            "--key",
+            "keys/acme.example.key",
+            "--new-key",
+            key.as_str(),
+        ],
+    ];
+    for args in cases {
+        let out = run(d, &args);
+        let all = everything(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(
+            !all.contains(&secret),
+            "{:?} echoed the key: {all}",
+            args[0]
+        );
+        assert!(all.contains("a private key"), "says what it was: {all}");
+    }
+    assert_eq!(fingerprint(d), before);
+}
+
+#[test]
+fn a_policy_field_named_with_expected_is_not_quoted() {
+    // The message is cut at "expected"; one inside the input's own quoted
+    // text must not end the part that is hidden.
+    let tmp = ledger();
+    let d = tmp.path();
+    fs::write(d.join("p.toml"), "my_expected_hunter2 = 1\n").unwrap();
+    let out = run(d, &["audit", "--policy", "p.toml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        err.contains("p.toml is not a valid policy: line 1"),
+        "{err}"
+    );
+    assert!(err.contains("expected"), "the schema is still named: {err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn directories_devices_and_dangling_links_are_input_errors() {
+    let tmp = ledger();
+    let d = tmp.path();
+    fs::create_dir(d.join("adir")).unwrap();
+    std::os::unix::fs::symlink("nowhere", d.join("dangling")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", d.join("zeros")).unwrap();
+    fs::write(d.join("n.txt"), "hello\n").unwrap();
+    let before = fingerprint(d);
+    let vkey = "keys/acme.example.vkey";
+    let log_vkey = "forewarn-data/log.vkey";
+    for input in ["adir", "dangling", "zeros", "/dev/null"] {
+        let cases: Vec<Vec<&str>> = vec![
+            vec!["append", input],
+            vec![
+                "party", "register", "--key", input, "--name", "X", "--class", "other",
+            ],
+            vec![
+                "party",
+                "add-key",
+                "--key",
+                "keys/acme.example.key",
+                "--new-key",
+                input,
+            ],
+            vec!["audit", "--policy", input],
+            vec!["note", "verify", "--vkey", input, "n.txt"],
+            vec!["note", "verify", "--vkey", vkey, input],
+            vec!["note", "sign", "--key", input, "n.txt"],
+            vec!["proof", "verify", "--vkey", log_vkey, input],
+            vec![
+                "proof",
+                "verify",
+                "--vkey",
+                log_vkey,
+                "--policy",
+                input,
+                "forewarn-data/receipts/0.tlog-proof",
+            ],
+            vec![
+                "proof",
+                "verify",
+                "--vkey",
+                log_vkey,
+                "--leaf",
+                input,
+                "forewarn-data/receipts/0.tlog-proof",
+            ],
+        ];
+        for args in cases {
+            let out = run(d, &args);
+            let err = stderr(&out);
+            // /dev/null is an empty file: an empty TOML policy is the
+            // default policy (so the audit runs, clean), and a leaf of no
+            // bytes a valid, if wrong, entry (a failed verification).
+            let want = match input {
+                "/dev/null" if args[0] == "audit" => 0,
+                "/dev/null" if args.contains(&"--leaf") => 1,
+                _ => 2,
+            };
+            assert_eq!(out.status.code(), Some(want), "{args:?}: {err}");
+            if want != 0 {
+                assert!(err.starts_with("forewarn: "), "{args:?}: {err}");
+            }
+            assert!(!err.contains("panicked"), "{args:?}: {err}");
+        }
+    }
+    assert_eq!(fingerprint(d), before);
+    // A link to a key file is read like the file.
+    std::os::unix::fs::symlink("keys/acme.example.key", d.join("linked.key")).unwrap();
+    ok(d, &["note", "sign", "--key", "linked.key", "n.txt"]);
+}
+
+#[cfg(unix)]
+#[test]
+fn keygen_does_not_write_through_a_planted_link() {
+    // Someone who can write the --out directory plants NAME.key as a link
+    // to a file of theirs to read (or one of the victim's to clobber).
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    fs::create_dir(d.join("out")).unwrap();
+    std::os::unix::fs::symlink("../stolen", d.join("out/x.example.key")).unwrap();
+    let out = run(d, &["keygen", "--name", "x.example", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        !d.join("stolen").exists(),
+        "the key was written through the link"
+    );
+    assert!(!d.join("out/x.example.vkey").exists());
+    // And a link to an existing file is not overwritten either.
+    fs::write(d.join("victim"), "precious\n").unwrap();
+    std::os::unix::fs::symlink("../victim", d.join("out/y.example.vkey")).unwrap();
+    let out = run(d, &["keygen", "--name", "y.example", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(fs::read_to_string(d.join("victim")).unwrap(), "precious\n");
+}
+
+#[cfg(unix)]
+#[test]
+fn non_utf8_paths_are_read_and_named() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = ledger();
+    let d = tmp.path();
+    let run_os = |args: &[&OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_forewarn"))
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap()
+    };
+    let os = |s: &'static str| OsStr::new(s);
+    // A statement signed to a file whose name is not UTF-8, then appended.
+    let name = OsStr::from_bytes(b"reg\xff.statement");
+    ok(d, &["keygen", "--name", "b.example", "--out", "keys"]);
+    let out = run_os(&[
+        os("statement"),
+        os("sign"),
+        os("--out"),
+        name,
+        os("party"),
+        os("register"),
+        os("--key"),
+        os("keys/b.example.key"),
+        os("--name"),
+        os("B"),
+        os("--class"),
+        os("other"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = run_os(&[os("append"), name]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A bad file under such a name is named, lossily.
+    let bad = OsStr::from_bytes(b"bad\xfe.statement");
+    fs::write(d.join(bad), "not a statement\n").unwrap();
+    let out = run_os(&[os("append"), bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("bad\u{fffd}.statement is not a signed statement file"),
+        "{}",
+        stderr(&out)
+    );
+    // Where a vkey or policy may be text, a non-UTF-8 argument is a usage
+    // error.
+    let weird = OsStr::from_bytes(b"log\xff.vkey");
+    for args in [
+        vec![os("note"), os("verify"), os("--vkey"), weird, os("x")],
+        vec![os("audit"), os("--policy"), weird],
+    ] {
+        let out = run_os(&args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_damaged_salt_file_is_reported_without_its_salts() {
+    let tmp = ledger();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "case",
+            "open",
+            "--key",
+            "keys/acme.example.key",
+            "--summary",
+            "heap overflow",
+            "--product",
+            "acme-server",
+        ],
+    );
+    let path = d.join("forewarn-data/salts");
+    let text = fs::read_to_string(&path).unwrap();
+    let salts: Vec<String> = text
+        .lines()
+        .map(|l| l.split(' ').nth(2).unwrap().to_string())
+        .collect();
+    assert!(!salts.is_empty() && salts.iter().all(|s| s.len() == 64));
+    for damaged in [
+        text.to_uppercase(),
+        text.replace(' ', "  "),
+        text.trim_end().to_string(),
+        text.replacen('\n', "\r\n", 1),
+    ] {
+        fs::write(&path, &damaged).unwrap();
+        let out = run(
+            d,
+            &["reveal", "--key", "keys/acme.example.key", "--record", "1"],
+        );
+        let all = everything(&out);
+        assert_eq!(out.status.code(), Some(2), "{all}");
+        assert!(all.contains("salts is damaged: line "), "{all}");
+        for s in &salts {
+            assert!(
+                !all.contains(s.as_str()) && !all.contains(&s.to_uppercase()),
+                "{all}"
+            );
+        }
+    }
+}
+
+/// Runs `forewarn ARGS` and checks that it reports an integrity failure:
+/// exit 3, and the hint to check and restore.
+fn integrity_failure(dir: &Path, what: &str, args: &[&str]) {
+    let out = run(dir, args);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{what}, {args:?}: {err}");
+    assert!(err.starts_with("forewarn: "), "{what}, {args:?}: {err}");
+    assert!(err.contains("\nhint: "), "{what}, {args:?}: no hint: {err}");
+    assert!(!err.contains("panicked"), "{what}, {args:?}: {err}");
+}
+
+/// The sled files of the ledger in `dir`, by name prefix.
+fn sled_file(dir: &Path, prefix: &str) -> std::path::PathBuf {
+    fs::read_dir(dir.join("forewarn-data/db"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(prefix))
+        .unwrap_or_else(|| panic!("sled wrote no {prefix} file"))
+}
+
+#[test]
+fn every_command_reports_a_damaged_database_as_an_integrity_failure() {
+    let pristine = ledger();
+    let p = pristine.path();
+    ok(
+        p,
+        &[
+            "statement",
+            "sign",
+            "--out",
+            "reg.statement",
+            "party",
+            "register",
+            "--key",
+            "keys/acme.example.key",
+            "--name",
+            "Again",
+            "--class",
+            "other",
+        ],
+    );
+    fs::write(p.join("n.txt"), "hello\n").unwrap();
+    type Damage = fn(&Path);
+    let damages: [(&str, Damage); 3] = [
+        ("db emptied", |d| {
+            fs::OpenOptions::new()
+                .write(true)
+                .open(sled_file(d, "db"))
+                .unwrap()
+                .set_len(0)
+                .unwrap()
+        }),
+        ("db garbled", |d| {
+            let f = sled_file(d, "db");
+            let mut bytes = fs::read(&f).unwrap();
+            for i in (0..bytes.len()).step_by(97) {
+                bytes[i] ^= 0x5a;
+            }
+            fs::write(&f, bytes).unwrap();
+        }),
+        ("conf garbled", |d| {
+            let f = sled_file(d, "conf");
+            let mut bytes = fs::read(&f).unwrap();
+            for i in (0..bytes.len()).step_by(3) {
+                bytes[i] ^= 0x5a;
+            }
+            fs::write(&f, bytes).unwrap();
+        }),
+    ];
+    for (what, damage) in damages {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(p, work.path());
+        let d = work.path();
+        damage(d);
+        for args in [
+            &["check"][..],
+            &["audit"][..],
+            &["audit", "--dir", "forewarn-data"][..],
+            &["report", "summary"][..],
+            &["report", "case", "--all"][..],
+            &["export", "--to", "public"][..],
+            &["append", "reg.statement"][..],
+            &[
+                "case",
+                "open",
+                "--key",
+                "keys/acme.example.key",
+                "--summary",
+                "s",
+                "--product",
+                "p",
+            ][..],
+        ] {
+            integrity_failure(d, what, args);
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            fs::create_dir_all(&target).unwrap();
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Runs `forewarn ARGS`, killing it if it has not finished within a
+/// minute (a read that never ends must fail the test, not hang it).
+fn run_within_a_minute(dir: &Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_forewarn"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run forewarn");
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            child.kill().unwrap();
+            panic!("forewarn {args:?} did not finish within a minute");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(unix)]
+#[test]
+fn an_export_with_endless_or_oversized_files_is_refused_at_a_cap() {
+    // A downloaded export is untrusted: its checkpoint, a bundle or a tile
+    // replaced by a link to /dev/zero (or by a huge file) must be refused
+    // at the most a file of that kind holds, as an integrity failure.
+    let tmp = ledger();
+    let d = tmp.path();
+    ok(d, &["export", "--to", "public"]);
+    let audit = [
+        "audit",
+        "--tiles",
+        "public",
+        "--vkey",
+        "forewarn-data/log.vkey",
+    ];
+    ok(d, &audit);
+    let bundle = "public/tile/entries/000.p/1";
+    let tile = "public/tile/0/000.p/1";
+    assert!(d.join(bundle).exists() && d.join(tile).exists());
+    for file in ["public/checkpoint", bundle, tile] {
+        let saved = fs::read(d.join(file)).unwrap();
+        fs::remove_file(d.join(file)).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.join(file)).unwrap();
+        let out = run_within_a_minute(d, &audit);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{file}: {err}");
+        assert!(
+            err.contains("bytes, the most a file of its kind holds"),
+            "{file}: {err}"
+        );
+        fs::remove_file(d.join(file)).unwrap();
+        fs::write(d.join(file), saved).unwrap();
+    }
+    ok(d, &audit);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_fifo_is_read_with_the_same_cap() {
+    // A named pipe (or a process substitution, `<(…)`) whose writer never
+    // stops: read up to the cap, then refused.
+    let tmp = ledger();
+    let d = tmp.path();
+    let before = fingerprint(d);
+    let status = Command::new("mkfifo")
+        .arg(d.join("pipe"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let path = d.join("pipe");
+    let writer = std::thread::spawn(move || {
+        use std::io::Write as _;
+        let mut f = fs::OpenOptions::new().write(true).open(path).unwrap();
+        let chunk = [b'A'; 4096];
+        // Until the reader closes its end (a broken pipe).
+        let mut written = 0usize;
+        while f.write_all(&chunk).is_ok() {
+            written += chunk.len();
+        }
+        written
+    });
+    let out = run_within_a_minute(d, &["append", "pipe"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pipe is larger than 87496 bytes"),
+        "{}",
+        stderr(&out)
+    );
+    let written = writer.join().unwrap();
+    // The reader took the cap plus one byte before closing (the chunk in
+    // flight when the pipe broke is not counted).
+    assert!(
+        written + 4096 > 87_496,
+        "the writer was stopped after {written} bytes"
+    );
+    assert_eq!(fingerprint(d), before);
+}
+
+#[test]
+fn a_damaged_or_replaced_log_key_is_an_integrity_failure() {
+    // log.key is part of the ledger directory: a garbled, non-text or
+    // swapped key file is damage (exit 3, with what to do), not a usage
+    // error; the records themselves still audit clean, and no message
+    // shows the key file's content.
+    let pristine = ledger();
+    let p = pristine.path();
+    ok(p, &["keygen", "--name", "other.example", "--out", "keys"]);
+    let genuine = fs::read_to_string(p.join("forewarn-data/log.key")).unwrap();
+    let secret = genuine.trim().rsplit('+').next().unwrap().to_string();
+    let other = fs::read_to_string(p.join("keys/other.example.key")).unwrap();
+    let mut garbled = genuine.clone().into_bytes();
+    let at = garbled.len() - 5;
+    garbled[at] ^= 0x01;
+    let mut not_text = genuine.clone().into_bytes();
+    not_text[3] = 0xff;
+    for (what, bytes) in [
+        ("garbled", garbled),
+        ("not text", not_text),
+        ("another key", other.into_bytes()),
+        ("empty", Vec::new()),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(p, work.path());
+        let d = work.path();
+        fs::write(d.join("forewarn-data/log.key"), &bytes).unwrap();
+        for args in [
+            &["check"][..],
+            &["export", "--to", "public"][..],
+            &[
+                "case",
+                "open",
+                "--key",
+                "keys/acme.example.key",
+                "--summary",
+                "s",
+                "--product",
+                "p",
+            ][..],
+        ] {
+            integrity_failure(d, what, args);
+            let out = run(d, args);
+            let all = everything(&out);
+            assert!(
+                all.contains("hint: restore log.key from a backup"),
+                "{what}: {all}"
+            );
+            assert!(!all.contains(&secret), "{what}: {all}");
+        }
+        ok(d, &["audit"]);
+    }
+}
+
+#[test]
+fn a_ledger_signed_by_another_key_than_the_pinned_one_is_an_integrity_failure() {
+    let tmp = ledger();
+    let d = tmp.path();
+    let out = run(
+        d,
+        &[
+            "audit",
+            "--dir",
+            "forewarn-data",
+            "--vkey",
+            "keys/acme.example.vkey",
+        ],
+    );
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("not the pinned key"), "{err}");
+    assert!(err.contains("\nhint: "), "no hint: {err}");
+    ok(
+        d,
+        &[
+            "audit",
+            "--dir",
+            "forewarn-data",
+            "--vkey",
+            "forewarn-data/log.vkey",
+        ],
+    );
 }

@@ -188,18 +188,46 @@ pub fn write_new_file(path: &Path, bytes: &[u8], private: bool) -> Outcome {
     })
 }
 
+/// Whether `text` holds private key text (`PRIVATE+KEY+…`, in any case):
+/// a key pasted where a file name, a vkey or a policy goes. Such an
+/// argument is never repeated back in an error.
+fn holds_key_text(text: &str) -> bool {
+    text.to_ascii_uppercase().contains("PRIVATE+KEY")
+}
+
+/// An argument as an error quotes it (`"…"`), unless it holds private key
+/// text: then only what it is.
+pub fn shown_argument(arg: &str) -> String {
+    if holds_key_text(arg) {
+        "the argument (a private key)".to_string()
+    } else {
+        format!("{arg:?}")
+    }
+}
+
+/// A path as an error shows it, unless it holds private key text (a key
+/// given where its file name goes): then only what it is.
+pub fn shown_path(path: &Path) -> String {
+    let shown = path.display().to_string();
+    if holds_key_text(&shown) {
+        "the path given (a private key, not a file name)".to_string()
+    } else {
+        shown
+    }
+}
+
 /// A signer key from a `.key` file written by `forewarn keygen`.
 pub fn load_signer(path: &Path) -> Result<SignerKey, Failure> {
     // The key file's text is the secret: it is wiped after parsing.
     let text = read_text_or(path, KEY_FILE_LIMIT, |e| {
         Failure::input(
-            format!("cannot read key file {}: {e}", path.display()),
+            format!("cannot read key file {}: {e}", shown_path(path)),
             "pass the .key file written by forewarn keygen",
         )
     })?;
     SignerKey::parse(text.trim_end_matches('\n')).map_err(|e| {
         Failure::input(
-            format!("{} is not a signer key: {e}", path.display()),
+            format!("{} is not a signer key: {e}", shown_path(path)),
             "pass the .key file (PRIVATE+KEY+…) written by forewarn keygen, not the .vkey",
         )
     })
@@ -216,14 +244,13 @@ pub fn load_vkey(arg: &str) -> Result<VerifierKey, Failure> {
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
-        // A private key pasted in place of a vkey is not repeated back.
-        let shown = if arg.starts_with("PRIVATE+KEY+") {
-            "the argument (a private key)".to_string()
-        } else {
-            format!("{arg:?}")
-        };
+        // A private key pasted in place of a vkey is not repeated back,
+        // wherever in the argument it starts.
         return Err(Failure::input(
-            format!("{shown} is neither a vkey nor a file: {err}"),
+            format!(
+                "{} is neither a vkey nor a file: {err}",
+                shown_argument(arg)
+            ),
             "pass vkey text such as name+1234abcd+AQ… or the .vkey file written by forewarn keygen",
         ));
     }
@@ -246,7 +273,7 @@ pub fn load_vkey(arg: &str) -> Result<VerifierKey, Failure> {
 pub fn public_key_file(path: &Path) -> Result<PublicKey, Failure> {
     let text = read_text_or(path, KEY_FILE_LIMIT, |e| {
         Failure::input(
-            format!("cannot read {}: {e}", path.display()),
+            format!("cannot read {}: {e}", shown_path(path)),
             "check the path",
         )
     })?;
@@ -280,22 +307,26 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
 /// A TOML or serde error message without anything quoted from the file:
 /// fragments in backticks or double quotes before the word "expected" come
 /// from the input and become `…`; what follows "expected" describes the
-/// grammar or the fields, and stays. Lines are joined with "; ".
+/// grammar or the fields, and stays. Only an "expected" outside quotes
+/// counts: one inside a quoted fragment is the input's own text (a field
+/// named `expected_x`). Lines are joined with "; ".
 pub fn without_quotes_from_input(message: &str) -> String {
     let message = message.trim().replace('\n', "; ");
-    let (before, after) = match message.find("expected") {
-        Some(i) => message.split_at(i),
-        None => (message.as_str(), ""),
-    };
     let mut out = String::with_capacity(message.len());
-    let mut chars = before.chars();
-    while let Some(c) = chars.next() {
+    let mut rest = message.as_str();
+    while let Some(c) = rest.chars().next() {
+        if rest.starts_with("expected") {
+            out.push_str(rest);
+            break;
+        }
+        rest = &rest[c.len_utf8()..];
         if c == '`' || c == '"' {
             out.push(c);
             out.push('…');
             // Skip to the closing quote (escaped quotes included).
             let mut escaped = false;
-            for d in chars.by_ref() {
+            while let Some(d) = rest.chars().next() {
+                rest = &rest[d.len_utf8()..];
                 if d == c && !escaped {
                     out.push(c);
                     break;
@@ -306,7 +337,6 @@ pub fn without_quotes_from_input(message: &str) -> String {
             out.push(c);
         }
     }
-    out.push_str(after);
     out
 }
 
@@ -342,5 +372,33 @@ mod tests {
             without_quotes_from_input("invalid unquoted key\nexpected letters"),
             "invalid unquoted key; expected letters"
         );
+        // "expected" inside the input's own quoted text does not end the
+        // part that is removed.
+        assert_eq!(
+            without_quotes_from_input(
+                "unknown field `my_expected_hunter2`, expected one of `name`"
+            ),
+            "unknown field `…`, expected one of `name`"
+        );
+        assert_eq!(
+            without_quotes_from_input("invalid type: string \"expected hunter2\", expected u32"),
+            "invalid type: string \"…\", expected u32"
+        );
+        // An unclosed quote hides everything after it.
+        assert_eq!(
+            without_quotes_from_input("bad `hunter2 expected x"),
+            "bad `…"
+        );
+    }
+
+    #[test]
+    fn key_text_is_never_shown() {
+        let key = "PRIVATE+KEY+a.example+12345678+AXNlY3JldA";
+        for arg in [key.to_string(), format!(" {key}"), format!("\"{key}\"")] {
+            assert_eq!(shown_argument(&arg), "the argument (a private key)");
+            assert!(!shown_path(Path::new(&arg)).contains("AXNlY3JldA"));
+        }
+        assert_eq!(shown_argument("cert-cc"), "\"cert-cc\"");
+        assert_eq!(shown_path(Path::new("keys/a.key")), "keys/a.key");
     }
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use forewarn_ledger::CaseId;
-use forewarn_store::{Store, StoreConfig, StoreError};
+use forewarn_store::{KEY_FILE, KeyError, Store, StoreConfig, StoreError};
 
 use super::Failure;
 use super::output::progress_callback;
@@ -28,17 +28,38 @@ pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
     Store::open(dir, config).map_err(store_failure)
 }
 
+/// What to do about a damaged ledger.
+pub const DAMAGED_HINT: &str = "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)";
+
+/// What to do about a damaged or replaced log key file.
+pub const KEY_DAMAGED_HINT: &str = "restore log.key from a backup; without it the ledger cannot sign new checkpoints (`forewarn audit` still checks the records, which do not depend on the file)";
+
 /// A store error as the user sees it: corruption is an integrity failure
-/// (exit 3), everything else bad input (exit 2).
+/// (exit 3), and so is a log key file that is damaged or not the ledger's
+/// (damage to the ledger directory, though not to its records);
+/// everything else is bad input (exit 2).
 pub fn store_failure(e: StoreError) -> Failure {
     if e.is_corruption() {
         return Failure {
             exit: Exit::Integrity,
             message: e.to_string(),
-            hint: Some(
-                "run `forewarn check` to see what is damaged; restore the ledger from a backup or an export (`forewarn export`)"
-                    .into(),
-            ),
+            hint: Some(DAMAGED_HINT.into()),
+        };
+    }
+    let bad_key_file = match &e {
+        StoreError::Key(KeyError::Malformed { .. } | KeyError::WrongKey { .. }) => true,
+        // Bytes that are not text: the file's content is damaged.
+        StoreError::Io { path, source } => {
+            path.file_name() == Some(KEY_FILE.as_ref())
+                && source.kind() == std::io::ErrorKind::InvalidData
+        }
+        _ => false,
+    };
+    if bad_key_file {
+        return Failure {
+            exit: Exit::Integrity,
+            message: e.to_string(),
+            hint: Some(KEY_DAMAGED_HINT.into()),
         };
     }
     Failure {

@@ -9,7 +9,8 @@ use forewarn_ledger::report;
 use forewarn_ledger::*;
 
 use crate::cli::files::{
-    POLICY_FILE_LIMIT, line_column, load_vkey, read_text_or, without_quotes_from_input,
+    POLICY_FILE_LIMIT, line_column, load_vkey, read_text_or, shown_argument,
+    without_quotes_from_input,
 };
 use crate::cli::ledger::store_failure;
 use crate::cli::output::{print_json_pretty, progress_callback};
@@ -39,7 +40,10 @@ impl PolicyArgs {
         let path = Path::new(&self.policy);
         if !path.exists() {
             return Err(Failure::input(
-                format!("{:?} is neither a preset nor a file", self.policy),
+                format!(
+                    "{} is neither a preset nor a file",
+                    shown_argument(&self.policy)
+                ),
                 format!("use one of {} or a TOML file", policy::PRESETS.join(", ")),
             ));
         }
@@ -144,7 +148,11 @@ pub fn run(args: &AuditArgs) -> Outcome {
                         dir.display(),
                         store.vkey()
                     ),
-                    None,
+                    // Every integrity failure says what to do next.
+                    Some(
+                        "this is not the log the pinned key names: check the --vkey you were given, and do not trust this ledger as that log"
+                            .into(),
+                    ),
                 ));
             }
         }

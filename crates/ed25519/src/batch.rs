@@ -134,17 +134,23 @@ fn batch_holds(cs: &[Candidate], cache: &mut KeyCache) -> bool {
 }
 
 /// The batch's coefficients, derived deterministically from a SHA-512
-/// hash of every candidate's R, S and k (which binds A and M). Per
-/// candidate a 128-bit `z`, as a scalar for the batch equation and as the
-/// 16 bytes whose bits place its R in the 128 torsion subsets (step 2).
+/// hash of every candidate's R, A, S and k (k binds M). Per candidate a
+/// 128-bit `z`, as a scalar for the batch equation and as the 16 bytes
+/// whose bits place its R in the 128 torsion subsets (step 2).
 pub(crate) fn batch_randomness(cs: &[Candidate]) -> (Vec<Scalar>, Vec<[u8; 16]>) {
     // R is hashed as signed; its encoding is canonical (step 1), so this
     // is the point's own encoding without the inversion `compress` costs.
+    // A is hashed too, as ed25519-dalek's batch transcript does: k already
+    // depends on A, but only through SHA-512 reduced mod ℓ, so without A
+    // two batches that differ in a key alone would share coefficients
+    // whenever their k's collide mod ℓ. Every input of the batch equation
+    // is then bound directly.
     let mut t = Sha512::new();
-    t.update(b"forewarn/batch-verify/v2\n");
+    t.update(b"forewarn/batch-verify/v3\n");
     t.update((cs.len() as u64).to_le_bytes());
     for c in cs {
         t.update(c.r_bytes);
+        t.update(c.key);
         t.update(c.s.as_bytes());
         t.update(c.k.as_bytes());
     }
@@ -258,7 +264,10 @@ pub(crate) fn key_side(cs: &[Candidate], z: &[Scalar], cache: &mut KeyCache) -> 
     points.push(ED25519_BASEPOINT_POINT);
     for (key, coefficient) in per_key {
         scalars.push(coefficient);
-        points.push(cache.get(&key).expect("cached in step 1").point);
+        // Parsed again if this cache does not hold it (another thread's
+        // cache parsed it in step 1, or a full cache was emptied): a
+        // candidate's key is batchable, so it parses.
+        points.push(cache.get(&key).expect("a candidate's key parses").point);
     }
     EdwardsPoint::vartime_multiscalar_mul(scalars, points)
 }
@@ -341,7 +350,67 @@ mod tests {
             let mut changed = cs.clone();
             changed[i].s += Scalar::ONE;
             assert_ne!(batch_randomness(&changed).1, z_bytes, "S of {i}");
+            // The key alone, k held fixed (as if SHA-512 mod ℓ collided):
+            // the key is bound directly, not only through k.
+            let mut changed = cs.clone();
+            changed[i].key[0] ^= 1;
+            assert_ne!(batch_randomness(&changed).1, z_bytes, "A of {i}");
         }
         assert_ne!(batch_randomness(&cs[..8]).1[..], z_bytes[..8]);
+    }
+
+    /// Keys, messages and signatures of a batch.
+    type Signed = (Vec<[u8; 32]>, Vec<Vec<u8>>, Vec<[u8; 64]>);
+
+    /// Real signatures through step 1: `n` items by `n` keys over
+    /// "message i".
+    fn signed(n: usize) -> Signed {
+        use ed25519_dalek::{Signer, SigningKey};
+        let keys: Vec<SigningKey> = (0..n)
+            .map(|i| SigningKey::from_bytes(&[i as u8 + 1; 32]))
+            .collect();
+        let msgs: Vec<Vec<u8>> = (0..n)
+            .map(|i| alloc::format!("message {i}").into())
+            .collect();
+        let sigs = keys
+            .iter()
+            .zip(&msgs)
+            .map(|(k, m)| k.sign(m).to_bytes())
+            .collect();
+        let keys = keys.iter().map(|k| k.verifying_key().to_bytes()).collect();
+        (keys, msgs, sigs)
+    }
+
+    fn coefficients(keys: &[[u8; 32]], msgs: &[Vec<u8>], sigs: &[[u8; 64]]) -> Vec<[u8; 16]> {
+        let items: Vec<SignatureItem<'_>> = (0..keys.len())
+            .map(|i| SignatureItem::new(keys[i], b"", &msgs[i], sigs[i]))
+            .collect();
+        let (cs, singles) = step_one_piece(&items, 0, &mut KeyCache::new());
+        // Every item stays a candidate (a wrong key or message is not a
+        // cheap-check failure), so the batches compared have equal length.
+        assert!(singles.is_empty());
+        batch_randomness(&cs).1
+    }
+
+    #[test]
+    fn batches_differing_in_one_key_or_message_share_no_coefficient() {
+        let (keys, msgs, sigs) = signed(6);
+        let base = coefficients(&keys, &msgs, &sigs);
+        for i in 0..keys.len() {
+            // Item i's message changed (its signature no longer verifies).
+            let mut m = msgs.clone();
+            m[i].push(b'!');
+            let z = coefficients(&keys, &m, &sigs);
+            // Item i's key replaced by another batchable key.
+            let mut k = keys.clone();
+            k[i] = keys[(i + 1) % keys.len()];
+            let y = coefficients(&k, &msgs, &sigs);
+            for (j, ((zj, yj), bj)) in z.iter().zip(&y).zip(&base).enumerate() {
+                assert_ne!(zj, bj, "message of {i}: coefficient {j}");
+                assert_ne!(yj, bj, "key of {i}: coefficient {j}");
+            }
+        }
+        // The same batch gives the same coefficients.
+        assert_eq!(coefficients(&keys, &msgs, &sigs), base);
     }
 }

@@ -50,8 +50,8 @@
 //!    as `verify_strict` computes it.
 //! 2. Coefficients: one 128-bit `z_i` per remaining signature (a
 //!    *candidate*), derived deterministically from a SHA-512 hash of the
-//!    whole batch (every candidate's `R_i`, `S_i` and `k_i`, which binds
-//!    `A_i` and `M_i`). Torsion check, for all candidates at once: the 128
+//!    whole batch (every candidate's `R_i`, `A_i`, `S_i` and `k_i`; `k_i`
+//!    binds `M_i`). Torsion check, for all candidates at once: the 128
 //!    subset sums `S_j = Σ_{i: bit j of z_i is set} R_i` must each satisfy
 //!    `[ℓ]S_j = 0`.
 //! 3. The batch equation
@@ -147,7 +147,7 @@ use alloc::vec::Vec;
 pub use batch::{batch_accepts_all, verify_exact_batch};
 #[cfg(feature = "std")]
 pub use parallel::{shared_batch_holds, verify_exact_batch_parallel, verify_parallel};
-pub use strict::{CachedKey, KeyCache};
+pub use strict::{CachedKey, KeyCache, MAX_CACHED_KEYS};
 
 /// How signatures are verified. Both give identical verdicts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

@@ -35,10 +35,23 @@ impl CachedKey {
 /// Parses keys once. Keys that do not decode or are of small order are
 /// remembered as `None`, and every signature under them fails (as under
 /// `verify_strict`).
+///
+/// Entries are keyed by the key's exact 32 bytes, and each holds the key
+/// parsed from those bytes (`verify_strict` hashes the encoding as given,
+/// so two encodings of one point are two keys here too). At most
+/// [`MAX_CACHED_KEYS`] keys are held: a log's signatures are checked
+/// before it knows whether their keys are registered, so without a bound
+/// every submission naming a fresh key would grow a long-lived cache. A
+/// full cache is emptied before the next new key; that costs parsing
+/// again, never a verdict.
 #[derive(Default, Debug, Clone)]
 pub struct KeyCache {
     keys: BTreeMap<[u8; 32], Option<CachedKey>>,
 }
+
+/// The most keys a [`KeyCache`] holds (about 6 MB of parsed keys; a
+/// ledger has far fewer signers).
+pub const MAX_CACHED_KEYS: usize = 1 << 14;
 
 impl KeyCache {
     /// An empty cache.
@@ -48,10 +61,23 @@ impl KeyCache {
 
     /// The key, parsed; `None` if it does not decode or is of small order.
     pub fn get(&mut self, bytes: &[u8; 32]) -> Option<&CachedKey> {
+        if self.keys.len() >= MAX_CACHED_KEYS && !self.keys.contains_key(bytes) {
+            self.keys.clear();
+        }
         self.keys
             .entry(*bytes)
             .or_insert_with(|| parse_key(bytes))
             .as_ref()
+    }
+
+    /// How many keys the cache holds (at most [`MAX_CACHED_KEYS`]).
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether the cache holds no key.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     /// `verify_strict`'s verdict on `item`.

@@ -3,15 +3,18 @@
 //! Checked on the Ed25519 edge cases of "Taming the many EdDSAs" and C2SP
 //! CCTV (the same files forewarn-tlog tests against), alone and mixed into
 //! batches of valid signatures, on random mixes of valid and broken
-//! signatures, on batches shared by several threads, and on a signature
-//! with a mixed-order `R` that a plain `verify_batch` accepts half the
-//! time while `verify_strict` always rejects it.
+//! signatures, on batches shared by several threads (at every size around
+//! the thresholds, with any number of key caches), with key caches that
+//! already hold another encoding of the same point or are full, and on a
+//! signature with a mixed-order `R` that a plain `verify_batch` accepts
+//! half the time while `verify_strict` always rejects it.
 
 use curve25519_dalek::edwards::CompressedEdwardsY;
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use forewarn_ed25519::{
-    KeyCache, MIN_BATCH, SignatureItem, VerifyMode, batch_accepts_all, shared_batch_holds,
-    verify_exact_batch, verify_exact_batch_parallel, verify_items, verify_parallel,
+    KeyCache, MAX_CACHED_KEYS, MIN_BATCH, SignatureItem, VerifyMode, batch_accepts_all,
+    shared_batch_holds, verify_exact_batch, verify_exact_batch_parallel, verify_items,
+    verify_parallel,
 };
 
 fn unhex(s: &str) -> Vec<u8> {
@@ -412,4 +415,232 @@ fn where_the_message_splits_into_prefix_and_body_does_not_matter() {
         splits += 1;
     }
     assert!(splits > 1);
+}
+
+/// `n` valid signatures all by one key.
+fn same_key_vectors(n: usize) -> Vec<Vector> {
+    let k = SigningKey::from_bytes(&[9; 32]);
+    (0..n)
+        .map(|i| {
+            let msg = format!("same key {i}").into_bytes();
+            Vector {
+                name: format!("same key {i}"),
+                key: k.verifying_key().to_bytes(),
+                sig: k.sign(&msg).to_bytes(),
+                msg,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_thread_driver_agrees_with_verify_strict_at_every_size_and_split() {
+    // Sizes around the thread split (one thread per 64 items) and the batch
+    // threshold; 0 to 5 key caches (0: the driver's own), kept across calls
+    // so they hold keys from earlier batches; distinct keys or one key for
+    // every item; no bad signature, or one at the first or last position.
+    let sizes = [
+        0,
+        1,
+        64,
+        65,
+        129,
+        MIN_BATCH - 1,
+        MIN_BATCH,
+        MIN_BATCH + 1,
+        2 * MIN_BATCH + 1,
+    ];
+    let mut caches: Vec<Vec<KeyCache>> = (0..=5)
+        .map(|n| (0..n).map(|_| KeyCache::new()).collect())
+        .collect();
+    let mut runs = 0;
+    for same_key in [false, true] {
+        for &n in &sizes {
+            for bad in [None, Some(0), Some(n.saturating_sub(1))] {
+                let mut vs = if same_key {
+                    same_key_vectors(n)
+                } else {
+                    valid_vectors(n)
+                };
+                if let Some(at) = bad.filter(|_| n > 0) {
+                    vs[at].sig[40] ^= 4;
+                }
+                let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+                let expected: Vec<bool> = vs.iter().map(reference).collect();
+                assert_eq!(
+                    expected.iter().filter(|ok| !**ok).count(),
+                    usize::from(bad.is_some() && n > 0)
+                );
+                let what = format!("{n} items, same key {same_key}, bad {bad:?}");
+                assert_eq!(
+                    verify_items(&items, VerifyMode::Batch, &mut KeyCache::new()),
+                    expected,
+                    "verify_items, {what}"
+                );
+                assert_eq!(
+                    verify_exact_batch(&items, &mut KeyCache::new()),
+                    expected,
+                    "verify_exact_batch, {what}"
+                );
+                for cs in caches.iter_mut() {
+                    let threads = cs.len();
+                    for mode in [VerifyMode::Strict, VerifyMode::Batch] {
+                        assert_eq!(
+                            verify_parallel(&items, mode, cs),
+                            expected,
+                            "verify_parallel {mode:?}, {threads} caches, {what}"
+                        );
+                    }
+                    assert_eq!(
+                        verify_exact_batch_parallel(&items, cs),
+                        expected,
+                        "verify_exact_batch_parallel, {threads} caches, {what}"
+                    );
+                    runs += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(runs, 2 * sizes.len() * 3 * 6);
+    // A valid batch shared by several threads holds without falling back,
+    // whether its items have many keys or one.
+    for vs in [
+        valid_vectors(MIN_BATCH + 1),
+        same_key_vectors(MIN_BATCH + 1),
+    ] {
+        let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+        assert!(shared_batch_holds(&items, &mut caches[3]));
+        assert!(batch_accepts_all(&items, &mut KeyCache::new()));
+    }
+}
+
+/// The encodings of the point `key` names (if it decodes): as given, with
+/// its sign bit flipped, its canonical encoding, and `y + p` when `y` is
+/// small enough for that to fit in 255 bits.
+fn encodings(key: [u8; 32]) -> Vec<[u8; 32]> {
+    let mut out = vec![key];
+    let mut flipped = key;
+    flipped[31] ^= 0x80;
+    out.push(flipped);
+    if let Some(p) = CompressedEdwardsY(key).decompress() {
+        out.push(p.compress().to_bytes());
+        let mut y = key;
+        y[31] &= 0x7f;
+        if y[1..].iter().all(|b| *b == 0) && y[0] < 19 {
+            // y + p = y + 2^255 − 19, little-endian, sign bit kept.
+            let mut big = [0xff; 32];
+            big[0] = y[0] + 0xed;
+            big[31] = 0x7f | (key[31] & 0x80);
+            out.push(big);
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_cache_holding_another_encoding_of_the_same_point_changes_no_verdict() {
+    // The cache is keyed by the key's bytes, and verify_strict hashes the
+    // bytes as given: a signature under one encoding must not be judged by
+    // what the cache learnt from another. Every edge-case vector under
+    // every encoding of its key, alone and in one batch large enough for
+    // the exact batch, with caches warmed by the other encodings first.
+    let mut variants = Vec::new();
+    for v in vectors() {
+        for key in encodings(v.key) {
+            variants.push(Vector {
+                name: format!("{} with key {}", v.name, hex(&key)),
+                key,
+                ..v.clone()
+            });
+        }
+    }
+    assert!(variants.len() >= 2 * 50, "{} variants", variants.len());
+    let expected: Vec<bool> = variants.iter().map(reference).collect();
+    let mut warm = KeyCache::new();
+    for order in [false, true] {
+        let mut vs = variants.clone();
+        let mut want = expected.clone();
+        if order {
+            vs.reverse();
+            want.reverse();
+        }
+        // One at a time, all through one cache.
+        for (v, ok) in vs.iter().zip(&want) {
+            assert_eq!(
+                verify_items(&[item(v)], VerifyMode::Strict, &mut warm),
+                vec![*ok],
+                "{}",
+                v.name
+            );
+        }
+        // All in one exact batch, through the same (warm) cache and on
+        // threads with their own.
+        let mut batch = vs.clone();
+        batch.extend(valid_vectors(MIN_BATCH));
+        let mut want = want.clone();
+        want.extend(vec![true; MIN_BATCH]);
+        let items: Vec<SignatureItem<'_>> = batch.iter().map(item).collect();
+        assert_eq!(verify_items(&items, VerifyMode::Batch, &mut warm), want);
+        let mut caches = vec![KeyCache::new(), KeyCache::new(), KeyCache::new()];
+        assert_eq!(
+            verify_parallel(&items, VerifyMode::Batch, &mut caches),
+            want
+        );
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[test]
+fn the_key_cache_is_bounded_and_a_full_cache_changes_no_verdict() {
+    // Statements are verified before the log knows whether their keys are
+    // registered: each fresh key must not grow a long-lived cache forever.
+    let mut cache = KeyCache::new();
+    for i in 0..(MAX_CACHED_KEYS + 100) as u64 {
+        let mut bytes = [0u8; 32];
+        bytes[..8].copy_from_slice(&i.to_le_bytes());
+        bytes[20] = 0x5a;
+        let _ = cache.get(&bytes);
+        assert!(cache.len() <= MAX_CACHED_KEYS, "{} keys", cache.len());
+    }
+    assert!(!cache.is_empty());
+    // A cache a few keys short of full empties itself in the middle of a
+    // batch of 300 keys (between step 1 and the key side): verdicts stay
+    // verify_strict's, singly and in the exact batch, on one thread or
+    // several.
+    let mut vs = valid_vectors(300);
+    vs.extend(vectors());
+    vs.push(mixed_order_vector(b"torsion, full cache"));
+    let expected: Vec<bool> = vs.iter().map(reference).collect();
+    let items: Vec<SignatureItem<'_>> = vs.iter().map(item).collect();
+    let nearly_full = |cache: &mut KeyCache| {
+        let mut i = 1u64 << 40;
+        while cache.len() < MAX_CACHED_KEYS - 5 {
+            let mut bytes = [0u8; 32];
+            bytes[..8].copy_from_slice(&i.to_le_bytes());
+            bytes[20] = 0xa5;
+            let _ = cache.get(&bytes);
+            i += 1;
+        }
+    };
+    nearly_full(&mut cache);
+    assert_eq!(verify_exact_batch(&items, &mut cache), expected);
+    nearly_full(&mut cache);
+    assert_eq!(
+        verify_items(&items, VerifyMode::Strict, &mut cache),
+        expected
+    );
+    let valid = valid_vectors(300);
+    let items: Vec<SignatureItem<'_>> = valid.iter().map(item).collect();
+    nearly_full(&mut cache);
+    assert!(batch_accepts_all(&items, &mut cache));
+    let mut caches = vec![cache.clone(), cache];
+    nearly_full(&mut caches[0]);
+    nearly_full(&mut caches[1]);
+    assert!(shared_batch_holds(&items, &mut caches));
+    assert!(caches.iter().all(|c| c.len() <= MAX_CACHED_KEYS));
 }

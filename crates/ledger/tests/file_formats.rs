@@ -253,6 +253,73 @@ fn b64(b: &[u8]) -> String {
 }
 
 #[test]
+fn statement_and_salt_files_refuse_byte_order_marks_and_nul_bytes() {
+    // What an editor or a careless pipe adds: a UTF-8 byte order mark, a
+    // NUL, a trailing NUL after the last line.
+    let (st, sig) = valid_lines();
+    let good = statement_file_of(&st, &sig);
+    let mut bom = b"\xef\xbb\xbf".to_vec();
+    bom.extend_from_slice(&good);
+    assert_eq!(
+        statement_file::parse(&bom),
+        Err(StatementFileError::BadHeader)
+    );
+    let nul_header = format!("forewarn-statement@v1\0\n{st}\n{sig}\n");
+    assert_eq!(
+        statement_file::parse(nul_header.as_bytes()),
+        Err(StatementFileError::BadHeader)
+    );
+    let nul_line = statement_file_of(&format!("{st}\0"), &sig);
+    assert_eq!(
+        statement_file::parse(&nul_line),
+        Err(StatementFileError::NotBase64 {
+            line: Line::Statement
+        })
+    );
+    let mut trailing = good.clone();
+    trailing.push(0);
+    assert_eq!(
+        statement_file::parse(&trailing),
+        Err(StatementFileError::TrailingData { offset: good.len() })
+    );
+    let id = "ab".repeat(32);
+    let salt = "5e".repeat(32);
+    let line = salt_line(&id, "1", &salt, "00ff");
+    let bad_line = |reason| {
+        Err(SaltFileError::BadLine {
+            line: 1,
+            offset: 0,
+            reason,
+        })
+    };
+    let with_bom = format!("\u{feff}{line}");
+    assert_eq!(
+        salt_file::parse(with_bom.as_bytes()),
+        bad_line(SaltLineError::StatementId)
+    );
+    let with_nul = line.replacen(' ', "\0", 1);
+    assert_eq!(
+        salt_file::parse(with_nul.as_bytes()),
+        bad_line(SaltLineError::FieldCount { found: 3 })
+    );
+    let nul_value = line.replace("00ff", "00ff\0");
+    assert_eq!(
+        salt_file::parse(nul_value.as_bytes()),
+        bad_line(SaltLineError::Value)
+    );
+    let mut nul_after = line.clone().into_bytes();
+    nul_after.push(0);
+    assert_eq!(
+        salt_file::parse(&nul_after),
+        Err(SaltFileError::BadLine {
+            line: 2,
+            offset: line.len(),
+            reason: SaltLineError::Unterminated,
+        })
+    );
+}
+
+#[test]
 fn statement_file_errors_never_quote_the_input() {
     // A private key file passed by mistake: line 1 must not be echoed.
     let secret = "PRIVATE+KEY+example.com+1234abcd+AZsecretsecretsecretsecretsecretsecretse";

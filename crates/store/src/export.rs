@@ -13,10 +13,10 @@ use forewarn_ledger::auditor::{AuditConfig, Auditor};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_tlog::checkpoint::CheckpointError;
-use forewarn_tlog::note::VerifierKey;
+use forewarn_tlog::note::{MAX_NOTE_SIZE, VerifierKey};
 use forewarn_tlog::tile::{
-    Tile, TileDataError, TileKind, new_entry_bundles, parse_entry_bundle, read_tile_data,
-    tiles_for_size,
+    MAX_ENTRY_SIZE, Tile, TileDataError, TileKind, new_entry_bundles, parse_entry_bundle,
+    read_tile_data, tiles_for_size,
 };
 use forewarn_tlog::tree::InMemoryTree;
 
@@ -123,6 +123,23 @@ impl std::fmt::Display for ExportAuditError {
 
 impl std::error::Error for ExportAuditError {}
 
+/// Reads at most `limit` bytes of a file; a longer file is an
+/// `InvalidData` error.
+fn read_capped(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut data = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit as u64 + 1)
+        .read_to_end(&mut data)?;
+    if data.len() > limit {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {limit} bytes, the most a file of its kind holds"),
+        ));
+    }
+    Ok(data)
+}
+
 /// Audits a tile export using only its files: the checkpoint (verified
 /// with the pinned `log_key`), every entry bundle (records replayed through
 /// the auditor), and every hash tile (recomputed from the records).
@@ -132,15 +149,23 @@ pub fn audit_tiles(
     config: AuditConfig,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Auditor, ExportAuditError> {
-    let read = |p: PathBuf| std::fs::read(&p).map_err(|e| ExportAuditError::Io(p, e));
-    let checkpoint = read(dir.join("checkpoint"))?;
+    // An export is untrusted input: each file is read up to the largest
+    // its kind can be, so a huge file or a link to /dev/zero is refused
+    // instead of being read until memory runs out.
+    let read =
+        |p: PathBuf, limit: usize| read_capped(&p, limit).map_err(|e| ExportAuditError::Io(p, e));
+    let checkpoint = read(dir.join("checkpoint"), MAX_NOTE_SIZE)?;
     let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
         .map_err(ExportAuditError::Checkpoint)?;
     let size = signed.checkpoint.size();
     let mut auditor = Auditor::new(config);
     let mut tree = InMemoryTree::new();
     for bundle in new_entry_bundles(0, size) {
-        let data = read(dir.join(bundle.path()))?;
+        // At most 256 entries, each a 2-byte length and its bytes.
+        let data = read(
+            dir.join(bundle.path()),
+            usize::from(bundle.width) * (2 + MAX_ENTRY_SIZE),
+        )?;
         let entries = parse_entry_bundle(&data, usize::from(bundle.width)).map_err(|source| {
             ExportAuditError::Malformed {
                 path: bundle.path(),
@@ -160,7 +185,7 @@ pub fn audit_tiles(
         .map_err(ExportAuditError::Integrity)?;
     for tile in tiles_for_size(size) {
         if let TileKind::Hashes { .. } = tile.kind {
-            let data = read(dir.join(tile.path()))?;
+            let data = read(dir.join(tile.path()), usize::from(tile.width) * 32)?;
             // The tree is built from every record, so each tile of its
             // size can be computed; a failure would mean it is not.
             let want = read_tile_data(tile, &tree)

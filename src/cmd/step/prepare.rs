@@ -15,7 +15,7 @@ use super::*;
 use crate::cli::Failure;
 use crate::cli::files::{load_signer, public_key_file, sha256_file};
 use crate::cli::formats::read_salts;
-use crate::cli::ledger::{parse_case, random_bytes, store_failure};
+use crate::cli::ledger::{DAMAGED_HINT, parse_case, random_bytes, store_failure};
 use crate::cli::time::{Millis, now, parse_time, parse_time_or_after};
 use forewarn_ledger::salt_file::SaltEntry;
 
@@ -265,8 +265,14 @@ pub(crate) fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
                         "pass a record number",
                     )
                 })?;
-            let rec = Record::from_bytes(&record)
-                .map_err(|e| Failure::input(e.to_string(), "the ledger is damaged"))?;
+            // The store returned a record that does not decode: damage to
+            // the ledger, an integrity failure like every other (exit 3).
+            let rec = Record::from_bytes(&record).map_err(|e| {
+                Failure::integrity(
+                    format!("the ledger is damaged: record {}: {e}", a.record),
+                    Some(DAMAGED_HINT.into()),
+                )
+            })?;
             let known = read_salts(&sign.dir.dir, &rec.statement)?;
             let state = store.auditor().state();
             let events: Vec<(Event, Vec<SaltEntry>)> = known
