@@ -25,7 +25,29 @@ pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
     if !quiet {
         config.progress = Some(progress_callback("opening the ledger"));
     }
+    say_if_busy(dir);
     Store::open(dir, config).map_err(store_failure)
+}
+
+/// Takes a copy of the ledger's signed state for a long read (`audit`,
+/// `report`): the database is closed again before the work starts.
+pub fn copy_store(dir: &Path) -> Result<forewarn_store::LogCopy, Failure> {
+    say_if_busy(dir);
+    forewarn_store::LogCopy::take(dir, forewarn_store::DEFAULT_LOCK_WAIT).map_err(store_failure)
+}
+
+/// Says on standard error that the ledger is held by another process and
+/// that the command waits for it (the store waits up to
+/// `DEFAULT_LOCK_WAIT`), so a wait is never silent. Only a message: the
+/// open that follows decides.
+fn say_if_busy(dir: &Path) {
+    if let Ok(true) = forewarn_store::lock_held(&dir.join("db")) {
+        eprintln!(
+            "forewarn: the ledger in {} is in use by another forewarn process; waiting up to {} s",
+            dir.display(),
+            forewarn_store::DEFAULT_LOCK_WAIT.as_secs()
+        );
+    }
 }
 
 /// What to do about a damaged ledger.

@@ -12,7 +12,7 @@ use crate::cli::files::{
     POLICY_FILE_LIMIT, line_column, load_vkey, read_text_or, shown_argument,
     without_quotes_from_input,
 };
-use crate::cli::ledger::store_failure;
+use crate::cli::ledger::copy_store;
 use crate::cli::output::{print_json_pretty, progress_callback};
 use crate::cli::time::{now, parse_time};
 use crate::cli::{Failure, Outcome};
@@ -137,8 +137,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
             .unwrap_or_else(|| PathBuf::from("forewarn-data"));
         // A copy of the signed state, taken with the database closed again
         // at once: the long audit below does not lock writers out.
-        let store = forewarn_store::LogCopy::take(&dir, forewarn_store::DEFAULT_LOCK_WAIT)
-            .map_err(store_failure)?;
+        let store = copy_store(&dir)?;
         if let Some(v) = &args.vkey {
             let pinned = load_vkey(v)?;
             if pinned.to_string() != store.vkey().to_string() {

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use forewarn_store::StoreConfig;
 
-use crate::cli::ledger::{DirArg, parse_case, store_failure};
+use crate::cli::ledger::{DirArg, copy_store, parse_case, store_failure};
 use crate::cli::output::print_json_pretty;
 use crate::cli::output::progress_callback;
 use crate::cli::time::{format_days, format_time};
@@ -72,8 +72,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     let as_of = common.policy.as_of()?;
     // The state is taken from a copy (the database is closed before the
     // replay or report), so a long report does not lock writers out.
-    let copy = forewarn_store::LogCopy::take(&common.dir.dir, forewarn_store::DEFAULT_LOCK_WAIT)
-        .map_err(store_failure)?;
+    let copy = copy_store(&common.dir.dir)?;
     let bar: Arc<dyn Fn(u64, u64) + Send + Sync> = if common.json {
         Arc::new(|_, _| {})
     } else {
