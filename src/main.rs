@@ -126,7 +126,8 @@ pub enum Exit {
     /// 2: usage or input error: bad arguments (clap's own errors too), an
     /// unreadable, oversized or malformed file, a bad key, refusing to
     /// overwrite, an unknown party or case, the ledger held open by another
-    /// forewarn process for more than 2 s.
+    /// forewarn process for more than 10 s, standard output closed before
+    /// the output was complete.
     Input,
     /// 3: integrity failure: the ledger or export does not verify (broken
     /// chain, bad signature, root differs from the signed checkpoint) or the
@@ -134,14 +135,21 @@ pub enum Exit {
     Integrity,
 }
 
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(match exit {
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
             Exit::Success => 0,
             Exit::NotVerified => 1,
             Exit::Input => 2,
             Exit::Integrity => 3,
-        })
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
     }
 }
 

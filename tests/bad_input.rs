@@ -805,3 +805,23 @@ fn a_ledger_signed_by_another_key_than_the_pinned_one_is_an_integrity_failure() 
         ],
     );
 }
+
+#[test]
+fn a_closed_standard_output_ends_a_command_quietly_without_claiming_success() {
+    // `forewarn demo | head -1`: the reader goes away; the command must not
+    // panic (exit 101 with a backtrace hint) and must not exit 0, since what
+    // it would have said was not seen.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_forewarn"))
+        .args(["demo", "--dir", "demo"])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run forewarn");
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let out = child.wait_with_output().expect("forewarn ends");
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

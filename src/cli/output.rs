@@ -1,6 +1,9 @@
-//! Output shared by the commands: progress bars on standard error and
-//! `--json` documents on standard output (always through serde_json).
+//! Output shared by the commands: progress bars on standard error,
+//! `--json` documents on standard output (always through serde_json), and
+//! [`outln!`], the `println!` of every command.
 
+use std::fmt;
+use std::io::{self, Write};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -29,10 +32,41 @@ pub fn progress_callback(what: &'static str) -> Arc<dyn Fn(u64, u64) + Send + Sy
 
 /// Prints `value` as one line of compact JSON.
 pub fn print_json_line(value: &impl Serialize) {
-    println!("{}", serde_json::to_string(value).expect("JSON"));
+    outln!("{}", serde_json::to_string(value).expect("JSON"));
 }
 
 /// Prints `value` as indented JSON (reports).
 pub fn print_json_pretty(value: &impl Serialize) {
-    println!("{}", serde_json::to_string_pretty(value).expect("JSON"));
+    outln!("{}", serde_json::to_string_pretty(value).expect("JSON"));
+}
+
+/// `println!` for a command's output on standard output. `println!` panics
+/// when the reader has gone (`forewarn report case --all | head`); this ends
+/// the command quietly instead, with exit 2 and no partial verdict: a
+/// reader that stopped early has not seen a complete report, so the exit
+/// code must not say "clean" (docs/CLI.md, exit codes).
+macro_rules! outln {
+    () => {
+        $crate::cli::output::write_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to standard output; see [`outln!`].
+pub fn write_line(line: fmt::Arguments<'_>) {
+    let mut out = io::stdout().lock();
+    if let Err(e) = out.write_fmt(line).and_then(|()| out.write_all(b"\n")) {
+        stdout_failed(&e);
+    }
+}
+
+/// Standard output is gone or failing: nothing more can be said there.
+fn stdout_failed(e: &io::Error) -> ! {
+    if e.kind() != io::ErrorKind::BrokenPipe {
+        eprintln!("forewarn: cannot write to standard output: {e}");
+    }
+    std::process::exit(i32::from(crate::Exit::Input.code()))
 }

@@ -10,6 +10,7 @@ use forewarn_store::Store;
 
 use crate::cli::formats::parse_statement_file;
 use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::output::outln;
 use crate::cli::output::print_json_pretty;
 use crate::cli::{Failure, Outcome};
 
@@ -53,7 +54,7 @@ pub fn append_and_report(store: &mut Store, statements: &[SignedStatement], json
                 let st = Statement::from_bytes(&s.bytes).expect("appended");
                 let case = st.event.case().map(|c| c.to_string());
                 if !json {
-                    println!(
+                    outln!(
                         "appended record {}: {}{}",
                         receipt.index,
                         st.event.name(),
@@ -61,7 +62,7 @@ pub fn append_and_report(store: &mut Store, statements: &[SignedStatement], json
                             .map(|c| format!(" (case {c})"))
                             .unwrap_or_default()
                     );
-                    println!("receipt: {}", path.display());
+                    outln!("receipt: {}", path.display());
                 }
                 rows.push(serde_json::json!({
                     "record": receipt.index,

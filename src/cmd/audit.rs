@@ -13,6 +13,7 @@ use crate::cli::files::{
     without_quotes_from_input,
 };
 use crate::cli::ledger::copy_store;
+use crate::cli::output::outln;
 use crate::cli::output::{print_json_pretty, progress_callback};
 use crate::cli::time::{now, parse_time};
 use crate::cli::{Failure, Outcome};
@@ -172,15 +173,16 @@ pub fn run(args: &AuditArgs) -> Outcome {
         let out = serde_json::json!({ "integrity": "ok", "source": source, "report": report });
         print_json_pretty(&out);
     } else {
-        println!(
+        outln!(
             "integrity: ok — {} records, every hash, link and signature checked",
             report.summary.records
         );
-        println!(
+        outln!(
             "checkpoint: size {} root {}",
-            report.summary.records, report.summary.root
+            report.summary.records,
+            report.summary.root
         );
-        println!();
+        outln!();
         print_summary(&report);
         print_findings(&report.findings, 40);
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::cli::Outcome;
 use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::output::outln;
 use crate::cli::output::print_json_line;
 
 /// `forewarn check`: the store's own consistency walk.
@@ -16,7 +17,7 @@ pub fn run(dir: &Path, json: bool) -> Outcome {
             &serde_json::json!({"consistent": true, "records": a.size(), "root": a.root().to_hex()}),
         );
     } else {
-        println!(
+        outln!(
             "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and index",
             a.size(),
             a.root().to_hex()

@@ -19,6 +19,7 @@ use forewarn_store::{Store, StoreConfig};
 
 use crate::cli::files::write_new_file;
 use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::output::outln;
 use crate::cli::time::{format_time, parse_time};
 use crate::cli::{Failure, Outcome};
 use crate::cmd::report::{print_case, print_summary};
@@ -491,30 +492,30 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
 
 /// `forewarn demo`
 pub fn run(dir: &Path) -> Outcome {
-    println!("forewarn demo: who learned of each flaw, and when.");
-    println!();
-    println!(
+    outln!("forewarn demo: who learned of each flaw, and when.");
+    outln!();
+    outln!(
         "Building a ledger in {} on the embedded store. Every step below is a statement",
         dir.display()
     );
-    println!("signed by the party that took it, sequenced into an append-only Merkle log whose");
-    println!("checkpoints the log key signs. Nine parties: a vendor (Acme), a finder, a national");
-    println!("CERT, a government ministry, two members of Acme's early-warning programme, a Linux");
-    println!("distribution and two large customers. Three cases in 2026:");
-    println!("  1. a clean coordinated disclosure;");
-    println!("  2. an embargo extended twice, then broken by a leak;");
-    println!(
+    outln!("signed by the party that took it, sequenced into an append-only Merkle log whose");
+    outln!("checkpoints the log key signs. Nine parties: a vendor (Acme), a finder, a national");
+    outln!("CERT, a government ministry, two members of Acme's early-warning programme, a Linux");
+    outln!("distribution and two large customers. Three cases in 2026:");
+    outln!("  1. a clean coordinated disclosure;");
+    outln!("  2. an embargo extended twice, then broken by a leak;");
+    outln!(
         "  3. the ministry and the programme told weeks before the fix, one notice logged late."
     );
-    println!();
+    outln!();
     let store = build(dir)?;
     let size = store.size();
     let vkey = store.vkey().to_string();
     store.close().map_err(store_failure)?;
-    println!(
+    outln!(
         "{size} records appended, each with a receipt (c2sp.org/tlog-proof) the recipient can check offline."
     );
-    println!();
+    outln!();
     // Audit it exactly as a watchdog would: replay every record from disk.
     let policy = demo_policy();
     let store = open_store(dir, true)?;
@@ -533,55 +534,53 @@ pub fn run(dir: &Path) -> Outcome {
         .map_err(|f| Failure::integrity(format!("integrity failure: {f}"), None))?;
     let as_of = parse_time("2026-09-01").expect("valid");
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
-    println!(
+    outln!(
         "AUDIT: integrity ok — {size} records; every hash, chain link, signature, key and reference checked,"
     );
-    println!(
+    outln!(
         "and the Merkle root equals the signed checkpoint. Policy: {} (deadlines as of {}).",
         policy.name,
         format_time(as_of)
     );
-    println!();
-    println!("WHO KNEW, AND WHEN. For each case: every party that acted on it or was told, how it");
-    println!(
-        "learned, the claimed time, the information level, its countersigned acknowledgement,"
-    );
-    println!("and how many days before publication (P) and the fix release (D) it knew.");
-    println!();
+    outln!();
+    outln!("WHO KNEW, AND WHEN. For each case: every party that acted on it or was told, how it");
+    outln!("learned, the claimed time, the information level, its countersigned acknowledgement,");
+    outln!("and how many days before publication (P) and the fix release (D) it knew.");
+    outln!();
     for c in &report.cases {
         print_case(c, &report);
     }
     print_summary(&report);
-    println!();
-    println!(
+    outln!();
+    outln!(
         "Sealed values (summaries, products, CVE ids) stay commitments until their sender opens"
     );
-    println!(
+    outln!(
         "them: cases 1 and 2 were opened after publication, case 3 was not, which the policy flags."
     );
-    println!();
-    println!("Next:");
-    println!(
+    outln!();
+    outln!("Next:");
+    outln!(
         "  forewarn audit --dir {} --policy cert-cc          # the full audit, --json for machines",
         dir.display()
     );
-    println!("  forewarn report summary --dir {}", dir.display());
-    println!(
+    outln!("  forewarn report summary --dir {}", dir.display());
+    outln!(
         "  forewarn export --dir {} --to {}/public      # static C2SP tiles any web server can host",
         dir.display(),
         dir.display()
     );
-    println!(
+    outln!(
         "  forewarn audit --tiles {}/public --vkey {}/log.vkey",
         dir.display(),
         dir.display()
     );
-    println!(
+    outln!(
         "  forewarn proof verify --vkey {}/log.vkey {}/receipts/42.tlog-proof   # a receipt, checked offline",
         dir.display(),
         dir.display()
     );
-    println!(
+    outln!(
         "The parties' keys are in {}/keys/; the log key is {vkey}.",
         dir.display()
     );

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use crate::cli::Outcome;
 use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::output::outln;
 use crate::cli::output::progress_callback;
 
 /// `forewarn export --to DIR`
@@ -14,13 +15,13 @@ pub fn run(dir: &Path, to: &Path) -> Outcome {
     let files = store
         .export_tiles(to, &|d, t| bar(d, t))
         .map_err(store_failure)?;
-    println!(
+    outln!(
         "wrote {files} files for {} records to {}",
         store.size(),
         to.display()
     );
-    println!("serve that directory with any static web server; audit it with:");
-    println!(
+    outln!("serve that directory with any static web server; audit it with:");
+    outln!(
         "  forewarn audit --tiles {} --vkey {}",
         to.display(),
         dir.join(forewarn_store::VKEY_FILE).display()

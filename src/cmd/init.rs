@@ -6,6 +6,7 @@ use forewarn_tlog::note;
 use zeroize::Zeroizing;
 
 use crate::cli::ledger::store_failure;
+use crate::cli::output::outln;
 use crate::cli::{Failure, Outcome};
 
 /// Creates the ledger in `dir` for the log named `origin`; prints the vkey.
@@ -29,6 +30,6 @@ pub fn run(origin: &str, dir: &Path) -> Outcome {
     eprintln!(
         "next: make a party key with `forewarn keygen --name you.example --out keys` and register it with `forewarn party register`"
     );
-    println!("{}", store.vkey());
+    outln!("{}", store.vkey());
     store.close().map_err(store_failure)
 }

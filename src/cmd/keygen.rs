@@ -8,6 +8,7 @@ use forewarn_tlog::note::{self, SignatureType, SignerKey};
 use zeroize::Zeroizing;
 
 use crate::cli::files::write_new_file;
+use crate::cli::output::outln;
 use crate::cli::{Failure, Outcome};
 
 /// Arguments of `forewarn keygen`.
@@ -84,6 +85,6 @@ pub fn run(args: &KeygenArgs) -> Outcome {
     write_new_file(&vkey_path, format!("{vkey}\n").as_bytes(), false)?;
     eprintln!("wrote {} (private, mode 0600)", key_path.display());
     eprintln!("wrote {}", vkey_path.display());
-    println!("{vkey}");
+    outln!("{vkey}");
     Ok(())
 }

@@ -10,6 +10,7 @@ use forewarn_tlog::note::{self, Note, OpenError, SignatureType};
 use serde::Serialize;
 
 use crate::cli::files::{load_signer, load_vkey, read_input};
+use crate::cli::output::outln;
 use crate::cli::output::print_json_line;
 use crate::cli::time::now_seconds;
 use crate::cli::{Failure, Outcome};
@@ -133,10 +134,10 @@ fn verify(vkeys: &[String], input: Option<&Path>, json: bool) -> Outcome {
                 });
             } else {
                 for s in &opened.verified {
-                    println!("verified: {}+{}", s.name, s.key_id);
+                    outln!("verified: {}+{}", s.name, s.key_id);
                 }
                 if !opened.unverified.is_empty() {
-                    println!(
+                    outln!(
                         "ignored: {} signatures by keys not given",
                         opened.unverified.len()
                     );

@@ -12,6 +12,7 @@ use crate::cli::files::{
     INPUT_LIMIT, POLICY_FILE_LIMIT, ReadError, load_vkey, read_capped, read_input, read_text_or,
     too_large,
 };
+use crate::cli::output::outln;
 use crate::cli::output::print_json_line;
 use crate::cli::time::format_time;
 use crate::cli::{Failure, Outcome};
@@ -137,7 +138,7 @@ fn verify(
                         .collect(),
                 });
             } else {
-                println!(
+                outln!(
                     "verified: entry {} is in {} at tree size {} (root {})",
                     v.index,
                     v.checkpoint.origin(),
@@ -145,7 +146,7 @@ fn verify(
                     v.checkpoint.root()
                 );
                 for (n, t) in &v.witnessed {
-                    println!("witnessed: {n} at {t}");
+                    outln!("witnessed: {n} at {t}");
                 }
             }
             Ok(())
@@ -186,7 +187,7 @@ fn verify_receipt(
         Ok(v) => {
             let event = v.statement.event.name();
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({
                         "verified": true,
@@ -201,11 +202,13 @@ fn verify_receipt(
                     })
                 );
             } else {
-                println!(
+                outln!(
                     "verified: record {} ({event}) is in {} at tree size {}",
-                    v.record.index, v.origin, v.tree_size
+                    v.record.index,
+                    v.origin,
+                    v.tree_size
                 );
-                println!(
+                outln!(
                     "claimed {} · logged {} · signed by {}",
                     format_time(v.statement.claimed_at),
                     format_time(v.record.logged_at),
@@ -216,7 +219,7 @@ fn verify_receipt(
         }
         Err(e) => {
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"verified": false, "error": e.to_string()})
                 );

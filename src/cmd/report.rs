@@ -10,6 +10,7 @@ use std::sync::Arc;
 use forewarn_store::StoreConfig;
 
 use crate::cli::ledger::{DirArg, copy_store, parse_case, store_failure};
+use crate::cli::output::outln;
 use crate::cli::output::print_json_pretty;
 use crate::cli::output::progress_callback;
 use crate::cli::time::{format_days, format_time};
@@ -127,19 +128,23 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
             if common.json {
                 json(serde_json::to_value(p).expect("JSON"));
             } else {
-                println!(
+                outln!(
                     "{} ({}, party {}), registered {}",
                     p.name,
                     p.class.name(),
                     p.party,
                     format_time(p.registered_at)
                 );
-                println!(
+                outln!(
                     "{:<34} {:<9} {:<18} {:<10} {:>12}",
-                    "case", "how", "knew at", "level", "before P"
+                    "case",
+                    "how",
+                    "knew at",
+                    "level",
+                    "before P"
                 );
                 for c in &p.cases {
-                    println!(
+                    outln!(
                         "{:<34} {:<9} {:<18} {:<10} {:>12}",
                         c.case.to_string(),
                         c.how,
@@ -152,7 +157,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                             .unwrap_or_else(|| "not public".into())
                     );
                 }
-                println!("findings concerning this party: {}", p.findings);
+                outln!("findings concerning this party: {}", p.findings);
             }
         }
         ReportCmd::Summary { .. } => {
@@ -162,13 +167,13 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 );
             } else {
                 print_summary(&report);
-                println!("parties:");
+                outln!("parties:");
                 for p in &report.parties {
-                    println!("  {:>6}  {:<40} {}", p.party, p.name, p.class.name());
+                    outln!("  {:>6}  {:<40} {}", p.party, p.name, p.class.name());
                 }
-                println!("cases:");
+                outln!("cases:");
                 for c in &report.cases {
-                    println!(
+                    outln!(
                         "  {}  opened {}  {}",
                         c.case,
                         format_time(c.opened_at),
@@ -194,19 +199,25 @@ fn shown(s: &Shown) -> String {
 /// The summary block: counts, early notice by class, findings by category.
 pub fn print_summary(r: &Report) {
     let s = &r.summary;
-    println!(
+    outln!(
         "{} records · {} parties · {} keys · {} cases ({} public) · {} notices ({} acknowledged)",
-        s.records, s.parties, s.keys, s.cases, s.public_cases, s.notices, s.acknowledged_notices
+        s.records,
+        s.parties,
+        s.keys,
+        s.cases,
+        s.public_cases,
+        s.notices,
+        s.acknowledged_notices
     );
-    println!(
+    outln!(
         "policy: {} · evaluated at {}",
         s.policy,
         format_time(s.as_of)
     );
     if !s.early_notice.is_empty() {
-        println!("told before the public, by recipient class:");
+        outln!("told before the public, by recipient class:");
         for c in &s.early_notice {
-            println!(
+            outln!(
                 "  {:<12} {:>4} recipients, median {:>6.1} days early, at most {:>6.1}",
                 c.class.name(),
                 c.told_before_public,
@@ -215,16 +226,17 @@ pub fn print_summary(r: &Report) {
             );
         }
     }
-    println!(
+    outln!(
         "findings: {} protocol, {} policy",
-        s.protocol_findings, s.policy_findings
+        s.protocol_findings,
+        s.policy_findings
     );
 }
 
 /// At most `max` findings, one line each.
 pub fn print_findings(findings: &[Finding], max: usize) {
     for f in findings.iter().take(max) {
-        println!(
+        outln!(
             "  record {:>6}  {:<8} {:<28} {}",
             f.record,
             format!("{:?}", f.category()).to_lowercase(),
@@ -233,7 +245,7 @@ pub fn print_findings(findings: &[Finding], max: usize) {
         );
     }
     if findings.len() > max {
-        println!("  … and {} more (use --json for all)", findings.len() - max);
+        outln!("  … and {} more (use --json for all)", findings.len() - max);
     }
 }
 
@@ -246,22 +258,22 @@ pub fn print_case(c: &CaseReport, r: &Report) {
             .map(|p| p.name.clone())
             .unwrap_or_else(|| id.to_string())
     };
-    println!(
+    outln!(
         "case {} — {} — {}",
         c.case,
         shown(&c.summary),
         shown(&c.product)
     );
     for (scheme, v) in &c.identifiers {
-        println!("  identifier {scheme:?}: {}", shown(v));
+        outln!("  identifier {scheme:?}: {}", shown(v));
     }
-    println!(
+    outln!(
         "  opened {} by {}",
         format_time(c.opened_at),
         party(c.opener)
     );
     let t = |x: Option<u64>| x.map(format_time).unwrap_or_else(|| "—".into());
-    println!(
+    outln!(
         "  V vendor aware {} · F fix ready {} · D fix released {} · P public {} · X exploit {} · A attacks {}",
         t(c.vendor_aware_at),
         t(c.fix_ready_at),
@@ -271,7 +283,7 @@ pub fn print_case(c: &CaseReport, r: &Report) {
         t(c.attacks_at)
     );
     for e in &c.embargoes {
-        println!(
+        outln!(
             "  embargo (record {}): proposed {} by {}, ends {}, {} extension(s){}",
             e.record,
             format_time(e.proposed_at),
@@ -284,13 +296,20 @@ pub fn print_case(c: &CaseReport, r: &Report) {
             }
         );
     }
-    println!("  who knew, and when:");
-    println!(
+    outln!("  who knew, and when:");
+    outln!(
         "    {:<32} {:<12} {:<9} {:<18} {:<10} {:<18} {:>10} {:>10}",
-        "party", "class", "how", "knew at", "level", "acknowledged", "before P", "before D"
+        "party",
+        "class",
+        "how",
+        "knew at",
+        "level",
+        "acknowledged",
+        "before P",
+        "before D"
     );
     for w in &c.who_knew {
-        println!(
+        outln!(
             "    {:<32} {:<12} {:<9} {:<18} {:<10} {:<18} {:>10} {:>10}",
             truncate(&shown(&w.name), 32),
             w.class.name(),
@@ -315,12 +334,12 @@ pub fn print_case(c: &CaseReport, r: &Report) {
         );
     }
     if c.findings.is_empty() {
-        println!("  findings: none");
+        outln!("  findings: none");
     } else {
-        println!("  findings:");
+        outln!("  findings:");
         print_findings(&c.findings, 20);
     }
-    println!();
+    outln!();
 }
 
 /// `s` cut to `n` characters, with an ellipsis if cut.
