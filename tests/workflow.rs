@@ -923,4 +923,15 @@ forewarn: precious exists and is not a forewarn demo
 hint: pass another --dir, or remove it
 
 "#]]);
+    // Nor one where someone planted the demo's marker beside other files.
+    std::fs::write(s.dir().join("precious/.forewarn-demo"), "planted\n").unwrap();
+    std::fs::write(s.dir().join("precious/thesis.tex"), "years of work\n").unwrap();
+    s.run(&["demo", "--dir", "precious"])
+        .code(2)
+        .stderr_eq(str![[r#"
+forewarn: precious holds files a demo did not write (thesis.tex); not replacing it
+hint: pass another --dir, or remove it by hand
+
+"#]]);
+    assert!(s.dir().join("precious/thesis.tex").exists());
 }

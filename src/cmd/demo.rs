@@ -215,6 +215,51 @@ pub fn demo_policy() -> AuditPolicy {
     }
 }
 
+/// What a demo directory may hold: what `build` writes, and what the
+/// commands its closing lines suggest add (`export --to DIR/public`, a
+/// reveal's salt file, the store's rollback-mark swap).
+const DEMO_ENTRIES: &[&str] = &[
+    MARKER,
+    "db",
+    "keys",
+    "receipts",
+    "public",
+    "salts",
+    "log.key",
+    "log.vkey",
+    "checkpoint.mark",
+    "checkpoint.mark.old",
+    "checkpoint.mark.tmp",
+];
+
+/// The names in `dir` that a demo does not write.
+fn foreign_entries(dir: &Path) -> Result<Vec<String>, Failure> {
+    let read = std::fs::read_dir(dir).map_err(|e| {
+        Failure::input(
+            format!("cannot read {}: {e}", dir.display()),
+            "pass another --dir",
+        )
+    })?;
+    let mut foreign = Vec::new();
+    for entry in read {
+        let name = entry
+            .map_err(|e| {
+                Failure::input(
+                    format!("cannot read {}: {e}", dir.display()),
+                    "pass another --dir",
+                )
+            })?
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        if !DEMO_ENTRIES.contains(&name.as_str()) {
+            foreign.push(name);
+        }
+    }
+    foreign.sort();
+    Ok(foreign)
+}
+
 /// Builds the demo ledger in `dir`; returns the store (closed by the caller).
 pub fn build(dir: &Path) -> Result<Store, Failure> {
     if dir.exists() {
@@ -222,6 +267,20 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
             return Err(Failure::input(
                 format!("{} exists and is not a forewarn demo", dir.display()),
                 "pass another --dir, or remove it",
+            ));
+        }
+        // The marker alone does not make a directory the demo's: anyone can
+        // plant it. Replace only a directory that holds nothing but what a
+        // demo (and the commands its closing lines suggest) write.
+        let foreign = foreign_entries(dir)?;
+        if !foreign.is_empty() {
+            return Err(Failure::input(
+                format!(
+                    "{} holds files a demo did not write ({}); not replacing it",
+                    dir.display(),
+                    foreign.join(", ")
+                ),
+                "pass another --dir, or remove it by hand",
             ));
         }
         std::fs::remove_dir_all(dir).map_err(|e| {
