@@ -2,29 +2,12 @@
 //! (up to 10 s), and then does its work; it neither fails at once nor
 //! waits in silence.
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use forewarn_store::{Store, StoreConfig};
 
-fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_forewarn"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run forewarn")
-}
-
-fn ok(dir: &Path, args: &[&str]) {
-    let out = run(dir, args);
-    assert!(
-        out.status.success(),
-        "forewarn {args:?} failed ({:?}):\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+mod common;
+use common::{ok, run};
 
 #[test]
 fn a_command_on_a_busy_ledger_says_it_waits_and_then_runs() {

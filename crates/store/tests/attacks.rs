@@ -16,7 +16,7 @@ use forewarn_tlog::note::{SignatureType, SignerKey};
 use sha2::{Digest, Sha256};
 
 mod common;
-use common::{ORIGIN, config};
+use common::{ORIGIN, config, copy_dir};
 
 fn short_wait(ms: u64) -> StoreConfig {
     StoreConfig {
@@ -41,19 +41,6 @@ fn closed_store(n: usize) -> tempfile::TempDir {
     assert!(store.append(&batch).unwrap().iter().all(Result::is_ok));
     store.close().unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 /// Puts the database files of `from` in place of those of `to`.

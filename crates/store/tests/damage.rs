@@ -11,7 +11,7 @@ use forewarn_store::{Corruption, LogCopy, SnapshotProblem, Store, StoreError};
 use sha2::{Digest, Sha256};
 
 mod common;
-use common::{ORIGIN, config};
+use common::{ORIGIN, config, copy_dir};
 
 /// A closed store of `n` registrations (one named "Acme Corp"), with a
 /// snapshot saved at close.
@@ -25,19 +25,6 @@ fn closed_store(n: usize) -> tempfile::TempDir {
     }
     store.close().unwrap();
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 /// sled's files of a closed store, with sled's own snapshot file written

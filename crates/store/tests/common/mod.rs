@@ -1,6 +1,10 @@
-//! What the store's test suites share: the log's name and a store
-//! configuration with a fixed clock.
+//! What the store's test suites share: the log's name, a store
+//! configuration with a fixed clock, and a directory copy.
 
+// Each suite compiles this module on its own and uses only part of it.
+#![allow(dead_code)]
+
+use std::path::Path;
 use std::sync::Arc;
 
 use forewarn_ledger::testkit::START;
@@ -16,5 +20,19 @@ pub fn config() -> StoreConfig {
     StoreConfig {
         clock: Arc::new(|| START + 1_000_000),
         ..StoreConfig::default()
+    }
+}
+
+/// Copies a directory tree (a store, to restore or damage the copy).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
     }
 }
