@@ -27,18 +27,25 @@ fn closed_store(n: usize) -> tempfile::TempDir {
     dir
 }
 
-/// sled's files of a closed store, with sled's own snapshot file written
-/// (sled writes one when a handle that wrote is dropped; large stores have
-/// one anyway).
-fn closed_store_with_sled_snapshot() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::init(dir.path(), ORIGIN, &[7; 32], config()).unwrap();
+/// A store in `dir` holding 2,000 registrations, appended in 40 commits of
+/// 50 (enough for sled to write several log segments), still open.
+fn two_thousand_records(dir: &Path) -> Store {
+    let mut store = Store::init(dir, ORIGIN, &[7; 32], config()).unwrap();
     for c in 0..40 {
         let batch: Vec<_> = (0..50)
             .map(|i| registration(&format!("p{c}-{i}")))
             .collect();
         assert!(store.append(&batch).unwrap().iter().all(Result::is_ok));
     }
+    store
+}
+
+/// sled's files of a closed store, with sled's own snapshot file written
+/// (sled writes one when a handle that wrote is dropped; large stores have
+/// one anyway).
+fn closed_store_with_sled_snapshot() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let store = two_thousand_records(dir.path());
     store.close().unwrap();
     let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
     let origin = db.get(b"m:origin").unwrap().unwrap();
@@ -312,13 +319,7 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
 #[test]
 fn a_cut_log_that_sled_rolls_back_is_refused() {
     let pristine = tempfile::tempdir().unwrap();
-    let mut store = Store::init(pristine.path(), ORIGIN, &[7; 32], config()).unwrap();
-    for c in 0..40 {
-        let batch: Vec<_> = (0..50)
-            .map(|i| registration(&format!("p{c}-{i}")))
-            .collect();
-        assert!(store.append(&batch).unwrap().iter().all(Result::is_ok));
-    }
+    let store = two_thousand_records(pristine.path());
     drop(store);
     // The dropped handle's threads release sled's lock a moment later.
     wait_released(pristine.path());
