@@ -9,10 +9,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use bincode::{Decode, Encode};
-use forewarn_tlog::hash::Hash;
 use serde::Serialize;
 
-use crate::sealed::{Commitment, Salt, Sealed};
+use crate::finding::TextField;
+use crate::sealed::{Commitment, FieldTag, Salt, Sealed};
 use crate::types::*;
 
 /// Who was told (or who reported): a registered party, or a class plus a
@@ -20,8 +20,8 @@ use crate::types::*;
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Counterparty {
-    /// A registered party, by the index of its `PartyRegistered` record.
-    Party(PartyId),
+    /// A registered party, by its `PartyRegistered` record.
+    Party(Cite),
     /// Someone not registered: only the class is public.
     Unregistered {
         /// Public class of the counterparty.
@@ -47,15 +47,22 @@ pub enum Event {
     },
     /// Tag 1. A current key of a party adds another key to the same party.
     KeyAdded {
+        /// The party (its `PartyRegistered` record): the signer's own.
+        party: Cite,
         /// The new key; it must not belong to any party yet.
         key: PublicKey,
+        /// Proof of possession: the new key's Ed25519 signature over
+        /// [`crate::statement::possession_message`] (origin, party, key).
+        possession: Signature,
     },
     /// Tag 2. A current key of a party revokes a key of the same party.
     KeyRevoked {
         /// The key to revoke.
         key: PublicKey,
-        /// Statements claimed at or after this time are no longer valid
-        /// under the key.
+        /// When the key stopped being trustworthy. The key signs nothing
+        /// logged after this record, whatever its claimed time; if this is
+        /// earlier than the record's log time, the records the key signed
+        /// that were logged from then on are flagged.
         effective_at: Millis,
     },
     /// Tag 3. A case begins (Vultron RM: Start).
@@ -95,7 +102,7 @@ pub enum Event {
         tlp: Tlp,
         /// The embargo the notice was sent under (an `EmbargoProposed`
         /// record of the same case), if any.
-        embargo: Option<RecordRef>,
+        embargo: Option<Cite>,
         /// SHA-256 of the notice text (field 1; usually sealed).
         content: Sealed<[u8; 32]>,
         /// How it was delivered.
@@ -103,11 +110,8 @@ pub enum Event {
     },
     /// Tag 7. The recipient counter-signs one `Notified` record.
     Acknowledged {
-        /// Index of the `Notified` record.
-        notice: RecordRef,
-        /// Its leaf hash (RFC 9162 §2.1.1), binding the exact record.
-        #[serde(serialize_with = "hash_as_bytes")]
-        notice_leaf: Hash,
+        /// The `Notified` record.
+        notice: Cite,
         /// When the recipient received the notice.
         received_at: Millis,
     },
@@ -121,19 +125,19 @@ pub enum Event {
     /// Tag 9. A party accepts a proposed embargo (Vultron EM: Active).
     EmbargoAccepted {
         /// The `EmbargoProposed` record.
-        embargo: RecordRef,
+        embargo: Cite,
     },
     /// Tag 10. The end date changes (Vultron EM: Revise).
     EmbargoRevised {
         /// The `EmbargoProposed` record.
-        embargo: RecordRef,
+        embargo: Cite,
         /// New end of the embargo.
         ends_at: Millis,
     },
     /// Tag 11. The embargo ends (Vultron EM: eXited).
     EmbargoTerminated {
         /// The `EmbargoProposed` record.
-        embargo: RecordRef,
+        embargo: Cite,
         /// Why.
         reason: TerminationReason,
     },
@@ -189,7 +193,7 @@ pub enum Event {
     /// Tag 19. Reveals a sealed field of an earlier record.
     Opening {
         /// The record holding the sealed field.
-        record: RecordRef,
+        record: Cite,
         /// Which sealed field (numbered per event, see `sealed_fields`).
         field: u8,
         /// The salt used to seal it.
@@ -201,18 +205,12 @@ pub enum Event {
     /// ever deleted.
     Annotation {
         /// The annotated record.
-        record: RecordRef,
+        record: Cite,
         /// What kind of annotation.
         kind: AnnotationKind,
         /// Free text (at most 4096 bytes).
         text: String,
     },
-}
-
-/// A hash in JSON as its 32 bytes (an array of numbers), as a `[u8; 32]`
-/// field serializes.
-fn hash_as_bytes<S: serde::Serializer>(h: &Hash, s: S) -> Result<S::Ok, S::Error> {
-    h.0.serialize(s)
 }
 
 /// Number of event kinds (tags 0..EVENT_KINDS).
@@ -270,8 +268,17 @@ impl Event {
         }
     }
 
+    /// The field tag of this event's sealed field number `field`.
+    pub fn field_tag(&self, field: u8) -> FieldTag {
+        FieldTag {
+            event: self.tag() as u8,
+            field,
+        }
+    }
+
     /// The sealed fields of this event as `(field number, commitment)`.
-    /// Field numbers are what an `Opening` names.
+    /// Field numbers are what an `Opening` names; [`sealed_type`] gives each
+    /// one's type.
     pub fn sealed_fields(&self) -> Vec<(u8, Commitment)> {
         let mut out = Vec::new();
         let mut add = |n: u8, c: Option<&Commitment>| {
@@ -306,6 +313,28 @@ impl Event {
             _ => {}
         }
         out
+    }
+}
+
+/// The type of a sealed field's value, which an `Opening` must decode as
+/// (docs/FORMAT.md §15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SealedType {
+    /// A UTF-8 string with the rules of that text field.
+    Text(TextField),
+    /// A SHA-256 digest (32 bytes).
+    Sha256,
+}
+
+/// The type of sealed field `field` of events with tag `tag`, or `None` if
+/// that event has no such sealed field.
+pub fn sealed_type(tag: FieldTag) -> Option<SealedType> {
+    match (tag.event, tag.field) {
+        (3, 0 | 1) => Some(SealedType::Text(TextField::CaseText)),
+        (4 | 6, 0) => Some(SealedType::Text(TextField::CounterpartyName)),
+        (4 | 6, 1) => Some(SealedType::Sha256),
+        (12, 0) => Some(SealedType::Text(TextField::Identifier)),
+        _ => None,
     }
 }
 

@@ -11,6 +11,7 @@ use bincode::{Decode, Encode};
 use forewarn_tlog::hash::Hash;
 use serde::Serialize;
 
+use crate::authority::Authority;
 use crate::encoding::EncodingError;
 use crate::types::{CaseId, Millis, PartyId, RecordRef, hex};
 
@@ -59,6 +60,44 @@ pub enum IntegrityKind {
         /// Log size before this record.
         size: u64,
     },
+    /// The signer says it saw a tree so much older than the log that its
+    /// root can no longer be checked (docs/FORMAT.md §16 step 6).
+    SeenTooOld {
+        /// Size in the statement's seen-checkpoint.
+        seen: u64,
+        /// Smallest size the auditor can still check.
+        oldest: u64,
+    },
+    /// The root the signer says it saw is not the log's root at that size:
+    /// the log showed the signer another history, or the signer lies.
+    SeenRootMismatch {
+        /// The size.
+        size: u64,
+        /// The root in the statement.
+        claimed: Hash,
+        /// The log's root at that size.
+        actual: Hash,
+    },
+    /// The statement names another log.
+    WrongOrigin {
+        /// This log's origin.
+        expected: String,
+        /// The statement's.
+        found: String,
+    },
+    /// The same statement bytes were already logged.
+    DuplicateStatement {
+        /// The record that first holds them.
+        first: RecordRef,
+    },
+    /// A time outside [`crate::types::PLAUSIBLE_TIMES`], or one that
+    /// contradicts another time of the same statement.
+    ImplausibleTime {
+        /// Which time.
+        field: TimeField,
+        /// Its value (ms since the epoch).
+        value: Millis,
+    },
     /// The signature does not verify (verify_strict) under the statement's key.
     BadSignature,
     /// The signing key belongs to no registered party.
@@ -66,12 +105,26 @@ pub enum IntegrityKind {
         /// The key.
         key: [u8; 32],
     },
-    /// The key was revoked before the statement's claimed time.
+    /// The key was revoked by an earlier record.
     RevokedKey {
         /// The key.
         key: [u8; 32],
-        /// When the revocation took effect.
-        effective_at: Millis,
+        /// The `KeyRevoked` record.
+        revoked_by: RecordRef,
+    },
+    /// The statement claims a time before the `KeyAdded` record that added
+    /// its key.
+    KeyNotYetAdded {
+        /// The key.
+        key: [u8; 32],
+        /// Claimed time of the `KeyAdded` record.
+        added_at: Millis,
+    },
+    /// A `KeyAdded` whose proof of possession does not verify under the
+    /// new key.
+    BadPossession {
+        /// The new key.
+        key: [u8; 32],
     },
     /// A key being registered or added already belongs to a party.
     KeyInUse {
@@ -82,11 +135,6 @@ pub enum IntegrityKind {
     },
     /// `PartyRegistered` must be signed by the key it registers.
     NotSelfSigned,
-    /// A party tried to revoke another party's key.
-    ForeignKey {
-        /// The key.
-        key: [u8; 32],
-    },
     /// The event names a case that was never opened.
     UnknownCase {
         /// The case.
@@ -104,17 +152,30 @@ pub enum IntegrityKind {
         /// What it had to be (e.g. an earlier `Notified` record).
         expected: Referent,
     },
-    /// An acknowledgement not signed by the notice's registered recipient.
-    AckNotByRecipient {
-        /// The notice.
-        notice: RecordRef,
-    },
-    /// An acknowledgement whose leaf hash is not the notice's.
-    AckLeafMismatch {
-        /// The notice's real leaf hash.
+    /// A citation whose leaf hash is not the cited record's.
+    CiteMismatch {
+        /// The cited record.
+        reference: RecordRef,
+        /// Its real leaf hash.
         expected: Hash,
-        /// The hash in the acknowledgement.
+        /// The hash in the citation.
         found: Hash,
+    },
+    /// The signer has no authority for this event (docs/AUDITING.md, "Who
+    /// may do what"). A sequencer refuses it; an auditor that finds one in
+    /// a log reports it as a finding and gives it no effect.
+    Unauthorized {
+        /// The event's name.
+        event: &'static str,
+        /// Who may sign it.
+        rule: Authority,
+    },
+    /// An opening whose value is not an encoding of the sealed field's type.
+    OpeningType {
+        /// The sealed record.
+        record: RecordRef,
+        /// The field.
+        field: u8,
     },
     /// An opening whose salt and value do not match the commitment.
     OpeningMismatch {
@@ -186,6 +247,42 @@ impl fmt::Display for Referent {
     }
 }
 
+/// A time field checked for plausibility (docs/FORMAT.md §13).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeField {
+    /// `Statement.claimed_at`.
+    Claimed,
+    /// `Record.logged_at`.
+    Logged,
+    /// `KeyRevoked.effective_at`.
+    Effective,
+    /// `Acknowledged.received_at` (also: after the acknowledgement's own
+    /// claimed time).
+    Received,
+    /// `EmbargoProposed.ends_at`, `EmbargoRevised.ends_at` (also: not after
+    /// the statement's claimed time).
+    EmbargoEnd,
+}
+
+impl TimeField {
+    /// The field's name as in docs/FORMAT.md.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeField::Claimed => "claimed_at",
+            TimeField::Logged => "logged_at",
+            TimeField::Effective => "effective_at",
+            TimeField::Received => "received_at",
+            TimeField::EmbargoEnd => "ends_at",
+        }
+    }
+}
+
+impl fmt::Display for TimeField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// A text field with length and character limits (docs/FORMAT.md §13).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TextField {
@@ -205,6 +302,32 @@ pub enum TextField {
     Authority,
     /// `Annotation.text`: 1–4096 bytes.
     AnnotationText,
+    /// `Statement.origin`: 1–256 bytes, no control characters.
+    Origin,
+}
+
+impl TextField {
+    /// Longest value in bytes, and whether newlines are allowed.
+    pub fn limits(self) -> (usize, bool) {
+        match self {
+            TextField::PartyName
+            | TextField::CounterpartyName
+            | TextField::Identifier
+            | TextField::Authority
+            | TextField::Origin => (256, false),
+            TextField::CaseText | TextField::AnnotationText => (4096, true),
+            TextField::AdvisoryUrl => (2048, false),
+        }
+    }
+
+    /// True if `s` obeys the field's rules: 1 to the limit's bytes, no
+    /// control characters (newlines only where allowed).
+    pub fn accepts(self, s: &str) -> bool {
+        let (max, newlines) = self.limits();
+        !s.is_empty()
+            && s.len() <= max
+            && s.chars().all(|c| !c.is_control() || (newlines && c == '\n'))
+    }
 }
 
 impl TextField {
@@ -222,6 +345,7 @@ impl TextField {
             }
             TextField::Authority => "authority must be 1-256 bytes without control characters",
             TextField::AnnotationText => "annotation text must be 1-4096 bytes",
+            TextField::Origin => "origin must be 1-256 bytes without control characters",
         }
     }
 }
@@ -245,8 +369,13 @@ pub struct IntegrityFailure {
 
 impl fmt::Display for IntegrityFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "record {}: ", self.index)?;
-        match &self.kind {
+        write!(f, "record {}: {}", self.index, self.kind)
+    }
+}
+
+impl fmt::Display for IntegrityKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
             IntegrityKind::RecordEncoding(e) => write!(f, "record bytes: {e}"),
             IntegrityKind::StatementEncoding(e) => write!(f, "statement bytes: {e}"),
             IntegrityKind::IndexMismatch { expected, found } => {
@@ -279,15 +408,50 @@ impl fmt::Display for IntegrityFailure {
                 f,
                 "statement claims its signer saw a tree of size {seen}, but the log had {size} records"
             ),
+            IntegrityKind::SeenTooOld { seen, oldest } => write!(
+                f,
+                "statement's seen checkpoint (size {seen}) is older than the oldest size that can be checked ({oldest}); sign again after fetching a fresh checkpoint"
+            ),
+            IntegrityKind::SeenRootMismatch {
+                size,
+                claimed,
+                actual,
+            } => write!(
+                f,
+                "statement says its signer saw root {} at size {size}, but the log's root at that size is {} (a forked view, or a false claim)",
+                claimed.to_hex(),
+                actual.to_hex()
+            ),
+            IntegrityKind::WrongOrigin { expected, found } => write!(
+                f,
+                "statement is for the log {found:?}, not this log {expected:?}"
+            ),
+            IntegrityKind::DuplicateStatement { first } => {
+                write!(f, "the same statement is already logged as record {first}")
+            }
+            IntegrityKind::ImplausibleTime { field, value } => write!(
+                f,
+                "{field} {value} is outside the plausible range (1980-01-01 to 2100-01-01 UTC, and not after the statement's claimed time where that applies)"
+            ),
             IntegrityKind::BadSignature => {
                 f.write_str("statement signature does not verify (Ed25519, verify_strict)")
             }
             IntegrityKind::UnknownKey { key } => {
                 write!(f, "signing key {} belongs to no registered party", hex(key))
             }
-            IntegrityKind::RevokedKey { key, effective_at } => write!(
+            IntegrityKind::RevokedKey { key, revoked_by } => write!(
                 f,
-                "signing key {} was revoked with effect from {effective_at}",
+                "signing key {} was revoked by record {revoked_by}",
+                hex(key)
+            ),
+            IntegrityKind::KeyNotYetAdded { key, added_at } => write!(
+                f,
+                "signing key {} was added by a statement claimed at {added_at}, after this statement's claimed time",
+                hex(key)
+            ),
+            IntegrityKind::BadPossession { key } => write!(
+                f,
+                "KeyAdded's proof of possession does not verify under the new key {}",
                 hex(key)
             ),
             IntegrityKind::KeyInUse { key, party } => {
@@ -296,24 +460,28 @@ impl fmt::Display for IntegrityFailure {
             IntegrityKind::NotSelfSigned => {
                 f.write_str("PartyRegistered must be signed by the key it registers")
             }
-            IntegrityKind::ForeignKey { key } => {
-                write!(f, "key {} belongs to another party", hex(key))
-            }
             IntegrityKind::UnknownCase { case } => write!(f, "case {case} was never opened"),
             IntegrityKind::DuplicateCase { case } => write!(f, "case {case} is already open"),
             IntegrityKind::BadReference {
                 reference,
                 expected,
             } => write!(f, "reference {reference} is not {expected}"),
-            IntegrityKind::AckNotByRecipient { notice } => write!(
+            IntegrityKind::CiteMismatch {
+                reference,
+                expected,
+                found,
+            } => write!(
                 f,
-                "acknowledgement of notice {notice} is not signed by its registered recipient"
-            ),
-            IntegrityKind::AckLeafMismatch { expected, found } => write!(
-                f,
-                "acknowledged leaf hash {} is not the notice's {}",
+                "citation of record {reference} carries leaf hash {}, but that record's is {}",
                 found.to_hex(),
                 expected.to_hex()
+            ),
+            IntegrityKind::Unauthorized { event, rule } => {
+                write!(f, "{event} may be signed only by {rule}")
+            }
+            IntegrityKind::OpeningType { record, field } => write!(
+                f,
+                "opening of record {record} field {field} is not a canonical value of the field's type"
             ),
             IntegrityKind::OpeningMismatch { record, field } => write!(
                 f,
@@ -369,8 +537,14 @@ pub enum FindingKind {
     AckBeforeNotice,
     /// Protocol: a notice sent after the case was public.
     NoticeAfterPublic,
-    /// Protocol: a key revoked with effect before statements it already signed.
-    KeyRevokedRetroactively,
+    /// Protocol: signed by a key that a later revocation says was
+    /// compromised by the time the record was logged.
+    SignedByRevokedKey,
+    /// Protocol: a statement by a party without authority for it; the log
+    /// holds it, but it had no effect (docs/AUDITING.md, "Who may do what").
+    Unauthorized,
+    /// Protocol: a statement about a case claimed before the case was opened.
+    BeforeCaseOpened,
     /// Policy: logged long after the claimed time.
     LoggedLate,
     /// Policy: embargo longer than the policy allows.
@@ -408,7 +582,9 @@ impl FindingKind {
             | PublicBeforeFix
             | AckBeforeNotice
             | NoticeAfterPublic
-            | KeyRevokedRetroactively => Category::Protocol,
+            | SignedByRevokedKey
+            | Unauthorized
+            | BeforeCaseOpened => Category::Protocol,
             _ => Category::Policy,
         }
     }

@@ -67,6 +67,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod auditor;
+pub mod authority;
 pub mod encoding;
 pub mod event;
 pub mod finding;

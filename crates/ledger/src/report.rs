@@ -234,8 +234,8 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
     {
         let (party, name, class) = match &n.recipient {
             Counterparty::Party(p) => {
-                let (name, class) = party_name(state, *p);
-                (Some(*p), name, class)
+                let (name, class) = party_name(state, p.party());
+                (Some(p.party()), name, class)
             }
             Counterparty::Unregistered { class, identity } => {
                 (None, shown(state, identity, (*r, 0)), *class)
@@ -257,7 +257,7 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
                 if w.first_notice_logged_at.is_none() {
                     w.first_notice_logged_at = Some(n.logged_at);
                     w.tlp = Some(n.tlp);
-                    w.acknowledged_at = n.acknowledged.map(|a| a.1);
+                    w.acknowledged_at = n.acknowledged.map(|a| a.received_at);
                     w.embargo_ends_at = embargo_ends_at;
                 }
                 if n.claimed_at < w.first_known_at {
@@ -277,7 +277,7 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
                 notices: 1,
                 level: Some(n.level),
                 tlp: Some(n.tlp),
-                acknowledged_at: n.acknowledged.map(|a| a.1),
+                acknowledged_at: n.acknowledged.map(|a| a.received_at),
                 embargo_ends_at,
                 lead_before_public_ms: None,
                 lead_before_fix_ms: None,
@@ -505,7 +505,7 @@ pub fn build(
                 revoked_keys: p
                     .keys
                     .iter()
-                    .filter(|k| state.keys.get(*k).is_some_and(|s| s.revoked_from.is_some()))
+                    .filter(|k| state.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
                     .count(),
                 cases,
                 findings: findings.iter().filter(|f| f.party == Some(*id)).count(),

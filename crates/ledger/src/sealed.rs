@@ -2,10 +2,18 @@
 //! commitments, opened later by an `Opening` statement (docs/FORMAT.md §15;
 //! docs/DESIGN.md §2 for what the log may and may not reveal).
 //!
-//! `commitment = SHA-256("forewarn/commit/v1" || salt (32 bytes) || value)`
+//! ```text
+//! commitment = SHA-256("forewarn/commit/v2" || event tag (1 byte)
+//!                      || field number (1 byte) || signer key (32 bytes)
+//!                      || salt (32 bytes) || value)
+//! ```
+//!
 //! where `value` is the canonical encoding (docs/FORMAT.md §11) of the
-//! field's type. The salt must be fresh and random for every field: without
-//! it a guessable value (a CVE number, a product name) could be confirmed by
+//! field's type. The field ([`FieldTag`]) and the sealing statement's
+//! signing key are inside the hash, so a commitment copied into another
+//! field, or into another party's record, is opened by nothing its owner
+//! publishes. The salt must be fresh and random for every field: without it
+//! a guessable value (a CVE number, a product name) could be confirmed by
 //! brute force. This crate never draws randomness: callers pass the salt.
 
 use core::fmt;
@@ -15,10 +23,20 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::encoding::{self, EncodingError};
-use crate::types::hex;
+use crate::types::{PublicKey, hex};
 
 /// Domain-separation prefix of every commitment.
-pub const COMMIT_PREFIX: &[u8] = b"forewarn/commit/v1";
+pub const COMMIT_PREFIX: &[u8] = b"forewarn/commit/v2";
+
+/// Which sealed field a commitment is for: the event's wire tag and the
+/// field's number within it (docs/FORMAT.md §15).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FieldTag {
+    /// The event's wire tag ([`crate::event::Event::tag`]).
+    pub event: u8,
+    /// The field number ([`crate::event::Event::sealed_fields`]).
+    pub field: u8,
+}
 
 /// A 32-byte salt. Secret until the field is opened.
 pub type Salt = [u8; 32];
@@ -40,19 +58,34 @@ impl Serialize for Commitment {
 }
 
 impl Commitment {
-    /// Computes the commitment to already-encoded value bytes under `salt`.
-    pub fn compute(salt: &Salt, value_bytes: &[u8]) -> Commitment {
+    /// Computes the commitment to already-encoded value bytes of `field`,
+    /// sealed by a statement signed with `signer`, under `salt`.
+    pub fn compute(
+        field: FieldTag,
+        signer: &PublicKey,
+        salt: &Salt,
+        value_bytes: &[u8],
+    ) -> Commitment {
         let mut h = Sha256::new();
         h.update(COMMIT_PREFIX);
+        h.update([field.event, field.field]);
+        h.update(signer.0);
         h.update(salt);
         h.update(value_bytes);
         Commitment(h.finalize().into())
     }
 
-    /// True if `salt` and `value_bytes` open this commitment.
-    pub fn opens(&self, salt: &Salt, value_bytes: &[u8]) -> bool {
+    /// True if `salt` and `value_bytes` open this commitment to `field`
+    /// sealed by `signer`.
+    pub fn opens(
+        &self,
+        field: FieldTag,
+        signer: &PublicKey,
+        salt: &Salt,
+        value_bytes: &[u8],
+    ) -> bool {
         // Commitments are public; the comparison need not be constant time.
-        Commitment::compute(salt, value_bytes) == *self
+        Commitment::compute(field, signer, salt, value_bytes) == *self
     }
 }
 
@@ -67,9 +100,17 @@ pub enum Sealed<T> {
 }
 
 impl<T: Encode> Sealed<T> {
-    /// Seals `value` under `salt`.
-    pub fn seal(value: &T, salt: &Salt) -> Result<Sealed<T>, EncodingError> {
+    /// Seals `value` as `field` of a statement signed by `signer`, under
+    /// `salt`.
+    pub fn seal(
+        value: &T,
+        field: FieldTag,
+        signer: &PublicKey,
+        salt: &Salt,
+    ) -> Result<Sealed<T>, EncodingError> {
         Ok(Sealed::Sealed(Commitment::compute(
+            field,
+            signer,
             salt,
             &encoding::encode(value)?,
         )))

@@ -1,9 +1,13 @@
 //! Statements (what a party signs) and records (what the log stores).
 //!
 //! Layouts: docs/FORMAT.md §12–§13. Signature: Ed25519 (RFC 8032) over
-//! `"forewarn/statement/v1\n" || statement bytes`, verified with
-//! `verify_strict` semantics (see [`crate::verify`]).
+//! `"forewarn/statement/v2\n" || statement bytes`, verified with
+//! `verify_strict` semantics (see [`crate::verify`]). A statement names the
+//! log it is for (its checkpoint origin), so it means nothing in another
+//! log, and a `KeyAdded` carries the new key's proof of possession over
+//! [`possession_message`].
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use bincode::{Decode, Encode};
@@ -12,14 +16,18 @@ use forewarn_tlog::hash::{Hash, record_hash};
 
 use crate::encoding::{self, EncodingError};
 use crate::event::Event;
-use crate::types::{Millis, PublicKey};
+use crate::types::{Cite, Millis, PublicKey, Signature};
 
 /// Statement format version.
-pub const STATEMENT_VERSION: u8 = 1;
+pub const STATEMENT_VERSION: u8 = 2;
 /// Record format version.
-pub const RECORD_VERSION: u8 = 1;
+pub const RECORD_VERSION: u8 = 2;
 /// Domain separation for statement signatures.
-pub const STATEMENT_SIGNING_PREFIX: &[u8] = b"forewarn/statement/v1\n";
+pub const STATEMENT_SIGNING_PREFIX: &[u8] = b"forewarn/statement/v2\n";
+/// Domain separation for `KeyAdded` proofs of possession.
+pub const POSSESSION_PREFIX: &[u8] = b"forewarn/key-possession/v2\n";
+/// Longest origin a statement may name (bytes), as for checkpoint origins.
+pub const MAX_ORIGIN_LEN: usize = 256;
 
 /// The tree the signer last saw: a lower bound on when it signed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -35,6 +43,9 @@ pub struct SeenCheckpoint {
 pub struct Statement {
     /// [`STATEMENT_VERSION`].
     pub version: u8,
+    /// The log the statement is for: its checkpoint origin line
+    /// (C2SP tlog-checkpoint), 1–256 bytes without control characters.
+    pub origin: String,
     /// What happened.
     pub event: Event,
     /// When the signer says it happened (ms since the Unix epoch, UTC).
@@ -46,10 +57,11 @@ pub struct Statement {
 }
 
 impl Statement {
-    /// A version-1 statement.
-    pub fn new(event: Event, claimed_at: Millis, signer: PublicKey) -> Statement {
+    /// A version-2 statement for the log `origin`.
+    pub fn new(origin: &str, event: Event, claimed_at: Millis, signer: PublicKey) -> Statement {
         Statement {
             version: STATEMENT_VERSION,
+            origin: String::from(origin),
             event,
             claimed_at,
             signer,
@@ -82,6 +94,30 @@ pub fn signing_message(statement_bytes: &[u8]) -> Vec<u8> {
     m.extend_from_slice(STATEMENT_SIGNING_PREFIX);
     m.extend_from_slice(statement_bytes);
     m
+}
+
+/// The message a `KeyAdded` proof of possession signs: the prefix, then
+/// the canonical encoding (docs/FORMAT.md §11) of the origin, the party's
+/// citation and the new key — so the proof is for one party in one log.
+pub fn possession_message(origin: &str, party: &Cite, key: &PublicKey) -> Vec<u8> {
+    let mut m = Vec::with_capacity(POSSESSION_PREFIX.len() + 8 + origin.len() + 72);
+    m.extend_from_slice(POSSESSION_PREFIX);
+    m.extend_from_slice(&(origin.len() as u64).to_le_bytes());
+    m.extend_from_slice(origin.as_bytes());
+    m.extend_from_slice(&party.record.0.to_le_bytes());
+    m.extend_from_slice(&party.leaf.0);
+    m.extend_from_slice(&key.0);
+    m
+}
+
+/// Signs the proof of possession of `new_key` for `party` in log `origin`.
+pub fn prove_possession(origin: &str, party: &Cite, new_key: &SigningKey) -> Signature {
+    let key = PublicKey(new_key.verifying_key().to_bytes());
+    Signature(
+        new_key
+            .sign(&possession_message(origin, party, &key))
+            .to_bytes(),
+    )
 }
 
 /// A statement's bytes with its signature, as submitted to the log.

@@ -8,6 +8,7 @@ use alloc::string::String;
 use core::fmt;
 
 use bincode::{Decode, Encode};
+use forewarn_tlog::hash::Hash;
 use serde::{Deserialize, Serialize};
 
 /// Milliseconds since the Unix epoch, UTC.
@@ -89,6 +90,66 @@ impl From<u64> for RecordRef {
         RecordRef(index)
     }
 }
+
+/// A citation of an earlier record: its index and its leaf hash
+/// (RFC 9162 §2.1.1), so that a reference names exactly one record and a
+/// signer cannot be made to cite something it did not see (docs/FORMAT.md
+/// §11). Encoded as the `u64` index followed by the 32 hash bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Cite {
+    /// The record's index.
+    pub record: RecordRef,
+    /// Its leaf hash, `SHA-256(0x00 || record bytes)`.
+    pub leaf: Hash,
+}
+
+impl Cite {
+    /// The citation of record `index` with leaf hash `leaf`.
+    pub fn new(index: u64, leaf: Hash) -> Cite {
+        Cite {
+            record: RecordRef(index),
+            leaf,
+        }
+    }
+
+    /// The party whose registration record this cites.
+    pub fn party(&self) -> PartyId {
+        PartyId(self.record.0)
+    }
+}
+
+impl Serialize for Cite {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Cite", 2)?;
+        st.serialize_field("record", &self.record)?;
+        st.serialize_field("leaf", &self.leaf.to_hex())?;
+        st.end()
+    }
+}
+
+/// An Ed25519 signature (RFC 8032 encoding, 64 bytes), as it appears
+/// inside an event (`KeyAdded.possession`). Serialized as lower-case hex.
+#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode)]
+pub struct Signature(pub [u8; 64]);
+
+impl fmt::Debug for Signature {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Signature({})", hex(&self.0[..8]))
+    }
+}
+
+impl Serialize for Signature {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex(&self.0))
+    }
+}
+
+/// The range of plausible times (ms since the Unix epoch): from
+/// 1980-01-01T00:00:00Z (before any coordinated disclosure programme) to
+/// 2100-01-01T00:00:00Z, exclusive. Claimed, effective, received and
+/// embargo-end times outside it are refused (docs/FORMAT.md §13).
+pub const PLAUSIBLE_TIMES: core::ops::Range<Millis> = 315_532_800_000..4_102_444_800_000;
 
 /// A party, named by the index of its `PartyRegistered` record.
 ///
@@ -321,8 +382,6 @@ pub fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use alloc::string::ToString;
-
-    use forewarn_tlog::hash::Hash;
 
     use super::*;
     use crate::encoding;

@@ -15,7 +15,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::context::{Ctx, case, case_mut, check_counterparty};
+use super::context::{Ctx, case, case_mut, check_counterparty, registered};
 use super::embargoes;
 use super::state::{AuditState, CaseClock, CaseIdentifier, CaseState};
 use crate::event::Counterparty;
@@ -56,7 +56,7 @@ pub(super) fn case_opened(
     }
     for s in [summary, product] {
         if let Sealed::Clear(text) = s {
-            ctx.check_text(text, 4096, true, TextField::CaseText)?;
+            ctx.check_text(text, TextField::CaseText)?;
         }
     }
     let mut clock = CaseClock::default();
@@ -68,6 +68,9 @@ pub(super) fn case_opened(
         CaseState {
             opened: ctx.index,
             opener: ctx.signer,
+            leaf: ctx.leaf,
+            members: alloc::vec![ctx.signer],
+            receivers: Vec::new(),
             opened_at: ctx.t,
             summary: summary.clone(),
             product: product.clone(),
@@ -84,8 +87,8 @@ pub(super) fn case_opened(
     Ok(())
 }
 
-/// `ReportReceived`: the reporter must be valid; a vendor receiving it is
-/// aware (V).
+/// `ReportReceived`: the reporter must be valid, and a registered reporter
+/// becomes a member; a vendor receiving it is aware (V).
 pub(super) fn report_received(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
@@ -95,6 +98,15 @@ pub(super) fn report_received(
 ) -> Result<(), IntegrityFailure> {
     check_counterparty(state, ctx, reporter)?;
     vendor_aware(state, ctx, signer_class, id);
+    let c = case_mut(state, &id);
+    if !c.receivers.contains(&ctx.signer) {
+        c.receivers.push(ctx.signer);
+    }
+    if let Some(p) = registered(reporter)
+        && !c.members.contains(&p)
+    {
+        c.members.push(p);
+    }
     Ok(())
 }
 
@@ -119,7 +131,7 @@ pub(super) fn identifier_assigned(
     value: &Sealed<String>,
 ) -> Result<(), IntegrityFailure> {
     if let Sealed::Clear(v) = value {
-        ctx.check_text(v, 256, false, TextField::Identifier)?;
+        ctx.check_text(v, TextField::Identifier)?;
     }
     case_mut(state, &id).identifiers.push(CaseIdentifier {
         scheme,
@@ -169,7 +181,7 @@ pub(super) fn publicly_disclosed(
     id: CaseId,
     url: &str,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_text(url, 2048, false, TextField::AdvisoryUrl)?;
+    ctx.check_text(url, TextField::AdvisoryUrl)?;
     let t = ctx.t;
     let c = case(state, ctx, &id)?;
     if c.clock.public.is_none() {

@@ -1,7 +1,8 @@
 //! What every rule sees of the record being applied ([`Ctx`]), and the
-//! look-ups the rules share: an opened case, a proposed embargo, a valid
-//! counterparty, a text field within its limits (docs/FORMAT.md §16 step 10,
-//! §13's limits).
+//! look-ups the rules share: a citation that names an earlier record by its
+//! leaf hash, an opened case, a proposed embargo, a valid counterparty, a
+//! text field within its limits, a plausible time (docs/FORMAT.md §16 step
+//! 10, §13's limits).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -9,12 +10,14 @@ use alloc::vec::Vec;
 use forewarn_tlog::hash::Hash;
 
 use super::prepare::fail;
-use super::state::{AuditState, CaseState, EmbargoState};
+use super::state::{AuditState, CaseState, Citable, EmbargoState};
+use crate::authority::Authority;
 use crate::event::Counterparty;
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField};
-use crate::policy::AuditPolicy;
+use crate::finding::{
+    Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField,
+};
 use crate::sealed::Sealed;
-use crate::types::{CaseId, Millis, PartyId, RecordRef};
+use crate::types::{CaseId, Cite, Millis, PLAUSIBLE_TIMES, PartyId, PublicKey, RecordRef};
 
 /// The record being applied, as the rules see it, and the findings they
 /// raise (kept only if the whole record is accepted).
@@ -31,8 +34,10 @@ pub(super) struct Ctx<'a> {
     pub t: Millis,
     /// The signing party (for `PartyRegistered`, the party being registered).
     pub signer: PartyId,
-    /// The watchdog's thresholds.
-    pub policy: &'a AuditPolicy,
+    /// The signing key.
+    pub key: PublicKey,
+    /// The log's origin (the statement's, already checked).
+    pub origin: &'a str,
     /// Findings raised so far by this record.
     pub findings: Vec<Finding>,
 }
@@ -60,20 +65,27 @@ impl Ctx<'_> {
         });
     }
 
-    /// Fails unless `s` is 1 to `max` bytes without control characters
-    /// (newlines allowed if `newlines`).
-    pub fn check_text(
-        &self,
-        s: &str,
-        max: usize,
-        newlines: bool,
-        field: TextField,
-    ) -> Result<(), IntegrityFailure> {
-        if valid_text(s, max, newlines) {
+    /// Fails unless `s` obeys `field`'s rules ([`TextField::accepts`]).
+    pub fn check_text(&self, s: &str, field: TextField) -> Result<(), IntegrityFailure> {
+        if field.accepts(s) {
             Ok(())
         } else {
             Err(self.fail(IntegrityKind::InvalidField { what: field }))
         }
+    }
+
+    /// Fails unless `t` is in [`PLAUSIBLE_TIMES`].
+    pub fn check_time(&self, t: Millis, field: TimeField) -> Result<(), IntegrityFailure> {
+        if PLAUSIBLE_TIMES.contains(&t) {
+            Ok(())
+        } else {
+            Err(self.fail(IntegrityKind::ImplausibleTime { field, value: t }))
+        }
+    }
+
+    /// The signer lacks the authority `rule` for this event.
+    pub fn unauthorized(&self, event: &'static str, rule: Authority) -> IntegrityFailure {
+        self.fail(IntegrityKind::Unauthorized { event, rule })
     }
 
     /// A reference that does not point where it must.
@@ -85,11 +97,25 @@ impl Ctx<'_> {
     }
 }
 
-fn valid_text(s: &str, max: usize, allow_newlines: bool) -> bool {
-    !s.is_empty()
-        && s.len() <= max
-        && s.chars()
-            .all(|c| !c.is_control() || (allow_newlines && c == '\n'))
+/// The earlier record `c` cites, if its leaf hash matches (every reference
+/// in a v2 statement is a citation, docs/FORMAT.md §11).
+pub(super) fn cite<'s>(
+    state: &'s AuditState,
+    ctx: &Ctx<'_>,
+    c: &Cite,
+    expected: Referent,
+) -> Result<&'s Citable, IntegrityFailure> {
+    let Some(r) = state.citable.get(&c.record).filter(|_| c.record < ctx.index) else {
+        return Err(ctx.bad_reference(c.record, expected));
+    };
+    if r.leaf != c.leaf {
+        return Err(ctx.fail(IntegrityKind::CiteMismatch {
+            reference: c.record,
+            expected: r.leaf,
+            found: c.leaf,
+        }));
+    }
+    Ok(r)
 }
 
 /// The opened case, or `UnknownCase`.
@@ -109,16 +135,17 @@ pub(super) fn case_mut<'s>(state: &'s mut AuditState, case: &CaseId) -> &'s mut 
     state.cases.get_mut(case).expect("checked by the dispatch")
 }
 
-/// The embargo proposed by record `r`, or `BadReference`.
+/// The embargo proposed by the cited record, or `BadReference`.
 pub(super) fn embargo<'s>(
     state: &'s AuditState,
     ctx: &Ctx<'_>,
-    r: RecordRef,
+    c: &Cite,
 ) -> Result<&'s EmbargoState, IntegrityFailure> {
+    cite(state, ctx, c, Referent::Embargo)?;
     state
         .embargoes
-        .get(&r)
-        .ok_or_else(|| ctx.bad_reference(r, Referent::Embargo))
+        .get(&c.record)
+        .ok_or_else(|| ctx.bad_reference(c.record, Referent::Embargo))
 }
 
 /// A counterparty names a registered party or carries a valid clear name.
@@ -128,21 +155,26 @@ pub(super) fn check_counterparty(
     c: &Counterparty,
 ) -> Result<(), IntegrityFailure> {
     match c {
-        Counterparty::Party(id) if !state.parties.contains_key(id) => {
-            Err(ctx.bad_reference(id.registration(), Referent::Party))
+        Counterparty::Party(id) => {
+            cite(state, ctx, id, Referent::Party)?;
+            if state.parties.contains_key(&id.party()) {
+                Ok(())
+            } else {
+                Err(ctx.bad_reference(id.record, Referent::Party))
+            }
         }
         Counterparty::Unregistered {
             identity: Sealed::Clear(name),
             ..
-        } => ctx.check_text(name, 256, false, TextField::CounterpartyName),
-        _ => Ok(()),
+        } => ctx.check_text(name, TextField::CounterpartyName),
+        Counterparty::Unregistered { .. } => Ok(()),
     }
 }
 
 /// The registered party a counterparty names, if any.
 pub(super) fn registered(c: &Counterparty) -> Option<PartyId> {
     match c {
-        Counterparty::Party(id) => Some(*id),
+        Counterparty::Party(id) => Some(id.party()),
         Counterparty::Unregistered { .. } => None,
     }
 }

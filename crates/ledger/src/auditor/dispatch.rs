@@ -1,21 +1,26 @@
 //! The event table: which subject's rule applies each event
 //! (docs/FORMAT.md §16 step 10), plus what every event shares — a named
-//! case must be open, annotations must point back, and whoever signs a
-//! statement about a case takes part in it (the "who knew when" table,
-//! docs/AUDITING.md, "Reports").
+//! case must be open (and a statement claimed before its opening is a
+//! `before-case-opened` finding), the signer must have the authority for
+//! the event ([`super::permits`]), annotations cite an earlier record, and
+//! whoever signs a statement about a case takes part in it (the "who knew
+//! when" table, docs/AUDITING.md, "Reports").
 //!
 //! Each rule validates before it changes anything, and the driver keeps
 //! its findings only if the whole record is accepted.
 
-use super::context::{Ctx, case};
+use alloc::format;
+
+use super::context::{Ctx, case, cite};
 use super::notices::Notice;
 use super::state::AuditState;
-use super::{cases, embargoes, keys, notices, regulatory, sealed};
+use super::{cases, embargoes, keys, notices, permits, regulatory, sealed};
 use crate::event::{Counterparty, Event};
-use crate::finding::{IntegrityFailure, Referent, TextField};
-use crate::types::{PartyClass, RecordRef};
+use crate::finding::{FindingKind, IntegrityFailure, Referent, TextField};
+use crate::types::{Cite, HOUR_MS, PartyClass};
 
-/// Validates `event` against the state, then applies it.
+/// Validates `event` against the state, then applies it. An
+/// `Unauthorized` failure comes before any change.
 pub(super) fn apply_event(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
@@ -25,8 +30,22 @@ pub(super) fn apply_event(
     if let Some(id) = event.case()
         && !matches!(event, Event::CaseOpened { .. })
     {
-        case(state, ctx, &id)?;
+        let opened_at = case(state, ctx, &id)?.opened_at;
+        if ctx.t < opened_at {
+            let signer = ctx.signer;
+            ctx.finding(
+                FindingKind::BeforeCaseOpened,
+                Some(id),
+                Some(signer),
+                format!(
+                    "{} claimed {} h before the case was opened",
+                    event.name(),
+                    (opened_at - ctx.t).div_ceil(HOUR_MS)
+                ),
+            );
+        }
     }
+    permits::check(state, ctx, event)?;
     let signer_class = state
         .parties
         .get(&ctx.signer)
@@ -36,7 +55,11 @@ pub(super) fn apply_event(
         Event::PartyRegistered { name, class, key } => {
             keys::party_registered(state, ctx, name, *class, *key)?
         }
-        Event::KeyAdded { key } => keys::key_added(state, ctx, *key)?,
+        Event::KeyAdded {
+            party,
+            key,
+            possession,
+        } => keys::key_added(state, ctx, party, *key, possession)?,
         Event::KeyRevoked { key, effective_at } => {
             keys::key_revoked(state, ctx, *key, *effective_at)?
         }
@@ -64,23 +87,22 @@ pub(super) fn apply_event(
                 recipient,
                 level: *level,
                 tlp: *tlp,
-                embargo: *embargo,
+                embargo: embargo.as_ref(),
             },
         )?,
         Event::Acknowledged {
             notice,
-            notice_leaf,
             received_at,
-        } => notices::acknowledged(state, ctx, *notice, notice_leaf, *received_at)?,
+        } => notices::acknowledged(state, ctx, notice, *received_at)?,
         Event::EmbargoProposed { case, ends_at } => {
-            embargoes::proposed(state, ctx, *case, *ends_at)
+            embargoes::proposed(state, ctx, *case, *ends_at)?
         }
-        Event::EmbargoAccepted { embargo } => embargoes::accepted(state, ctx, *embargo)?,
+        Event::EmbargoAccepted { embargo } => embargoes::accepted(state, ctx, embargo)?,
         Event::EmbargoRevised { embargo, ends_at } => {
-            embargoes::revised(state, ctx, *embargo, *ends_at)?
+            embargoes::revised(state, ctx, embargo, *ends_at)?
         }
         Event::EmbargoTerminated { embargo, reason } => {
-            embargoes::terminated(state, ctx, *embargo, *reason)?
+            embargoes::terminated(state, ctx, embargo, *reason)?
         }
         Event::IdentifierAssigned {
             case,
@@ -104,39 +126,37 @@ pub(super) fn apply_event(
             field,
             salt,
             value,
-        } => sealed::opening(state, ctx, *record, *field, salt, value)?,
-        Event::Annotation { record, text, .. } => annotation(ctx, *record, text)?,
+        } => sealed::opening(state, ctx, record, *field, salt, value)?,
+        Event::Annotation { record, text, .. } => annotation(state, ctx, record, text)?,
     }
     participants(state, ctx, event);
-    sealed::remember(state, ctx.index, event);
+    sealed::remember(state, ctx, event);
     Ok(())
 }
 
-/// `Annotation`: points to an earlier record; text within §13's limits.
-fn annotation(ctx: &Ctx<'_>, record: RecordRef, text: &str) -> Result<(), IntegrityFailure> {
-    if record >= ctx.index {
-        return Err(ctx.bad_reference(record, Referent::EarlierRecord));
-    }
-    ctx.check_text(text, 4096, true, TextField::AnnotationText)
+/// `Annotation`: cites an earlier record; text within §13's limits.
+fn annotation(
+    state: &AuditState,
+    ctx: &Ctx<'_>,
+    record: &Cite,
+    text: &str,
+) -> Result<(), IntegrityFailure> {
+    cite(state, ctx, record, Referent::EarlierRecord)?;
+    ctx.check_text(text, TextField::AnnotationText)
 }
 
 /// Who took part: the signer, for events about a case (directly or through
-/// the embargo or notice they name), and a registered reporter.
+/// the embargo, notice or sealed field they cite), and a registered
+/// reporter.
 fn participants(state: &mut AuditState, ctx: &Ctx<'_>, event: &Event) {
-    let involved_case = event.case().or(match event {
-        Event::EmbargoAccepted { embargo }
-        | Event::EmbargoRevised { embargo, .. }
-        | Event::EmbargoTerminated { embargo, .. } => state.embargoes.get(embargo).map(|e| e.case),
-        Event::Acknowledged { notice, .. } => state.notices.get(notice).map(|n| n.case),
-        _ => None,
-    });
+    let involved_case = permits::case_of(state, event);
     let mut involved = alloc::vec![ctx.signer];
     if let Event::ReportReceived {
         reporter: Counterparty::Party(p),
         ..
     } = event
     {
-        involved.push(*p);
+        involved.push(p.party());
     }
     if let Some(c) = involved_case.and_then(|c| state.cases.get_mut(&c)) {
         for p in involved {

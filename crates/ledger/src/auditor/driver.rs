@@ -13,15 +13,23 @@ use forewarn_tlog::hash::Hash;
 use forewarn_tlog::note::VerifierKey;
 
 use super::context::Ctx;
-use super::prepare::{Prepared, check_record, fail, logged_late, prepare_records};
-use super::state::{AuditState, STATE_VERSION, TrustedCheckpoint};
-use super::{AuditConfig, all_findings, dispatch, keys};
+use super::prepare::{Prepared, check_record, fail, late_record, prepare_records, statement_hash};
+use super::state::{AuditState, Citable, STATE_VERSION, TrustedCheckpoint};
+use super::{AuditConfig, all_findings, dispatch, keys, permits};
 use crate::encoding::{self, EncodingError};
-use crate::event::EVENT_KINDS;
-use crate::finding::{Finding, IntegrityFailure, IntegrityKind};
+use crate::event::{EVENT_KINDS, Event};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::{Millis, RecordRef};
 use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
+
+/// Whether a rejected statement is refused (sequencing) or, if it breaks
+/// only the authority table, reported and given no effect (auditing).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Audit,
+    Sequence,
+}
 
 /// The streaming auditor. Cloning it forks the audit (tests use this to
 /// try many continuations of one prefix).
@@ -32,6 +40,8 @@ pub struct Auditor {
     tree: CompactRange,
     caches: Vec<KeyCache>,
     failed: Option<IntegrityFailure>,
+    /// The last root computed for a `seen` size.
+    seen_memo: Option<(u64, Hash)>,
 }
 
 impl Auditor {
@@ -44,6 +54,7 @@ impl Auditor {
             tree: CompactRange::new(),
             caches: (0..threads).map(|_| KeyCache::new()).collect(),
             failed: None,
+            seen_memo: None,
         }
     }
 
@@ -68,6 +79,11 @@ impl Auditor {
                     tree.size(),
                     state.size
                 ),
+            });
+        }
+        if !state.recent.consistent_with(&tree) {
+            return Err(EncodingError::Malformed {
+                detail: "saved recent leaves do not lead to the saved tree".into(),
             });
         }
         let mut a = Auditor::new(config);
@@ -256,9 +272,10 @@ impl Auditor {
             leaf: leaf_hash(&bytes),
             record: Ok(record),
             statement: Some(parsed),
+            statement_hash: statement_hash(statement),
             signature_ok,
         };
-        self.apply_inner(&bytes, prepared)?;
+        self.apply_inner(&bytes, prepared, Mode::Sequence)?;
         Ok(bytes)
     }
 
@@ -268,7 +285,7 @@ impl Auditor {
         if let Some(f) = &self.failed {
             return Err(f.clone());
         }
-        match self.apply_inner(bytes, p) {
+        match self.apply_inner(bytes, p, Mode::Audit) {
             Ok(()) => Ok(()),
             Err(f) => {
                 self.failed = Some(f.clone());
@@ -277,9 +294,17 @@ impl Auditor {
         }
     }
 
-    fn apply_inner(&mut self, bytes: &[u8], p: Prepared) -> Result<(), IntegrityFailure> {
+    fn apply_inner(&mut self, bytes: &[u8], p: Prepared, mode: Mode) -> Result<(), IntegrityFailure> {
         let leaf = p.leaf;
-        let (record, statement) = check_record(&self.state, self.config.max_skew_ms, bytes, p)?;
+        let statement_hash = p.statement_hash;
+        let (record, statement) = check_record(
+            &self.state,
+            &self.config,
+            bytes,
+            p,
+            &self.tree,
+            &mut self.seen_memo,
+        )?;
         let index = RecordRef(record.index);
         let signer = keys::signer(&self.state, index, &statement, |kind| {
             fail(index.0, kind, bytes)
@@ -291,21 +316,50 @@ impl Auditor {
             leaf,
             t: statement.claimed_at,
             signer,
-            policy: &self.config.policy,
+            key: statement.signer,
+            origin: &statement.origin,
             findings: Vec::new(),
         };
-        dispatch::apply_event(&mut self.state, &mut ctx, &statement.event)?;
-        let mut findings = ctx.findings;
+        let mut findings = match dispatch::apply_event(&mut self.state, &mut ctx, &statement.event)
+        {
+            Ok(()) => ctx.findings,
+            // A statement its signer had no authority for: a sequencer
+            // refuses it; in a log, it is reported and has no effect (the
+            // rules change nothing before the authority check).
+            Err(f) if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) => {
+                alloc::vec![Finding {
+                    kind: FindingKind::Unauthorized,
+                    record: index,
+                    case: permits::case_of(&self.state, &statement.event),
+                    party: Some(signer),
+                    detail: format!("{}; it has no effect", f.kind),
+                }]
+            }
+            Err(f) => return Err(f),
+        };
 
         // Everything checked: commit.
-        keys::note_use(&mut self.state, &statement);
-        findings.extend(logged_late(
-            &self.config.policy,
-            &record,
-            &statement,
-            signer,
-        ));
+        keys::note_use(&mut self.state, &statement.signer, index, record.logged_at);
+        self.state.late.extend(late_record(&record, &statement, signer));
         self.state.findings.append(&mut findings);
+        self.state.statements.insert(statement_hash, index);
+        if !matches!(
+            statement.event,
+            Event::Opening { .. } | Event::Annotation { .. }
+        ) {
+            self.state.citable.insert(
+                index,
+                Citable {
+                    leaf,
+                    signer,
+                    event: statement.event.tag() as u8,
+                },
+            );
+        }
+        if self.state.origin.is_none() {
+            self.state.origin = Some(statement.origin.clone());
+        }
+        self.state.recent.push(&self.tree, leaf);
         self.tree.push(leaf);
         self.state.prev_leaf = leaf;
         self.state.last_logged_at = record.logged_at;
@@ -350,6 +404,20 @@ impl Auditor {
             })?;
         }
         let cp = &opened.checkpoint;
+        if let Some(origin) = &self.state.origin
+            && cp.origin() != origin
+        {
+            return Err(fail(
+                size,
+                IntegrityKind::CheckpointSignature {
+                    detail: format!(
+                        "checkpoint origin {:?} is not the origin {origin:?} its statements name",
+                        cp.origin()
+                    ),
+                },
+                note,
+            ));
+        }
         if cp.size() != size {
             return Err(fail(
                 size,

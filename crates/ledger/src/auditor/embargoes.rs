@@ -13,37 +13,63 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::context::{Ctx, case, case_mut, embargo};
-use super::state::{AuditState, CaseState, EmbargoState};
-use crate::finding::{FindingKind, IntegrityFailure};
-use crate::types::{CaseId, DAY_MS, HOUR_MS, Millis, RecordRef, TerminationReason};
+use super::state::{AuditState, CaseState, EmbargoRevision, EmbargoState};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, TimeField};
+use crate::policy::AuditPolicy;
+use crate::types::{CaseId, Cite, DAY_MS, HOUR_MS, Millis, TerminationReason};
 
-/// `EmbargoProposed`: a new embargo of the case, not yet active.
-pub(super) fn proposed(state: &mut AuditState, ctx: &Ctx<'_>, id: CaseId, ends_at: Millis) {
+/// `EmbargoProposed`: a new embargo of the case, not yet active, ending
+/// at a plausible time after its proposal.
+pub(super) fn proposed(
+    state: &mut AuditState,
+    ctx: &Ctx<'_>,
+    id: CaseId,
+    ends_at: Millis,
+) -> Result<(), IntegrityFailure> {
+    check_end(ctx, ends_at)?;
     case_mut(state, &id).embargoes.push(ctx.index);
     state.embargoes.insert(
         ctx.index,
         EmbargoState {
             case: id,
             proposer: ctx.signer,
+            leaf: ctx.leaf,
             proposed_at: ctx.t,
+            proposed_end: ends_at,
             ends_at,
             accepted_at: None,
+            first_acceptance: None,
             acceptors: Vec::new(),
             extensions: 0,
+            revisions: Vec::new(),
             terminated: None,
         },
     );
+    Ok(())
+}
+
+/// An embargo end is plausible and after the statement setting it.
+fn check_end(ctx: &Ctx<'_>, ends_at: Millis) -> Result<(), IntegrityFailure> {
+    ctx.check_time(ends_at, TimeField::EmbargoEnd)?;
+    if ends_at <= ctx.t {
+        return Err(ctx.fail(IntegrityKind::ImplausibleTime {
+            field: TimeField::EmbargoEnd,
+            value: ends_at,
+        }));
+    }
+    Ok(())
 }
 
 /// `EmbargoAccepted`: the first acceptance makes the embargo active.
 pub(super) fn accepted(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
-    r: RecordRef,
+    cited: &Cite,
 ) -> Result<(), IntegrityFailure> {
     let t = ctx.t;
     let signer = ctx.signer;
-    let e = embargo(state, ctx, r)?;
+    let r = cited.record;
+    let e = embargo(state, ctx, cited)?;
     if e.accepted_at.is_none() {
         let c = case(state, ctx, &e.case)?;
         let others = c
@@ -62,21 +88,12 @@ pub(super) fn accepted(
                 ),
             );
         }
-        if let Some(days) = ctx.policy.max_embargo_days
-            && e.ends_at.saturating_sub(e.proposed_at) > u64::from(days) * DAY_MS
-        {
-            ctx.finding(
-                FindingKind::EmbargoTooLong,
-                Some(e.case),
-                Some(e.proposer),
-                format!(
-                    "embargo of {} days (policy: {days})",
-                    (e.ends_at - e.proposed_at) / DAY_MS
-                ),
-            );
-        }
     }
+    let index = ctx.index;
     let e = state.embargoes.get_mut(&r).expect("checked");
+    if e.accepted_at.is_none() {
+        e.first_acceptance = Some((index, e.ends_at));
+    }
     e.accepted_at.get_or_insert(t);
     if !e.acceptors.contains(&signer) {
         e.acceptors.push(signer);
@@ -88,41 +105,23 @@ pub(super) fn accepted(
 pub(super) fn revised(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
-    r: RecordRef,
+    cited: &Cite,
     ends_at: Millis,
 ) -> Result<(), IntegrityFailure> {
-    let signer = ctx.signer;
-    let e = embargo(state, ctx, r)?;
+    check_end(ctx, ends_at)?;
+    let e = embargo(state, ctx, cited)?;
     let extends = ends_at > e.ends_at;
-    let extensions = e.extensions + u32::from(extends);
-    if extends {
-        if let Some(max) = ctx.policy.max_extensions
-            && extensions > max
-        {
-            ctx.finding(
-                FindingKind::TooManyExtensions,
-                Some(e.case),
-                Some(signer),
-                format!("extension number {extensions} (policy: at most {max})"),
-            );
-        }
-        if let Some(days) = ctx.policy.max_embargo_days
-            && ends_at.saturating_sub(e.proposed_at) > u64::from(days) * DAY_MS
-        {
-            ctx.finding(
-                FindingKind::EmbargoTooLong,
-                Some(e.case),
-                Some(signer),
-                format!(
-                    "embargo extended to {} days (policy: {days})",
-                    (ends_at - e.proposed_at) / DAY_MS
-                ),
-            );
-        }
-    }
-    let e = state.embargoes.get_mut(&r).expect("checked");
+    let revision = EmbargoRevision {
+        record: ctx.index,
+        by: ctx.signer,
+        at: ctx.t,
+        from: e.ends_at,
+        to: ends_at,
+    };
+    let e = state.embargoes.get_mut(&cited.record).expect("checked");
     e.ends_at = ends_at;
-    e.extensions = extensions;
+    e.extensions += u32::from(extends);
+    e.revisions.push(revision);
     Ok(())
 }
 
@@ -130,13 +129,70 @@ pub(super) fn revised(
 pub(super) fn terminated(
     state: &mut AuditState,
     ctx: &Ctx<'_>,
-    r: RecordRef,
+    cited: &Cite,
     reason: TerminationReason,
 ) -> Result<(), IntegrityFailure> {
-    embargo(state, ctx, r)?;
-    let e = state.embargoes.get_mut(&r).expect("checked");
+    embargo(state, ctx, cited)?;
+    let e = state.embargoes.get_mut(&cited.record).expect("checked");
     e.terminated.get_or_insert((ctx.t, reason));
     Ok(())
+}
+
+/// Policy findings of embargoes: `embargo-too-long` (at the first
+/// acceptance, and at each extending revision, the end more than
+/// `max_embargo_days` after the proposal) and `too-many-extensions`.
+pub(super) fn policy_findings(state: &AuditState, policy: &AuditPolicy, out: &mut Vec<Finding>) {
+    for e in state.embargoes.values() {
+        let too_long = |end: Millis| {
+            policy
+                .max_embargo_days
+                .filter(|days| end.saturating_sub(e.proposed_at) > u64::from(*days) * DAY_MS)
+        };
+        if let Some((record, end)) = e.first_acceptance
+            && let Some(days) = too_long(end)
+        {
+            out.push(Finding {
+                kind: FindingKind::EmbargoTooLong,
+                record,
+                case: Some(e.case),
+                party: Some(e.proposer),
+                detail: format!(
+                    "embargo of {} days (policy: {days})",
+                    (end - e.proposed_at) / DAY_MS
+                ),
+            });
+        }
+        let mut extensions = 0u32;
+        for r in &e.revisions {
+            if r.to <= r.from {
+                continue;
+            }
+            extensions += 1;
+            if let Some(max) = policy.max_extensions
+                && extensions > max
+            {
+                out.push(Finding {
+                    kind: FindingKind::TooManyExtensions,
+                    record: r.record,
+                    case: Some(e.case),
+                    party: Some(r.by),
+                    detail: format!("extension number {extensions} (policy: at most {max})"),
+                });
+            }
+            if let Some(days) = too_long(r.to) {
+                out.push(Finding {
+                    kind: FindingKind::EmbargoTooLong,
+                    record: r.record,
+                    case: Some(e.case),
+                    party: Some(r.by),
+                    detail: format!(
+                        "embargo extended to {} days (policy: {days})",
+                        (r.to - e.proposed_at) / DAY_MS
+                    ),
+                });
+            }
+        }
+    }
 }
 
 /// `published-during-embargo`: at the first publication of case `c`, each

@@ -3,27 +3,39 @@
 //!
 //! - A `PartyRegistered` statement is signed by the key it registers, and
 //!   that key belongs to no party yet; the party is named by the record.
-//! - Every other statement is signed by a key of a registered party that is
-//!   not revoked at the statement's claimed time.
-//! - `KeyAdded` adds a key no party holds; `KeyRevoked` revokes a key of the
-//!   signer's own party, and a later revocation may only bring the effective
-//!   time forward.
-//! - `key-revoked-retroactively` (docs/AUDITING.md, "Findings"): a
-//!   revocation effective at or before a statement the key already signed.
+//! - Every other statement is signed by a key of a registered party that
+//!   no earlier record revoked: revocation is by **log position**, so a
+//!   thief cannot outlive a revocation by backdating `claimed_at`. A key
+//!   added by `KeyAdded` signs nothing claimed before that record.
+//! - `KeyAdded` cites the signer's own party, adds a key no party holds,
+//!   and carries the new key's proof of possession
+//!   ([`crate::statement::possession_message`]), so nobody can claim a key
+//!   it does not hold. `KeyRevoked` revokes a key of the signer's own
+//!   party.
+//! - `signed-by-revoked-key` (docs/AUDITING.md, "Findings"): a revocation
+//!   whose `effective_at` is earlier than its own log time flags every
+//!   record the key signed that was logged from `effective_at` on. History
+//!   is not rewritten: those records keep their effect, and the finding
+//!   says they are suspect.
 
 use alloc::format;
 use alloc::string::String;
+use alloc::vec::Vec;
 
-use super::context::Ctx;
+use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
+
+use super::context::{Ctx, cite};
 use super::state::{AuditState, KeyState, PartyState};
+use crate::authority::Authority;
 use crate::event::Event;
-use crate::finding::{FindingKind, IntegrityFailure, IntegrityKind, TextField};
-use crate::statement::Statement;
-use crate::types::{PartyClass, PartyId, PublicKey, RecordRef};
+use crate::finding::{FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField};
+use crate::statement::{Statement, possession_message};
+use crate::types::{Cite, PartyClass, PartyId, PublicKey, RecordRef, Signature, hex};
 
 /// Who signed `statement`, the record at `index` (step 9): for a
-/// registration the new party itself, otherwise the owner of a registered,
-/// unrevoked key. `fail` builds the failure for this record.
+/// registration the new party itself, otherwise the owner of a registered
+/// key that no earlier record revoked. `fail` builds the failure for this
+/// record.
 pub(super) fn signer(
     state: &AuditState,
     index: RecordRef,
@@ -49,12 +61,16 @@ pub(super) fn signer(
                     key: statement.signer.0,
                 }));
             };
-            if let Some(effective_at) = k.revoked_from
-                && statement.claimed_at >= effective_at
-            {
+            if let Some((revoked_by, _)) = k.revoked {
                 return Err(fail(IntegrityKind::RevokedKey {
                     key: statement.signer.0,
-                    effective_at,
+                    revoked_by,
+                }));
+            }
+            if k.added_by != k.party.registration() && statement.claimed_at < k.added_at {
+                return Err(fail(IntegrityKind::KeyNotYetAdded {
+                    key: statement.signer.0,
+                    added_at: k.added_at,
                 }));
             }
             Ok(k.party)
@@ -62,10 +78,10 @@ pub(super) fn signer(
     }
 }
 
-/// After a record is accepted: the latest claimed time its key signed.
-pub(super) fn note_use(state: &mut AuditState, statement: &Statement) {
-    if let Some(k) = state.keys.get_mut(&statement.signer) {
-        k.last_used = k.last_used.max(statement.claimed_at);
+/// After a record is accepted: the record joins its key's uses.
+pub(super) fn note_use(state: &mut AuditState, key: &PublicKey, index: RecordRef, logged: u64) {
+    if let Some(k) = state.keys.get_mut(key) {
+        k.uses.push((index, logged));
     }
 }
 
@@ -77,13 +93,14 @@ pub(super) fn party_registered(
     class: PartyClass,
     key: PublicKey,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_text(name, 256, false, TextField::PartyName)?;
+    ctx.check_text(name, TextField::PartyName)?;
     state.parties.insert(
         ctx.signer,
         PartyState {
             name: String::from(name),
             class,
             registered_at: ctx.t,
+            leaf: ctx.leaf,
             keys: alloc::vec![key],
         },
     );
@@ -92,32 +109,53 @@ pub(super) fn party_registered(
         KeyState {
             party: ctx.signer,
             added_by: ctx.index,
-            revoked_from: None,
-            last_used: ctx.t,
+            added_at: ctx.t,
+            revoked: None,
+            uses: Vec::new(),
         },
     );
     Ok(())
 }
 
-/// `KeyAdded`: another key for the signer's party.
+/// `KeyAdded`: another key for the signer's own party, with its proof of
+/// possession.
 pub(super) fn key_added(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
+    party: &Cite,
     key: PublicKey,
+    possession: &Signature,
 ) -> Result<(), IntegrityFailure> {
+    cite(state, ctx, party, Referent::Party)?;
+    if party.party() != ctx.signer {
+        return Err(ctx.unauthorized("KeyAdded", Authority::SameParty));
+    }
     if let Some(k) = state.keys.get(&key) {
         return Err(ctx.fail(IntegrityKind::KeyInUse {
             key: key.0,
             party: k.party,
         }));
     }
+    // The proof of possession is checked with verify_strict semantics, as
+    // every statement signature is (docs/DESIGN.md §5).
+    let proves = VerifyingKey::from_bytes(&key.0).is_ok_and(|vk| {
+        vk.verify_strict(
+            &possession_message(ctx.origin, party, &key),
+            &DalekSignature::from_bytes(&possession.0),
+        )
+        .is_ok()
+    });
+    if !proves {
+        return Err(ctx.fail(IntegrityKind::BadPossession { key: key.0 }));
+    }
     state.keys.insert(
         key,
         KeyState {
             party: ctx.signer,
             added_by: ctx.index,
-            revoked_from: None,
-            last_used: ctx.t,
+            added_at: ctx.t,
+            revoked: None,
+            uses: Vec::new(),
         },
     );
     if let Some(p) = state.parties.get_mut(&ctx.signer) {
@@ -126,33 +164,50 @@ pub(super) fn key_added(
     Ok(())
 }
 
-/// `KeyRevoked`: one of the signer's own keys, from `effective_at`.
+/// `KeyRevoked`: one of the signer's own keys, from this record on; the
+/// records it signed that were logged from `effective_at` on are flagged.
 pub(super) fn key_revoked(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
     key: PublicKey,
     effective_at: u64,
 ) -> Result<(), IntegrityFailure> {
+    ctx.check_time(effective_at, TimeField::Effective)?;
     let Some(k) = state.keys.get(&key) else {
         return Err(ctx.fail(IntegrityKind::UnknownKey { key: key.0 }));
     };
     if k.party != ctx.signer {
-        return Err(ctx.fail(IntegrityKind::ForeignKey { key: key.0 }));
+        return Err(ctx.unauthorized("KeyRevoked", Authority::SameParty));
     }
-    let last_used = k.last_used;
+    // A second revocation (of a key revoked by an earlier record cannot
+    // sign it, but another key of the party can) may only bring the
+    // effective time forward; the newly covered records are flagged.
+    let already = k.revoked.map(|(_, e)| e);
+    if already.is_some_and(|e| e <= effective_at) {
+        return Ok(());
+    }
+    let suspect: Vec<RecordRef> = k
+        .uses
+        .iter()
+        .filter(|(_, logged)| *logged >= effective_at && already.is_none_or(|e| *logged < e))
+        .map(|(r, _)| *r)
+        .collect();
+    let owner = k.party;
+    let revoked_by = k.revoked.map_or(ctx.index, |(r, _)| r);
     let k = state.keys.get_mut(&key).expect("looked up above");
-    // A later revocation may only bring the effective time forward.
-    k.revoked_from = Some(k.revoked_from.map_or(effective_at, |e| e.min(effective_at)));
-    if effective_at <= last_used {
-        let signer = ctx.signer;
-        ctx.finding(
-            FindingKind::KeyRevokedRetroactively,
-            None,
-            Some(signer),
-            format!(
-                "key revoked from {effective_at}, but it signed a statement claimed at {last_used}: those statements are now suspect"
+    k.revoked = Some((revoked_by, effective_at));
+    for r in suspect {
+        ctx.findings.push(crate::finding::Finding {
+            kind: FindingKind::SignedByRevokedKey,
+            record: r,
+            case: None,
+            party: Some(owner),
+            detail: format!(
+                "signed by key {}, which record {} revoked as compromised from {effective_at}",
+                hex(&key.0[..8]),
+                ctx.index
             ),
-        );
+        });
     }
     Ok(())
 }

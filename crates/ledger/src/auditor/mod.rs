@@ -22,6 +22,8 @@
 //! | `prepare` | [`Prepared`] records; §16 steps 1–8; `logged-late` |
 //! | `driver` | [`Auditor`]: push, batches, appends, save and resume, checkpoints |
 //! | `dispatch` | the event table; shared case, annotation and participation rules |
+//! | `recent` | the recent roots, for checking `seen` checkpoints |
+//! | `permits` | the authority table, enforced before any change |
 //! | `keys` | who may sign (step 9); registration, added and revoked keys |
 //! | `cases` | cases, the Vultron clock, identifiers, publication; desiderata |
 //! | `notices` | notices and acknowledgements; their deadlines |
@@ -43,17 +45,21 @@ mod driver;
 mod embargoes;
 mod keys;
 mod notices;
+mod permits;
 mod prepare;
+mod recent;
 mod regulatory;
 mod sealed;
 mod state;
 
 pub use cases::DESIDERATA;
 pub use driver::Auditor;
-pub use prepare::{Prepared, prepare_records};
+pub use prepare::{Prepared, prepare_records, statement_hash};
+pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};
 pub use state::{
-    AuditState, CaseClock, CaseIdentifier, CaseState, EmbargoState, KeyState, NoticeState,
-    PartyState, STATE_VERSION, SealedState, TrustedCheckpoint,
+    AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Citable, EmbargoRevision,
+    EmbargoState, KeyState, LATE_FLOOR_MS, LateRecord, NoticeState, PartyState, RegulatoryFiling,
+    STATE_VERSION, SealedState, TrustedCheckpoint,
 };
 
 /// Default allowance for a statement claimed after the log's time (clocks
@@ -61,11 +67,16 @@ pub use state::{
 pub const DEFAULT_MAX_SKEW_MS: u64 = 5 * 60 * 1000;
 
 /// Auditor settings. Not part of the saved state: a watchdog may audit the
-/// same log under different policies.
+/// same log under different policies, and the state holds no judgement
+/// that depends on one.
 #[derive(Clone, Debug)]
 pub struct AuditConfig {
     /// Thresholds for policy findings.
     pub policy: AuditPolicy,
+    /// The log's origin, if known in advance (a store's, a pinned key's
+    /// name). Every statement must name it; if `None`, the first record's
+    /// origin becomes the log's.
+    pub origin: Option<alloc::string::String>,
     /// Largest allowed `claimed_at - logged_at` (ms).
     pub max_skew_ms: u64,
     /// How signatures are verified (same verdicts either way; exact batches by default).
@@ -78,6 +89,7 @@ impl Default for AuditConfig {
     fn default() -> AuditConfig {
         AuditConfig {
             policy: AuditPolicy::default(),
+            origin: None,
             max_skew_ms: DEFAULT_MAX_SKEW_MS,
             verify_mode: VerifyMode::Batch,
             threads: 1,
@@ -102,9 +114,43 @@ pub fn deadline_findings(state: &AuditState, policy: &AuditPolicy, as_of: Millis
     out
 }
 
-/// Every finding (streamed and deadline), in record order.
+/// Policy findings that do not depend on the report time, judged from the
+/// facts the state keeps (docs/AUDITING.md, "Findings"): `logged-late`,
+/// `embargo-too-long`, `too-many-extensions`, `privileged-before-fix`,
+/// `acknowledged-late`, and late CRA reports. The state is the same under
+/// every policy, so `audit` and `report` under one policy agree.
+pub fn policy_findings(state: &AuditState, policy: &AuditPolicy) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if let Some(max) = policy.max_log_delay_hours {
+        // Thresholds count whole hours from one (LATE_FLOOR_MS).
+        let limit = u64::from(max.max(1)) * crate::types::HOUR_MS;
+        for l in state.late.iter().filter(|l| l.delay > limit) {
+            out.push(Finding {
+                kind: crate::finding::FindingKind::LoggedLate,
+                record: l.record,
+                case: l.case,
+                party: Some(l.party),
+                detail: alloc::format!(
+                    "{} logged {} h after its claimed time (policy: {max} h)",
+                    crate::event::KIND_NAMES[usize::from(l.event)],
+                    l.delay / crate::types::HOUR_MS
+                ),
+            });
+        }
+    }
+    embargoes::policy_findings(state, policy, &mut out);
+    notices::policy_findings(state, policy, &mut out);
+    for (id, c) in &state.cases {
+        regulatory::late_reports(policy, id, c, &mut out);
+    }
+    out
+}
+
+/// Every finding (streamed, policy and deadline), in record order: the
+/// one evaluation both `audit` and `report` use.
 pub fn all_findings(state: &AuditState, policy: &AuditPolicy, as_of: Millis) -> Vec<Finding> {
     let mut all = state.findings.clone();
+    all.extend(policy_findings(state, policy));
     all.extend(deadline_findings(state, policy, as_of));
     all.sort_by_key(|f| (f.record, f.kind));
     all

@@ -13,14 +13,13 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use forewarn_tlog::hash::Hash;
-
-use super::context::{Ctx, case, case_mut, check_counterparty, embargo, registered};
-use super::state::{AuditState, CaseState, NoticeState};
+use super::context::{Ctx, case, case_mut, check_counterparty, cite, embargo, registered};
+use super::state::{AckState, AuditState, CaseState, NoticeState};
+use crate::authority::Authority;
 use crate::event::Counterparty;
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TimeField};
 use crate::policy::AuditPolicy;
-use crate::types::{CaseId, DAY_MS, HOUR_MS, InfoLevel, Millis, PartyClass, RecordRef, Tlp};
+use crate::types::{CaseId, Cite, DAY_MS, HOUR_MS, InfoLevel, Millis, PartyClass, Tlp};
 
 /// What a `Notified` event says.
 pub(super) struct Notice<'e> {
@@ -28,7 +27,7 @@ pub(super) struct Notice<'e> {
     pub recipient: &'e Counterparty,
     pub level: InfoLevel,
     pub tlp: Tlp,
-    pub embargo: Option<RecordRef>,
+    pub embargo: Option<&'e Cite>,
 }
 
 /// `Notified`: checked against the case's publication and fix, then kept.
@@ -42,9 +41,8 @@ pub(super) fn notified(
     if let Some(e) = n.embargo
         && embargo(state, ctx, e)?.case != n.case
     {
-        return Err(ctx.bad_reference(e, Referent::EmbargoOfSameCase));
+        return Err(ctx.bad_reference(e.record, Referent::EmbargoOfSameCase));
     }
-    let class = state.class_of(n.recipient).unwrap_or(PartyClass::Other);
     let c = case(state, ctx, &n.case)?;
     if let Some(p) = c.clock.public
         && p <= t
@@ -59,21 +57,14 @@ pub(super) fn notified(
             ),
         );
     }
-    if ctx.policy.privileged_before_fix
-        && class.is_privileged()
-        && c.clock.fix_ready.is_none_or(|f| f > t)
+    let fix_was_ready = c.clock.fix_ready.is_some_and(|f| f <= t);
+    let c = case_mut(state, &n.case);
+    c.notices.push(ctx.index);
+    if let Some(p) = registered(n.recipient)
+        && !c.members.contains(&p)
     {
-        ctx.finding(
-            FindingKind::PrivilegedBeforeFix,
-            Some(n.case),
-            registered(n.recipient),
-            format!(
-                "a {} recipient was told before any fix was ready",
-                class.name()
-            ),
-        );
+        c.members.push(p);
     }
-    case_mut(state, &n.case).notices.push(ctx.index);
     state.notices.insert(
         ctx.index,
         NoticeState {
@@ -82,38 +73,41 @@ pub(super) fn notified(
             recipient: n.recipient.clone(),
             level: n.level,
             tlp: n.tlp,
-            embargo: n.embargo,
+            embargo: n.embargo.map(|e| e.record),
             claimed_at: t,
             logged_at: ctx.logged,
             leaf: ctx.leaf,
+            fix_was_ready,
             acknowledged: None,
         },
     );
     Ok(())
 }
 
-/// `Acknowledged`: the recipient countersigns notice `notice`; the first
-/// acknowledgement counts.
+/// `Acknowledged`: the recipient countersigns the cited notice; the first
+/// acknowledgement counts. The recipient cannot say it received the notice
+/// after it signed the acknowledgement.
 pub(super) fn acknowledged(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
-    notice: RecordRef,
-    notice_leaf: &Hash,
+    notice: &Cite,
     received_at: Millis,
 ) -> Result<(), IntegrityFailure> {
     let t = ctx.t;
     let signer = ctx.signer;
-    let Some(n) = state.notices.get(&notice) else {
-        return Err(ctx.bad_reference(notice, Referent::Notice));
-    };
-    if n.recipient != Counterparty::Party(signer) {
-        return Err(ctx.fail(IntegrityKind::AckNotByRecipient { notice }));
-    }
-    if n.leaf != *notice_leaf {
-        return Err(ctx.fail(IntegrityKind::AckLeafMismatch {
-            expected: n.leaf,
-            found: *notice_leaf,
+    ctx.check_time(received_at, TimeField::Received)?;
+    if received_at > t {
+        return Err(ctx.fail(IntegrityKind::ImplausibleTime {
+            field: TimeField::Received,
+            value: received_at,
         }));
+    }
+    cite(state, ctx, notice, Referent::Notice)?;
+    let Some(n) = state.notices.get(&notice.record) else {
+        return Err(ctx.bad_reference(notice.record, Referent::Notice));
+    };
+    if registered(&n.recipient) != Some(signer) {
+        return Err(ctx.unauthorized("Acknowledged", Authority::NoticeRecipient));
     }
     if received_at < n.claimed_at {
         ctx.finding(
@@ -126,23 +120,51 @@ pub(super) fn acknowledged(
             ),
         );
     }
-    if let Some(days) = ctx.policy.ack_within_days
-        && n.acknowledged.is_none()
-        && t.saturating_sub(n.claimed_at) > u64::from(days) * DAY_MS
-    {
-        ctx.finding(
-            FindingKind::AcknowledgedLate,
-            Some(n.case),
-            Some(signer),
-            format!(
-                "acknowledged {} days after the notice (policy: {days} days)",
-                (t - n.claimed_at) / DAY_MS
-            ),
-        );
-    }
-    let n = state.notices.get_mut(&notice).expect("checked");
-    n.acknowledged.get_or_insert((ctx.index, received_at));
+    let n = state.notices.get_mut(&notice.record).expect("checked");
+    n.acknowledged.get_or_insert(AckState {
+        record: ctx.index,
+        received_at,
+        claimed_at: t,
+    });
     Ok(())
+}
+
+/// Policy findings of notices: `privileged-before-fix` (a government or
+/// programme recipient told before the case's fix was ready, as the log
+/// showed when the notice was logged) and `acknowledged-late` (the first
+/// acknowledgement signed more than `ack_within_days` after the notice).
+pub(super) fn policy_findings(state: &AuditState, policy: &AuditPolicy, out: &mut Vec<Finding>) {
+    for (r, n) in &state.notices {
+        if policy.privileged_before_fix
+            && !n.fix_was_ready
+            && let Some(class) = state.class_of(&n.recipient).filter(|c| c.is_privileged())
+        {
+            out.push(Finding {
+                kind: FindingKind::PrivilegedBeforeFix,
+                record: *r,
+                case: Some(n.case),
+                party: registered(&n.recipient),
+                detail: format!(
+                    "a {} recipient was told before any fix was ready",
+                    class.name()
+                ),
+            });
+        }
+        if let (Some(days), Some(ack)) = (policy.ack_within_days, n.acknowledged)
+            && ack.claimed_at.saturating_sub(n.claimed_at) > u64::from(days) * DAY_MS
+        {
+            out.push(Finding {
+                kind: FindingKind::AcknowledgedLate,
+                record: ack.record,
+                case: Some(n.case),
+                party: registered(&n.recipient),
+                detail: format!(
+                    "acknowledged {} days after the notice (policy: {days} days)",
+                    (ack.claimed_at - n.claimed_at) / DAY_MS
+                ),
+            });
+        }
+    }
 }
 
 /// Deadline finding `never-acknowledged`: a notice to a registered party
@@ -157,7 +179,7 @@ pub(super) fn never_acknowledged(
         return;
     };
     for (r, n) in &state.notices {
-        if let Counterparty::Party(p) = n.recipient
+        if let Counterparty::Party(p) = &n.recipient
             && n.acknowledged.is_none()
             && as_of.saturating_sub(n.claimed_at) > u64::from(days) * DAY_MS
         {
@@ -165,7 +187,7 @@ pub(super) fn never_acknowledged(
                 kind: FindingKind::NeverAcknowledged,
                 record: *r,
                 case: Some(n.case),
-                party: Some(p),
+                party: Some(p.party()),
                 detail: format!(
                     "not acknowledged {} days after the notice (policy: {days} days)",
                     (as_of - n.claimed_at) / DAY_MS

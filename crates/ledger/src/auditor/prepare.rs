@@ -1,24 +1,27 @@
 //! Record preparation and the integrity checks that need no rules:
 //! docs/FORMAT.md §16 steps 1–8 (canonical record, index, hash link,
-//! non-decreasing log time, canonical statement, claimed time within the
-//! skew, `seen` within the log, signature), and the `logged-late` policy
-//! finding (docs/AUDITING.md, "Findings"), which compares the same two times.
+//! non-decreasing and plausible log time, canonical statement for this
+//! log's origin and never logged before, plausible claimed time within the
+//! skew, `seen` within the log and equal to the log's root at that size,
+//! signature), and the facts behind the `logged-late` policy finding
+//! (docs/AUDITING.md, "Findings"), which compares the same two times.
 //!
 //! Preparing (decoding, hashing, verifying the signature) is independent of
 //! the state, so it runs on worker threads; the checks against the chain
 //! position run in order, in [`check_record`].
 
-use alloc::format;
 use alloc::vec::Vec;
 
+use forewarn_tlog::compact::CompactRange;
 use forewarn_tlog::hash::Hash;
+use sha2::{Digest, Sha256};
 
-use super::state::AuditState;
+use super::AuditConfig;
+use super::state::{AuditState, LATE_FLOOR_MS, LateRecord};
 use crate::encoding::EncodingError;
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
-use crate::policy::AuditPolicy;
-use crate::statement::{Record, Statement, leaf_hash};
-use crate::types::{HOUR_MS, PartyId, RecordRef};
+use crate::finding::{IntegrityFailure, IntegrityKind, TextField, TimeField};
+use crate::statement::{Record, SeenCheckpoint, Statement, leaf_hash};
+use crate::types::{PLAUSIBLE_TIMES, PartyId, RecordRef};
 use crate::verify::{KeyCache, SignatureItem, StatementItem, VerifyMode, verify_items};
 
 /// A record decoded and hashed, with its signature checked, ready to be
@@ -29,6 +32,7 @@ pub struct Prepared {
     pub(super) record: Result<Record, EncodingError>,
     pub(super) statement: Option<Result<Statement, EncodingError>>,
     pub(super) leaf: Hash,
+    pub(super) statement_hash: [u8; 32],
     pub(super) signature_ok: bool,
 }
 
@@ -42,10 +46,14 @@ pub fn prepare_records(records: &[&[u8]], mode: VerifyMode, cache: &mut KeyCache
                 .as_ref()
                 .ok()
                 .map(|r| Statement::from_bytes(&r.statement));
+            let statement_hash = record
+                .as_ref()
+                .map_or([0; 32], |r| statement_hash(&r.statement));
             Prepared {
                 record,
                 statement,
                 leaf: leaf_hash(bytes),
+                statement_hash,
                 signature_ok: false,
             }
         })
@@ -70,6 +78,11 @@ pub fn prepare_records(records: &[&[u8]], mode: VerifyMode, cache: &mut KeyCache
     prepared
 }
 
+/// SHA-256 of a statement's bytes: how duplicates are recognised.
+pub fn statement_hash(statement: &[u8]) -> [u8; 32] {
+    Sha256::digest(statement).into()
+}
+
 /// An integrity failure of record `index`, with the bytes as evidence.
 pub(super) fn fail(index: u64, kind: IntegrityKind, evidence: &[u8]) -> IntegrityFailure {
     IntegrityFailure {
@@ -80,13 +93,17 @@ pub(super) fn fail(index: u64, kind: IntegrityKind, evidence: &[u8]) -> Integrit
 }
 
 /// FORMAT.md §16 steps 1–8 for the next record: returns the decoded record
-/// and statement if every check passes. Nothing is changed.
+/// and statement if every check passes. Nothing is changed but `memo`, the
+/// last root computed for a `seen` size.
 pub(super) fn check_record(
     state: &AuditState,
-    max_skew_ms: u64,
+    config: &AuditConfig,
     bytes: &[u8],
     p: Prepared,
+    tree: &CompactRange,
+    memo: &mut Option<(u64, Hash)>,
 ) -> Result<(Record, Statement), IntegrityFailure> {
+    let max_skew_ms = config.max_skew_ms;
     let index = state.size;
     let record = p
         .record
@@ -111,6 +128,16 @@ pub(super) fn check_record(
             bytes,
         ));
     }
+    if !PLAUSIBLE_TIMES.contains(&record.logged_at) {
+        return Err(fail(
+            index,
+            IntegrityKind::ImplausibleTime {
+                field: TimeField::Logged,
+                value: record.logged_at,
+            },
+            bytes,
+        ));
+    }
     if record.logged_at < state.last_logged_at {
         return Err(fail(
             index,
@@ -125,6 +152,46 @@ pub(super) fn check_record(
         .statement
         .expect("prepared with the record")
         .map_err(|e| fail(index, IntegrityKind::StatementEncoding(e), bytes))?;
+    let origin = state.origin.as_deref().or(config.origin.as_deref());
+    match origin {
+        Some(o) if o != statement.origin => {
+            return Err(fail(
+                index,
+                IntegrityKind::WrongOrigin {
+                    expected: o.into(),
+                    found: statement.origin.clone(),
+                },
+                bytes,
+            ));
+        }
+        None if !TextField::Origin.accepts(&statement.origin) => {
+            return Err(fail(
+                index,
+                IntegrityKind::InvalidField {
+                    what: TextField::Origin,
+                },
+                bytes,
+            ));
+        }
+        _ => {}
+    }
+    if let Some(first) = state.statements.get(&p.statement_hash) {
+        return Err(fail(
+            index,
+            IntegrityKind::DuplicateStatement { first: *first },
+            bytes,
+        ));
+    }
+    if !PLAUSIBLE_TIMES.contains(&statement.claimed_at) {
+        return Err(fail(
+            index,
+            IntegrityKind::ImplausibleTime {
+                field: TimeField::Claimed,
+                value: statement.claimed_at,
+            },
+            bytes,
+        ));
+    }
     if statement.claimed_at > record.logged_at.saturating_add(max_skew_ms) {
         return Err(fail(
             index,
@@ -148,31 +215,65 @@ pub(super) fn check_record(
             bytes,
         ));
     }
+    if let Some(seen) = statement.seen {
+        check_seen(state, tree, seen, memo).map_err(|kind| fail(index, kind, bytes))?;
+    }
     if !p.signature_ok {
         return Err(fail(index, IntegrityKind::BadSignature, bytes));
     }
     Ok((record, statement))
 }
 
-/// `logged-late`: more than `max_log_delay_hours` between the claimed time
-/// and the log's time.
-pub(super) fn logged_late(
-    policy: &AuditPolicy,
+/// §16 step 6: the root a signer says it saw is the log's root at that
+/// size, which the auditor can compute for sizes in its recent window.
+fn check_seen(
+    state: &AuditState,
+    tree: &CompactRange,
+    seen: SeenCheckpoint,
+    memo: &mut Option<(u64, Hash)>,
+) -> Result<(), IntegrityKind> {
+    let actual = match *memo {
+        Some((size, root)) if size == seen.size => root,
+        _ => {
+            let root = if seen.size == tree.size() {
+                Some(tree.root())
+            } else {
+                state.recent.root_at(seen.size)
+            };
+            let Some(root) = root else {
+                return Err(IntegrityKind::SeenTooOld {
+                    seen: seen.size,
+                    oldest: state.recent.oldest(),
+                });
+            };
+            *memo = Some((seen.size, root));
+            root
+        }
+    };
+    if actual != seen.root {
+        return Err(IntegrityKind::SeenRootMismatch {
+            size: seen.size,
+            claimed: seen.root,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+/// The facts behind `logged-late`, if the record was logged more than
+/// [`LATE_FLOOR_MS`] after its claimed time; the policy's threshold is
+/// applied at report time (`super::evaluate`).
+pub(super) fn late_record(
     record: &Record,
     statement: &Statement,
     signer: PartyId,
-) -> Option<Finding> {
-    let max = policy.max_log_delay_hours?;
+) -> Option<LateRecord> {
     let delay = record.logged_at.saturating_sub(statement.claimed_at);
-    (delay > u64::from(max) * HOUR_MS).then(|| Finding {
-        kind: FindingKind::LoggedLate,
+    (delay > LATE_FLOOR_MS).then(|| LateRecord {
         record: RecordRef(record.index),
+        event: statement.event.tag() as u8,
         case: statement.event.case(),
-        party: Some(signer),
-        detail: format!(
-            "{} logged {} h after its claimed time (policy: {max} h)",
-            statement.event.name(),
-            delay / HOUR_MS
-        ),
+        party: signer,
+        delay,
     })
 }

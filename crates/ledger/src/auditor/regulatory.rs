@@ -17,7 +17,7 @@ use alloc::format;
 use alloc::vec::Vec;
 
 use super::context::{Ctx, case_mut};
-use super::state::{AuditState, CaseState};
+use super::state::{AuditState, CaseState, RegulatoryFiling};
 use crate::finding::{Finding, FindingKind, IntegrityFailure, TextField};
 use crate::policy::AuditPolicy;
 use crate::types::{CaseId, DAY_MS, HOUR_MS, Millis, RegulatoryStage};
@@ -48,7 +48,8 @@ fn clocks(c: &CaseState) -> [(Option<Millis>, u64, RegulatoryStage, FindingKind)
     ]
 }
 
-/// `RegulatoryReport`: the first report of a stage after its limit is late.
+/// `RegulatoryReport`: kept with the stage's clock as the log showed it
+/// when filed; whether it was late is judged by [`late_reports`].
 pub(super) fn report(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
@@ -56,34 +57,47 @@ pub(super) fn report(
     stage: RegulatoryStage,
     authority: &str,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_text(authority, 256, false, TextField::Authority)?;
-    let t = ctx.t;
+    ctx.check_text(authority, TextField::Authority)?;
     let c = case_mut(state, &id);
-    if ctx.policy.cra {
-        let (start, limit, _, kind) = clocks(c)
-            .into_iter()
-            .find(|(_, _, s, _)| *s == stage)
-            .expect("every stage has a clock");
-        let first = !c.regulatory.iter().any(|(s, _)| *s == stage);
-        if first
-            && let Some(s) = start
-            && t.saturating_sub(s) > limit
+    let (clock_started, ..) = clocks(c)
+        .into_iter()
+        .find(|(_, _, s, _)| *s == stage)
+        .expect("every stage has a clock");
+    c.regulatory.push(RegulatoryFiling {
+        stage,
+        at: ctx.t,
+        record: ctx.index,
+        by: ctx.signer,
+        clock_started,
+    });
+    Ok(())
+}
+
+/// Policy findings: the first report of a stage filed after its limit.
+pub(super) fn late_reports(policy: &AuditPolicy, id: &CaseId, c: &CaseState, out: &mut Vec<Finding>) {
+    if !policy.cra {
+        return;
+    }
+    for (_, limit, stage, kind) in clocks(c) {
+        let Some(first) = c.regulatory.iter().find(|f| f.stage == stage) else {
+            continue;
+        };
+        if let Some(s) = first.clock_started
+            && first.at.saturating_sub(s) > limit
         {
-            let signer = ctx.signer;
-            ctx.finding(
+            out.push(Finding {
                 kind,
-                Some(id),
-                Some(signer),
-                format!(
+                record: first.record,
+                case: Some(*id),
+                party: Some(first.by),
+                detail: format!(
                     "filed {} h after the clock started (limit {} h)",
-                    (t - s) / HOUR_MS,
+                    (first.at - s) / HOUR_MS,
                     limit / HOUR_MS
                 ),
-            );
+            });
         }
     }
-    c.regulatory.push((stage, t));
-    Ok(())
 }
 
 /// Deadline findings: a stage whose clock started but has no report
@@ -98,7 +112,7 @@ pub(super) fn missing_reports(
     if !policy.cra {
         return;
     }
-    let has = |s: RegulatoryStage| c.regulatory.iter().any(|(x, _)| *x == s);
+    let has = |s: RegulatoryStage| c.regulatory.iter().any(|f| f.stage == s);
     for (start, limit, stage, kind) in clocks(c) {
         if let Some(s) = start
             && !has(stage)

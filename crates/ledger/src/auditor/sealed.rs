@@ -11,50 +11,82 @@
 use alloc::format;
 use alloc::vec::Vec;
 
-use super::context::Ctx;
+use alloc::string::String;
+
+use super::context::{Ctx, cite};
 use super::state::{AuditState, CaseState, SealedState};
-use crate::event::Event;
+use crate::encoding;
+use crate::event::{Event, SealedType, sealed_type};
 use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent};
 use crate::policy::AuditPolicy;
-use crate::sealed::Salt;
-use crate::types::{CaseId, DAY_MS, Millis, RecordRef};
+use crate::sealed::{FieldTag, Salt};
+use crate::types::{CaseId, Cite, DAY_MS, Millis};
 
-/// `Opening`: reveals field `field` of record `record`; the first opening
-/// counts.
+/// `Opening`: reveals field `field` of the cited record. The value must
+/// be a canonical encoding of the field's type and, for text, obey that
+/// field's rules, exactly as if it had been given in clear (docs/FORMAT.md
+/// §15); the first opening counts.
 pub(super) fn opening(
     state: &mut AuditState,
     ctx: &Ctx<'_>,
-    record: RecordRef,
+    record: &Cite,
     field: u8,
     salt: &Salt,
     value: &[u8],
 ) -> Result<(), IntegrityFailure> {
-    let Some(s) = state.sealed.get(&(record, field)) else {
-        return Err(ctx.bad_reference(record, Referent::SealedField));
+    cite(state, ctx, record, Referent::SealedField)?;
+    let at = (record.record, field);
+    let Some(s) = state.sealed.get(&at) else {
+        return Err(ctx.bad_reference(record.record, Referent::SealedField));
     };
-    if !s.commitment.opens(salt, value) {
-        return Err(ctx.fail(IntegrityKind::OpeningMismatch { record, field }));
+    let tag = FieldTag {
+        event: s.event,
+        field,
+    };
+    if !s.commitment.opens(tag, &s.signer, salt, value) {
+        return Err(ctx.fail(IntegrityKind::OpeningMismatch {
+            record: record.record,
+            field,
+        }));
     }
-    let s = state.sealed.get_mut(&(record, field)).expect("checked");
+    let wrong_type = || {
+        ctx.fail(IntegrityKind::OpeningType {
+            record: record.record,
+            field,
+        })
+    };
+    match sealed_type(tag).ok_or_else(wrong_type)? {
+        SealedType::Text(rules) => {
+            let text: String = encoding::decode(value).map_err(|_| wrong_type())?;
+            ctx.check_text(&text, rules)?;
+        }
+        SealedType::Sha256 => {
+            encoding::decode::<[u8; 32]>(value).map_err(|_| wrong_type())?;
+        }
+    }
+    let s = state.sealed.get_mut(&at).expect("checked");
     s.opened.get_or_insert((ctx.index, value.to_vec()));
     Ok(())
 }
 
 /// After a record is accepted: its sealed fields, by (record, field), and
 /// in its case's list.
-pub(super) fn remember(state: &mut AuditState, index: RecordRef, event: &Event) {
+pub(super) fn remember(state: &mut AuditState, ctx: &Ctx<'_>, event: &Event) {
     let case = event.case();
     for (field, commitment) in event.sealed_fields() {
         state.sealed.insert(
-            (index, field),
+            (ctx.index, field),
             SealedState {
                 commitment,
+                event: event.tag() as u8,
+                signer: ctx.key,
+                party: ctx.signer,
                 case,
                 opened: None,
             },
         );
         if let Some(c) = case.and_then(|c| state.cases.get_mut(&c)) {
-            c.sealed.push((index, field));
+            c.sealed.push((ctx.index, field));
         }
     }
 }

@@ -15,12 +15,13 @@ use bincode::{Decode, Encode};
 use forewarn_tlog::hash::Hash;
 
 use crate::event::{Counterparty, EVENT_KINDS};
+use super::recent::RecentTree;
 use crate::finding::Finding;
 use crate::sealed::{Commitment, Sealed};
 use crate::types::*;
 
 /// Saved-state format version.
-pub const STATE_VERSION: u8 = 1;
+pub const STATE_VERSION: u8 = 2;
 
 /// A registered party.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -31,21 +32,29 @@ pub struct PartyState {
     pub class: PartyClass,
     /// Claimed time of registration.
     pub registered_at: Millis,
+    /// Leaf hash of the `PartyRegistered` record, which citations of the
+    /// party must carry.
+    pub leaf: Hash,
     /// Every key ever added (revoked ones included).
     pub keys: Vec<PublicKey>,
 }
 
-/// A key's life.
+/// A key's life. Revocation is by log position: a key signs nothing
+/// logged after the record that revoked it.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct KeyState {
     /// Owner.
     pub party: PartyId,
-    /// Record that added it.
+    /// Record that added it (the registration, or a `KeyAdded`).
     pub added_by: RecordRef,
-    /// Revocation effective time, if revoked.
-    pub revoked_from: Option<Millis>,
-    /// Latest claimed time of a statement it signed.
-    pub last_used: Millis,
+    /// Claimed time of that record: a key added by `KeyAdded` may not sign
+    /// statements claimed before it.
+    pub added_at: Millis,
+    /// The revoking record and the revocation's effective time.
+    pub revoked: Option<(RecordRef, Millis)>,
+    /// Records the key signed, with their log times, in log order (kept to
+    /// flag them if a revocation later says the key was compromised).
+    pub uses: Vec<(RecordRef, Millis)>,
 }
 
 /// The first time each Vultron case state was reached (claimed times).
@@ -83,6 +92,14 @@ pub struct CaseState {
     pub opened: RecordRef,
     /// Who opened it.
     pub opener: PartyId,
+    /// Leaf hash of the `CaseOpened` record.
+    pub leaf: Hash,
+    /// Members (docs/AUDITING.md, "Who may do what"): the opener, every
+    /// registered recipient of a notice of the case, and every registered
+    /// reporter named by a member.
+    pub members: Vec<PartyId>,
+    /// Members that signed `ReportReceived` for the case.
+    pub receivers: Vec<PartyId>,
     /// Claimed opening time.
     pub opened_at: Millis,
     /// Summary (clear or sealed).
@@ -99,13 +116,40 @@ pub struct CaseState {
     pub notices: Vec<RecordRef>,
     /// `EmbargoProposed` records, in log order.
     pub embargoes: Vec<RecordRef>,
-    /// Regulatory reports: stage and claimed time.
-    pub regulatory: Vec<(RegulatoryStage, Millis)>,
+    /// Regulatory reports, in log order.
+    pub regulatory: Vec<RegulatoryFiling>,
     /// Sealed fields of the case's records: (record, field).
     pub sealed: Vec<(RecordRef, u8)>,
     /// Parties that signed statements about the case: first record and
     /// claimed time.
     pub participants: Vec<(PartyId, RecordRef, Millis)>,
+}
+
+/// One `RegulatoryReport`, with what its lateness is judged by.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct RegulatoryFiling {
+    /// The stage.
+    pub stage: RegulatoryStage,
+    /// Claimed time.
+    pub at: Millis,
+    /// The record.
+    pub record: RecordRef,
+    /// Who filed it.
+    pub by: PartyId,
+    /// When the stage's clock had started, as the log showed when it was
+    /// filed (`None`: not started).
+    pub clock_started: Option<Millis>,
+}
+
+/// The first acknowledgement of a notice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct AckState {
+    /// The `Acknowledged` record.
+    pub record: RecordRef,
+    /// When the recipient says it received the notice.
+    pub received_at: Millis,
+    /// The acknowledgement's claimed time.
+    pub claimed_at: Millis,
 }
 
 /// One notice.
@@ -129,8 +173,26 @@ pub struct NoticeState {
     pub logged_at: Millis,
     /// Leaf hash of the `Notified` record.
     pub leaf: Hash,
-    /// First acknowledgement: (record, received_at).
-    pub acknowledged: Option<(RecordRef, Millis)>,
+    /// Whether the case's fix was ready at the notice's claimed time, as
+    /// the log showed when the notice was logged.
+    pub fix_was_ready: bool,
+    /// First acknowledgement.
+    pub acknowledged: Option<AckState>,
+}
+
+/// A change of an embargo's end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct EmbargoRevision {
+    /// The `EmbargoRevised` record.
+    pub record: RecordRef,
+    /// Who revised it.
+    pub by: PartyId,
+    /// Claimed time.
+    pub at: Millis,
+    /// The end before.
+    pub from: Millis,
+    /// The new end.
+    pub to: Millis,
 }
 
 /// One embargo.
@@ -140,16 +202,24 @@ pub struct EmbargoState {
     pub case: CaseId,
     /// Proposer.
     pub proposer: PartyId,
+    /// Leaf hash of the `EmbargoProposed` record.
+    pub leaf: Hash,
     /// Claimed proposal time.
     pub proposed_at: Millis,
+    /// The end proposed.
+    pub proposed_end: Millis,
     /// Current end.
     pub ends_at: Millis,
     /// First acceptance (claimed time), making it active.
     pub accepted_at: Option<Millis>,
+    /// The first `EmbargoAccepted` record and the end at that time.
+    pub first_acceptance: Option<(RecordRef, Millis)>,
     /// Parties that accepted.
     pub acceptors: Vec<PartyId>,
     /// Revisions that moved the end later.
     pub extensions: u32,
+    /// Every revision, in log order.
+    pub revisions: Vec<EmbargoRevision>,
     /// Termination: claimed time and reason.
     pub terminated: Option<(Millis, TerminationReason)>,
 }
@@ -168,11 +238,48 @@ impl EmbargoState {
 pub struct SealedState {
     /// The commitment.
     pub commitment: Commitment,
+    /// Wire tag of the sealing record's event (the commitment's field tag).
+    pub event: u8,
+    /// The sealing statement's signing key (inside the commitment).
+    pub signer: PublicKey,
+    /// The sealing party: the only one that may open the field.
+    pub party: PartyId,
     /// The case, if the record belongs to one.
     pub case: Option<CaseId>,
     /// Opening record and the revealed bytes.
     pub opened: Option<(RecordRef, Vec<u8>)>,
 }
+
+/// A record that can be cited: its leaf hash and who signed it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Citable {
+    /// Leaf hash.
+    pub leaf: Hash,
+    /// The signing party.
+    pub signer: PartyId,
+    /// Wire tag of its event.
+    pub event: u8,
+}
+
+/// A record logged more than an hour after its claimed time: the facts
+/// behind the `logged-late` policy finding, judged at report time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct LateRecord {
+    /// The record.
+    pub record: RecordRef,
+    /// Its event's wire tag.
+    pub event: u8,
+    /// The case it is about, if any.
+    pub case: Option<CaseId>,
+    /// Its signer.
+    pub party: PartyId,
+    /// `logged_at - claimed_at` (ms).
+    pub delay: Millis,
+}
+
+/// Delays shorter than this are not kept: policies count in whole hours,
+/// from one.
+pub const LATE_FLOOR_MS: Millis = HOUR_MS;
 
 /// The checkpoint the auditor last verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -200,6 +307,17 @@ pub struct AuditState {
     pub first_logged_at: Option<Millis>,
     /// Compact range of the Merkle tree (forewarn-tlog encoding).
     pub tree: Vec<u8>,
+    /// The recent leaves and compact ranges, for `seen` checks.
+    pub recent: RecentTree,
+    /// The log's origin: every statement must name it.
+    pub origin: Option<String>,
+    /// Every statement logged, by SHA-256 of its bytes: the first record
+    /// holding it.
+    pub statements: BTreeMap<[u8; 32], RecordRef>,
+    /// Every record that may be cited (all but `Opening` and `Annotation`).
+    pub citable: BTreeMap<RecordRef, Citable>,
+    /// Records logged late by more than [`LATE_FLOOR_MS`].
+    pub late: Vec<LateRecord>,
     /// Last verified checkpoint.
     pub checkpoint: Option<TrustedCheckpoint>,
     /// Parties by registration record.
@@ -216,7 +334,9 @@ pub struct AuditState {
     pub sealed: BTreeMap<(RecordRef, u8), SealedState>,
     /// Records per event tag.
     pub kind_counts: Vec<u64>,
-    /// Findings raised while streaming (deadline findings come from
+    /// Findings raised while streaming, none of which depends on the
+    /// policy (policy and deadline findings come from
+    /// [`super::all_findings`] and
     /// [`Auditor::findings_as_of`](super::Auditor::findings_as_of)).
     pub findings: Vec<Finding>,
 }
@@ -230,6 +350,11 @@ impl Default for AuditState {
             last_logged_at: 0,
             first_logged_at: None,
             tree: Vec::new(),
+            recent: RecentTree::default(),
+            origin: None,
+            statements: BTreeMap::new(),
+            citable: BTreeMap::new(),
+            late: Vec::new(),
             checkpoint: None,
             parties: BTreeMap::new(),
             keys: BTreeMap::new(),
@@ -248,7 +373,7 @@ impl AuditState {
     /// unregistered one was given. `None` for an unknown party.
     pub fn class_of(&self, c: &Counterparty) -> Option<PartyClass> {
         match c {
-            Counterparty::Party(id) => self.parties.get(id).map(|p| p.class),
+            Counterparty::Party(id) => self.parties.get(&id.party()).map(|p| p.class),
             Counterparty::Unregistered { class, .. } => Some(*class),
         }
     }

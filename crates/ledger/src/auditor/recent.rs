@@ -1,0 +1,121 @@
+//! The recent past of the tree, so that the root a signer says it saw
+//! (`Statement.seen`) can be checked against the log's own root at that
+//! size (docs/FORMAT.md §16 step 6) in bounded memory.
+//!
+//! The auditor keeps the last [`SEEN_WINDOW`] leaf hashes and, every
+//! [`SNAPSHOT_EVERY`] leaves, the compact range of the tree at that size.
+//! The root at any size in the window is then one snapshot plus at most
+//! `SNAPSHOT_EVERY - 1` pushes: about 300 hashes, and the last answer is
+//! remembered because neighbouring statements usually cite the same
+//! checkpoint. A `seen` size older than the window is refused: the signer
+//! must fetch a fresher checkpoint (a log's sequencer applies the same
+//! rule, so an honest log never holds such a statement).
+//!
+//! Memory: 32 bytes per leaf of the window (2 MiB) plus one compact range
+//! (a few hundred bytes) per snapshot, whatever the size of the log.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use bincode::{Decode, Encode};
+use forewarn_tlog::compact::CompactRange;
+use forewarn_tlog::hash::Hash;
+
+/// How far back (in records) a statement's `seen` size may be.
+pub const SEEN_WINDOW: u64 = 65_536;
+/// Distance between kept compact ranges.
+pub const SNAPSHOT_EVERY: u64 = 256;
+
+/// The window of recent leaves and the compact ranges inside it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct RecentTree {
+    /// Tree size at the first snapshot (a multiple of [`SNAPSHOT_EVERY`]).
+    pub first: u64,
+    /// Leaf hashes from index `first` on.
+    pub leaves: VecDeque<Hash>,
+    /// Encoded compact ranges at sizes `first`, `first + SNAPSHOT_EVERY`, …
+    pub snapshots: VecDeque<Vec<u8>>,
+}
+
+impl RecentTree {
+    /// Records the next leaf; `tree` is the tree before it is pushed.
+    pub fn push(&mut self, tree: &CompactRange, leaf: Hash) {
+        let size = tree.size();
+        if size % SNAPSHOT_EVERY == 0 {
+            if self.snapshots.is_empty() {
+                self.first = size;
+            }
+            self.snapshots.push_back(tree.to_bytes());
+        }
+        self.leaves.push_back(leaf);
+        // Keep whole snapshot intervals covering at least the window.
+        while self.leaves.len() as u64 >= SEEN_WINDOW + 2 * SNAPSHOT_EVERY {
+            self.leaves.drain(..SNAPSHOT_EVERY as usize);
+            self.snapshots.pop_front();
+            self.first += SNAPSHOT_EVERY;
+        }
+    }
+
+    /// Smallest size whose root [`RecentTree::root_at`] can compute.
+    pub fn oldest(&self) -> u64 {
+        self.first
+    }
+
+    /// The root of the tree at `size`, if `size` is inside the window.
+    pub fn root_at(&self, size: u64) -> Option<Hash> {
+        let end = self.first + self.leaves.len() as u64;
+        if size < self.first || size > end || self.snapshots.is_empty() {
+            return None;
+        }
+        let i = (size - self.first) / SNAPSHOT_EVERY;
+        let mut range = CompactRange::from_bytes(self.snapshots.get(i as usize)?).ok()?;
+        let from = (i * SNAPSHOT_EVERY) as usize;
+        let to = (size - self.first) as usize;
+        for leaf in self.leaves.range(from..to) {
+            range.push(*leaf);
+        }
+        Some(range.root())
+    }
+
+    /// Checks the window against the tree it was built beside: the
+    /// snapshots decode, sit at their sizes, and the leaves lead to `tree`.
+    pub fn consistent_with(&self, tree: &CompactRange) -> bool {
+        if self.snapshots.is_empty() {
+            return self.leaves.is_empty();
+        }
+        let end = self.first + self.leaves.len() as u64;
+        end == tree.size()
+            && self.first % SNAPSHOT_EVERY == 0
+            && self.snapshots.len() as u64 == (self.leaves.len() as u64).div_ceil(SNAPSHOT_EVERY).max(1)
+            && self.root_at(end) == Some(tree.root())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use forewarn_tlog::hash::record_hash;
+    use forewarn_tlog::tree::InMemoryTree;
+
+    use super::*;
+
+    #[test]
+    fn roots_in_the_window_match_the_full_tree() {
+        let mut full = InMemoryTree::new();
+        let mut range = CompactRange::new();
+        let mut recent = RecentTree::default();
+        let n = SEEN_WINDOW + 3 * SNAPSHOT_EVERY + 17;
+        for i in 0..n {
+            let leaf = record_hash(&i.to_le_bytes());
+            recent.push(&range, leaf);
+            range.push(leaf);
+            full.append(leaf);
+        }
+        assert!(recent.consistent_with(&range));
+        assert!(recent.oldest() > 0 && n - recent.oldest() >= SEEN_WINDOW);
+        for size in [n, n - 1, n - 255, n - 256, n - 1000, n - SEEN_WINDOW] {
+            assert_eq!(recent.root_at(size), Some(full.root_at(size).unwrap()), "{size}");
+        }
+        assert_eq!(recent.root_at(recent.oldest() - 1), None);
+        assert_eq!(recent.root_at(n + 1), None);
+    }
+}
