@@ -610,15 +610,14 @@ mod tests {
         assert_eq!(Learned::Notified.to_string(), "notified");
         assert_eq!(format!("{:<9}|", Learned::Acted), "acted    |");
         let ack = Event::Acknowledged {
-            notice: RecordRef(3),
-            notice_leaf: Hash([1; 32]),
+            notice: Cite::new(3, Hash([1; 32])),
             received_at: 5,
         };
-        let ones = alloc::vec!["1"; 32].join(",");
+        let ones = "01".repeat(32);
         assert_eq!(
             serde_json::to_string(&ack).unwrap(),
             format!(
-                "{{\"event\":\"acknowledged\",\"notice\":3,\"notice_leaf\":[{ones}],\"received_at\":5}}"
+                "{{\"event\":\"acknowledged\",\"notice\":{{\"record\":3,\"leaf\":\"{ones}\"}},\"received_at\":5}}"
             )
         );
     }

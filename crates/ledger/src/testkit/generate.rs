@@ -94,13 +94,15 @@ impl RealisticLog {
             &alloc::format!("memory corruption in parser #{}", self.cases),
             &product,
         );
+        let case_opened = s.last();
         let salt = s.salt();
+        let vk = vendor.public();
         s.submit(
             &vendor,
             Event::ReportReceived {
                 case,
                 reporter: finder.as_recipient(),
-                report: Sealed::seal(&[1u8; 32], &salt).expect("small"),
+                report: Sealed::seal(&[1u8; 32], field(4, 1), &vk, &salt).expect("small"),
             },
         );
         s.hours(2);
@@ -122,7 +124,7 @@ impl RealisticLog {
             Event::IdentifierAssigned {
                 case,
                 scheme: IdScheme::Cve,
-                value: Sealed::seal(&cve, &cve_salt).expect("small"),
+                value: Sealed::seal(&cve, field(12, 0), &vk, &cve_salt).expect("small"),
             },
         );
         // Notices: registered recipients of several classes, plus one
@@ -150,13 +152,18 @@ impl RealisticLog {
                 case,
                 recipient: Counterparty::Unregistered {
                     class: PartyClass::Deployer,
-                    identity: Sealed::seal(&"a large customer".to_string(), &id_salt)
-                        .expect("small"),
+                    identity: Sealed::seal(
+                        &"a large customer".to_string(),
+                        field(6, 0),
+                        &vk,
+                        &id_salt,
+                    )
+                    .expect("small"),
                 },
                 level: InfoLevel::Existence,
                 tlp: Tlp::Amber,
                 embargo: Some(embargo),
-                content: Sealed::seal(&[2u8; 32], &salt).expect("small"),
+                content: Sealed::seal(&[2u8; 32], field(6, 1), &vk, &salt).expect("small"),
                 channel: Channel::Portal,
             },
         );
@@ -197,7 +204,6 @@ impl RealisticLog {
                 sha256: [3u8; 32],
             },
         );
-        let case_opened = RecordRef(cve_record.0 - 5);
         for (record, field, salt, value) in [
             (
                 cve_record,

@@ -3,12 +3,9 @@
 
 use alloc::string::ToString;
 
-use forewarn_tlog::hash::Hash;
-
 use super::*;
 use crate::event::{Counterparty, Event};
 use crate::sealed::Sealed;
-use crate::statement::Statement;
 
 /// The golden log: every event kind at least once, with sealed and clear
 /// fields, a registered and an unregistered recipient, and a statement
@@ -23,12 +20,18 @@ pub fn golden_scenario() -> Scenario {
     let vendor2 = s.add_key(&vendor, "Acme Corp/2026");
     let case = CaseId(*b"golden-case-0001");
     let salt = |n: u8| [n; 32];
+    let vk = vendor.public();
     s.submit(
         &vendor,
         Event::CaseOpened {
             case,
-            summary: Sealed::seal(&"heap overflow in the TLS parser".to_string(), &salt(1))
-                .expect("small"),
+            summary: Sealed::seal(
+                &"heap overflow in the TLS parser".to_string(),
+                field(3, 0),
+                &vk,
+                &salt(1),
+            )
+            .expect("small"),
             product: Sealed::Clear("acme-server 4.2".to_string()),
         },
     );
@@ -37,7 +40,7 @@ pub fn golden_scenario() -> Scenario {
         Event::ReportReceived {
             case,
             reporter: finder.as_recipient(),
-            report: Sealed::seal(&[0xaa; 32], &salt(2)).expect("small"),
+            report: Sealed::seal(&[0xaa; 32], field(4, 1), &vk, &salt(2)).expect("small"),
         },
     );
     s.hours(2);
@@ -60,7 +63,7 @@ pub fn golden_scenario() -> Scenario {
             level: InfoLevel::Details,
             tlp: Tlp::AmberStrict,
             embargo: Some(embargo),
-            content: Sealed::seal(&[0xbb; 32], &salt(3)).expect("small"),
+            content: Sealed::seal(&[0xbb; 32], field(6, 1), &vk, &salt(3)).expect("small"),
             channel: Channel::EncryptedEmail,
         },
     );
@@ -70,7 +73,8 @@ pub fn golden_scenario() -> Scenario {
             case,
             recipient: Counterparty::Unregistered {
                 class: PartyClass::Deployer,
-                identity: Sealed::seal(&"Big Bank plc".to_string(), &salt(4)).expect("small"),
+                identity: Sealed::seal(&"Big Bank plc".to_string(), field(6, 0), &vk, &salt(4))
+                    .expect("small"),
             },
             level: InfoLevel::Existence,
             tlp: Tlp::Amber,
@@ -96,7 +100,7 @@ pub fn golden_scenario() -> Scenario {
         Event::IdentifierAssigned {
             case,
             scheme: IdScheme::Cve,
-            value: Sealed::seal(&cve, &salt(5)).expect("small"),
+            value: Sealed::seal(&cve, field(12, 0), &vk, &salt(5)).expect("small"),
         },
     );
     s.days(10);
@@ -143,16 +147,15 @@ pub fn golden_scenario() -> Scenario {
     // An annotation whose signer states the tree it had seen.
     let seen = crate::statement::SeenCheckpoint {
         size: 20,
-        root: Hash([0xee; 32]),
+        root: s.root_at(20),
     };
-    let mut st = Statement::new(
+    let mut st = s.statement(
         Event::Annotation {
             record: notice,
             kind: AnnotationKind::Comment,
             text: "received via the CSIRT's PGP key".to_string(),
         },
-        s.now,
-        gov.public(),
+        &gov.key,
     );
     st.seen = Some(seen);
     let logged = s.now + s.log_delay;

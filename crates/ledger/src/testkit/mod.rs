@@ -16,8 +16,10 @@ use sha2::{Digest, Sha256};
 use crate::auditor::{AuditConfig, Auditor};
 use crate::event::{Counterparty, Event};
 use crate::finding::IntegrityFailure;
-use crate::sealed::{Salt, Sealed};
-use crate::statement::{RECORD_VERSION, Record, SignedStatement, Statement, leaf_hash};
+use crate::sealed::{FieldTag, Salt, Sealed};
+use crate::statement::{
+    RECORD_VERSION, Record, SignedStatement, Statement, leaf_hash, prove_possession,
+};
 use crate::types::*;
 
 mod generate;
@@ -31,6 +33,8 @@ pub use golden::golden_scenario;
 pub struct Actor {
     /// Party id (index of its registration record).
     pub id: PartyId,
+    /// Its registration record, as statements cite it.
+    pub registration: Cite,
     /// Signing key.
     pub key: SigningKey,
     /// Class.
@@ -47,7 +51,7 @@ impl Actor {
 
     /// As a notice recipient.
     pub fn as_recipient(&self) -> Counterparty {
-        Counterparty::Party(self.id)
+        Counterparty::Party(self.registration)
     }
 }
 
@@ -61,9 +65,20 @@ pub fn test_key(label: &str) -> SigningKey {
     SigningKey::from_bytes(&seed)
 }
 
+/// The origin of scenario logs (and of the test stores): the name of the
+/// log key that signs their checkpoints.
+pub const ORIGIN: &str = "example.org/ledger";
+
+/// The tag of sealed field `field` of events with wire tag `event`.
+pub fn field(event: u8, field: u8) -> FieldTag {
+    FieldTag { event, field }
+}
+
 /// Builds a log record by record.
 #[derive(Clone, Debug)]
 pub struct Scenario {
+    /// The origin every statement names.
+    pub origin: String,
     records: Vec<Vec<u8>>,
     leaves: Vec<Hash>,
     keep_leaves: bool,
@@ -87,6 +102,7 @@ pub fn registration(label: &str) -> SignedStatement {
     let key = test_key(label);
     let pk = PublicKey(key.verifying_key().to_bytes());
     Statement::new(
+        ORIGIN,
         Event::PartyRegistered {
             name: label.into(),
             class: PartyClass::Vendor,
@@ -109,6 +125,7 @@ impl Scenario {
     /// An empty log whose clock starts at `start`.
     pub fn new(start: Millis) -> Scenario {
         Scenario {
+            origin: ORIGIN.to_string(),
             records: Vec::new(),
             leaves: Vec::new(),
             keep_leaves: true,
@@ -163,6 +180,38 @@ impl Scenario {
         self.leaves[i.0 as usize]
     }
 
+    /// The citation of record `i` (if leaves are kept).
+    pub fn cite(&self, i: RecordRef) -> Cite {
+        Cite {
+            record: i,
+            leaf: self.leaf(i),
+        }
+    }
+
+    /// The citation of the last record appended.
+    pub fn last(&self) -> Cite {
+        Cite::new(self.size - 1, self.prev)
+    }
+
+    /// Merkle root of the first `size` records (if leaves are kept).
+    pub fn root_at(&self, size: u64) -> Hash {
+        let mut tree = forewarn_tlog::tree::InMemoryTree::new();
+        for leaf in &self.leaves[..size as usize] {
+            tree.append(*leaf);
+        }
+        tree.root()
+    }
+
+    /// A statement by `signer` for this log, claimed now.
+    pub fn statement(&self, event: Event, signer: &SigningKey) -> Statement {
+        Statement::new(
+            &self.origin,
+            event,
+            self.now,
+            PublicKey(signer.verifying_key().to_bytes()),
+        )
+    }
+
     /// A fresh deterministic salt.
     pub fn salt(&mut self) -> Salt {
         self.counter += 1;
@@ -192,7 +241,7 @@ impl Scenario {
         key: &SigningKey,
         statement: &Statement,
         logged_at: Millis,
-    ) -> RecordRef {
+    ) -> Cite {
         let signed = statement.sign(key).expect("statement under 64 KiB");
         self.append_raw(signed.bytes, signed.signature, logged_at)
     }
@@ -203,7 +252,7 @@ impl Scenario {
         statement: Vec<u8>,
         signature: [u8; 64],
         logged_at: Millis,
-    ) -> RecordRef {
+    ) -> Cite {
         let record = Record {
             version: RECORD_VERSION,
             index: self.size,
@@ -221,19 +270,19 @@ impl Scenario {
         self.records.push(bytes);
         self.last_logged = self.last_logged.max(logged_at);
         self.size += 1;
-        RecordRef(self.size - 1)
+        Cite::new(self.size - 1, leaf)
     }
 
     /// Signs `event` at the current time with `key` and logs it
     /// `log_delay` later (never before the previous record).
-    pub fn submit_with_key(&mut self, key: &SigningKey, event: Event) -> RecordRef {
-        let st = Statement::new(event, self.now, PublicKey(key.verifying_key().to_bytes()));
+    pub fn submit_with_key(&mut self, key: &SigningKey, event: Event) -> Cite {
+        let st = self.statement(event, key);
         let logged = (self.now + self.log_delay).max(self.last_logged);
         self.append_statement(key, &st, logged)
     }
 
     /// Signs `event` as `actor` at the current time.
-    pub fn submit(&mut self, actor: &Actor, event: Event) -> RecordRef {
+    pub fn submit(&mut self, actor: &Actor, event: Event) -> Cite {
         self.submit_with_key(&actor.key.clone(), event)
     }
 
@@ -249,7 +298,8 @@ impl Scenario {
             },
         );
         Actor {
-            id: PartyId::from(id),
+            id: id.party(),
+            registration: id,
             key,
             class,
             name: name.to_string(),
@@ -260,10 +310,13 @@ impl Scenario {
     /// the actor using the new key.
     pub fn add_key(&mut self, actor: &Actor, label: &str) -> Actor {
         let key = test_key(label);
+        let possession = prove_possession(&self.origin, &actor.registration, &key);
         self.submit(
             actor,
             Event::KeyAdded {
+                party: actor.registration,
                 key: PublicKey(key.verifying_key().to_bytes()),
+                possession,
             },
         );
         Actor {
@@ -282,12 +335,15 @@ impl Scenario {
     ) -> (CaseId, Salt, Salt) {
         let case = self.case_id();
         let (s1, s2) = (self.salt(), self.salt());
+        let signer = actor.public();
         self.submit(
             actor,
             Event::CaseOpened {
                 case,
-                summary: Sealed::seal(&summary.to_string(), &s1).expect("small"),
-                product: Sealed::seal(&product.to_string(), &s2).expect("small"),
+                summary: Sealed::seal(&summary.to_string(), field(3, 0), &signer, &s1)
+                    .expect("small"),
+                product: Sealed::seal(&product.to_string(), field(3, 1), &signer, &s2)
+                    .expect("small"),
             },
         );
         (case, s1, s2)
@@ -300,9 +356,10 @@ impl Scenario {
         case: CaseId,
         to: &Actor,
         level: InfoLevel,
-        embargo: Option<RecordRef>,
-    ) -> RecordRef {
+        embargo: Option<Cite>,
+    ) -> Cite {
         let salt = self.salt();
+        let signer = from.public();
         self.submit(
             from,
             Event::Notified {
@@ -311,20 +368,18 @@ impl Scenario {
                 level,
                 tlp: Tlp::AmberStrict,
                 embargo,
-                content: Sealed::seal(&[7u8; 32], &salt).expect("small"),
+                content: Sealed::seal(&[7u8; 32], field(6, 1), &signer, &salt).expect("small"),
                 channel: Channel::EncryptedEmail,
             },
         )
     }
 
     /// `by` acknowledges notice `notice`, received `received_at`.
-    pub fn ack(&mut self, by: &Actor, notice: RecordRef, received_at: Millis) -> RecordRef {
-        let notice_leaf = self.leaf(notice);
+    pub fn ack(&mut self, by: &Actor, notice: Cite, received_at: Millis) -> Cite {
         self.submit(
             by,
             Event::Acknowledged {
                 notice,
-                notice_leaf,
                 received_at,
             },
         )
@@ -332,7 +387,10 @@ impl Scenario {
 
     /// Audits every record built so far (they must not have been drained).
     pub fn audit(&self, config: AuditConfig) -> Result<Auditor, IntegrityFailure> {
-        let mut a = Auditor::new(config);
+        let mut a = Auditor::new(AuditConfig {
+            origin: config.origin.or_else(|| Some(self.origin.clone())),
+            ..config
+        });
         for r in &self.records {
             a.push(r)?;
         }
