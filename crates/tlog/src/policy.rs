@@ -523,25 +523,28 @@ impl Policy {
             .map_err(|e| PolicyCheckError::Log(CheckpointError::Note(OpenError::Malformed(e))))?;
         let checkpoint = Checkpoint::parse(note.text()).map_err(PolicyCheckError::Log)?;
         let text = note.text().as_bytes();
-        let mut log = None;
+        // Every line by a policy log key must verify; remember which did.
+        let mut signed = alloc::vec![false; self.logs.len()];
         for sig in note.signatures() {
-            let Some(l) = self
+            let Some(i) = self
                 .logs
                 .iter()
-                .find(|l| l.key.name() == sig.name && l.key.key_id() == sig.key_id)
+                .position(|l| l.key.name() == sig.name && l.key.key_id() == sig.key_id)
             else {
                 continue;
             };
-            if !l.key.verify(text, &sig.signature) {
+            if !self.logs[i].key.verify(text, &sig.signature) {
                 return Err(PolicyCheckError::BadLogSignature {
                     log: sig.name.clone(),
                     key_id: sig.key_id,
                 });
             }
-            if log.is_none() && l.key.name() == checkpoint.origin() {
-                log = Some(l);
-            }
+            signed[i] = true;
         }
+        // The first policy log named by the origin whose signature verified.
+        let log = (self.logs.iter().zip(&signed))
+            .find(|(l, signed)| **signed && l.key.name() == checkpoint.origin())
+            .map(|(l, _)| l);
         let log = log.ok_or_else(|| {
             PolicyCheckError::Log(CheckpointError::NotSignedByLog {
                 log: format!("for origin {:?} in the policy", checkpoint.origin()),
