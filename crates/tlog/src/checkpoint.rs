@@ -74,6 +74,14 @@ pub enum CheckpointError {
         /// Origin expected.
         want: String,
     },
+    /// The checkpoint's origin is not the name of the pinned log key
+    /// (c2sp.org/tlog-checkpoint §Signatures says SHOULD; forewarn requires it).
+    OriginNotKeyName {
+        /// Origin in the checkpoint.
+        origin: String,
+        /// Name of the pinned log key.
+        key_name: String,
+    },
 }
 
 impl fmt::Display for CheckpointError {
@@ -109,6 +117,10 @@ impl fmt::Display for CheckpointError {
             CheckpointError::WrongOrigin { got, want } => {
                 write!(f, "checkpoint origin is {got:?}, want {want:?}")
             }
+            CheckpointError::OriginNotKeyName { origin, key_name } => write!(
+                f,
+                "checkpoint origin {origin:?} is not the name of the log key {key_name:?}"
+            ),
         }
     }
 }
@@ -232,8 +244,22 @@ pub struct SignedCheckpoint {
 
 impl SignedCheckpoint {
     /// Opens a signed checkpoint: the note must verify with `log_key`
-    /// (other `witnesses` are verified where present), its origin must be
-    /// `origin` if given, and its text must be a valid checkpoint.
+    /// (other `witnesses` are verified where present), its text must be a
+    /// valid checkpoint, its origin must be `origin` if given, and its
+    /// origin must always be `log_key`'s name.
+    ///
+    /// Signatures follow c2sp.org/signed-note §Signatures as Go's
+    /// `note.Open` does: unknown keys are ignored, and a signature by
+    /// `log_key` or one of `witnesses` that fails to verify rejects the
+    /// note ([`OpenError::BadSignature`]), even if another one verifies.
+    ///
+    /// c2sp.org/tlog-checkpoint §Signatures says the log's key name
+    /// SHOULD match the origin line; for a pinned log key forewarn makes
+    /// that a MUST ([`CheckpointError::OriginNotKeyName`]), so a key
+    /// cannot vouch for a checkpoint of a log other than the one it names.
+    /// Logs whose key is named differently from their origin (such as
+    /// sum.golang.org, origin `go.sum database tree`) are opened with
+    /// [`note::open`] and [`Checkpoint::parse`] instead.
     pub fn open(
         bytes: &[u8],
         log_key: &VerifierKey,
@@ -263,6 +289,12 @@ impl SignedCheckpoint {
             return Err(CheckpointError::WrongOrigin {
                 got: checkpoint.origin,
                 want: want.to_string(),
+            });
+        }
+        if checkpoint.origin != log_key.name() {
+            return Err(CheckpointError::OriginNotKeyName {
+                origin: checkpoint.origin,
+                key_name: log_key.name().to_string(),
             });
         }
         Ok(SignedCheckpoint { checkpoint, opened })

@@ -8,10 +8,12 @@
 //! quorum <name>|none
 //! ```
 //!
-//! [`Policy::check_checkpoint`] opens a checkpoint with a policy log key,
-//! verifies every cosignature from a policy witness, and evaluates the
-//! quorum. A failure reports how many cosignatures by policy witnesses were
-//! seen, how many verified and how many failed.
+//! [`Policy::check_checkpoint`] opens a checkpoint with the policy log key
+//! named by its origin, verifies every signature by a policy log and every
+//! cosignature from a policy witness (one that fails refuses the checkpoint,
+//! as c2sp.org/signed-note §Signatures asks; unknown keys are ignored), and
+//! evaluates the quorum. A failure reports how many cosignatures by policy
+//! witnesses were seen, how many verified and how many failed.
 //!
 //! ```
 //! use forewarn_tlog::policy::Policy;
@@ -26,7 +28,7 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::checkpoint::{Checkpoint, CheckpointError, parse_canonical_u64};
-use crate::note::{self, Note, NoteError, OpenError, SignatureType, VerifierKey};
+use crate::note::{self, KeyId, Note, NoteError, OpenError, SignatureType, VerifierKey};
 
 /// Largest policy file accepted, in bytes.
 pub const MAX_POLICY_SIZE: usize = 64 * 1024;
@@ -218,6 +220,15 @@ impl std::error::Error for PolicyError {}
 pub enum PolicyCheckError {
     /// The note does not parse, or is not signed by any policy log.
     Log(CheckpointError),
+    /// A signature by a policy log key (name and key ID match) does not
+    /// verify, even if another signature does (c2sp.org/signed-note
+    /// §Signatures).
+    BadLogSignature {
+        /// The log key's name.
+        log: String,
+        /// The log key's ID.
+        key_id: KeyId,
+    },
     /// A cosignature from a policy witness does not verify.
     BadCosignature {
         /// The witness.
@@ -246,6 +257,10 @@ impl fmt::Display for PolicyCheckError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             PolicyCheckError::Log(e) => write!(f, "{e}"),
+            PolicyCheckError::BadLogSignature { log, key_id } => write!(
+                f,
+                "signature by policy log key {log}+{key_id} does not verify"
+            ),
             PolicyCheckError::BadCosignature {
                 witness,
                 seen,
@@ -493,28 +508,48 @@ impl Policy {
     }
 
     /// Verifies a signed checkpoint against the policy: signed by a policy
-    /// log whose key name is the origin, every cosignature from a policy
-    /// witness valid, and the quorum met.
+    /// log whose key name is the origin (c2sp.org/tlog-policy §Defining a
+    /// log), every cosignature from a policy witness valid, and the quorum
+    /// met.
+    ///
+    /// Signature lines follow c2sp.org/signed-note §Signatures as Go's
+    /// `note.Open` does (`InvalidSignatureError`): a line whose key name
+    /// and ID match a policy log or witness must verify, or the whole
+    /// checkpoint is refused ([`PolicyCheckError::BadLogSignature`],
+    /// [`PolicyCheckError::BadCosignature`]) even if another signature
+    /// verifies; lines by keys the policy does not list are ignored.
     pub fn check_checkpoint(&self, note_bytes: &[u8]) -> Result<PolicyVerdict, PolicyCheckError> {
         let note = Note::parse(note_bytes)
             .map_err(|e| PolicyCheckError::Log(CheckpointError::Note(OpenError::Malformed(e))))?;
         let checkpoint = Checkpoint::parse(note.text()).map_err(PolicyCheckError::Log)?;
-        let log = self
-            .logs
-            .iter()
-            .find(|l| {
-                l.key.name() == checkpoint.origin()
-                    && note.signatures().iter().any(|s| {
-                        s.name == l.key.name()
-                            && s.key_id == l.key.key_id()
-                            && l.key.verify(note.text().as_bytes(), &s.signature)
-                    })
+        let text = note.text().as_bytes();
+        // Every line by a policy log key must verify; remember which did.
+        let mut signed = alloc::vec![false; self.logs.len()];
+        for sig in note.signatures() {
+            let Some(i) = self
+                .logs
+                .iter()
+                .position(|l| l.key.name() == sig.name && l.key.key_id() == sig.key_id)
+            else {
+                continue;
+            };
+            if !self.logs[i].key.verify(text, &sig.signature) {
+                return Err(PolicyCheckError::BadLogSignature {
+                    log: sig.name.clone(),
+                    key_id: sig.key_id,
+                });
+            }
+            signed[i] = true;
+        }
+        // The first policy log named by the origin whose signature verified.
+        let log = (self.logs.iter().zip(&signed))
+            .find(|(l, signed)| **signed && l.key.name() == checkpoint.origin())
+            .map(|(l, _)| l);
+        let log = log.ok_or_else(|| {
+            PolicyCheckError::Log(CheckpointError::NotSignedByLog {
+                log: format!("for origin {:?} in the policy", checkpoint.origin()),
             })
-            .ok_or_else(|| {
-                PolicyCheckError::Log(CheckpointError::NotSignedByLog {
-                    log: format!("for origin {:?} in the policy", checkpoint.origin()),
-                })
-            })?;
+        })?;
         let (mut seen, mut verified, mut failed) = (0, 0, 0);
         let mut witnessed: Vec<(String, u64)> = Vec::new();
         let mut first_bad = None;

@@ -6,7 +6,7 @@ mod common;
 use std::fs;
 
 use common::{hash_hex, hex, testdata};
-use forewarn_tlog::checkpoint::{Checkpoint, SignedCheckpoint};
+use forewarn_tlog::checkpoint::{Checkpoint, CheckpointError, SignedCheckpoint};
 use forewarn_tlog::compact::CompactRange;
 use forewarn_tlog::cosignature::{self, Cosignature};
 use forewarn_tlog::note::{self, KeyId, Note, SignatureType, SignerKey, VerifierKey};
@@ -180,10 +180,20 @@ fn c2sp_example_key_id_and_sumdb_key() {
         VerifierKey::parse("sum.golang.org+033de0af+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8")
             .is_err()
     );
-    // Checkpoints of the production log open with its key.
+    // Checkpoints of the production log verify with its key. Its origin is
+    // not its key name, so they open as notes, and SignedCheckpoint::open,
+    // which requires origin == key name for a pinned key, refuses them.
     let bytes = fs::read(testdata("notes/sumdb-15368405.note")).unwrap();
-    let c = SignedCheckpoint::open(&bytes, &sumdb, Some("go.sum database tree"), &[]).unwrap();
-    assert_eq!(c.checkpoint.size(), 15368405);
+    let opened = note::open(&bytes, std::slice::from_ref(&sumdb)).unwrap();
+    let c = Checkpoint::parse(&opened.text).unwrap();
+    assert_eq!((c.origin(), c.size()), ("go.sum database tree", 15368405));
+    assert_eq!(
+        SignedCheckpoint::open(&bytes, &sumdb, Some("go.sum database tree"), &[]).unwrap_err(),
+        CheckpointError::OriginNotKeyName {
+            origin: "go.sum database tree".into(),
+            key_name: "sum.golang.org".into(),
+        }
+    );
 }
 
 #[test]
