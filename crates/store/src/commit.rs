@@ -173,6 +173,41 @@ impl Store {
         statements: &[SignedStatement],
         checked: Vec<CheckedStatement>,
     ) -> Result<Vec<Result<ReceiptParts, Rejection>>, StoreError> {
+        self.commit(statements, checked, false)
+    }
+
+    /// Appends every one of `statements` as the next records, in order, in
+    /// one commit, or none of them: the first refusal is
+    /// [`StoreError::RejectedInBatch`] with its position, and the store is
+    /// as before (nothing written, nothing in memory changed).
+    ///
+    /// Cost: for more than one statement the auditor's state is copied
+    /// before validation, to be put back on a refusal. That copy grows
+    /// with the log (every projection, plus the statement-hash and citation
+    /// entries of every record): made once per call, it suits a command
+    /// appending a few files, not a server's submissions, which use
+    /// [`Store::append`] or a [`crate::Sequencer`].
+    pub fn append_all(
+        &mut self,
+        statements: &[SignedStatement],
+    ) -> Result<Vec<Receipt>, StoreError> {
+        let checked = check_statements(statements, self.config.audit.verify_mode, &mut self.caches);
+        self.commit(statements, checked, true)?
+            .into_iter()
+            .map(|r| r.map(ReceiptParts::encode))
+            .collect::<Result<Vec<_>, _>>()
+            // Unreachable: an all-or-nothing commit returns no rejection.
+            .map_err(|r| StoreError::Rejected(Box::new(r)))
+    }
+
+    /// The commit; with `all`, the first rejection refuses the whole batch
+    /// (see [`Store::append_all`]).
+    fn commit(
+        &mut self,
+        statements: &[SignedStatement],
+        checked: Vec<CheckedStatement>,
+        all: bool,
+    ) -> Result<Vec<Result<ReceiptParts, Rejection>>, StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
@@ -189,7 +224,13 @@ impl Store {
         let mut in_batch: HashSet<[u8; 32]> = Default::default();
         // What each accepted record adds to the indexes.
         let mut indexed: Vec<(u64, IndexEntry)> = Vec::new();
+        // The state to put back if an all-or-nothing batch is refused (one
+        // statement needs none: a refused statement changes no state).
+        let backup = (all && statements.len() > 1).then(|| self.auditor.clone());
         for (s, c) in statements.iter().zip(checked) {
+            if all && results.last().is_some_and(Result::is_err) {
+                break;
+            }
             let h = c.hash;
             if let Some(index) = self.indexes.statements.get(&h) {
                 results.push(Err(Rejection::Replay { index: *index }));
@@ -226,6 +267,18 @@ impl Store {
                 }
                 Err(f) => results.push(Err(Rejection::Invalid(f))),
             }
+        }
+        if all
+            && let Some(position) = results.iter().position(Result::is_err)
+            && let Err(rejection) = results.swap_remove(position)
+        {
+            if let Some(backup) = backup {
+                self.auditor = backup;
+            }
+            return Err(StoreError::RejectedInBatch {
+                position,
+                rejection: Box::new(rejection),
+            });
         }
         if accepted.is_empty() {
             return Ok(results

@@ -123,6 +123,7 @@ impl LogCopy {
         config: AuditConfig,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Auditor, StoreError> {
+        let config = with_origin(config, &self.origin);
         if let Some(a) = self
             .snapshot
             .as_deref()
@@ -146,6 +147,7 @@ impl LogCopy {
         config: AuditConfig,
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Auditor, AuditError> {
+        let config = with_origin(config, &self.origin);
         audit_bundles(
             self.state.size,
             |n| Ok(Some(self.bundles[n as usize].clone())),
@@ -169,6 +171,7 @@ impl Store {
         progress: &(dyn Fn(u64, u64) + Sync),
     ) -> Result<Auditor, AuditError> {
         let db = &self.shared.db;
+        let config = with_origin(config, self.origin());
         audit_bundles(
             self.size(),
             |n| Ok(db.get(bundle_key(n))?),
@@ -182,6 +185,16 @@ impl Store {
 
 /// The full audit of the log of `size` records whose stored bundle N
 /// `bundle(N)` returns, against `checkpoint` under `vkey`.
+/// `config` with the log's `origin` unless the caller named one (an
+/// auditor that expects another origin then fails at record 0, which is
+/// the right answer).
+fn with_origin(config: AuditConfig, origin: &str) -> AuditConfig {
+    AuditConfig {
+        origin: config.origin.or_else(|| Some(origin.to_string())),
+        ..config
+    }
+}
+
 fn audit_bundles(
     size: u64,
     bundle: impl Fn(u64) -> Result<Option<sled::IVec>, StoreError> + Sync,

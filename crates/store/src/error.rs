@@ -41,6 +41,14 @@ pub enum StoreError {
     },
     /// A single submitted statement was refused (nothing was written).
     Rejected(Box<Rejection>),
+    /// A statement of an all-or-nothing batch ([`crate::Store::append_all`])
+    /// was refused, so none of the batch was written.
+    RejectedInBatch {
+        /// The refused statement's position in the batch (from 0).
+        position: usize,
+        /// Why it was refused.
+        rejection: Box<Rejection>,
+    },
     /// The sequencer no longer runs; `cause` is the commit failure that
     /// stopped it, if one did.
     Stopped {
@@ -114,6 +122,14 @@ impl fmt::Display for StoreError {
                 write!(f, "the ledger is damaged: {at}: {what}")
             }
             StoreError::Rejected(r) => write!(f, "the statement was refused: {r}"),
+            StoreError::RejectedInBatch {
+                position,
+                rejection,
+            } => write!(
+                f,
+                "statement {} of the batch was refused, so none was appended: {rejection}",
+                position + 1
+            ),
             StoreError::Stopped { cause: None } => f.write_str("the sequencer has stopped"),
             StoreError::Stopped { cause: Some(c) } => {
                 write!(f, "the sequencer stopped after a failed commit: {c}")

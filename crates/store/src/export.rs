@@ -158,7 +158,13 @@ pub fn audit_tiles(
     let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
         .map_err(ExportAuditError::Checkpoint)?;
     let size = signed.checkpoint.size();
-    let mut auditor = Auditor::new(config);
+    // Every statement must name the log the pinned key's checkpoint names.
+    let mut auditor = Auditor::new(AuditConfig {
+        origin: config
+            .origin
+            .or_else(|| Some(signed.checkpoint.origin().to_string())),
+        ..config
+    });
     let mut tree = InMemoryTree::new();
     for bundle in new_entry_bundles(0, size) {
         // At most 256 entries, each a 2-byte length and its bytes.

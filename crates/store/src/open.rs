@@ -66,7 +66,9 @@ pub fn system_clock() -> Clock {
 /// Options for opening a store.
 #[derive(Clone)]
 pub struct StoreConfig {
-    /// Auditor settings used to validate statements (skew, threads).
+    /// Auditor settings used to validate statements (skew, threads). Its
+    /// `origin` is always set to the store's own at open: every statement
+    /// must name the log it is appended to.
     pub audit: AuditConfig,
     /// The log's clock.
     pub clock: Clock,
@@ -173,7 +175,7 @@ impl Store {
 
     fn open_with(
         dir: &Path,
-        config: StoreConfig,
+        mut config: StoreConfig,
         db: Option<sled::Db>,
     ) -> Result<Store, StoreError> {
         if !dir.join(DB_DIR).exists() {
@@ -195,6 +197,9 @@ impl Store {
         // Refused before the (long) replay if the database is older than
         // the high-water mark.
         let mark = check_mark(dir, &db, &vkey, &head.origin, &head.state)?;
+        // The auditor knows the log's origin from the start: the sequencer
+        // refuses a statement for another log (WrongOrigin) from record 0 on.
+        config.audit.origin = Some(head.origin.clone());
         let size = head.state.size;
         let threads = config.audit.threads.max(1);
         let checkpoint = head.state.checkpoint.clone();

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use forewarn_ledger::statement::SignedStatement;
-use forewarn_ledger::testkit::{RealisticLog, START, test_key};
+use forewarn_ledger::testkit::{ORIGIN, RealisticLog, START, test_key};
 use forewarn_ledger::*;
 use forewarn_store::{Rejection, Store, StoreConfig};
+use forewarn_tlog::hash::Hash;
 
 /// A clock the test controls.
 fn clock() -> (Arc<AtomicU64>, forewarn_store::Clock) {
@@ -144,11 +145,13 @@ fn bad_statements_are_rejected_and_change_nothing() {
     let now = t.load(Ordering::SeqCst);
     let vendor = test_key("vendor");
     let vendor_pk = PublicKey(vendor.verifying_key().to_bytes());
-    let sign = |event: Event, at: u64, key: &ed25519_dalek::SigningKey| {
-        Statement::new(event, at, PublicKey(key.verifying_key().to_bytes()))
+    let sign_for = |origin: &str, event: Event, at: u64, key: &ed25519_dalek::SigningKey| {
+        Statement::new(origin, event, at, PublicKey(key.verifying_key().to_bytes()))
             .sign(key)
             .unwrap()
     };
+    let sign =
+        |event: Event, at: u64, key: &ed25519_dalek::SigningKey| sign_for(ORIGIN, event, at, key);
     let reg = sign(
         Event::PartyRegistered {
             name: "Vendor".into(),
@@ -158,10 +161,29 @@ fn bad_statements_are_rejected_and_change_nothing() {
         now,
         &vendor,
     );
+    let stranger = test_key("stranger finder");
+    let stranger_reg = sign(
+        Event::PartyRegistered {
+            name: "Stranger".into(),
+            class: PartyClass::Finder,
+            key: PublicKey(stranger.verifying_key().to_bytes()),
+        },
+        now,
+        &stranger,
+    );
+    // The vendor's registration is cited by its leaf hash, so it is
+    // appended first.
+    let receipts = store.append(&[reg.clone(), stranger_reg]).unwrap();
+    let vendor_cite = Cite::new(
+        0,
+        statement::leaf_hash(&receipts[0].as_ref().unwrap().record),
+    );
     let v2 = test_key("vendor 2");
     let add = sign(
         Event::KeyAdded {
+            party: vendor_cite,
             key: PublicKey(v2.verifying_key().to_bytes()),
+            possession: statement::prove_possession(ORIGIN, &vendor_cite, &v2),
         },
         now,
         &vendor,
@@ -181,13 +203,10 @@ fn bad_statements_are_rejected_and_change_nothing() {
             summary: Sealed::Clear("x".into()),
             product: Sealed::Clear("y".into()),
         },
-        now - 1,
+        now,
         &v2,
     );
-    for r in store
-        .append(&[reg.clone(), add, revoke, open.clone()])
-        .unwrap()
-    {
+    for r in store.append(&[add, revoke, open.clone()]).unwrap() {
         r.unwrap();
     }
     store.close().unwrap();
@@ -239,7 +258,7 @@ fn bad_statements_are_rejected_and_change_nothing() {
             |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::UnknownKey { .. })),
         ),
         ("replayed", open.clone(), |r| {
-            matches!(r, Rejection::Replay { index: 3 })
+            matches!(r, Rejection::Replay { index: 4 })
         }),
         (
             "future-dated",
@@ -247,10 +266,51 @@ fn bad_statements_are_rejected_and_change_nothing() {
             |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::ClaimedInFuture { .. })),
         ),
         (
+            "for another log",
+            sign_for("other.example/ledger", Event::FixReady { case }, now, &v2),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(&f.kind, IntegrityKind::WrongOrigin { .. })),
+        ),
+        (
+            "not the case's vendor",
+            sign(Event::FixReady { case }, now, &stranger),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::Unauthorized { .. })),
+        ),
+        (
+            "key added without possession",
+            sign(
+                Event::KeyAdded {
+                    party: vendor_cite,
+                    key: PublicKey(test_key("vendor 3").verifying_key().to_bytes()),
+                    possession: statement::prove_possession(ORIGIN, &vendor_cite, &v2),
+                },
+                now,
+                &v2,
+            ),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::BadPossession { .. })),
+        ),
+        (
+            "wrong leaf hash",
+            sign(
+                Event::Annotation {
+                    record: Cite::new(0, Hash([9; 32])),
+                    kind: AnnotationKind::Comment,
+                    text: "x".into(),
+                },
+                now,
+                &v2,
+            ),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::CiteMismatch { .. })),
+        ),
+        (
+            "implausible time",
+            sign(Event::FixReady { case }, 1_000, &v2),
+            |r| matches!(r, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::ImplausibleTime { .. })),
+        ),
+        (
             "dangling reference",
             sign(
                 Event::EmbargoAccepted {
-                    embargo: RecordRef(99),
+                    embargo: Cite::new(99, Hash([0; 32])),
                 },
                 now,
                 &v2,
@@ -284,6 +344,37 @@ fn bad_statements_are_rejected_and_change_nothing() {
     let r = store.append(&[fix.clone(), fix]).unwrap();
     assert!(r[0].is_ok());
     assert_eq!(r[1].as_ref().unwrap_err(), &Rejection::DuplicateInBatch);
+
+    // All or nothing: a refused statement refuses its whole batch, and the
+    // valid statement before it is neither written nor kept in memory.
+    let size = store.size();
+    let root = store.auditor().root();
+    let good = sign(Event::FixReleased { case }, now, &v2);
+    let bad = sign(Event::FixReleased { case }, now, &stranger);
+    let err = store
+        .append_all(&[good.clone(), bad])
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(
+            &err,
+            forewarn_store::StoreError::RejectedInBatch { position: 1, rejection }
+                if matches!(&**rejection, Rejection::Invalid(f) if matches!(f.kind, IntegrityKind::Unauthorized { .. }))
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("statement 2 of the batch"),
+        "{err}"
+    );
+    assert_eq!(store.size(), size);
+    assert_eq!(store.auditor().size(), size);
+    assert_eq!(store.auditor().root(), root);
+    store.check().unwrap();
+    // The valid statement alone is appended next.
+    let receipts = store.append_all(&[good]).unwrap();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0].index, size);
 }
 
 /// A new, empty store in a temporary directory, on a test clock.
