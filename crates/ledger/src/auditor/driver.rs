@@ -17,7 +17,7 @@ use super::prepare::{Prepared, check_record, fail, late_record, prepare_records,
 use super::state::{AuditState, Citable, STATE_VERSION, TrustedCheckpoint};
 use super::{AuditConfig, all_findings, dispatch, keys, permits};
 use crate::encoding::{self, EncodingError};
-use crate::event::{EVENT_KINDS, Event};
+use crate::event::EVENT_KINDS;
 use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::{Millis, RecordRef};
@@ -77,6 +77,15 @@ impl Auditor {
                 detail: format!(
                     "saved compact range has size {} but the state has {}",
                     tree.size(),
+                    state.size
+                ),
+            });
+        }
+        if state.citable.len() as u64 != state.size {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state cites {} records but has {}",
+                    state.citable.len(),
                     state.size
                 ),
             });
@@ -294,7 +303,12 @@ impl Auditor {
         }
     }
 
-    fn apply_inner(&mut self, bytes: &[u8], p: Prepared, mode: Mode) -> Result<(), IntegrityFailure> {
+    fn apply_inner(
+        &mut self,
+        bytes: &[u8],
+        p: Prepared,
+        mode: Mode,
+    ) -> Result<(), IntegrityFailure> {
         let leaf = p.leaf;
         let statement_hash = p.statement_hash;
         let (record, statement) = check_record(
@@ -326,7 +340,9 @@ impl Auditor {
             // A statement its signer had no authority for: a sequencer
             // refuses it; in a log, it is reported and has no effect (the
             // rules change nothing before the authority check).
-            Err(f) if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) => {
+            Err(f)
+                if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) =>
+            {
                 alloc::vec![Finding {
                     kind: FindingKind::Unauthorized,
                     record: index,
@@ -340,22 +356,18 @@ impl Auditor {
 
         // Everything checked: commit.
         keys::note_use(&mut self.state, &statement.signer, index, record.logged_at);
-        self.state.late.extend(late_record(&record, &statement, signer));
+        self.state
+            .late
+            .extend(late_record(&record, &statement, signer));
         self.state.findings.append(&mut findings);
-        self.state.statements.insert(statement_hash, index);
-        if !matches!(
-            statement.event,
-            Event::Opening { .. } | Event::Annotation { .. }
-        ) {
-            self.state.citable.insert(
-                index,
-                Citable {
-                    leaf,
-                    signer,
-                    event: statement.event.tag() as u8,
-                },
-            );
-        }
+        let mut key = [0; 16];
+        key.copy_from_slice(&statement_hash[..16]);
+        self.state.statements.insert(key, index);
+        self.state.citable.push(Citable {
+            leaf,
+            signer,
+            event: statement.event.tag() as u8,
+        });
         if self.state.origin.is_none() {
             self.state.origin = Some(statement.origin.clone());
         }

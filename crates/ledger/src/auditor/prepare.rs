@@ -175,7 +175,7 @@ pub(super) fn check_record(
         }
         _ => {}
     }
-    if let Some(first) = state.statements.get(&p.statement_hash) {
+    if let Some(first) = state.statements.get(&p.statement_hash[..16]) {
         return Err(fail(
             index,
             IntegrityKind::DuplicateStatement { first: *first },
