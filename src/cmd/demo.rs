@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use ed25519_dalek::SigningKey;
+use forewarn_ledger::sealed::FieldTag;
 use forewarn_ledger::statement::Statement;
 use forewarn_ledger::*;
 use forewarn_store::{Store, StoreConfig};
@@ -26,9 +27,14 @@ use crate::cmd::report::{print_case, print_summary};
 
 const MARKER: &str = ".forewarn-demo";
 const MINUTE: u64 = 60_000;
+/// Wire tags of the events whose fields the demo seals (docs/FORMAT.md §12).
+const CASE_OPENED: u8 = 3;
+const NOTIFIED: u8 = 6;
+const IDENTIFIER_ASSIGNED: u8 = 12;
 
 struct Actor {
-    id: PartyId,
+    /// Its registration record.
+    id: Cite,
     key: SigningKey,
 }
 
@@ -38,7 +44,7 @@ struct Story {
     clock: Arc<AtomicU64>,
     now: Millis,
     log_delay: Millis,
-    salts: Vec<(RecordRef, u8, [u8; 32], Vec<u8>)>,
+    salts: Vec<(Cite, u8, [u8; 32], Vec<u8>)>,
 }
 
 fn random<const N: usize>() -> [u8; N] {
@@ -47,18 +53,30 @@ fn random<const N: usize>() -> [u8; N] {
     b
 }
 
+impl Actor {
+    fn public(&self) -> PublicKey {
+        PublicKey(self.key.verifying_key().to_bytes())
+    }
+}
+
 impl Story {
     fn at(&mut self, when: &str) {
         self.now = parse_time(when).expect("story times are valid");
     }
 
-    fn append(&mut self, actor: &Actor, event: Event) -> RecordRef {
+    fn append(&mut self, actor: &Actor, event: Event) -> Cite {
+        self.append_with(&actor.key, event)
+    }
+
+    /// Signs `event` with `key`, appends it, and returns its citation.
+    fn append_with(&mut self, key: &SigningKey, event: Event) -> Cite {
         let st = Statement::new(
+            self.store.origin(),
             event,
             self.now,
-            PublicKey(actor.key.verifying_key().to_bytes()),
+            PublicKey(key.verifying_key().to_bytes()),
         );
-        let signed = st.sign(&actor.key).expect("small statements");
+        let signed = st.sign(key).expect("small statements");
         self.clock
             .store(self.now + self.log_delay, Ordering::SeqCst);
         let result = self
@@ -73,14 +91,28 @@ impl Story {
             &receipt.proof,
         );
         self.now += MINUTE;
-        RecordRef(receipt.index)
+        Cite::new(receipt.index, statement::leaf_hash(&receipt.record))
     }
 
-    fn seal(&mut self, value: &str) -> (Sealed<String>, [u8; 32], Vec<u8>) {
+    /// Seals `value` as field `field` of an event with wire tag `event`
+    /// signed by `by`.
+    fn seal(
+        &mut self,
+        value: &str,
+        event: u8,
+        field: u8,
+        by: &Actor,
+    ) -> (Sealed<String>, [u8; 32], Vec<u8>) {
         let salt = random::<32>();
         let bytes = encoding::encode(&value.to_string()).expect("small");
         (
-            Sealed::seal(&value.to_string(), &salt).expect("small"),
+            Sealed::seal(
+                &value.to_string(),
+                FieldTag { event, field },
+                &by.public(),
+                &salt,
+            )
+            .expect("small"),
             salt,
             bytes,
         )
@@ -88,11 +120,8 @@ impl Story {
 
     fn register(&mut self, name: &str, class: PartyClass, keys: &Path) -> Actor {
         let key = SigningKey::from_bytes(&random::<32>());
-        let id = self.append(
-            &Actor {
-                id: PartyId(0),
-                key: key.clone(),
-            },
+        let id = self.append_with(
+            &key,
             Event::PartyRegistered {
                 name: name.to_string(),
                 class,
@@ -119,13 +148,13 @@ impl Story {
         let mut text = note_key.to_text();
         text.push('\n');
         let _ = write_new_file(&keys.join(format!("{stem}.key")), text.as_bytes(), true);
-        Actor { id: id.into(), key }
+        Actor { id, key }
     }
 
-    fn open_case(&mut self, vendor: &Actor, summary: &str, product: &str) -> (CaseId, RecordRef) {
+    fn open_case(&mut self, vendor: &Actor, summary: &str, product: &str) -> (CaseId, Cite) {
         let case = CaseId(random::<16>());
-        let (s, s_salt, s_bytes) = self.seal(summary);
-        let (p, p_salt, p_bytes) = self.seal(product);
+        let (s, s_salt, s_bytes) = self.seal(summary, CASE_OPENED, 0, vendor);
+        let (p, p_salt, p_bytes) = self.seal(product, CASE_OPENED, 1, vendor);
         let r = self.append(
             vendor,
             Event::CaseOpened {
@@ -145,9 +174,13 @@ impl Story {
         case: CaseId,
         to: &Actor,
         level: InfoLevel,
-        embargo: Option<RecordRef>,
-    ) -> RecordRef {
+        embargo: Option<Cite>,
+    ) -> Cite {
         let salt = random::<32>();
+        let content = FieldTag {
+            event: NOTIFIED,
+            field: 1,
+        };
         self.append(
             from,
             Event::Notified {
@@ -156,7 +189,8 @@ impl Story {
                 level,
                 tlp: Tlp::AmberStrict,
                 embargo,
-                content: Sealed::seal(&random::<32>(), &salt).expect("small"),
+                content: Sealed::seal(&random::<32>(), content, &from.public(), &salt)
+                    .expect("small"),
                 channel: Channel::EncryptedEmail,
             },
         )
@@ -164,10 +198,10 @@ impl Story {
 
     /// The recipient countersigns, saying it received the notice
     /// `minutes` after it was sent.
-    fn ack(&mut self, by: &Actor, notice: RecordRef, minutes: u64) -> RecordRef {
+    fn ack(&mut self, by: &Actor, notice: Cite, minutes: u64) -> Cite {
         let record = self
             .store
-            .record(notice.0)
+            .record(notice.record.0)
             .expect("readable")
             .expect("exists");
         let sent = Statement::from_bytes(&Record::from_bytes(&record).expect("valid").statement)
@@ -179,13 +213,12 @@ impl Story {
             by,
             Event::Acknowledged {
                 notice,
-                notice_leaf: statement::leaf_hash(&record),
                 received_at,
             },
         )
     }
 
-    fn reveal(&mut self, by: &Actor, record: RecordRef) {
+    fn reveal(&mut self, by: &Actor, record: Cite) {
         let fields: Vec<_> = self
             .salts
             .iter()
@@ -372,12 +405,13 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
         },
     );
     s.append(&mara, Event::EmbargoAccepted { embargo: e1 });
-    s.append(&cert, Event::EmbargoAccepted { embargo: e1 });
     s.at("2026-01-12T08:00:00Z");
     let n = s.notify(&acme, c1, &cert, InfoLevel::Details, Some(e1));
     s.ack(&cert, n, 70);
+    // Told of the case, the CERT joins its embargo.
+    s.append(&cert, Event::EmbargoAccepted { embargo: e1 });
     s.at("2026-01-20T14:00:00Z");
-    let (cve, cve_salt, cve_bytes) = s.seal("CVE-2026-10001");
+    let (cve, cve_salt, cve_bytes) = s.seal("CVE-2026-10001", IDENTIFIER_ASSIGNED, 0, &acme);
     let c1_cve = s.append(
         &acme,
         Event::IdentifierAssigned {
@@ -410,9 +444,9 @@ pub fn build(dir: &Path) -> Result<Store, Failure> {
             ends_at: parse_time("2026-02-15T09:00:00Z").expect("valid"),
         },
     );
-    s.append(&cert, Event::EmbargoAccepted { embargo: e2 });
     let n = s.notify(&acme, c2, &cert, InfoLevel::Details, Some(e2));
     s.ack(&cert, n, 15);
+    s.append(&cert, Event::EmbargoAccepted { embargo: e2 });
     let n = s.notify(&acme, c2, &fennix, InfoLevel::Details, Some(e2));
     s.ack(&fennix, n, 600);
 
@@ -580,6 +614,7 @@ pub fn run(dir: &Path) -> Outcome {
     let store = open_store(dir, true)?;
     let mut auditor = Auditor::new(AuditConfig {
         policy: policy.clone(),
+        origin: Some(store.origin().to_string()),
         ..AuditConfig::default()
     });
     for r in store.records(0, size) {

@@ -45,8 +45,14 @@ fn sign_to_file(step: &Step, out: &Path) -> Outcome {
         ));
     }
     let (s, salts) = &signed[0];
-    save_salts(&prepared.dir, &s.bytes, salts)?;
+    // The file first (it must not exist yet), then its salts: a refused
+    // file leaves no salts behind, and a file whose salts could not be
+    // saved is removed again.
     write_new_file(out, statement_file(s).as_bytes(), false)?;
+    if let Err(f) = save_salts(&prepared.dir, &s.bytes, salts) {
+        let _ = std::fs::remove_file(out);
+        return Err(f);
+    }
     eprintln!(
         "wrote {} (hand it to the ledger's operator: forewarn append {})",
         out.display(),

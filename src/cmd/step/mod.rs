@@ -17,11 +17,13 @@ use std::path::PathBuf;
 use clap::{Args, Subcommand};
 
 use self::args::*;
+use crate::cli::Failure;
 use crate::cli::Outcome;
 use crate::cli::formats::save_salts;
 use crate::cli::ledger::{DirArg, open_store, store_failure};
-use crate::cmd::append::append_and_report;
+use crate::cmd::append::{commit, report};
 use forewarn_ledger::statement::SignedStatement;
+use forewarn_store::Store;
 
 /// Who signs, and when.
 #[derive(Args, Clone, Debug)]
@@ -102,15 +104,22 @@ pub enum PartyStep {
     },
     /// Add another key to your party (signed with a current key).
     ///
-    /// Example: forewarn party add-key --key keys/acme.key --new-key keys/acme-2026.vkey
+    /// The new key proves it is yours: it signs this ledger's origin, your
+    /// party and itself, so --new-key is its private .key file (read once,
+    /// never stored or logged).
+    ///
+    /// Example: forewarn keygen --name acme-2026.example --out keys && forewarn party add-key --key keys/acme.key --new-key keys/acme-2026.example.key
     AddKey {
         #[command(flatten)]
         sign: SignArgs,
-        /// The new key's .key or .vkey file.
+        /// The new key's private .key file (from `forewarn keygen`).
         #[arg(long)]
         new_key: PathBuf,
     },
-    /// Revoke a key of your party from a given time.
+    /// Revoke a key of your party (signed with another current key).
+    ///
+    /// The revoked key signs nothing logged after this record, whatever
+    /// time a statement claims.
     ///
     /// Example: forewarn party revoke-key --key keys/acme-2026.key --revoke keys/acme.vkey --effective 2026-03-01
     RevokeKey {
@@ -119,7 +128,8 @@ pub enum PartyStep {
         /// The key to revoke: its .key or .vkey file.
         #[arg(long)]
         revoke: PathBuf,
-        /// Statements claimed from this time on are invalid (default: now).
+        /// When the key stopped being trustworthy (default: now); records
+        /// it signed that were logged from then on are flagged.
         #[arg(long)]
         effective: Option<String>,
     },
@@ -380,13 +390,32 @@ pub struct AnnotateArgs {
 pub fn run(step: &Step, json: bool) -> Outcome {
     let dir = &prepare::step_sign(step).dir.dir;
     let mut store = open_store(dir, json)?;
-    let prepared = prepare::prepare(step, &store)?;
-    let signed = prepare::sign_all(&prepared)?;
-    for (s, salts) in &signed {
-        save_salts(&prepared.dir, &s.bytes, salts)?;
-    }
-    let statements: Vec<SignedStatement> = signed.into_iter().map(|(s, _)| s).collect();
-    let outcome = append_and_report(&mut store, &statements, json);
+    let outcome = sign_and_append(&mut store, step, json);
     store.close().map_err(store_failure)?;
     outcome
+}
+
+/// Signs the step's statements and appends them, all or none. The salts
+/// of their sealed fields are written to the salt file only once the
+/// records are durable, so a refused step writes nothing
+/// (docs/RELIABILITY.md, "Salts of sealed fields").
+fn sign_and_append(store: &mut Store, step: &Step, json: bool) -> Outcome {
+    let prepared = prepare::prepare(step, store)?;
+    let signed = prepare::sign_all(&prepared)?;
+    let statements: Vec<SignedStatement> = signed.iter().map(|(s, _)| s.clone()).collect();
+    let receipts = commit(store, &statements, None, json)?;
+    let saved = signed
+        .iter()
+        .zip(&receipts)
+        .try_for_each(|((s, salts), receipt)| {
+            save_salts(&prepared.dir, &s.bytes, salts).map_err(|f| Failure {
+                message: format!(
+                    "record {} was appended, but the salts of its sealed fields were not saved, so they cannot be revealed: {}",
+                    receipt.index, f.message
+                ),
+                ..f
+            })
+        });
+    report(store, &statements, &receipts, None, json)?;
+    saved
 }
