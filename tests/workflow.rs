@@ -258,23 +258,6 @@ receipt: forewarn-data/receipts/5.tlog-proof
     .stderr_eq(str![]);
     let embargo = "5";
     s.run(&[
-        "embargo",
-        "accept",
-        "--key",
-        "keys/cert.example.key",
-        "--embargo",
-        embargo,
-        AT,
-        "2026-01-10T12:00:00Z",
-    ])
-    .success()
-    .stdout_eq(str![[r#"
-appended record 6: EmbargoAccepted
-receipt: forewarn-data/receipts/6.tlog-proof
-
-"#]])
-    .stderr_eq(str![]);
-    s.run(&[
         "notify",
         "--key",
         "keys/acme.example.key",
@@ -291,12 +274,30 @@ receipt: forewarn-data/receipts/6.tlog-proof
     ])
     .success()
     .stdout_eq(str![[r#"
-appended record 7: Notified (case [CASE])
+appended record 6: Notified (case [CASE])
+receipt: forewarn-data/receipts/6.tlog-proof
+
+"#]])
+    .stderr_eq(str![]);
+    let n_cert = "6";
+    // Told of the case, the CERT joins its embargo (only a member may).
+    s.run(&[
+        "embargo",
+        "accept",
+        "--key",
+        "keys/cert.example.key",
+        "--embargo",
+        embargo,
+        AT,
+        "2026-01-11T09:30:00Z",
+    ])
+    .success()
+    .stdout_eq(str![[r#"
+appended record 7: EmbargoAccepted
 receipt: forewarn-data/receipts/7.tlog-proof
 
 "#]])
     .stderr_eq(str![]);
-    let n_cert = "7";
     s.run(&[
         "ack",
         "--key",
@@ -367,6 +368,7 @@ wrote ack.statement (hand it to the ledger's operator: forewarn append ack.state
         json!([{
             "case": null,
             "event": "Acknowledged",
+            "file": "ack.statement",
             "receipt": "forewarn-data/receipts/10.tlog-proof",
             "record": 10,
         }])
@@ -489,7 +491,7 @@ receipt: forewarn-data/receipts/17.tlog-proof
     .stderr_eq(str![]);
 
     // Every receipt verifies offline.
-    let receipt = "forewarn-data/receipts/7.tlog-proof";
+    let receipt = "forewarn-data/receipts/6.tlog-proof";
     let v = s.json(&[
         "proof",
         "verify",
@@ -500,8 +502,8 @@ receipt: forewarn-data/receipts/17.tlog-proof
     ]);
     assert_eq!(v["verified"], true);
     assert_eq!(v["event"], "Notified");
-    assert_eq!(v["index"], 7);
-    assert_eq!(v["tree_size"], 8);
+    assert_eq!(v["index"], 6);
+    assert_eq!(v["tree_size"], 7);
     assert_eq!(v["case"], case);
     let acme_key = v["signer"].as_str().unwrap().to_string();
     assert_eq!(acme_key.len(), 64, "{v}");
@@ -515,7 +517,7 @@ receipt: forewarn-data/receipts/17.tlog-proof
     ])
     .success()
     .stdout_eq(str![[r#"
-verified: record 7 (Notified) is in ledger.acme.example at tree size 8
+verified: record 6 (Notified) is in ledger.acme.example at tree size 7
 claimed 2026-01-11 09:00Z · logged [LOGGED_AT] · signed by [ACME_KEY]
 
 "#]])
@@ -536,7 +538,7 @@ claimed 2026-01-11 09:00Z · logged [LOGGED_AT] · signed by [ACME_KEY]
         (28 * 24 + 3) * 3_600_000i64
     );
     assert!(row("Agency")["acknowledged_at"].is_number());
-    assert_eq!(row("CERT-X")["how"], "acted"); // accepted the embargo before the notice
+    assert_eq!(row("CERT-X")["how"], "notified");
     assert_eq!(r[0]["summary"]["opened"], "heap overflow");
     let hospital = rows
         .iter()
@@ -710,7 +712,7 @@ hint: pin the log's public key: --vkey log.vkey (from the log's operator, not fr
         1,
         str![[r#"
 forewarn: the ledger refused the statement: case 00000000000000000000000000000000 was never opened
-hint: nothing was written for it; fix the step and run it again
+hint: nothing was written; check the case id (`forewarn report summary` lists the cases)
 
 "#]],
     );
@@ -742,8 +744,8 @@ hint: list the parties with `forewarn report summary`; register one with `forewa
         ],
         1,
         str![[r#"
-forewarn: the ledger refused the statement: reference 7 is not an earlier EmbargoProposed record
-hint: nothing was written for it; fix the step and run it again
+forewarn: the ledger refused the statement: reference 6 is not an earlier EmbargoProposed record
+hint: nothing was written; check the record number (`forewarn report case ID` lists a case's records)
 
 "#]],
     );
@@ -751,8 +753,8 @@ hint: nothing was written for it; fix the step and run it again
         &["ack", "--key", "keys/bank.example.key", "--notice", n_cert],
         1,
         str![[r#"
-forewarn: the ledger refused the statement: acknowledgement of notice 7 is not signed by its registered recipient
-hint: nothing was written for it; fix the step and run it again
+forewarn: the ledger refused the statement: Acknowledged may be signed only by the notice's registered recipient
+hint: nothing was written; sign Acknowledged with a key of the notice's registered recipient
 
 "#]],
     );
@@ -770,7 +772,7 @@ hint: nothing was written for it; fix the step and run it again
         1,
         str![[r#"
 forewarn: the ledger refused the statement: key [ACME_KEY] already belongs to party 0
-hint: nothing was written for it; fix the step and run it again
+hint: nothing was written; that key is already registered; make a new one with `forewarn keygen`
 
 "#]],
     );
@@ -788,7 +790,7 @@ hint: nothing was written for it; fix the step and run it again
         1,
         str![[r#"
 forewarn: the ledger refused the statement: claimed time 4070908800000 is after the log time [LOG_MS] plus the 300000 ms skew
-hint: nothing was written for it; fix the step and run it again
+hint: nothing was written; pass an --at no later than now (UTC)
 
 "#]],
     );
@@ -833,8 +835,8 @@ For more information, try '--help'.
         &["append", "ack.statement"],
         1,
         str![[r#"
-forewarn: the ledger refused the statement: replay: this statement is already record 10
-hint: nothing was written for it; fix the step and run it again
+forewarn: the ledger refused ack.statement: replay: this statement is already record 10
+hint: nothing was written; it is already in the ledger; there is nothing to do
 
 "#]],
     );

@@ -155,7 +155,7 @@ fn refusal_hint(rejection: &Rejection, count: usize) -> String {
                     }
                     _ => "",
                 };
-                format!("{event} may be signed only by {rule}: sign it with that party's key{join}")
+                format!("sign {event} with a key of {rule}{join}")
             }
             IntegrityKind::WrongOrigin { expected, .. } => format!(
                 "the statement was signed for another ledger; sign the step again against this one ({expected:?}): `forewarn statement sign` with --dir set to a copy of it"
@@ -168,6 +168,9 @@ fn refusal_hint(rejection: &Rejection, count: usize) -> String {
             }
             IntegrityKind::BadPossession { .. } => {
                 "pass the new key's own .key file with --new-key: the new key signs the proof that it is yours".into()
+            }
+            IntegrityKind::KeyInUse { .. } => {
+                "that key is already registered; make a new one with `forewarn keygen`".into()
             }
             IntegrityKind::UnknownKey { .. } => {
                 "register the party first (`forewarn party register`), or sign with a key of a registered party".into()
