@@ -1,6 +1,6 @@
 //! docs/FORMAT.md's worked examples are checked here byte for byte: each
 //! example is recomputed (or read from the spec vectors) and must appear in
-//! the document verbatim.
+//! the document verbatim. README.md's workflow is run as written.
 
 use std::fs;
 
@@ -89,4 +89,48 @@ fn leaf_and_node_hash_examples() {
         &format!("root of the 5-entry example: {}", t.root().to_hex()),
         "root",
     );
+}
+
+/// README.md's "A real workflow", run verbatim with `sh -e` in an empty
+/// directory, the built binary first on the PATH (its first line, which
+/// builds the binary, and the `mkdir`/`cd` into a fresh directory are the
+/// test's own setup). Every command must succeed, `audit` included: the
+/// README says the walkthrough audits clean.
+#[test]
+fn readme_workflow_runs_verbatim() {
+    let readme = fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```sh\ncargo build --release")
+        .expect("README.md has the workflow block");
+    let block = &readme[start + "```sh\n".len()..];
+    let block = &block[..block.find("```").expect("the block ends")];
+    let mut lines = block.lines();
+    assert!(lines.next().unwrap().starts_with("cargo build --release"));
+    assert_eq!(lines.next(), Some("mkdir walkthrough && cd walkthrough"));
+    let script: Vec<&str> = lines.collect();
+    assert!(script.len() > 10, "{script:?}");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_forewarn"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-ec")
+        .arg(script.join("\n"))
+        .env("PATH", path)
+        .current_dir(tmp.path())
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "the README workflow failed ({:?}):\n{}\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("appended record 3: Notified"), "{stdout}");
+    assert!(stdout.contains("verified: record 3 (Notified)"), "{stdout}");
 }
