@@ -351,10 +351,7 @@ fn bad_statements_are_rejected_and_change_nothing() {
     let root = store.auditor().root();
     let good = sign(Event::FixReleased { case }, now, &v2);
     let bad = sign(Event::FixReleased { case }, now, &stranger);
-    let err = store
-        .append_all(&[good.clone(), bad])
-        .err()
-        .expect("refused");
+    let err = store.append_all(&[good.clone(), bad]).expect_err("refused");
     assert!(
         matches!(
             &err,
