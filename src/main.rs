@@ -63,6 +63,9 @@ enum Command {
     Statement(cmd::statement::StatementCommand),
     /// Append statements signed elsewhere (files from `forewarn statement sign`).
     ///
+    /// All or none: every file is checked as the next records before any is
+    /// written; a refusal names the file and why, and appends nothing.
+    ///
     /// Example: forewarn append notice-14.statement
     Append {
         /// Signed statement files.

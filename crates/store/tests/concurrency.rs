@@ -155,6 +155,53 @@ fn a_submission_is_a_future() {
     assert_eq!(seq.stop().unwrap().size(), 1);
 }
 
+/// The sequencer's auditor knows the store's origin before any record: a
+/// statement for another log is refused, even as record 0, with the
+/// auditor's typed reason and message, and the valid statement beside it
+/// in the same submission is committed.
+#[test]
+fn the_sequencer_refuses_another_logs_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::init(dir.path(), ORIGIN, &[7; 32], config()).unwrap();
+    let seq = Sequencer::start(store, 64);
+    let sub = seq.submitter();
+    let key = forewarn_ledger::testkit::test_key("elsewhere");
+    let pk = forewarn_ledger::PublicKey(key.verifying_key().to_bytes());
+    let foreign = forewarn_ledger::Statement::new(
+        "other.example/ledger",
+        forewarn_ledger::Event::PartyRegistered {
+            name: "Elsewhere".into(),
+            class: forewarn_ledger::PartyClass::Vendor,
+            key: pk,
+        },
+        forewarn_ledger::testkit::START,
+        pk,
+    )
+    .sign(&key)
+    .unwrap();
+    let answer = sub
+        .submit(vec![foreign, registration("here")])
+        .wait()
+        .unwrap();
+    let rejection = answer[0].as_ref().expect_err("another log's statement");
+    assert!(
+        matches!(
+            rejection,
+            forewarn_store::Rejection::Invalid(f)
+                if matches!(&f.kind, forewarn_ledger::IntegrityKind::WrongOrigin { expected, found }
+                    if expected == ORIGIN && found == "other.example/ledger")
+        ),
+        "{rejection:?}"
+    );
+    assert_eq!(
+        rejection.to_string(),
+        "statement is for the log \"other.example/ledger\", not this log \"example.org/ledger\""
+    );
+    assert_eq!(answer[1].as_ref().unwrap().index, 0);
+    drop(sub);
+    assert_eq!(seq.stop().unwrap().size(), 1);
+}
+
 fn block_on<F: std::future::Future>(f: F) -> F::Output {
     use std::task::{Context, Poll, Wake, Waker};
     struct Unpark(std::thread::Thread);
