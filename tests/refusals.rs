@@ -277,6 +277,18 @@ fn append_is_all_or_nothing_and_names_the_refused_file() {
         );
     }
     let before = fingerprint(d, "forewarn-data");
+    // A record number the ledger does not hold cannot be cited: refused
+    // before anything is signed.
+    let out = run(
+        d,
+        &["ack", "--key", "keys/cert.example.key", "--notice", "99"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("--notice 99: the ledger has no record 99 (it holds 3 records)"),
+        "{}",
+        stderr(&out)
+    );
     let err = refused(d, &["append", "good.statement", "bad.statement"]);
     assert!(
         err.contains(
