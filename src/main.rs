@@ -128,9 +128,10 @@ pub enum Exit {
     NotVerified,
     /// 2: usage or input error: bad arguments (clap's own errors too), an
     /// unreadable, oversized or malformed file, a bad key, refusing to
-    /// overwrite, an unknown party or case, a record number the ledger does not hold, the ledger held open by another
-    /// forewarn process for more than 10 s, standard output closed before
-    /// the output was complete.
+    /// overwrite, an unknown party or case, a record number the ledger
+    /// does not hold, the ledger held open by another forewarn process for
+    /// more than 10 s, standard output closed before the output was
+    /// complete.
     Input,
     /// 3: integrity failure: the ledger or export does not verify (broken
     /// chain, bad signature, root differs from the signed checkpoint) or the
