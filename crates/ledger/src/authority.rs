@@ -56,7 +56,9 @@ impl Authority {
             Authority::TheNewParty => "the key it registers",
             Authority::AnyParty => "a registered party",
             Authority::SameParty => "a current key of the same party",
-            Authority::Member => "a member of the case (its opener, a registered notice recipient or reporter)",
+            Authority::Member => {
+                "a member of the case (its opener, a registered notice recipient or reporter)"
+            }
             Authority::ReportReceiver => "a member that signed ReportReceived for the case",
             Authority::NoticeRecipient => "the notice's registered recipient",
             Authority::EmbargoMember => "a member of the embargo's case",
@@ -91,9 +93,7 @@ pub fn authority(event: &Event) -> Authority {
         | Event::ExploitationObserved { .. } => Authority::Member,
         Event::ReportAcknowledged { .. } => Authority::ReportReceiver,
         Event::Acknowledged { .. } => Authority::NoticeRecipient,
-        Event::EmbargoAccepted { .. } | Event::EmbargoTerminated { .. } => {
-            Authority::EmbargoMember
-        }
+        Event::EmbargoAccepted { .. } | Event::EmbargoTerminated { .. } => Authority::EmbargoMember,
         Event::EmbargoRevised { .. } => Authority::EmbargoParty,
         Event::IdentifierAssigned { .. } => Authority::VendorOrCoordinator,
         Event::FixReady { .. } | Event::FixReleased { .. } | Event::RegulatoryReport { .. } => {

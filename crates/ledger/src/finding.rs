@@ -326,7 +326,8 @@ impl TextField {
         let (max, newlines) = self.limits();
         !s.is_empty()
             && s.len() <= max
-            && s.chars().all(|c| !c.is_control() || (newlines && c == '\n'))
+            && s.chars()
+                .all(|c| !c.is_control() || (newlines && c == '\n'))
     }
 }
 

@@ -105,7 +105,11 @@ pub(super) fn cite<'s>(
     c: &Cite,
     expected: Referent,
 ) -> Result<&'s Citable, IntegrityFailure> {
-    let Some(r) = state.citable.get(&c.record).filter(|_| c.record < ctx.index) else {
+    let Some(r) = state
+        .citable
+        .get(&c.record)
+        .filter(|_| c.record < ctx.index)
+    else {
         return Err(ctx.bad_reference(c.record, expected));
     };
     if r.leaf != c.leaf {

@@ -294,7 +294,12 @@ impl Auditor {
         }
     }
 
-    fn apply_inner(&mut self, bytes: &[u8], p: Prepared, mode: Mode) -> Result<(), IntegrityFailure> {
+    fn apply_inner(
+        &mut self,
+        bytes: &[u8],
+        p: Prepared,
+        mode: Mode,
+    ) -> Result<(), IntegrityFailure> {
         let leaf = p.leaf;
         let statement_hash = p.statement_hash;
         let (record, statement) = check_record(
@@ -326,7 +331,9 @@ impl Auditor {
             // A statement its signer had no authority for: a sequencer
             // refuses it; in a log, it is reported and has no effect (the
             // rules change nothing before the authority check).
-            Err(f) if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) => {
+            Err(f)
+                if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) =>
+            {
                 alloc::vec![Finding {
                     kind: FindingKind::Unauthorized,
                     record: index,
@@ -340,7 +347,9 @@ impl Auditor {
 
         // Everything checked: commit.
         keys::note_use(&mut self.state, &statement.signer, index, record.logged_at);
-        self.state.late.extend(late_record(&record, &statement, signer));
+        self.state
+            .late
+            .extend(late_record(&record, &statement, signer));
         self.state.findings.append(&mut findings);
         self.state.statements.insert(statement_hash, index);
         if !matches!(

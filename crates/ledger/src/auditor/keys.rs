@@ -28,7 +28,9 @@ use super::context::{Ctx, cite};
 use super::state::{AuditState, KeyState, PartyState};
 use crate::authority::Authority;
 use crate::event::Event;
-use crate::finding::{FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField};
+use crate::finding::{
+    FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField,
+};
 use crate::statement::{Statement, possession_message};
 use crate::types::{Cite, PartyClass, PartyId, PublicKey, RecordRef, Signature, hex};
 

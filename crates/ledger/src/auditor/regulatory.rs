@@ -74,7 +74,12 @@ pub(super) fn report(
 }
 
 /// Policy findings: the first report of a stage filed after its limit.
-pub(super) fn late_reports(policy: &AuditPolicy, id: &CaseId, c: &CaseState, out: &mut Vec<Finding>) {
+pub(super) fn late_reports(
+    policy: &AuditPolicy,
+    id: &CaseId,
+    c: &CaseState,
+    out: &mut Vec<Finding>,
+) {
     if !policy.cra {
         return;
     }

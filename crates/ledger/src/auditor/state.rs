@@ -14,8 +14,8 @@ use alloc::vec::Vec;
 use bincode::{Decode, Encode};
 use forewarn_tlog::hash::Hash;
 
-use crate::event::{Counterparty, EVENT_KINDS};
 use super::recent::RecentTree;
+use crate::event::{Counterparty, EVENT_KINDS};
 use crate::finding::Finding;
 use crate::sealed::{Commitment, Sealed};
 use crate::types::*;
