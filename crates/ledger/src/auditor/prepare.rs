@@ -224,7 +224,7 @@ pub(super) fn check_record(
     Ok((record, statement))
 }
 
-/// §16 step 6: the root a signer says it saw is the log's root at that
+/// §16 step 7: the root a signer says it saw is the log's root at that
 /// size, which the auditor can compute for sizes in its recent window.
 fn check_seen(
     state: &AuditState,
