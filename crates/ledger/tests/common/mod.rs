@@ -206,19 +206,17 @@ pub fn audit_raw_with(
         .map(|()| a)
 }
 
+/// A key's owner, the record that added it and its claimed time, and its
+/// revocation (record, effective time).
+pub type KeyLife = (PartyId, RecordRef, Millis, Option<(RecordRef, Millis)>);
+
 /// What a statement can change: every projection of the state, with the
 /// bookkeeping every record changes (its size, tree, citation, key use,
 /// counts and findings) left out.
 #[derive(Debug, PartialEq)]
 pub struct Projections {
     pub parties: std::collections::BTreeMap<PartyId, auditor::PartyState>,
-    pub keys: Vec<(
-        PublicKey,
-        PartyId,
-        RecordRef,
-        Millis,
-        Option<(RecordRef, Millis)>,
-    )>,
+    pub keys: Vec<(PublicKey, KeyLife)>,
     pub cases: std::collections::BTreeMap<CaseId, auditor::CaseState>,
     pub notices: std::collections::BTreeMap<RecordRef, auditor::NoticeState>,
     pub embargoes: std::collections::BTreeMap<RecordRef, auditor::EmbargoState>,
@@ -232,7 +230,7 @@ pub fn projections(state: &AuditState) -> Projections {
         keys: state
             .keys
             .iter()
-            .map(|(k, s)| (*k, s.party, s.added_by, s.added_at, s.revoked))
+            .map(|(k, s)| (*k, (s.party, s.added_by, s.added_at, s.revoked)))
             .collect(),
         cases: state.cases.clone(),
         notices: state.notices.clone(),
