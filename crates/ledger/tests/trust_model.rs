@@ -174,6 +174,65 @@ fn a_revoked_key_signs_nothing_logged_after_its_revocation_whatever_its_claimed_
     );
 }
 
+/// What a thief can still do (docs/AUDITING.md, "Findings",
+/// `signed-by-revoked-key`): a key it added with the stolen key before the
+/// revocation was logged stays a key of the party — history is not
+/// rewritten — but the `KeyAdded` is flagged, and the owner revokes the
+/// added key with its own.
+///
+/// v1 gave no finding at all: its revocation check used the claimed time,
+/// and a backdated `KeyAdded` was as good as an honest one.
+#[test]
+fn a_key_added_with_a_stolen_key_is_flagged_and_can_be_revoked() {
+    let mut s = Scenario::default();
+    let k1 = s.party("Acme Corp", PartyClass::Vendor);
+    let k2 = s.add_key(&k1, "Acme Corp/k2");
+    let stolen_at = s.now + HOUR_MS;
+    s.hours(2);
+    let thief = s.add_key(&k1, "thief/k3");
+    let added = s.last();
+    s.hours(1);
+    s.submit(
+        &k2,
+        Event::KeyRevoked {
+            key: k1.public(),
+            effective_at: stolen_at,
+        },
+    );
+    let a = audited(&s);
+    assert_eq!(
+        findings_on(&a, added.record),
+        [FindingKind::SignedByRevokedKey]
+    );
+    assert_eq!(a.state().keys[&thief.public()].party, k1.id);
+    assert!(a.state().keys[&thief.public()].revoked.is_none());
+
+    // The owner revokes the thief's key; from then on it signs nothing.
+    s.submit(
+        &k2,
+        Event::KeyRevoked {
+            key: thief.public(),
+            effective_at: stolen_at,
+        },
+    );
+    let revoked = s.last();
+    let mut sequencer = audited(&s);
+    let st = s.statement(
+        Event::KeyRevoked {
+            key: k2.public(),
+            effective_at: s.now,
+        },
+        &thief.key,
+    );
+    assert_eq!(
+        sequencer_refuses(&mut sequencer, &thief.key, &st, next_logged(&s)),
+        IntegrityKind::RevokedKey {
+            key: thief.public().0,
+            revoked_by: revoked.record,
+        }
+    );
+}
+
 /// A key added by `KeyAdded` signs nothing claimed before that record.
 ///
 /// v1 let a newly added key sign statements dated before it was added, so a
@@ -293,6 +352,53 @@ fn a_statement_signed_for_one_log_is_refused_by_another() {
     }
 }
 
+/// References carry leaf hashes (docs/FORMAT.md §11, `Cite`).
+///
+/// A malicious operator's fork that calls itself by the same origin passes
+/// the origin check; in v1, whose references were bare indexes, Acme's
+/// notice to CERT-X (party 1) then named whoever was party 1 in the fork.
+#[test]
+fn a_replayed_statement_cites_records_the_other_log_does_not_have() {
+    let mut a = Scenario::default();
+    let acme = a.party("Acme Corp", PartyClass::Vendor);
+    let cert_x = a.party("CERT-X", PartyClass::Coordinator);
+    let (case, _, _) = a.open_case(&acme, "heap overflow in parser", "acme-server 4.2");
+    let notice = a.notify(&acme, case, &cert_x, InfoLevel::Details, None);
+    let replayed = Record::from_bytes(&a.records()[notice.record.0 as usize]).unwrap();
+
+    // The fork: same origin, same vendor key, party 1 a government agency.
+    let mut fork = Scenario::default();
+    assert_eq!(fork.origin, a.origin);
+    let acme_f = fork.party("Acme Corp", PartyClass::Vendor);
+    let gov = fork.party("Ministry of Defence", PartyClass::Government);
+    fork.open_case(&acme_f, "heap overflow in parser", "acme-server 4.2");
+    let prefix = audited(&fork);
+    let logged = next_logged(&fork);
+    let refused = IntegrityKind::CiteMismatch {
+        reference: gov.registration.record,
+        expected: gov.registration.leaf,
+        found: cert_x.registration.leaf,
+    };
+    let f = audit_raw_with(
+        &prefix,
+        &fork,
+        replayed.statement.clone(),
+        replayed.signature,
+        logged,
+    )
+    .expect_err("the citation names another record");
+    assert_eq!(f.kind, refused);
+    assert_eq!(
+        sequencer_refuses_raw(
+            &mut prefix.clone(),
+            &replayed.statement,
+            replayed.signature,
+            logged
+        ),
+        refused
+    );
+}
+
 // ---- 3. Anyone may change any case ----
 
 /// Who may do what (docs/AUDITING.md): an embargo is revised only by its
@@ -389,7 +495,7 @@ fn a_sock_puppet_cannot_move_an_embargo() {
 
 // ---- 4. Keys claimed without possession ----
 
-/// Proof of possession (docs/FORMAT.md §12, `KeyAdded.possession`).
+/// Proof of possession (docs/FORMAT.md §13, `KeyAdded.possession`).
 ///
 /// v1's `KeyAdded` needed no signature by the new key: a party could claim
 /// a victim's key, after which the victim could not register and its
@@ -569,7 +675,7 @@ fn seen_sizes_more_than_the_window_behind_are_refused() {
 
 // ---- 6. Duplicate statements ----
 
-/// No statement is logged twice (docs/FORMAT.md §16 step 5).
+/// No statement is logged twice (docs/FORMAT.md §16).
 ///
 /// v1's auditor accepted the same statement twice (only the store refused
 /// replays), so a copied `Notified` created an unacknowledged twin that
