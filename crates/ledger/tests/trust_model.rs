@@ -36,7 +36,7 @@ fn findings_on(a: &Auditor, r: RecordRef) -> Vec<FindingKind> {
         .collect()
 }
 
-// ---- 1. A stolen key outlives its revocation ----
+// ---- A stolen key outlives its revocation ----
 
 /// Revocation by log position (docs/FORMAT.md §16 step 9).
 ///
@@ -285,7 +285,7 @@ fn a_key_cannot_sign_statements_claimed_before_it_was_added() {
     .expect("the first key has no such limit");
 }
 
-// ---- 2. A statement moves between logs ----
+// ---- A statement moves between logs ----
 
 /// Statements name their log (docs/FORMAT.md §12, `origin`).
 ///
@@ -399,7 +399,7 @@ fn a_replayed_statement_cites_records_the_other_log_does_not_have() {
     );
 }
 
-// ---- 3. Anyone may change any case ----
+// ---- Anyone may change any case ----
 
 /// Who may do what (docs/AUDITING.md): an embargo is revised only by its
 /// proposer or a party that accepted it.
@@ -493,7 +493,7 @@ fn a_sock_puppet_cannot_move_an_embargo() {
     );
 }
 
-// ---- 4. Keys claimed without possession ----
+// ---- Keys claimed without possession ----
 
 /// Proof of possession (docs/FORMAT.md §13, `KeyAdded.possession`).
 ///
@@ -575,7 +575,7 @@ fn a_key_cannot_be_claimed_without_its_proof_of_possession() {
     );
 }
 
-// ---- 5. Fabricated seen-roots ----
+// ---- Fabricated seen-roots ----
 
 /// `seen` roots are checked (docs/FORMAT.md §16 step 6).
 ///
@@ -673,7 +673,7 @@ fn seen_sizes_more_than_the_window_behind_are_refused() {
     sequencer_accepts(&mut sequencer, &vendor.key, &with_seen(oldest), logged);
 }
 
-// ---- 6. Duplicate statements ----
+// ---- Duplicate statements ----
 
 /// No statement is logged twice (docs/FORMAT.md §16).
 ///
@@ -723,7 +723,7 @@ fn the_same_notice_cannot_be_logged_twice() {
         .expect("a new statement");
 }
 
-// ---- 7. Openings ----
+// ---- Openings ----
 
 /// A case whose summary (field 0) commits to `value` bytes under `salt`,
 /// opened by `by`.
@@ -901,7 +901,7 @@ fn a_copied_commitment_cannot_be_opened_with_the_victims_salt() {
     }
 }
 
-// ---- 8. Implausible times ----
+// ---- Implausible times ----
 
 /// 9999-01-01T00:00:00Z.
 const YEAR_9999: Millis = 253_370_764_800_000;
@@ -1111,7 +1111,7 @@ fn a_notice_claimed_before_its_case_was_opened_is_a_finding() {
     assert!(findings_on(&a, on_time.record).is_empty());
 }
 
-// ---- 9. One evaluation ----
+// ---- One evaluation ----
 
 /// A case built to break policies: an 18-day embargo accepted, one
 /// extension, an acknowledgement ten days late, and a government agency
