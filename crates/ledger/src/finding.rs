@@ -231,7 +231,7 @@ impl Referent {
     /// What the reference had to be, as a phrase.
     pub fn as_str(self) -> &'static str {
         match self {
-            Referent::EarlierRecord => "an earlier record",
+            Referent::EarlierRecord => "an earlier record (not an Opening or Annotation)",
             Referent::Notice => "an earlier Notified record",
             Referent::Embargo => "an earlier EmbargoProposed record",
             Referent::EmbargoOfSameCase => "an EmbargoProposed record of the same case",

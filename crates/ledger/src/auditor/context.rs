@@ -105,10 +105,10 @@ pub(super) fn cite<'s>(
     c: &Cite,
     expected: Referent,
 ) -> Result<&'s Citable, IntegrityFailure> {
-    let Some(r) = state
-        .citable
-        .get(&c.record)
-        .filter(|_| c.record < ctx.index)
+    let Some(r) = usize::try_from(c.record.0)
+        .ok()
+        .and_then(|i| state.citable.get(i))
+        .filter(|r| c.record < ctx.index && !matches!(r.event, 19 | 20))
     else {
         return Err(ctx.bad_reference(c.record, expected));
     };

@@ -17,7 +17,7 @@ use super::prepare::{Prepared, check_record, fail, late_record, prepare_records,
 use super::state::{AuditState, Citable, STATE_VERSION, TrustedCheckpoint};
 use super::{AuditConfig, all_findings, dispatch, keys, permits};
 use crate::encoding::{self, EncodingError};
-use crate::event::{EVENT_KINDS, Event};
+use crate::event::EVENT_KINDS;
 use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
 use crate::statement::{Record, Statement, leaf_hash};
 use crate::types::{Millis, RecordRef};
@@ -77,6 +77,15 @@ impl Auditor {
                 detail: format!(
                     "saved compact range has size {} but the state has {}",
                     tree.size(),
+                    state.size
+                ),
+            });
+        }
+        if state.citable.len() as u64 != state.size {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state cites {} records but has {}",
+                    state.citable.len(),
                     state.size
                 ),
             });
@@ -351,20 +360,14 @@ impl Auditor {
             .late
             .extend(late_record(&record, &statement, signer));
         self.state.findings.append(&mut findings);
-        self.state.statements.insert(statement_hash, index);
-        if !matches!(
-            statement.event,
-            Event::Opening { .. } | Event::Annotation { .. }
-        ) {
-            self.state.citable.insert(
-                index,
-                Citable {
-                    leaf,
-                    signer,
-                    event: statement.event.tag() as u8,
-                },
-            );
-        }
+        let mut key = [0; 16];
+        key.copy_from_slice(&statement_hash[..16]);
+        self.state.statements.insert(key, index);
+        self.state.citable.push(Citable {
+            leaf,
+            signer,
+            event: statement.event.tag() as u8,
+        });
         if self.state.origin.is_none() {
             self.state.origin = Some(statement.origin.clone());
         }

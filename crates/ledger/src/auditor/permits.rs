@@ -92,7 +92,7 @@ pub(super) fn check(
         Authority::RecordSigner => match event {
             Event::Annotation { record, .. } => state
                 .citable
-                .get(&record.record)
+                .get(record.record.0 as usize)
                 .is_none_or(|r| r.signer == who),
             _ => false,
         },

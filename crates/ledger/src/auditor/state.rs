@@ -311,11 +311,16 @@ pub struct AuditState {
     pub recent: RecentTree,
     /// The log's origin: every statement must name it.
     pub origin: Option<String>,
-    /// Every statement logged, by SHA-256 of its bytes: the first record
-    /// holding it.
-    pub statements: BTreeMap<[u8; 32], RecordRef>,
-    /// Every record that may be cited (all but `Opening` and `Annotation`).
-    pub citable: BTreeMap<RecordRef, Citable>,
+    /// Every statement logged, by the first 16 bytes of the SHA-256 of its
+    /// bytes: the first record holding it. (Two different statements with
+    /// the same key need 2^64 work to find, and only make their finder's
+    /// own second statement look like a duplicate; matching someone else's
+    /// statement needs a 2^128 second preimage.)
+    pub statements: BTreeMap<[u8; 16], RecordRef>,
+    /// Every record, by index: its leaf hash, signer and event, for
+    /// checking citations (records of `Opening` and `Annotation` may not be
+    /// cited).
+    pub citable: Vec<Citable>,
     /// Records logged late by more than [`LATE_FLOOR_MS`].
     pub late: Vec<LateRecord>,
     /// Last verified checkpoint.
@@ -353,7 +358,7 @@ impl Default for AuditState {
             recent: RecentTree::default(),
             origin: None,
             statements: BTreeMap::new(),
-            citable: BTreeMap::new(),
+            citable: Vec::new(),
             late: Vec::new(),
             checkpoint: None,
             parties: BTreeMap::new(),
