@@ -45,7 +45,14 @@ fn records(c: &mut Criterion) {
         b.iter(|| leaf_hash(std::hint::black_box(&notice)))
     });
     g.bench_function("commitment (32-byte value)", |b| {
-        b.iter(|| Commitment::compute(&[7; 32], std::hint::black_box(&[1u8; 40])))
+        b.iter(|| {
+            Commitment::compute(
+                testkit::field(6, 1),
+                &PublicKey([3; 32]),
+                &[7; 32],
+                std::hint::black_box(&[1u8; 32]),
+            )
+        })
     });
     g.finish();
 

@@ -61,7 +61,7 @@ pub enum IntegrityKind {
         size: u64,
     },
     /// The signer says it saw a tree so much older than the log that its
-    /// root can no longer be checked (docs/FORMAT.md §16 step 6).
+    /// root can no longer be checked (docs/FORMAT.md §16 step 7).
     SeenTooOld {
         /// Size in the statement's seen-checkpoint.
         seen: u64,

@@ -17,6 +17,7 @@ use forewarn_tlog::hash::Hash;
 use sha2::{Digest, Sha256};
 
 use super::AuditConfig;
+use super::recent::SEEN_WINDOW;
 use super::state::{AuditState, LATE_FLOOR_MS, LateRecord};
 use crate::encoding::EncodingError;
 use crate::finding::{IntegrityFailure, IntegrityKind, TextField, TimeField};
@@ -224,14 +225,27 @@ pub(super) fn check_record(
     Ok((record, statement))
 }
 
-/// §16 step 6: the root a signer says it saw is the log's root at that
-/// size, which the auditor can compute for sizes in its recent window.
+/// §16 step 7: the root a signer says it saw is the log's root at that
+/// size, which the auditor can compute for sizes in its recent window; a
+/// size more than [`SEEN_WINDOW`] records behind the log is refused.
 fn check_seen(
     state: &AuditState,
     tree: &CompactRange,
     seen: SeenCheckpoint,
     memo: &mut Option<(u64, Hash)>,
 ) -> Result<(), IntegrityKind> {
+    // The recent tree may hold a few more leaves than the window; the rule
+    // is the window, so that every log of a given size refuses the same sizes.
+    let oldest = state
+        .recent
+        .oldest()
+        .max(tree.size().saturating_sub(SEEN_WINDOW));
+    if seen.size < oldest {
+        return Err(IntegrityKind::SeenTooOld {
+            seen: seen.size,
+            oldest,
+        });
+    }
     let actual = match *memo {
         Some((size, root)) if size == seen.size => root,
         _ => {

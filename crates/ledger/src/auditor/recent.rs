@@ -1,6 +1,6 @@
 //! The recent past of the tree, so that the root a signer says it saw
 //! (`Statement.seen`) can be checked against the log's own root at that
-//! size (docs/FORMAT.md §16 step 6) in bounded memory.
+//! size (docs/FORMAT.md §16 step 7) in bounded memory.
 //!
 //! The auditor keeps the last [`SEEN_WINDOW`] leaf hashes and, every
 //! [`SNAPSHOT_EVERY`] leaves, the compact range of the tree at that size.

@@ -1,5 +1,5 @@
 //! The golden log ([`golden_scenario`]) frozen by
-//! `testdata/golden_log.txt` and explained in docs/FORMAT.md §14.
+//! `testdata/golden_log.txt` and explained in docs/FORMAT.md §14 and §17.
 
 use alloc::string::ToString;
 
@@ -10,7 +10,7 @@ use crate::sealed::Sealed;
 /// The golden log: every event kind at least once, with sealed and clear
 /// fields, a registered and an unregistered recipient, and a statement
 /// carrying a seen-checkpoint. Frozen by `testdata/golden_log.txt` and
-/// explained byte by byte in docs/FORMAT.md §14.
+/// explained byte by byte in docs/FORMAT.md §14 and §17.
 pub fn golden_scenario() -> Scenario {
     let mut s = Scenario::default();
     let vendor = s.party("Acme Corp", PartyClass::Vendor);

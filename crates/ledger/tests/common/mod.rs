@@ -98,3 +98,143 @@ pub fn with_record(s: &Scenario, i: usize, f: impl FnOnce(&mut Record)) -> Vec<V
     records[i] = r.to_bytes().expect("encodes");
     records
 }
+
+// ---- Attack stories: sequencing and auditing the attacker's statement ----
+
+/// The log time of the last record of `s` (0 for an empty log).
+pub fn last_logged(s: &Scenario) -> Millis {
+    s.records().last().map_or(0, |r| {
+        Record::from_bytes(r)
+            .expect("scenario records decode")
+            .logged_at
+    })
+}
+
+/// A log time for the next record of `s`, as `Scenario::submit` chooses
+/// it: `log_delay` after the current time, never before the last record.
+pub fn next_logged(s: &Scenario) -> Millis {
+    (s.now + s.log_delay).max(last_logged(s))
+}
+
+/// An auditor that has audited every record of `s` under `s`'s origin
+/// (panics on an integrity failure): a sequencer's or a watchdog's view.
+pub fn audited(s: &Scenario) -> Auditor {
+    clean(s, AuditConfig::default())
+}
+
+/// Offers raw statement bytes to `a` as a sequencer would: they must be
+/// refused, the auditor must not be poisoned, and its saved state must be
+/// byte for byte what it was. Returns why it was refused.
+pub fn sequencer_refuses_raw(
+    a: &mut Auditor,
+    statement: &[u8],
+    signature: [u8; 64],
+    logged_at: Millis,
+) -> IntegrityKind {
+    let before = a.save();
+    let size = a.size();
+    let err = match a.append_statement(statement, signature, logged_at, None) {
+        Ok(_) => panic!("the sequencer accepted a statement it must refuse"),
+        Err(e) => e,
+    };
+    assert_eq!(err.index, size, "the refusal names the would-be record");
+    assert!(
+        a.failure().is_none(),
+        "a refusal must not poison a sequencer"
+    );
+    assert!(a.save() == before, "a refused statement changed the state");
+    err.kind
+}
+
+/// [`sequencer_refuses_raw`] for `statement` signed by `key`.
+pub fn sequencer_refuses(
+    a: &mut Auditor,
+    key: &ed25519_dalek::SigningKey,
+    statement: &Statement,
+    logged_at: Millis,
+) -> IntegrityKind {
+    let signed = statement.sign(key).expect("statement under 64 KiB");
+    sequencer_refuses_raw(a, &signed.bytes, signed.signature, logged_at)
+}
+
+/// Offers `statement` signed by `key` to `a` as a sequencer would; it must
+/// be accepted. Returns the record bytes.
+pub fn sequencer_accepts(
+    a: &mut Auditor,
+    key: &ed25519_dalek::SigningKey,
+    statement: &Statement,
+    logged_at: Millis,
+) -> Vec<u8> {
+    let signed = statement.sign(key).expect("statement under 64 KiB");
+    a.append_statement(&signed.bytes, signed.signature, logged_at, None)
+        .unwrap_or_else(|f| panic!("the sequencer refused a valid statement: {f}"))
+}
+
+/// The log an attacker produces: the records of `s` (already audited by
+/// `a`) followed by `statement` signed by `key`, logged at `logged_at`.
+/// Returns that scenario and the result of auditing its last record on a
+/// copy of `a`.
+pub fn audit_with(
+    a: &Auditor,
+    s: &Scenario,
+    key: &ed25519_dalek::SigningKey,
+    statement: &Statement,
+    logged_at: Millis,
+) -> (Scenario, Result<Auditor, IntegrityFailure>) {
+    assert_eq!(a.size(), s.size(), "the auditor has audited all of s");
+    let mut s = s.clone();
+    s.append_statement(key, statement, logged_at);
+    let mut a = a.clone();
+    let result = a
+        .push(s.records().last().expect("just appended"))
+        .map(|()| a);
+    (s, result)
+}
+
+/// [`audit_with`] for already-signed statement bytes.
+pub fn audit_raw_with(
+    a: &Auditor,
+    s: &Scenario,
+    statement: Vec<u8>,
+    signature: [u8; 64],
+    logged_at: Millis,
+) -> Result<Auditor, IntegrityFailure> {
+    let mut s = s.clone();
+    s.append_raw(statement, signature, logged_at);
+    let mut a = a.clone();
+    a.push(s.records().last().expect("just appended"))
+        .map(|()| a)
+}
+
+/// A key's owner, the record that added it and its claimed time, and its
+/// revocation (record, effective time).
+pub type KeyLife = (PartyId, RecordRef, Millis, Option<(RecordRef, Millis)>);
+
+/// What a statement can change: every projection of the state, with the
+/// bookkeeping every record changes (its size, tree, citation, key use,
+/// counts and findings) left out.
+#[derive(Debug, PartialEq)]
+pub struct Projections {
+    pub parties: std::collections::BTreeMap<PartyId, auditor::PartyState>,
+    pub keys: Vec<(PublicKey, KeyLife)>,
+    pub cases: std::collections::BTreeMap<CaseId, auditor::CaseState>,
+    pub notices: std::collections::BTreeMap<RecordRef, auditor::NoticeState>,
+    pub embargoes: std::collections::BTreeMap<RecordRef, auditor::EmbargoState>,
+    pub sealed: std::collections::BTreeMap<(RecordRef, u8), auditor::SealedState>,
+}
+
+/// The [`Projections`] of `state`.
+pub fn projections(state: &AuditState) -> Projections {
+    Projections {
+        parties: state.parties.clone(),
+        keys: state
+            .keys
+            .iter()
+            .map(|(k, s)| (*k, (s.party, s.added_by, s.added_at, s.revoked)))
+            .collect(),
+        cases: state.cases.clone(),
+        notices: state.notices.clone(),
+        embargoes: state.embargoes.clone(),
+        sealed: state.sealed.clone(),
+    }
+}
