@@ -158,7 +158,7 @@ fn refusal_hint(rejection: &Rejection, count: usize) -> String {
                 format!("sign {event} with a key of {rule}{join}")
             }
             IntegrityKind::WrongOrigin { expected, .. } => format!(
-                "the statement was signed for another ledger; sign the step again against this one ({expected:?}): `forewarn statement sign` with --dir set to a copy of it"
+                "the statement was signed for another ledger; sign the step again against this one ({expected:?})"
             ),
             IntegrityKind::RevokedKey { revoked_by, .. } => format!(
                 "that key was revoked by record {revoked_by} and signs nothing logged after it; sign with a current key of your party"

@@ -24,6 +24,10 @@
 //!    submitter, see [`ReceiptParts`]). Every receipt and every published
 //!    checkpoint therefore names a durable record.
 //!
+//! An all-or-nothing commit ([`Store::append_all`]) stops at step 1 on the
+//! first refusal and puts back the auditor state it copied before
+//! validating, so a refused batch changes nothing, in memory or on disk.
+//!
 //! A commit that fails after validation (building, writing or flushing its
 //! batch, or writing the mark) poisons the store: the in-memory state is ahead of the database,
 //! so later commits are refused until it is reopened (and re-verified).

@@ -35,6 +35,10 @@
 //! - [`Store`]: the one writer, with the in-memory projection state. Its
 //!   commit order (validate → one atomic sled batch → flush → publish →
 //!   receipts) is the crash-safety argument, written down in the `commit` module.
+//!   [`Store::append`] commits what is valid of a submission;
+//!   [`Store::append_all`] commits a batch whole or not at all. Its
+//!   auditor always knows the store's origin, so a statement for another
+//!   log is refused from the first record on.
 //! - [`LogReader`]: cloneable, `Send + Sync`, answers from the latest
 //!   durable, signed state while the writer appends.
 //! - [`Sequencer`] / [`Submitter`] / [`Submission`]: group commit for many
