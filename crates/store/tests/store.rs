@@ -349,6 +349,7 @@ fn bad_statements_are_rejected_and_change_nothing() {
     // valid statement before it is neither written nor kept in memory.
     let size = store.size();
     let root = store.auditor().root();
+    let saved = store.auditor().save();
     let good = sign(Event::FixReleased { case }, now, &v2);
     let bad = sign(Event::FixReleased { case }, now, &stranger);
     let err = store.append_all(&[good.clone(), bad]).expect_err("refused");
@@ -367,6 +368,18 @@ fn bad_statements_are_rejected_and_change_nothing() {
     assert_eq!(store.size(), size);
     assert_eq!(store.auditor().size(), size);
     assert_eq!(store.auditor().root(), root);
+    assert!(
+        store.auditor().save() == saved,
+        "the state was put back whole"
+    );
+    // A batch of one refused statement needs no copy: the auditor's own
+    // refusal changes no state.
+    let bad = sign(Event::FixReleased { case }, now, &stranger);
+    assert!(matches!(
+        store.append_all(&[bad]),
+        Err(forewarn_store::StoreError::RejectedInBatch { position: 0, .. })
+    ));
+    assert!(store.auditor().save() == saved);
     store.check().unwrap();
     // The valid statement alone is appended next.
     let receipts = store.append_all(&[good]).unwrap();
