@@ -830,6 +830,33 @@ For more information, try '--help'.
 
 "#]],
     );
+    // A record number the ledger does not hold is never cited.
+    refused(
+        &["ack", "--key", "keys/cert.example.key", "--notice", "99"],
+        2,
+        str![[r#"
+forewarn: --notice 99: the ledger has no record 99 (it holds 18 records)
+hint: pass a record number as printed when it was appended (`forewarn report case ID` lists a case's records)
+
+"#]],
+    );
+    // Adding a key needs the new key's secret, to prove possession.
+    refused(
+        &[
+            "party",
+            "add-key",
+            "--key",
+            "keys/acme.example.key",
+            "--new-key",
+            "keys/bank.example.vkey",
+        ],
+        2,
+        str![[r#"
+forewarn: keys/bank.example.vkey is not a signer key: malformed key: signer key does not start with PRIVATE+KEY+
+hint: pass the .key file (PRIVATE+KEY+…) written by forewarn keygen, not the .vkey
+
+"#]],
+    );
     // Replaying a signed statement is refused.
     refused(
         &["append", "ack.statement"],

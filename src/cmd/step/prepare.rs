@@ -93,7 +93,7 @@ fn read_record(store: &Store, index: u64, flag: &str) -> Result<Vec<u8>, Failure
                 "{flag} {index}: the ledger has no record {index} (it holds {} records)",
                 store.size()
             ),
-            "pass a record number as printed when it was appended (`forewarn report case` lists a case's records)",
+            "pass a record number as printed when it was appended (`forewarn report case ID` lists a case's records)",
         )
     })
 }
