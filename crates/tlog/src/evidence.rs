@@ -142,8 +142,22 @@ pub fn prove_prefix<R: HashReader>(
     Ok(proof)
 }
 
-/// Both roots implied by a prefix proof: (old, new).
-fn roots_from_prefix(old: u64, new: u64, proof: &[Hash]) -> Result<(Hash, Hash), EvidenceError> {
+/// Both roots a prefix proof (see [`prove_prefix`]) implies, `(old, new)`:
+/// the root of the first `old` leaves and the root of all `new` leaves of
+/// the tree the proof's hashes come from. Nothing is trusted: a caller
+/// compares the new root with a signed one before believing the old.
+/// The length is checked before any hashing; sizes outside
+/// `0 < old < new` have no prefix proof and are refused.
+pub fn roots_from_prefix(
+    old: u64,
+    new: u64,
+    proof: &[Hash],
+) -> Result<(Hash, Hash), EvidenceError> {
+    if old == 0 || old >= new {
+        return Err(EvidenceError::Malformed {
+            reason: "a prefix proof needs 0 < old size < new size",
+        });
+    }
     let (inner, border) = decompose_inclusion(old - 1, new);
     let shift = old.trailing_zeros() as usize;
     let inner = inner - shift;
