@@ -165,13 +165,13 @@ fn seen_root_words(v: &Verdict, json: bool) {
     outln!(
         "its signer says it had seen the log at size {} with root {}",
         v.seen_size,
-        v.claimed_root
+        v.claimed_root.to_hex()
     );
     outln!(
         "the log's signed checkpoint at size {} holds that record and gives the log's root at size {} as {}",
         v.checkpoint.size(),
         v.seen_size,
-        v.log_root
+        v.log_root.to_hex()
     );
     outln!(
         "so either the log showed this signer a tree it does not have (a fork), or the signer misreported what it saw; this evidence does not say which"
@@ -204,15 +204,15 @@ fn split_view_words(f: &Fork, json: bool) {
     outln!(
         "the log signed size {} with root {} and size {} with root {}",
         f.smaller.size(),
-        f.smaller.root(),
+        f.smaller.root().to_hex(),
         f.larger.size(),
-        f.larger.root()
+        f.larger.root().to_hex()
     );
     match implied {
         Some(h) => outln!(
             "the larger tree's first {} records have root {}: no single append-only history matches both checkpoints",
             f.smaller.size(),
-            h
+            h.to_hex()
         ),
         None => outln!("no single append-only history matches both checkpoints"),
     }
