@@ -298,3 +298,34 @@ impl SplitViewEvidence {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::record_hash;
+    use crate::tree::InMemoryTree;
+
+    #[test]
+    fn roots_from_prefix_gives_both_roots_and_refuses_sizes_without_a_proof() {
+        let mut tree = InMemoryTree::new();
+        for i in 0u32..9 {
+            tree.append(record_hash(&i.to_be_bytes()));
+        }
+        for (old, new) in [(1, 2), (4, 9), (5, 9), (8, 9), (3, 4)] {
+            let proof = prove_prefix(old, new, &tree).unwrap();
+            let want = (tree.root_at(old).unwrap(), tree.root_at(new).unwrap());
+            assert_eq!(
+                roots_from_prefix(old, new, &proof),
+                Ok(want),
+                "{old}..{new}"
+            );
+        }
+        // No prefix proof exists for these sizes: refused, never a panic.
+        for (old, new) in [(0, 5), (5, 5), (6, 5), (u64::MAX, 1), (0, 0)] {
+            assert!(matches!(
+                roots_from_prefix(old, new, &[]),
+                Err(EvidenceError::Malformed { .. })
+            ));
+        }
+    }
+}
