@@ -86,8 +86,7 @@ impl RecentTree {
         let end = self.first + self.leaves.len() as u64;
         end == tree.size()
             && self.first % SNAPSHOT_EVERY == 0
-            && self.snapshots.len() as u64
-                == (self.leaves.len() as u64).div_ceil(SNAPSHOT_EVERY).max(1)
+            && self.snapshots.len() as u64 == (self.leaves.len() as u64).div_ceil(SNAPSHOT_EVERY).max(1)
             && self.root_at(end) == Some(tree.root())
     }
 }
@@ -114,11 +113,7 @@ mod tests {
         assert!(recent.consistent_with(&range));
         assert!(recent.oldest() > 0 && n - recent.oldest() >= SEEN_WINDOW);
         for size in [n, n - 1, n - 255, n - 256, n - 1000, n - SEEN_WINDOW] {
-            assert_eq!(
-                recent.root_at(size),
-                Some(full.root_at(size).unwrap()),
-                "{size}"
-            );
+            assert_eq!(recent.root_at(size), Some(full.root_at(size).unwrap()), "{size}");
         }
         assert_eq!(recent.root_at(recent.oldest() - 1), None);
         assert_eq!(recent.root_at(n + 1), None);
