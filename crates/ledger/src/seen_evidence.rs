@@ -1,7 +1,7 @@
 //! Seen-checkpoint evidence: portable proof that a signer's claim about
 //! the tree it saw (`Statement.seen`, docs/FORMAT.md §12) is not the log's
 //! own history (the auditor's `seen-root-mismatch`, docs/FORMAT.md §16
-//! step 6).
+//! step 7).
 //!
 //! A statement may say "the last checkpoint I saw was size `m` with root
 //! `R`". If the log's root at size `m` is some other `R'`, then either the
@@ -15,10 +15,11 @@
 //!   index, signed by the log key;
 //! * the RFC 9162 inclusion proof of the record in that checkpoint: the
 //!   log itself logged the claim;
-//! * the prefix proof from `m` to `n` (forewarn-tlog's split-view prefix
-//!   proof, [`forewarn_tlog::evidence::prove_prefix`]): it must reproduce
-//!   the checkpoint's signed root, so its hashes are the log's own, and the
-//!   root it implies for the first `m` leaves is the log's `R'`.
+//! * the prefix proof from `m` to `n` (the split-view prefix proof of
+//!   docs/FORMAT.md §10, [`forewarn_tlog::evidence::prove_prefix`]): it
+//!   must reproduce the checkpoint's signed root, so its hashes are the
+//!   log's own, and the root it implies for the first `m` leaves is the
+//!   log's `R'`.
 //!
 //! [`SeenRootEvidence::verify`] re-checks all of it from the evidence's
 //! bytes and the log's vkey. All Merkle hashing is forewarn-tlog's
@@ -241,7 +242,14 @@ impl fmt::Display for Error {
                 reason,
             } => write!(f, "malformed evidence, line {line} ({field}): {reason}"),
             Error::TooLarge { field, size, limit } => {
-                write!(f, "evidence {field} is {size}, over the limit of {limit}")
+                let unit = match field {
+                    Field::Inclusion | Field::Prefix => "hashes",
+                    _ => "bytes",
+                };
+                write!(
+                    f,
+                    "evidence {field} has {size} {unit}, over the limit of {limit}"
+                )
             }
             Error::Checkpoint(e) => write!(f, "the checkpoint does not verify: {e}"),
             Error::Record(e) => write!(f, "the record is not a canonical record: {e}"),
