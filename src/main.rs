@@ -82,6 +82,10 @@ enum Command {
     ///
     /// Example: forewarn audit --dir forewarn-data --policy cert-cc
     Audit(cmd::audit::AuditArgs),
+    /// Verify evidence against a log offline: seen-root evidence (from
+    /// `audit`) or split-view evidence.
+    #[command(subcommand)]
+    Evidence(cmd::evidence::EvidenceCommand),
     /// Who knew what, when: per case, per party, or a summary.
     #[command(subcommand)]
     Report(cmd::report::ReportCmd),
@@ -181,6 +185,7 @@ fn main() -> ExitCode {
         Command::Statement(c) => cmd::statement::run(c),
         Command::Append { files, dir, json } => cmd::append::run(&dir.dir, files, *json),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Evidence(c) => cmd::evidence::run(c),
         Command::Report(c) => cmd::report::run(c),
         Command::Export { to, dir } => cmd::export::run(&dir.dir, to),
         Command::Check { dir, json } => cmd::check::run(&dir.dir, *json),

@@ -17,6 +17,7 @@ use crate::cli::output::outln;
 use crate::cli::output::{print_json_pretty, progress_callback};
 use crate::cli::time::{now, parse_time};
 use crate::cli::{Failure, Outcome};
+use crate::cmd::evidence;
 use crate::cmd::report::{print_findings, print_summary};
 
 /// Policy selection shared by audit and report.
@@ -96,6 +97,11 @@ pub struct AuditArgs {
     /// with --dir the ledger's own log.vkey is used unless given.
     #[arg(long)]
     pub vkey: Option<String>,
+    /// Where to write seen-root evidence if a record's claimed seen root
+    /// is not the log's (default: seen-root-<index>.evidence in the
+    /// current directory; never overwritten). With --dir only.
+    #[arg(long, conflicts_with = "tiles")]
+    pub evidence: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
     /// Print the full report as JSON.
@@ -160,10 +166,16 @@ pub fn run(args: &AuditArgs) -> Outcome {
         let fresh = store
             .audit(config.clone(), &|d, t| bar(d, t))
             .map_err(|f| {
-                Failure::integrity(
-                    format!("integrity failure: {f}"),
-                    Some("the ledger is not trustworthy from this record on".into()),
-                )
+                let mut hint = "the ledger is not trustworthy from this record on".to_string();
+                let vkey = args
+                    .vkey
+                    .clone()
+                    .unwrap_or_else(|| dir.join(forewarn_store::VKEY_FILE).display().to_string());
+                let evidence = args.evidence.as_deref();
+                if let Some(more) = evidence::after_audit_failure(&store, &f, evidence, &vkey) {
+                    hint = format!("{hint}; {more}");
+                }
+                Failure::integrity(format!("integrity failure: {f}"), Some(hint))
             })?;
         (fresh, dir.display().to_string())
     };

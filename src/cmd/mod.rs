@@ -5,6 +5,7 @@ pub mod append;
 pub mod audit;
 pub mod check;
 pub mod demo;
+pub mod evidence;
 pub mod export;
 pub mod init;
 pub mod keygen;

@@ -15,6 +15,8 @@
 //!   embargoes, sealed fields, regulatory clocks).
 //! - [`policy`]: watchdog thresholds and presets ([`AuditPolicy`]).
 //! - [`report`]: per-case, per-party and summary projections.
+//! - [`seen_evidence`]: portable proof that a signer's claimed seen root
+//!   is not the log's root at that size.
 //! - [`verify`]: Ed25519 with `verify_strict` semantics, also in batches.
 //!
 //! `no_std` + `alloc`, no I/O, no clock, no randomness: callers pass times
@@ -76,6 +78,7 @@ pub mod receipt;
 pub mod report;
 pub mod salt_file;
 pub mod sealed;
+pub mod seen_evidence;
 pub mod statement;
 pub mod statement_file;
 #[cfg(feature = "testkit")]

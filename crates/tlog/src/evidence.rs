@@ -142,8 +142,22 @@ pub fn prove_prefix<R: HashReader>(
     Ok(proof)
 }
 
-/// Both roots implied by a prefix proof: (old, new).
-fn roots_from_prefix(old: u64, new: u64, proof: &[Hash]) -> Result<(Hash, Hash), EvidenceError> {
+/// Both roots a prefix proof (see [`prove_prefix`]) implies, `(old, new)`:
+/// the root of the first `old` leaves and the root of all `new` leaves of
+/// the tree the proof's hashes come from. Nothing is trusted: a caller
+/// compares the new root with a signed one before believing the old.
+/// The length is checked before any hashing; sizes outside
+/// `0 < old < new` have no prefix proof and are refused.
+pub fn roots_from_prefix(
+    old: u64,
+    new: u64,
+    proof: &[Hash],
+) -> Result<(Hash, Hash), EvidenceError> {
+    if old == 0 || old >= new {
+        return Err(EvidenceError::Malformed {
+            reason: "a prefix proof needs 0 < old size < new size",
+        });
+    }
     let (inner, border) = decompose_inclusion(old - 1, new);
     let shift = old.trailing_zeros() as usize;
     let inner = inner - shift;
@@ -282,5 +296,36 @@ impl SplitViewEvidence {
             second,
             prefix_proof,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::record_hash;
+    use crate::tree::InMemoryTree;
+
+    #[test]
+    fn roots_from_prefix_gives_both_roots_and_refuses_sizes_without_a_proof() {
+        let mut tree = InMemoryTree::new();
+        for i in 0u32..9 {
+            tree.append(record_hash(&i.to_be_bytes()));
+        }
+        for (old, new) in [(1, 2), (4, 9), (5, 9), (8, 9), (3, 4)] {
+            let proof = prove_prefix(old, new, &tree).unwrap();
+            let want = (tree.root_at(old).unwrap(), tree.root_at(new).unwrap());
+            assert_eq!(
+                roots_from_prefix(old, new, &proof),
+                Ok(want),
+                "{old}..{new}"
+            );
+        }
+        // No prefix proof exists for these sizes: refused, never a panic.
+        for (old, new) in [(0, 5), (5, 5), (6, 5), (u64::MAX, 1), (0, 0)] {
+            assert!(matches!(
+                roots_from_prefix(old, new, &[]),
+                Err(EvidenceError::Malformed { .. })
+            ));
+        }
     }
 }
