@@ -6,7 +6,7 @@
 //! `cargo bench -p forewarn-ledger --bench records`
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use forewarn_ledger::sealed::Commitment;
+use forewarn_ledger::sealed::{Commitment, FieldTag};
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_ledger::testkit::RealisticLog;
 use forewarn_ledger::*;
@@ -45,7 +45,17 @@ fn records(c: &mut Criterion) {
         b.iter(|| leaf_hash(std::hint::black_box(&notice)))
     });
     g.bench_function("commitment (32-byte value)", |b| {
-        b.iter(|| Commitment::compute(&[7; 32], std::hint::black_box(&[1u8; 40])))
+        // Notified's content hash (tag 6, field 1), as v2 commitments name
+        // the field and the sealing signer's key.
+        let field = FieldTag { event: 6, field: 1 };
+        b.iter(|| {
+            Commitment::compute(
+                field,
+                &PublicKey([9; 32]),
+                &[7; 32],
+                std::hint::black_box(&[1u8; 40]),
+            )
+        })
     });
     g.finish();
 

@@ -41,7 +41,7 @@ impl RecentTree {
     /// Records the next leaf; `tree` is the tree before it is pushed.
     pub fn push(&mut self, tree: &CompactRange, leaf: Hash) {
         let size = tree.size();
-        if size % SNAPSHOT_EVERY == 0 {
+        if size.is_multiple_of(SNAPSHOT_EVERY) {
             if self.snapshots.is_empty() {
                 self.first = size;
             }
@@ -85,7 +85,7 @@ impl RecentTree {
         }
         let end = self.first + self.leaves.len() as u64;
         end == tree.size()
-            && self.first % SNAPSHOT_EVERY == 0
+            && self.first.is_multiple_of(SNAPSHOT_EVERY)
             && self.snapshots.len() as u64 == (self.leaves.len() as u64).div_ceil(SNAPSHOT_EVERY).max(1)
             && self.root_at(end) == Some(tree.root())
     }
