@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use ed25519_dalek::{Signer, SigningKey};
 use forewarn_ledger::statement::{RECORD_VERSION, signing_message};
 use forewarn_ledger::testkit::{golden_scenario, test_key};
-use forewarn_ledger::{AuditConfig, Auditor, Policy, Record, report};
+use forewarn_ledger::{AuditConfig, AuditPolicy, Auditor, Record, report};
 use libfuzzer_sys::fuzz_target;
 
 struct Base {
@@ -29,7 +29,7 @@ fn base() -> &'static Base {
     BASE.get_or_init(|| {
         let s = golden_scenario();
         let config = AuditConfig {
-            policy: Policy::preset("eu-cra").unwrap(),
+            policy: AuditPolicy::preset("eu-cra").unwrap(),
             ..AuditConfig::default()
         };
         let mut auditor = Auditor::new(config);
