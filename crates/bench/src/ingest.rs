@@ -29,7 +29,8 @@ fn dir_size(p: &Path) -> u64 {
 /// Pre-signs `records` statements (as many cases as needed), split into
 /// `chunks` of about 64 statements, in parallel.
 fn presign(
-    parties: &[(SigningKey, PartyId, PartyClass)],
+    origin: &str,
+    parties: &[(SigningKey, Cite, PartyClass)],
     records: u64,
 ) -> Vec<Vec<SignedStatement>> {
     let vendors: Vec<&SigningKey> = parties
@@ -37,7 +38,7 @@ fn presign(
         .filter(|p| p.2 == PartyClass::Vendor)
         .map(|p| &p.0)
         .collect();
-    let others: Vec<PartyId> = parties
+    let others: Vec<Cite> = parties
         .iter()
         .filter(|p| p.2 != PartyClass::Vendor)
         .map(|p| p.1)
@@ -54,10 +55,10 @@ fn presign(
                     (t..cases)
                         .step_by(threads)
                         .map(|c| {
-                            let recipients: Vec<PartyId> = (0..10)
+                            let recipients: Vec<Cite> = (0..10)
                                 .map(|j| others[(c * 7 + j * 13) % others.len()])
                                 .collect();
-                            case_statements(vendors[c % vendors.len()], &recipients, at)
+                            case_statements(origin, vendors[c % vendors.len()], &recipients, at)
                         })
                         .collect::<Vec<_>>()
                 })
@@ -210,19 +211,14 @@ pub(crate) fn ingest(records: u64, submitters: usize, dir: Option<&Path>) -> Out
     );
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(fail)?;
-    let store = Store::init(
-        &ledger,
-        "bench.forewarn.example/log",
-        &seed,
-        StoreConfig::default(),
-    )
-    .map_err(fail)?;
+    let origin = "bench.forewarn.example/log";
+    let store = Store::init(&ledger, origin, &seed, StoreConfig::default()).map_err(fail)?;
     let seq = Sequencer::start(store, 16_384);
     let sub = seq.submitter();
-    let parties = register(&sub, 400, "bench")?;
+    let parties = register(&sub, origin, 400, "bench")?;
     eprintln!("signing {records} statements from {} keys…", parties.len());
-    let chunks = presign(&parties, records);
-    let half_chunks = presign(&parties, records / 4);
+    let chunks = presign(origin, &parties, records);
+    let half_chunks = presign(origin, &parties, records / 4);
     let sample: Vec<SignedStatement> = chunks.iter().flatten().take(8192).cloned().collect();
 
     // Bounds, measured in this run.

@@ -21,6 +21,8 @@ pub(crate) fn load(dir: &Path, threads: usize) -> Outcome {
         )
     }
     .map_err(fail)?;
+    let origin = store.origin().to_string();
+    let origin = origin.as_str();
     let seq = Sequencer::start(store, 4096);
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let print =
@@ -41,8 +43,8 @@ pub(crate) fn load(dir: &Path, threads: usize) -> Outcome {
             let _ = o.flush();
         };
     let sub = seq.submitter();
-    let mut parties = register(&sub, 8, &format!("crash run {}", now()))?;
-    let recipients: Vec<(SigningKey, PartyId)> =
+    let mut parties = register(&sub, origin, 8, &format!("crash run {}", now()))?;
+    let recipients: Vec<(SigningKey, Cite)> =
         parties.drain(1..).map(|(k, id, _)| (k, id)).collect();
     let vendor = parties.remove(0).0;
     println!("ready");
@@ -51,8 +53,8 @@ pub(crate) fn load(dir: &Path, threads: usize) -> Outcome {
             let (sub, out, vendor, recipients) = (sub.clone(), out.clone(), &vendor, &recipients);
             s.spawn(move || {
                 loop {
-                    let ids: Vec<PartyId> = recipients.iter().map(|r| r.1).collect();
-                    let statements = case_statements(vendor, &ids, now());
+                    let ids: Vec<Cite> = recipients.iter().map(|r| r.1).collect();
+                    let statements = case_statements(origin, vendor, &ids, now());
                     let Ok(results) = sub.submit(statements.clone()).wait() else {
                         return;
                     };
@@ -64,10 +66,10 @@ pub(crate) fn load(dir: &Path, threads: usize) -> Outcome {
                         .filter_map(|(r, (key, _))| r.as_ref().ok().map(|r| (r, key)))
                         .map(|(r, key)| {
                             sign(
+                                origin,
                                 key,
                                 Event::Acknowledged {
-                                    notice: RecordRef(r.index),
-                                    notice_leaf: statement::leaf_hash(&r.record),
+                                    notice: Cite::new(r.index, statement::leaf_hash(&r.record)),
                                     received_at: now(),
                                 },
                                 now(),

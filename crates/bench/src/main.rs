@@ -108,8 +108,9 @@ fn random_key() -> SigningKey {
     SigningKey::from_bytes(&b)
 }
 
-fn sign(key: &SigningKey, event: Event, at: Millis) -> SignedStatement {
-    Statement::new(event, at, PublicKey(key.verifying_key().to_bytes()))
+/// Signs `event` for the log `origin`, claimed at `at`.
+fn sign(origin: &str, key: &SigningKey, event: Event, at: Millis) -> SignedStatement {
+    Statement::new(origin, event, at, PublicKey(key.verifying_key().to_bytes()))
         .sign(key)
         .expect("small")
 }
@@ -118,12 +119,14 @@ fn fail(e: impl std::fmt::Display) -> Failure {
     Failure(e.to_string())
 }
 
-/// Registers `n` parties of every class through the submitter.
+/// Registers `n` parties of every class through the submitter, for the
+/// log `origin`; each with the citation of its registration record.
 fn register(
     sub: &Submitter,
+    origin: &str,
     n: usize,
     tag: &str,
-) -> Result<Vec<(SigningKey, PartyId, PartyClass)>, Failure> {
+) -> Result<Vec<(SigningKey, Cite, PartyClass)>, Failure> {
     let parties: Vec<(SigningKey, PartyClass)> = (0..n)
         .map(|i| (random_key(), PartyClass::ALL[i % PartyClass::ALL.len()]))
         .collect();
@@ -132,6 +135,7 @@ fn register(
         .enumerate()
         .map(|(i, (k, class))| {
             sign(
+                origin,
                 k,
                 Event::PartyRegistered {
                     name: format!("{tag} party {i}"),
@@ -146,43 +150,62 @@ fn register(
     results
         .into_iter()
         .zip(parties)
-        .map(|(r, (k, class))| r.map(|rec| (k, PartyId(rec.index), class)).map_err(fail))
+        .map(|(r, (k, class))| {
+            r.map(|rec| {
+                (
+                    k,
+                    Cite::new(rec.index, statement::leaf_hash(&rec.record)),
+                    class,
+                )
+            })
+            .map_err(fail)
+        })
         .collect()
 }
 
 /// One case's statements, in an order that validates within one submission:
 /// opened, identifier, notices to `recipients`, fix ready, fix released, public.
 fn case_statements(
+    origin: &str,
     vendor: &SigningKey,
-    recipients: &[PartyId],
+    recipients: &[Cite],
     at: Millis,
 ) -> Vec<SignedStatement> {
     let mut case = [0u8; 16];
     getrandom::fill(&mut case).expect("randomness");
     let case = CaseId(case);
     let salt = Sha256::digest(case.0).into();
+    let pk = PublicKey(vendor.verifying_key().to_bytes());
+    // Commitments name their field (event tag, field number) and signer.
+    let field = |event, field| sealed::FieldTag { event, field };
     let mut out = vec![
         sign(
+            origin,
             vendor,
             Event::CaseOpened {
                 case,
-                summary: Sealed::seal(&"a flaw".to_string(), &salt).expect("small"),
-                product: Sealed::seal(&"a product".to_string(), &salt).expect("small"),
+                summary: Sealed::seal(&"a flaw".to_string(), field(3, 0), &pk, &salt)
+                    .expect("small"),
+                product: Sealed::seal(&"a product".to_string(), field(3, 1), &pk, &salt)
+                    .expect("small"),
             },
             at,
         ),
         sign(
+            origin,
             vendor,
             Event::IdentifierAssigned {
                 case,
                 scheme: IdScheme::Cve,
-                value: Sealed::seal(&"CVE-2026-0001".to_string(), &salt).expect("small"),
+                value: Sealed::seal(&"CVE-2026-0001".to_string(), field(12, 0), &pk, &salt)
+                    .expect("small"),
             },
             at,
         ),
     ];
     for r in recipients {
         out.push(sign(
+            origin,
             vendor,
             Event::Notified {
                 case,
@@ -190,15 +213,16 @@ fn case_statements(
                 level: InfoLevel::Details,
                 tlp: Tlp::AmberStrict,
                 embargo: None,
-                content: Sealed::seal(&[7u8; 32], &salt).expect("small"),
+                content: Sealed::seal(&[7u8; 32], field(6, 1), &pk, &salt).expect("small"),
                 channel: Channel::EncryptedEmail,
             },
             at,
         ));
     }
-    out.push(sign(vendor, Event::FixReady { case }, at));
-    out.push(sign(vendor, Event::FixReleased { case }, at));
+    out.push(sign(origin, vendor, Event::FixReady { case }, at));
+    out.push(sign(origin, vendor, Event::FixReleased { case }, at));
     out.push(sign(
+        origin,
         vendor,
         Event::PubliclyDisclosed {
             case,
