@@ -188,7 +188,7 @@ fn unknown_key() {
 
 #[test]
 fn revoked_key_signs_nothing_logged_after_its_revocation() {
-    // Revocation is by log position (docs/AUDITING.md, "Keys"): from the
+    // Revocation is by log position (docs/FORMAT.md §16 step 9): from the
     // `KeyRevoked` record on, the key signs nothing, whatever time the
     // statement claims and whatever `effective_at` the revocation names.
     let mut w = world();
@@ -1047,6 +1047,27 @@ fn logged_late() {
     w.s.log_delay = 73 * HOUR_MS;
     w.s.submit(&vendor, Event::FixReady { case });
     assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::LoggedLate));
+    // A policy finding is judged from the facts the state keeps, not
+    // streamed: a looser policy sees the same state and no finding.
+    let a = lawful(&w.s, config("baseline"));
+    assert!(
+        !a.state()
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
+    let mut loose = AuditPolicy::preset("baseline").unwrap();
+    loose.max_log_delay_hours = Some(74);
+    assert!(
+        !auditor::policy_findings(a.state(), &loose)
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
+    assert!(
+        auditor::policy_findings(a.state(), &config("baseline").policy)
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
 }
 
 #[test]
@@ -1086,6 +1107,23 @@ fn embargo_length_and_extensions() {
                 },
             );
         }
+        // One evaluation: the audited state is the same under every policy
+        // and holds no policy judgement; the policy judges it afterwards
+        // (auditor::policy_findings), so audit and report agree.
+        let (base, distros) = (
+            lawful(&w.s, config("baseline")),
+            lawful(&w.s, config("linux-distros")),
+        );
+        assert_eq!(base.save(), distros.save());
+        assert!(
+            distros
+                .state()
+                .findings
+                .iter()
+                .all(|f| f.category() == Category::Protocol),
+            "{:?}",
+            distros.state().findings
+        );
         let k = lawful_kinds(&w.s, "linux-distros", w.s.now);
         assert_eq!(
             k.contains(&FindingKind::EmbargoTooLong),
