@@ -31,9 +31,13 @@ fn arb_class() -> impl Strategy<Value = PartyClass> {
     (0..7usize).prop_map(|i| PartyClass::ALL[i])
 }
 
+fn arb_cite() -> impl Strategy<Value = Cite> {
+    (any::<u64>(), any::<[u8; 32]>()).prop_map(|(i, leaf)| Cite::new(i, Hash(leaf)))
+}
+
 fn arb_counterparty() -> impl Strategy<Value = Counterparty> {
     prop_oneof![
-        any::<u64>().prop_map(|p| Counterparty::Party(PartyId(p))),
+        arb_cite().prop_map(Counterparty::Party),
         (arb_class(), arb_sealed_string())
             .prop_map(|(class, identity)| Counterparty::Unregistered { class, identity }),
     ]
@@ -107,7 +111,22 @@ fn arb_event() -> impl Strategy<Value = Event> {
             class,
             key
         }),
-        arb_key().prop_map(|key| Event::KeyAdded { key }),
+        (
+            arb_cite(),
+            arb_key(),
+            proptest::array::uniform32(any::<u8>()),
+            proptest::array::uniform32(any::<u8>())
+        )
+            .prop_map(|(party, key, a, b)| {
+                let mut possession = [0u8; 64];
+                possession[..32].copy_from_slice(&a);
+                possession[32..].copy_from_slice(&b);
+                Event::KeyAdded {
+                    party,
+                    key,
+                    possession: Signature(possession),
+                }
+            }),
         (arb_key(), any::<u64>())
             .prop_map(|(key, effective_at)| Event::KeyRevoked { key, effective_at }),
         (arb_case(), arb_sealed_string(), arb_sealed_string()).prop_map(
@@ -130,7 +149,7 @@ fn arb_event() -> impl Strategy<Value = Event> {
             arb_counterparty(),
             level,
             tlp,
-            proptest::option::of(any::<u64>()),
+            proptest::option::of(arb_cite()),
             arb_sealed_hash(),
             channel
         )
@@ -140,31 +159,22 @@ fn arb_event() -> impl Strategy<Value = Event> {
                     recipient,
                     level,
                     tlp,
-                    embargo: embargo.map(RecordRef),
+                    embargo,
                     content,
                     channel,
                 }
             }),
-        (any::<u64>(), any::<[u8; 32]>(), any::<u64>()).prop_map(
-            |(notice, notice_leaf, received_at)| Event::Acknowledged {
-                notice: RecordRef(notice),
-                notice_leaf: Hash(notice_leaf),
-                received_at
-            }
-        ),
+        (arb_cite(), any::<u64>()).prop_map(|(notice, received_at)| Event::Acknowledged {
+            notice,
+            received_at
+        }),
         (arb_case(), any::<u64>())
             .prop_map(|(case, ends_at)| Event::EmbargoProposed { case, ends_at }),
-        any::<u64>().prop_map(|embargo| Event::EmbargoAccepted {
-            embargo: RecordRef(embargo)
-        }),
-        (any::<u64>(), any::<u64>()).prop_map(|(embargo, ends_at)| Event::EmbargoRevised {
-            embargo: RecordRef(embargo),
-            ends_at
-        }),
-        (any::<u64>(), reason).prop_map(|(embargo, reason)| Event::EmbargoTerminated {
-            embargo: RecordRef(embargo),
-            reason
-        }),
+        arb_cite().prop_map(|embargo| Event::EmbargoAccepted { embargo }),
+        (arb_cite(), any::<u64>())
+            .prop_map(|(embargo, ends_at)| Event::EmbargoRevised { embargo, ends_at }),
+        (arb_cite(), reason)
+            .prop_map(|(embargo, reason)| Event::EmbargoTerminated { embargo, reason }),
         (arb_case(), scheme, arb_sealed_string()).prop_map(|(case, scheme, value)| {
             Event::IdentifierAssigned {
                 case,
@@ -186,19 +196,19 @@ fn arb_event() -> impl Strategy<Value = Event> {
             }
         }),
         (
-            any::<u64>(),
+            arb_cite(),
             any::<u8>(),
             any::<[u8; 32]>(),
             proptest::collection::vec(any::<u8>(), 0..40)
         )
             .prop_map(|(record, field, salt, value)| Event::Opening {
-                record: RecordRef(record),
+                record,
                 field,
                 salt,
                 value
             }),
-        (any::<u64>(), akind, ".{0,40}").prop_map(|(record, kind, text)| Event::Annotation {
-            record: RecordRef(record),
+        (arb_cite(), akind, ".{0,40}").prop_map(|(record, kind, text)| Event::Annotation {
+            record,
             kind,
             text
         }),
@@ -207,13 +217,15 @@ fn arb_event() -> impl Strategy<Value = Event> {
 
 fn arb_statement() -> impl Strategy<Value = Statement> {
     (
+        ".{0,20}",
         arb_event(),
         any::<u64>(),
         arb_key(),
         proptest::option::of((any::<u64>(), any::<[u8; 32]>())),
     )
-        .prop_map(|(event, claimed_at, signer, seen)| Statement {
-            version: 1,
+        .prop_map(|(origin, event, claimed_at, signer, seen)| Statement {
+            version: 2,
+            origin,
             event,
             claimed_at,
             signer,
@@ -230,7 +242,7 @@ proptest! {
     #[test]
     fn statement_encode_decode_is_identity(st in arb_statement()) {
         let bytes = st.to_bytes().unwrap();
-        prop_assert_eq!(bytes[0], 1, "version byte first");
+        prop_assert_eq!(bytes[0], 2, "version byte first");
         let back = Statement::from_bytes(&bytes).unwrap();
         prop_assert_eq!(&back, &st);
         prop_assert_eq!(back.to_bytes().unwrap(), bytes);
@@ -245,7 +257,7 @@ proptest! {
         sig in proptest::collection::vec(any::<u8>(), 64),
     ) {
         let r = Record {
-            version: 1,
+            version: 2,
             index,
             prev: Hash(prev),
             logged_at,

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use forewarn_ledger::finding::IntegrityKind as K;
-use forewarn_ledger::testkit::{Scenario, test_key};
+use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
 use forewarn_ledger::*;
 use forewarn_tlog::hash::Hash;
 
@@ -39,13 +39,13 @@ fn record_encoding() {
     ));
     assert_eq!(f.evidence, records[3], "evidence is the offending bytes");
     let mut records = w.s.records().to_vec();
-    records[2][0] = 2; // version 2
+    records[2][0] = 1; // a version-1 record
     let f = audit_records(&records, AuditConfig::default()).unwrap_err();
     assert!(matches!(
         f.kind,
         K::RecordEncoding(encoding::EncodingError::UnknownVersion {
-            found: 2,
-            expected: 1
+            found: 1,
+            expected: 2
         })
     ));
 }
@@ -53,12 +53,11 @@ fn record_encoding() {
 #[test]
 fn statement_encoding() {
     let mut w = world();
-    let st = Statement::new(
+    let st = w.s.statement(
         Event::FixReady {
             case: CaseId([9; 16]),
         },
-        w.s.now,
-        w.vendor.public(),
+        &w.vendor.key,
     );
     let mut bytes = st.to_bytes().unwrap();
     bytes.push(0);
@@ -109,10 +108,12 @@ fn logged_at_monotone() {
     let prev_logged = Record::from_bytes(w.s.records().last().unwrap())
         .unwrap()
         .logged_at;
+    let first = w.s.cite(RecordRef(0));
     let note = |t| {
         Statement::new(
+            ORIGIN,
             Event::Annotation {
-                record: RecordRef(0),
+                record: first,
                 kind: AnnotationKind::Comment,
                 text: "hello".into(),
             },
@@ -143,6 +144,7 @@ fn claimed_in_future_beyond_skew() {
         let case = w.case();
         let key = w.vendor.key.clone();
         let st = Statement::new(
+            ORIGIN,
             Event::FixReady { case },
             w.s.now + 10_000 + ahead,
             w.vendor.public(),
@@ -170,7 +172,7 @@ fn bad_signature() {
     // Signed by a different key than the statement names.
     let mut w = world();
     let case = w.case();
-    let st = Statement::new(Event::FixReady { case }, w.s.now, w.vendor.public());
+    let st = w.s.statement(Event::FixReady { case }, &w.vendor.key);
     w.s.append_statement(&w.finder.key.clone(), &st, w.s.now + 2_000);
     assert_eq!(kind(failure(&w.s)), K::BadSignature);
 }
@@ -185,34 +187,57 @@ fn unknown_key() {
 }
 
 #[test]
-fn revoked_key_from_its_effective_time() {
+fn revoked_key_signs_nothing_logged_after_its_revocation() {
+    // Revocation is by log position (docs/FORMAT.md §16 step 9): from the
+    // `KeyRevoked` record on, the key signs nothing, whatever time the
+    // statement claims and whatever `effective_at` the revocation names.
     let mut w = world();
     let case = w.case();
     let vendor = w.vendor.clone();
     let new_vendor = w.s.add_key(&vendor, "acme key 2");
-    let effective = w.s.now + 1_000;
-    w.s.submit(
+    // Logged before the revocation: valid.
+    w.s.submit(&vendor, Event::FixReady { case });
+    let claimed_before = w.s.now;
+    w.s.hours(1);
+    let revocation = w.s.submit(
         &new_vendor,
         Event::KeyRevoked {
             key: vendor.public(),
-            effective_at: effective,
+            // Takes effect in the future: still no signature after the record.
+            effective_at: w.s.now + DAY_MS,
         },
     );
-    // Claimed before the effective time: still valid.
-    let mut before = w.s.clone();
-    before.submit(&vendor, Event::FixReady { case });
-    clean(&before, AuditConfig::default());
-    // At the effective time: revoked.
-    w.s.advance(1_000);
-    w.s.submit(&vendor, Event::FixReady { case });
-    assert!(
-        matches!(kind(failure(&w.s)), K::RevokedKey { effective_at, .. } if effective_at == effective)
+    let a = lawful(&w.s, AuditConfig::default());
+    assert_eq!(
+        a.state().keys[&vendor.public()].revoked.map(|r| r.0),
+        Some(revocation.record)
     );
+    assert!(a.state().cases[&case].clock.fix_ready.is_some());
+    let revoked = K::RevokedKey {
+        key: vendor.public().0,
+        revoked_by: revocation.record,
+    };
+    // Claimed now, before the effective time: revoked.
+    let mut now = w.s.clone();
+    now.submit(&vendor, Event::FixReleased { case });
+    assert_eq!(kind(failure(&now)), revoked);
+    // Backdated before the revocation's claimed time: still revoked.
+    let mut backdated = w.s.clone();
+    let st = Statement::new(
+        ORIGIN,
+        Event::FixReleased { case },
+        claimed_before,
+        vendor.public(),
+    );
+    let logged = backdated.now + 1_000;
+    backdated.append_statement(&vendor.key, &st, logged);
+    assert_eq!(kind(failure(&backdated)), revoked);
+    // A sequencer refuses it the same way.
+    assert_eq!(sequence(&w.s, &vendor.key, &st).unwrap_err().kind, revoked);
     // The new key still works.
-    let mut w2 = before.clone();
-    w2.advance(5_000);
-    w2.submit(&new_vendor, Event::FixReleased { case });
-    clean(&w2, AuditConfig::default());
+    w.s.hours(1);
+    w.s.submit(&new_vendor, Event::FixReleased { case });
+    lawful(&w.s, AuditConfig::default());
 }
 
 #[test]
@@ -229,15 +254,23 @@ fn key_in_use_and_self_signed_registration() {
         },
     );
     assert!(matches!(kind(failure(&again)), K::KeyInUse { .. }));
-    // Adding another party's key.
+    // Adding another party's key, even with a valid proof of possession.
     let mut add = w.s.clone();
     add.submit(
         &w.finder.clone(),
         Event::KeyAdded {
+            party: w.finder.registration,
             key: w.vendor.public(),
+            possession: statement::prove_possession(ORIGIN, &w.finder.registration, &w.vendor.key),
         },
     );
-    assert!(matches!(kind(failure(&add)), K::KeyInUse { .. }));
+    assert_eq!(
+        kind(failure(&add)),
+        K::KeyInUse {
+            key: w.vendor.public().0,
+            party: w.vendor.id
+        }
+    );
     // A registration signed by a key other than the one it registers.
     let k = test_key("new party");
     w.s.submit_with_key(
@@ -254,7 +287,7 @@ fn key_in_use_and_self_signed_registration() {
 #[test]
 fn cannot_revoke_another_partys_key() {
     let mut w = world();
-    let finder = w.finder.clone();
+    let (finder, vendor) = (w.finder.clone(), w.vendor.clone());
     let mut own = w.s.clone();
     let finder2 = own.add_key(&finder, "finder 2");
     own.submit(
@@ -264,15 +297,39 @@ fn cannot_revoke_another_partys_key() {
             effective_at: own.now,
         },
     );
-    clean(&own, AuditConfig::default());
-    w.s.submit(
-        &finder,
-        Event::KeyRevoked {
-            key: w.vendor.public(),
-            effective_at: w.s.now,
-        },
+    let a = lawful(&own, AuditConfig::default());
+    assert!(a.state().keys[&finder.public()].revoked.is_some());
+    // Revoking another party's key needs that party's authority (v2: the
+    // authority table's "same party"). A sequencer refuses it …
+    let foreign = Event::KeyRevoked {
+        key: vendor.public(),
+        effective_at: w.s.now,
+    };
+    let f = sequence(
+        &w.s,
+        &finder.key,
+        &w.s.statement(foreign.clone(), &finder.key),
+    )
+    .unwrap_err();
+    assert_eq!(
+        f.kind,
+        K::Unauthorized {
+            event: "KeyRevoked",
+            rule: authority::Authority::SameParty
+        }
     );
-    assert!(matches!(kind(failure(&w.s)), K::ForeignKey { .. }));
+    // … and in a log it is an `unauthorized` finding with no effect: the
+    // vendor's key is not revoked and still signs.
+    let bad = w.s.submit(&finder, foreign);
+    let case = w.case();
+    w.s.submit(&vendor, Event::FixReady { case });
+    assert_eq!(
+        unauthorized(&w.s).iter().map(|u| u.0).collect::<Vec<_>>(),
+        [bad.record]
+    );
+    let a = clean(&w.s, AuditConfig::default());
+    assert_eq!(a.state().keys[&vendor.public()].revoked, None);
+    assert!(a.state().cases[&case].clock.fix_ready.is_some());
 }
 
 // ---------------------------------------------------------------------------
@@ -324,7 +381,6 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
             "ack of a non-notice",
             Event::Acknowledged {
                 notice: embargo,
-                notice_leaf: w.s.leaf(embargo),
                 received_at: w.s.now,
             },
             "an earlier Notified record",
@@ -337,15 +393,15 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         (
             "revise a future record",
             Event::EmbargoRevised {
-                embargo: RecordRef(1000),
-                ends_at: 1,
+                embargo: Cite::new(1000, Hash([0; 32])),
+                ends_at: w.s.now + DAY_MS,
             },
             "an earlier EmbargoProposed record",
         ),
         (
             "terminate a party",
             Event::EmbargoTerminated {
-                embargo: RecordRef(0),
+                embargo: w.s.cite(RecordRef(0)),
                 reason: TerminationReason::Other,
             },
             "an earlier EmbargoProposed record",
@@ -363,7 +419,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
         (
             "annotate the future",
             Event::Annotation {
-                record: RecordRef(999),
+                record: Cite::new(999, Hash([0; 32])),
                 kind: AnnotationKind::Comment,
                 text: "x".into(),
             },
@@ -373,7 +429,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
             "notify an unregistered party id",
             Event::Notified {
                 case,
-                recipient: Counterparty::Party(PartyId::from(notice)),
+                recipient: Counterparty::Party(notice),
                 level: InfoLevel::Existence,
                 tlp: Tlp::Red,
                 embargo: None,
@@ -397,6 +453,61 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
             other => panic!("{what}: {other:?}"),
         }
     }
+    // Every reference is a citation: the right index with another leaf
+    // hash is refused, whatever it cites.
+    let forged = |c: Cite| Cite::new(c.record.0, Hash([0x5a; 32]));
+    let mismatched: Vec<(Cite, Event)> = vec![
+        (
+            notice,
+            Event::Acknowledged {
+                notice: forged(notice),
+                received_at: w.s.now,
+            },
+        ),
+        (
+            embargo,
+            Event::EmbargoAccepted {
+                embargo: forged(embargo),
+            },
+        ),
+        (
+            gov.registration,
+            Event::Notified {
+                case,
+                recipient: Counterparty::Party(forged(gov.registration)),
+                level: InfoLevel::Existence,
+                tlp: Tlp::Red,
+                embargo: None,
+                content: Sealed::Clear([0; 32]),
+                channel: Channel::Email,
+            },
+        ),
+        (
+            notice,
+            Event::Annotation {
+                record: forged(notice),
+                kind: AnnotationKind::Comment,
+                text: "x".into(),
+            },
+        ),
+    ];
+    for (cited, event) in mismatched {
+        let mut s = w.s.clone();
+        let signer = if matches!(event, Event::Acknowledged { .. }) {
+            &gov
+        } else {
+            &vendor
+        };
+        s.submit(signer, event);
+        assert_eq!(
+            kind(failure(&s)),
+            K::CiteMismatch {
+                reference: cited.record,
+                expected: cited.leaf,
+                found: Hash([0x5a; 32]),
+            }
+        );
+    }
     // A notice under an embargo of another case.
     let other = w.case();
     let mut s = w.s.clone();
@@ -417,7 +528,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
             text: "sent to the wrong desk".into(),
         },
     );
-    clean(&w.s, AuditConfig::default());
+    lawful(&w.s, AuditConfig::default());
 }
 
 #[test]
@@ -427,21 +538,65 @@ fn acknowledgements_bind_recipient_and_leaf() {
     let (vendor, gov, customer) = (w.vendor.clone(), w.gov.clone(), w.customer.clone());
     let notice = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
     let mut ok = w.s.clone();
-    ok.ack(&gov, notice, ok.now);
-    let a = clean(&ok, AuditConfig::default());
-    assert!(a.state().notices[&notice].acknowledged.is_some());
+    let ack = ok.ack(&gov, notice, ok.now);
+    let a = lawful(&ok, AuditConfig::default());
+    assert_eq!(
+        a.state().notices[&notice.record]
+            .acknowledged
+            .map(|a| a.record),
+        Some(ack.record)
+    );
+    // Only the recipient may acknowledge (v2: the authority table, not an
+    // integrity failure). A sequencer refuses another party …
+    let by_customer = w.s.statement(
+        Event::Acknowledged {
+            notice,
+            received_at: w.s.now,
+        },
+        &customer.key,
+    );
+    assert_eq!(
+        sequence(&w.s, &customer.key, &by_customer)
+            .unwrap_err()
+            .kind,
+        K::Unauthorized {
+            event: "Acknowledged",
+            rule: authority::Authority::NoticeRecipient
+        }
+    );
+    // … and in a log it is an `unauthorized` finding with no effect: the
+    // notice stays unacknowledged.
     let mut wrong_party = w.s.clone();
-    wrong_party.ack(&customer, notice, w.s.now);
-    assert_eq!(kind(failure(&wrong_party)), K::AckNotByRecipient { notice });
+    let bad = wrong_party.ack(&customer, notice, w.s.now);
+    assert_eq!(
+        unauthorized(&wrong_party)
+            .iter()
+            .map(|u| u.0)
+            .collect::<Vec<_>>(),
+        [bad.record]
+    );
+    let a = clean(&wrong_party, AuditConfig::default());
+    assert_eq!(a.state().notices[&notice.record].acknowledged, None);
+    assert!(
+        finding_kinds(&wrong_party, "cert-cc", w.s.now + 8 * DAY_MS)
+            .contains(&FindingKind::NeverAcknowledged)
+    );
+    // The acknowledgement binds the notice's leaf hash.
     w.s.submit(
         &gov,
         Event::Acknowledged {
-            notice,
-            notice_leaf: Hash([0; 32]),
+            notice: Cite::new(notice.record.0, Hash([0; 32])),
             received_at: w.s.now,
         },
     );
-    assert!(matches!(kind(failure(&w.s)), K::AckLeafMismatch { .. }));
+    assert_eq!(
+        kind(failure(&w.s)),
+        K::CiteMismatch {
+            reference: notice.record,
+            expected: notice.leaf,
+            found: Hash([0; 32])
+        }
+    );
 }
 
 #[test]
@@ -449,26 +604,26 @@ fn openings_must_match_commitments() {
     let mut w = world();
     let vendor = w.vendor.clone();
     let (case, summary_salt, _) = w.s.open_case(&vendor, "use after free", "acme-db");
-    let opened = w.s.size() - 1;
+    let opened = w.s.last();
     let value = encoding::encode(&"use after free".to_string()).unwrap();
     let mut ok = w.s.clone();
     ok.submit(
         &vendor,
         Event::Opening {
-            record: RecordRef(opened),
+            record: opened,
             field: 0,
             salt: summary_salt,
             value: value.clone(),
         },
     );
-    let a = clean(&ok, AuditConfig::default());
+    let a = lawful(&ok, AuditConfig::default());
     let r = report::case_report(a.state(), &case, &[]).unwrap();
     assert_eq!(r.summary, report::Shown::Opened("use after free".into()));
     let mut wrong_value = w.s.clone();
     wrong_value.submit(
         &vendor,
         Event::Opening {
-            record: RecordRef(opened),
+            record: opened,
             field: 0,
             salt: summary_salt,
             value: encoding::encode(&"other".to_string()).unwrap(),
@@ -477,14 +632,14 @@ fn openings_must_match_commitments() {
     assert_eq!(
         kind(failure(&wrong_value)),
         K::OpeningMismatch {
-            record: RecordRef(opened),
+            record: opened.record,
             field: 0
         }
     );
     w.s.submit(
         &vendor,
         Event::Opening {
-            record: RecordRef(opened),
+            record: opened,
             field: 0,
             salt: [1; 32],
             value,
@@ -493,7 +648,7 @@ fn openings_must_match_commitments() {
     assert_eq!(
         kind(failure(&w.s)),
         K::OpeningMismatch {
-            record: RecordRef(opened),
+            record: opened.record,
             field: 0
         }
     );
@@ -651,6 +806,8 @@ fn at_most_one_active_embargo() {
     let mut w = world();
     let case = w.case();
     let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+    // The coordinator takes part once notified (a member of the case).
+    w.s.notify(&vendor, case, &cert, InfoLevel::Details, None);
     let e1 = w.s.submit(
         &vendor,
         Event::EmbargoProposed {
@@ -669,7 +826,7 @@ fn at_most_one_active_embargo() {
     let mut after_end = w.s.clone();
     w.s.submit(&vendor, Event::EmbargoAccepted { embargo: e2 });
     assert!(
-        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::MultipleActiveEmbargoes)
+        lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::MultipleActiveEmbargoes)
     );
     after_end.submit(
         &vendor,
@@ -681,7 +838,7 @@ fn at_most_one_active_embargo() {
     after_end.hours(1);
     after_end.submit(&vendor, Event::EmbargoAccepted { embargo: e2 });
     assert!(
-        !finding_kinds(&after_end, "baseline", after_end.now)
+        !lawful_kinds(&after_end, "baseline", after_end.now)
             .contains(&FindingKind::MultipleActiveEmbargoes)
     );
 }
@@ -691,6 +848,7 @@ fn publication_during_an_embargo_needs_a_termination() {
     let mut w = world();
     let case = w.case();
     let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+    w.s.notify(&vendor, case, &cert, InfoLevel::Details, None);
     let e = w.s.submit(
         &vendor,
         Event::EmbargoProposed {
@@ -708,9 +866,7 @@ fn publication_during_an_embargo_needs_a_termination() {
     };
     let mut terminated = w.s.clone();
     w.s.submit(&vendor, publish.clone());
-    assert!(
-        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublishedDuringEmbargo)
-    );
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublishedDuringEmbargo));
     terminated.submit(
         &vendor,
         Event::EmbargoTerminated {
@@ -721,7 +877,7 @@ fn publication_during_an_embargo_needs_a_termination() {
     terminated.advance(1);
     terminated.submit(&vendor, publish);
     assert!(
-        !finding_kinds(&terminated, "baseline", terminated.now)
+        !lawful_kinds(&terminated, "baseline", terminated.now)
             .contains(&FindingKind::PublishedDuringEmbargo)
     );
 }
@@ -734,16 +890,32 @@ fn causal_order_v_f_d() {
     let mut good = w.s.clone();
     good.submit(&vendor, Event::FixReady { case });
     good.submit(&vendor, Event::FixReleased { case });
-    assert!(!finding_kinds(&good, "baseline", good.now).contains(&FindingKind::OutOfCausalOrder));
+    assert!(!lawful_kinds(&good, "baseline", good.now).contains(&FindingKind::OutOfCausalOrder));
     // Released before ready.
     w.s.submit(&vendor, Event::FixReleased { case });
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
-    // Ready before any vendor knew: a coordinator opened the case.
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
+    // Ready before any vendor said it knew: a coordinator opened the case
+    // and told the vendor, which marks the fix ready without saying it
+    // received the report (v2: only a vendor of the case may mark it fixed).
     let mut w = world();
-    let cert = w.cert.clone();
+    let (cert, vendor) = (w.cert.clone(), w.vendor.clone());
     let (case, _, _) = w.s.open_case(&cert, "x", "y");
-    w.s.submit(&cert, Event::FixReady { case });
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
+    w.s.notify(&cert, case, &vendor, InfoLevel::Details, None);
+    let mut received = w.s.clone();
+    w.s.submit(&vendor, Event::FixReady { case });
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::OutOfCausalOrder));
+    received.submit(
+        &vendor,
+        Event::ReportReceived {
+            case,
+            reporter: cert.as_recipient(),
+            report: Sealed::Clear([1; 32]),
+        },
+    );
+    received.submit(&vendor, Event::FixReady { case });
+    assert!(
+        !lawful_kinds(&received, "baseline", received.now).contains(&FindingKind::OutOfCausalOrder)
+    );
 }
 
 #[test]
@@ -758,10 +930,10 @@ fn public_before_fix_is_reported() {
     };
     let mut fixed = w.s.clone();
     w.s.submit(&vendor, publish.clone());
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublicBeforeFix));
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PublicBeforeFix));
     fixed.submit(&vendor, Event::FixReady { case });
     fixed.submit(&vendor, publish);
-    assert!(!finding_kinds(&fixed, "baseline", fixed.now).contains(&FindingKind::PublicBeforeFix));
+    assert!(!lawful_kinds(&fixed, "baseline", fixed.now).contains(&FindingKind::PublicBeforeFix));
 }
 
 #[test]
@@ -772,10 +944,12 @@ fn acknowledgement_before_the_notice() {
     let n = w.s.notify(&vendor, case, &gov, InfoLevel::Details, None);
     let sent = w.s.now;
     let mut ok = w.s.clone();
+    // v2: received no later than the acknowledgement's own claimed time.
+    ok.advance(1);
     ok.ack(&gov, n, sent + 1);
-    assert!(!finding_kinds(&ok, "baseline", ok.now).contains(&FindingKind::AckBeforeNotice));
+    assert!(!lawful_kinds(&ok, "baseline", ok.now).contains(&FindingKind::AckBeforeNotice));
     w.s.ack(&gov, n, sent - 1);
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::AckBeforeNotice));
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::AckBeforeNotice));
 }
 
 #[test]
@@ -786,7 +960,7 @@ fn notices_after_publication_are_marked() {
     let mut before = w.s.clone();
     before.notify(&vendor, case, &customer, InfoLevel::Details, None);
     assert!(
-        !finding_kinds(&before, "baseline", before.now).contains(&FindingKind::NoticeAfterPublic)
+        !lawful_kinds(&before, "baseline", before.now).contains(&FindingKind::NoticeAfterPublic)
     );
     w.s.submit(
         &vendor,
@@ -798,7 +972,7 @@ fn notices_after_publication_are_marked() {
     );
     w.s.hours(5);
     w.s.notify(&vendor, case, &customer, InfoLevel::Details, None);
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::NoticeAfterPublic));
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::NoticeAfterPublic));
     let a = clean(&w.s, AuditConfig::default());
     let r = report::case_report(a.state(), &case, &[]).unwrap();
     let row = r
@@ -810,36 +984,51 @@ fn notices_after_publication_are_marked() {
 }
 
 #[test]
-fn retroactive_revocation_is_reported() {
+fn revocation_effective_before_its_record_flags_what_the_key_signed() {
+    // v2 replaces `key-revoked-retroactively` with `signed-by-revoked-key`:
+    // a revocation whose `effective_at` is at or before the log time of
+    // records the key already signed flags each of them, and they keep
+    // their effect (history is not rewritten).
     let mut w = world();
     let case = w.case();
     let vendor = w.vendor.clone();
     let v2 = w.s.add_key(&vendor, "acme 2");
     w.s.hours(1);
-    w.s.submit(&vendor, Event::FixReady { case });
-    let used = w.s.now;
-    let mut forward = w.s.clone();
-    forward.submit(
-        &v2,
-        Event::KeyRevoked {
-            key: vendor.public(),
-            effective_at: used + 1,
-        },
-    );
-    assert!(
-        !finding_kinds(&forward, "baseline", forward.now)
-            .contains(&FindingKind::KeyRevokedRetroactively)
-    );
-    w.s.submit(
-        &v2,
-        Event::KeyRevoked {
-            key: vendor.public(),
-            effective_at: used - HOUR_MS,
-        },
-    );
-    assert!(
-        finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::KeyRevokedRetroactively)
-    );
+    let fix = w.s.submit(&vendor, Event::FixReady { case });
+    let fix_logged = Record::from_bytes(w.s.records().last().unwrap())
+        .unwrap()
+        .logged_at;
+    w.s.hours(1);
+    let flagged = |s: &Scenario| -> Vec<RecordRef> {
+        lawful(s, AuditConfig::default())
+            .state()
+            .findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::SignedByRevokedKey)
+            .map(|f| f.record)
+            .collect()
+    };
+    for (effective_at, expect) in [
+        (fix_logged + 1, vec![]),
+        (fix_logged, vec![fix.record]),
+        (fix_logged - HOUR_MS + 1, vec![fix.record]),
+    ] {
+        let mut s = w.s.clone();
+        s.submit(
+            &v2,
+            Event::KeyRevoked {
+                key: vendor.public(),
+                effective_at,
+            },
+        );
+        assert_eq!(flagged(&s), expect, "effective at {effective_at}");
+        let a = lawful(&s, AuditConfig::default());
+        assert!(a.state().cases[&case].clock.fix_ready.is_some());
+        assert_eq!(
+            lawful_kinds(&s, "baseline", s.now).contains(&FindingKind::SignedByRevokedKey),
+            !expect.is_empty()
+        );
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -854,10 +1043,31 @@ fn logged_late() {
     let mut prompt = w.s.clone();
     prompt.log_delay = 71 * HOUR_MS;
     prompt.submit(&vendor, Event::FixReady { case });
-    assert!(!finding_kinds(&prompt, "baseline", prompt.now).contains(&FindingKind::LoggedLate));
+    assert!(!lawful_kinds(&prompt, "baseline", prompt.now).contains(&FindingKind::LoggedLate));
     w.s.log_delay = 73 * HOUR_MS;
     w.s.submit(&vendor, Event::FixReady { case });
-    assert!(finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::LoggedLate));
+    assert!(lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::LoggedLate));
+    // A policy finding is judged from the facts the state keeps, not
+    // streamed: a looser policy sees the same state and no finding.
+    let a = lawful(&w.s, config("baseline"));
+    assert!(
+        !a.state()
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
+    let mut loose = AuditPolicy::preset("baseline").unwrap();
+    loose.max_log_delay_hours = Some(74);
+    assert!(
+        !auditor::policy_findings(a.state(), &loose)
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
+    assert!(
+        auditor::policy_findings(a.state(), &config("baseline").policy)
+            .iter()
+            .any(|f| f.kind == FindingKind::LoggedLate)
+    );
 }
 
 #[test]
@@ -870,6 +1080,7 @@ fn embargo_length_and_extensions() {
         let mut w = world();
         let case = w.case();
         let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+        w.s.notify(&vendor, case, &cert, InfoLevel::Details, None);
         let e = w.s.submit(
             &vendor,
             Event::EmbargoProposed {
@@ -896,7 +1107,24 @@ fn embargo_length_and_extensions() {
                 },
             );
         }
-        let k = finding_kinds(&w.s, "linux-distros", w.s.now);
+        // One evaluation: the audited state is the same under every policy
+        // and holds no policy judgement; the policy judges it afterwards
+        // (auditor::policy_findings), so audit and report agree.
+        let (base, distros) = (
+            lawful(&w.s, config("baseline")),
+            lawful(&w.s, config("linux-distros")),
+        );
+        assert_eq!(base.save(), distros.save());
+        assert!(
+            distros
+                .state()
+                .findings
+                .iter()
+                .all(|f| f.category() == Category::Protocol),
+            "{:?}",
+            distros.state().findings
+        );
+        let k = lawful_kinds(&w.s, "linux-distros", w.s.now);
         assert_eq!(
             k.contains(&FindingKind::EmbargoTooLong),
             expect_long,
@@ -917,15 +1145,15 @@ fn privileged_recipients_before_the_fix() {
     let (vendor, gov) = (w.vendor.clone(), w.gov.clone());
     let mut after = w.s.clone();
     w.s.notify(&vendor, case, &gov, InfoLevel::Exploit, None);
-    assert!(finding_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeFix));
+    assert!(lawful_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeFix));
     assert!(
-        !finding_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PrivilegedBeforeFix),
+        !lawful_kinds(&w.s, "baseline", w.s.now).contains(&FindingKind::PrivilegedBeforeFix),
         "off in baseline"
     );
     after.submit(&vendor, Event::FixReady { case });
     after.notify(&vendor, case, &gov, InfoLevel::Exploit, None);
     assert!(
-        !finding_kinds(&after, "cert-cc", after.now).contains(&FindingKind::PrivilegedBeforeFix)
+        !lawful_kinds(&after, "cert-cc", after.now).contains(&FindingKind::PrivilegedBeforeFix)
     );
 }
 
@@ -939,13 +1167,13 @@ fn privileged_recipients_before_deployers() {
     w.s.days(2);
     w.s.notify(&vendor, case, &customer, InfoLevel::Details, None);
     assert!(
-        finding_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeDeployers)
+        lawful_kinds(&w.s, "cert-cc", w.s.now).contains(&FindingKind::PrivilegedBeforeDeployers)
     );
     deployer_first.notify(&vendor, case, &customer, InfoLevel::Details, None);
     deployer_first.days(2);
     deployer_first.notify(&vendor, case, &program, InfoLevel::Details, None);
     assert!(
-        !finding_kinds(&deployer_first, "cert-cc", deployer_first.now)
+        !lawful_kinds(&deployer_first, "cert-cc", deployer_first.now)
             .contains(&FindingKind::PrivilegedBeforeDeployers)
     );
 }
@@ -959,22 +1187,21 @@ fn acknowledgement_deadlines() {
     let sent = w.s.now;
     // cert-cc: 7 days.
     assert!(
-        !finding_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS)
-            .contains(&FindingKind::NeverAcknowledged)
+        !lawful_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS).contains(&FindingKind::NeverAcknowledged)
     );
     assert!(
-        finding_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS + 1)
+        lawful_kinds(&w.s, "cert-cc", sent + 7 * DAY_MS + 1)
             .contains(&FindingKind::NeverAcknowledged)
     );
     let mut late = w.s.clone();
     late.days(8);
     late.ack(&gov, n, late.now);
-    let k = finding_kinds(&late, "cert-cc", late.now + 100 * DAY_MS);
+    let k = lawful_kinds(&late, "cert-cc", late.now + 100 * DAY_MS);
     assert!(k.contains(&FindingKind::AcknowledgedLate));
     assert!(!k.contains(&FindingKind::NeverAcknowledged));
     w.s.days(1);
     w.s.ack(&gov, n, w.s.now);
-    let k = finding_kinds(&w.s, "cert-cc", w.s.now + 100 * DAY_MS);
+    let k = lawful_kinds(&w.s, "cert-cc", w.s.now + 100 * DAY_MS);
     assert!(
         !k.contains(&FindingKind::AcknowledgedLate) && !k.contains(&FindingKind::NeverAcknowledged)
     );
@@ -985,7 +1212,7 @@ fn sealed_details_must_be_opened_after_publication() {
     let mut w = world();
     let vendor = w.vendor.clone();
     let (case, s1, s2) = w.s.open_case(&vendor, "sqli", "acme-web");
-    let opened = w.s.size() - 1;
+    let opened = w.s.last();
     w.s.submit(&vendor, Event::FixReady { case });
     w.s.submit(
         &vendor,
@@ -996,19 +1223,19 @@ fn sealed_details_must_be_opened_after_publication() {
         },
     );
     let public = w.s.now;
-    let k = finding_kinds(&w.s, "baseline", public + 91 * DAY_MS);
+    let k = lawful_kinds(&w.s, "baseline", public + 91 * DAY_MS);
     assert_eq!(
         k.iter().filter(|k| **k == FindingKind::NotOpened).count(),
         2
     );
     assert!(
-        !finding_kinds(&w.s, "baseline", public + 89 * DAY_MS).contains(&FindingKind::NotOpened)
+        !lawful_kinds(&w.s, "baseline", public + 89 * DAY_MS).contains(&FindingKind::NotOpened)
     );
     for (field, salt, v) in [(0u8, s1, "sqli"), (1, s2, "acme-web")] {
         w.s.submit(
             &vendor,
             Event::Opening {
-                record: RecordRef(opened),
+                record: opened,
                 field,
                 salt,
                 value: encoding::encode(&v.to_string()).unwrap(),
@@ -1016,7 +1243,7 @@ fn sealed_details_must_be_opened_after_publication() {
         );
     }
     assert!(
-        !finding_kinds(&w.s, "baseline", public + 91 * DAY_MS).contains(&FindingKind::NotOpened)
+        !lawful_kinds(&w.s, "baseline", public + 91 * DAY_MS).contains(&FindingKind::NotOpened)
     );
 }
 
@@ -1036,7 +1263,7 @@ fn cra_clocks() {
     on_time.submit(&vendor, report(RegulatoryStage::EarlyWarning));
     on_time.hours(40);
     on_time.submit(&vendor, report(RegulatoryStage::Notification));
-    let k = finding_kinds(&on_time, "eu-cra", on_time.now + 30 * DAY_MS);
+    let k = lawful_kinds(&on_time, "eu-cra", on_time.now + 30 * DAY_MS);
     assert!(
         !k.contains(&FindingKind::CraEarlyWarningLate)
             && !k.contains(&FindingKind::CraNotificationLate),
@@ -1047,12 +1274,12 @@ fn cra_clocks() {
     w.s.submit(&vendor, report(RegulatoryStage::EarlyWarning));
     w.s.submit(&vendor, Event::FixReady { case });
     w.s.submit(&vendor, Event::FixReleased { case });
-    let k = finding_kinds(&w.s, "eu-cra", w.s.now + 15 * DAY_MS);
+    let k = lawful_kinds(&w.s, "eu-cra", w.s.now + 15 * DAY_MS);
     assert!(k.contains(&FindingKind::CraEarlyWarningLate), "{k:?}");
     assert!(k.contains(&FindingKind::CraNotificationLate), "{k:?}");
     assert!(k.contains(&FindingKind::CraFinalReportLate), "{k:?}");
     assert!(
-        !finding_kinds(&w.s, "baseline", w.s.now + 15 * DAY_MS)
+        !lawful_kinds(&w.s, "baseline", w.s.now + 15 * DAY_MS)
             .contains(&FindingKind::CraNotificationLate),
         "off without eu-cra"
     );
@@ -1074,7 +1301,7 @@ fn vultron_desiderata() {
     ideal.submit(&vendor, publish.clone());
     ideal.submit(&vendor, Event::ExploitPublic { case });
     assert!(
-        !finding_kinds(&ideal, "cert-cc", ideal.now).contains(&FindingKind::DesideratumViolated)
+        !lawful_kinds(&ideal, "cert-cc", ideal.now).contains(&FindingKind::DesideratumViolated)
     );
     w.s.submit(&vendor, publish);
     w.s.hours(1);
@@ -1123,18 +1350,22 @@ fn seen_checkpoint_cannot_be_from_the_future() {
     for (seen_size, fires) in [(6u64, false), (7, true)] {
         let mut w = world();
         // The log has 6 records before this one.
-        let mut st = Statement::new(
+        let mut st = w.s.statement(
             Event::Annotation {
-                record: RecordRef(0),
+                record: w.s.cite(RecordRef(0)),
                 kind: AnnotationKind::Comment,
                 text: "seen".into(),
             },
-            w.s.now,
-            w.vendor.public(),
+            &w.vendor.key,
         );
+        // v2 checks the root too: the log's root at that size.
         st.seen = Some(statement::SeenCheckpoint {
             size: seen_size,
-            root: Hash([0; 32]),
+            root: if fires {
+                Hash([0; 32])
+            } else {
+                w.s.root_at(seen_size)
+            },
         });
         let logged = w.s.now + 1_000;
         w.s.append_statement(&w.vendor.key.clone(), &st, logged);
@@ -1224,9 +1455,11 @@ fn reports_fold_lead_times_by_party_and_class() {
 
 #[test]
 fn extreme_times_never_overflow() {
-    // Times are u64 from signers and the log: the rules and reports must
-    // not overflow at the ends of the range.
-    for (start, step) in [(0, 300 * DAY_MS), (u64::MAX - 20 * HOUR_MS, HOUR_MS)] {
+    // Times come from signers and the log: the rules and reports must not
+    // overflow at the ends of the plausible range (v2 refuses times outside
+    // it, docs/FORMAT.md §13), nor at any report time.
+    let (first, end) = (PLAUSIBLE_TIMES.start, PLAUSIBLE_TIMES.end);
+    for (start, step) in [(first, 300 * DAY_MS), (end - 20 * HOUR_MS, HOUR_MS)] {
         let mut s = Scenario::new(start);
         let vendor = s.party("Acme", PartyClass::Vendor);
         let gov = s.party("Agency", PartyClass::Government);
@@ -1235,12 +1468,12 @@ fn extreme_times_never_overflow() {
             &vendor,
             Event::EmbargoProposed {
                 case,
-                ends_at: u64::MAX,
+                ends_at: end - 1,
             },
         );
-        s.submit(&gov, Event::EmbargoAccepted { embargo: e });
         let n = s.notify(&vendor, case, &gov, InfoLevel::Exploit, Some(e));
-        s.ack(&gov, n, 0);
+        s.submit(&gov, Event::EmbargoAccepted { embargo: e });
+        s.ack(&gov, n, first);
         s.submit(&vendor, Event::ExploitationObserved { case });
         s.advance(step);
         s.submit(
@@ -1264,15 +1497,23 @@ fn extreme_times_never_overflow() {
             &vendor,
             Event::EmbargoRevised {
                 embargo: e,
-                ends_at: 0,
+                ends_at: s.now + 1,
             },
         );
         for policy in policy::PRESETS {
             let c = config(policy);
-            let a = clean(&s, c.clone());
+            let a = lawful(&s, c.clone());
             for as_of in [0, start, u64::MAX] {
                 let r = report::build(a.state(), &c.policy, as_of, &a.root());
                 assert_eq!(r.summary.records, a.size());
+                // One evaluation: the report shows the audit's findings.
+                let audit: Vec<FindingKind> = auditor::all_findings(a.state(), &c.policy, as_of)
+                    .into_iter()
+                    .filter(|f| f.case == Some(case))
+                    .map(|f| f.kind)
+                    .collect();
+                let shown: Vec<FindingKind> = r.cases[0].findings.iter().map(|f| f.kind).collect();
+                assert_eq!(shown, audit, "{policy} at {as_of}");
             }
         }
     }

@@ -77,6 +77,56 @@ pub fn clean(s: &Scenario, config: AuditConfig) -> Auditor {
         .unwrap_or_else(|f| panic!("unexpected integrity failure: {f}"))
 }
 
+/// Audits clean and every statement had its signer's authority: none is an
+/// `unauthorized` finding, which would have had no effect on the state
+/// (so a story built on it would test nothing).
+pub fn lawful(s: &Scenario, config: AuditConfig) -> Auditor {
+    let a = clean(s, config);
+    let unauthorized: Vec<&Finding> = a
+        .state()
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Unauthorized)
+        .collect();
+    assert!(
+        unauthorized.is_empty(),
+        "statements without authority (they had no effect): {unauthorized:?}"
+    );
+    a
+}
+
+/// The `unauthorized` findings of a log that audits clean, as
+/// `(record, detail)`.
+pub fn unauthorized(s: &Scenario) -> Vec<(RecordRef, String)> {
+    clean(s, AuditConfig::default())
+        .state()
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::Unauthorized)
+        .map(|f| (f.record, f.detail.clone()))
+        .collect()
+}
+
+/// [`finding_kinds`] of a log in which every statement had its signer's
+/// authority (see [`lawful`]).
+pub fn lawful_kinds(s: &Scenario, policy: &str, as_of: Millis) -> Vec<FindingKind> {
+    lawful(s, config(policy));
+    finding_kinds(s, policy, as_of)
+}
+
+/// What a sequencer holding the scenario's log says to `statement` signed
+/// by `key`, logged now: the new record's bytes, or the refusal.
+pub fn sequence(
+    s: &Scenario,
+    key: &ed25519_dalek::SigningKey,
+    statement: &Statement,
+) -> Result<Vec<u8>, IntegrityFailure> {
+    let mut a = clean(s, AuditConfig::default());
+    let signed = statement.sign(key).expect("small statement");
+    let logged = (s.now + s.log_delay).max(a.state().last_logged_at);
+    a.append_statement(&signed.bytes, signed.signature, logged, None)
+}
+
 /// Kinds of all findings (streamed and deadline) at `as_of`.
 pub fn finding_kinds(s: &Scenario, policy: &str, as_of: Millis) -> Vec<FindingKind> {
     let c = config(policy);
