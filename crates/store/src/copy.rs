@@ -120,20 +120,25 @@ impl LogCopy {
     /// leaves of the whole tree).
     pub fn records(&self) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
         let size = self.state.size;
-        self.bundles.iter().zip(0u64..).flat_map(move |(stored, n)| {
-            let count = (size - n * BUNDLE).min(BUNDLE) as usize;
-            let entries = unpack_bundle(n, stored).and_then(|data| {
-                crate::layout::bundle_prefix(&data, count)
-                    .and_then(|p| parse_entry_bundle(p, count))
-                    .map(|es| es.into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
-                    .map_err(|e| StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(n)))
-            });
-            let items: Vec<Result<Vec<u8>, StoreError>> = match entries {
-                Ok(es) => es.into_iter().map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            items
-        })
+        self.bundles
+            .iter()
+            .zip(0u64..)
+            .flat_map(move |(stored, n)| {
+                let count = (size - n * BUNDLE).min(BUNDLE) as usize;
+                let entries = unpack_bundle(n, stored).and_then(|data| {
+                    crate::layout::bundle_prefix(&data, count)
+                        .and_then(|p| parse_entry_bundle(p, count))
+                        .map(|es| es.into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
+                        .map_err(|e| {
+                            StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(n))
+                        })
+                });
+                let items: Vec<Result<Vec<u8>, StoreError>> = match entries {
+                    Ok(es) => es.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                items
+            })
     }
 
     /// The projection state at the copied checkpoint: the saved state if
