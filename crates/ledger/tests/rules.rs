@@ -423,7 +423,7 @@ fn references_must_point_to_earlier_records_of_the_right_kind() {
                 kind: AnnotationKind::Comment,
                 text: "x".into(),
             },
-            "an earlier record",
+            "an earlier record (not an Opening or Annotation)",
         ),
         (
             "notify an unregistered party id",
