@@ -36,8 +36,22 @@ impl Serialize for PublicKey {
 }
 
 /// A 128-bit case identifier, chosen at random by whoever opens the case.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode)]
+/// Ordered as its bytes are (compared as one big-endian `u128`, which is
+/// the same order and cheaper than a byte-wise comparison).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Encode, Decode)]
 pub struct CaseId(pub [u8; 16]);
+
+impl Ord for CaseId {
+    fn cmp(&self, other: &CaseId) -> core::cmp::Ordering {
+        u128::from_be_bytes(self.0).cmp(&u128::from_be_bytes(other.0))
+    }
+}
+
+impl PartialOrd for CaseId {
+    fn partial_cmp(&self, other: &CaseId) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
 
 impl fmt::Debug for CaseId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -405,6 +419,29 @@ mod tests {
         );
         assert_eq!(encoding::decode::<Hash>(&[9; 32]).unwrap(), h);
         assert!(encoding::decode::<Hash>(&[9; 31]).is_err());
+    }
+
+    #[test]
+    fn case_ids_order_as_their_bytes() {
+        let ids = [
+            [0u8; 16],
+            [1; 16],
+            [0xff; 16],
+            *b"golden-case-0001",
+            *b"golden-case-0002",
+        ];
+        let mut with_bytes = alloc::vec::Vec::new();
+        for a in ids {
+            for mut b in ids {
+                b[15] ^= 1;
+                with_bytes.push((a, b));
+                with_bytes.push((b, a));
+                with_bytes.push((a, a));
+            }
+        }
+        for (a, b) in with_bytes {
+            assert_eq!(CaseId(a).cmp(&CaseId(b)), a.cmp(&b), "{a:?} {b:?}");
+        }
     }
 
     #[test]

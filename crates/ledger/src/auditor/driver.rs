@@ -14,7 +14,7 @@ use forewarn_tlog::note::VerifierKey;
 
 use super::context::Ctx;
 use super::prepare::{Prepared, check_record, fail, late_record, prepare_records, statement_hash};
-use super::state::{AuditState, Citable, STATE_VERSION, TrustedCheckpoint};
+use super::state::{AuditState, Citable, STATE_VERSION, TrustedCheckpoint, duplicate_key};
 use super::{AuditConfig, all_findings, dispatch, keys, permits};
 use crate::encoding::{self, EncodingError};
 use crate::event::EVENT_KINDS;
@@ -360,9 +360,9 @@ impl Auditor {
             .late
             .extend(late_record(&record, &statement, signer));
         self.state.findings.append(&mut findings);
-        let mut key = [0; 16];
-        key.copy_from_slice(&statement_hash[..16]);
-        self.state.statements.insert(key, index);
+        self.state
+            .statements
+            .insert(duplicate_key(&statement_hash), index);
         self.state.citable.push(Citable {
             leaf,
             signer,

@@ -59,7 +59,7 @@ pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};
 pub use state::{
     AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Citable, EmbargoRevision,
     EmbargoState, KeyState, LATE_FLOOR_MS, LateRecord, NoticeState, PartyState, RegulatoryFiling,
-    STATE_VERSION, SealedState, TrustedCheckpoint,
+    STATE_VERSION, SealedState, TrustedCheckpoint, duplicate_key,
 };
 
 /// Default allowance for a statement claimed after the log's time (clocks

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::AuditConfig;
 use super::recent::SEEN_WINDOW;
-use super::state::{AuditState, LATE_FLOOR_MS, LateRecord};
+use super::state::{AuditState, LATE_FLOOR_MS, LateRecord, duplicate_key};
 use crate::encoding::EncodingError;
 use crate::finding::{IntegrityFailure, IntegrityKind, TextField, TimeField};
 use crate::statement::{Record, SeenCheckpoint, Statement, leaf_hash};
@@ -176,7 +176,7 @@ pub(super) fn check_record(
         }
         _ => {}
     }
-    if let Some(first) = state.statements.get(&p.statement_hash[..16]) {
+    if let Some(first) = state.statements.get(&duplicate_key(&p.statement_hash)) {
         return Err(fail(
             index,
             IntegrityKind::DuplicateStatement { first: *first },

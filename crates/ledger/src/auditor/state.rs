@@ -281,6 +281,14 @@ pub struct LateRecord {
 /// from one.
 pub const LATE_FLOOR_MS: Millis = HOUR_MS;
 
+/// The key of a statement in [`AuditState::statements`]: the first 16
+/// bytes of the SHA-256 of its bytes.
+pub fn duplicate_key(statement_hash: &[u8; 32]) -> u128 {
+    let mut k = [0; 16];
+    k.copy_from_slice(&statement_hash[..16]);
+    u128::from_be_bytes(k)
+}
+
 /// The checkpoint the auditor last verified.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
 pub struct TrustedCheckpoint {
@@ -312,11 +320,12 @@ pub struct AuditState {
     /// The log's origin: every statement must name it.
     pub origin: Option<String>,
     /// Every statement logged, by the first 16 bytes of the SHA-256 of its
-    /// bytes: the first record holding it. (Two different statements with
+    /// bytes (as a big-endian `u128`, [`duplicate_key`]): the first record
+    /// holding it. (Two different statements with
     /// the same key need 2^64 work to find, and only make their finder's
     /// own second statement look like a duplicate; matching someone else's
     /// statement needs a 2^128 second preimage.)
-    pub statements: BTreeMap<[u8; 16], RecordRef>,
+    pub statements: BTreeMap<u128, RecordRef>,
     /// Every record, by index: its leaf hash, signer and event, for
     /// checking citations (records of `Opening` and `Annotation` may not be
     /// cited).
