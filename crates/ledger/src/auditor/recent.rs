@@ -67,7 +67,10 @@ impl RecentTree {
         if size < self.first || size > end || self.snapshots.is_empty() {
             return None;
         }
-        let i = (size - self.first) / SNAPSHOT_EVERY;
+        // The window's end may fall on a snapshot boundary whose snapshot
+        // is not taken yet (it is taken when the next leaf arrives): then
+        // the last snapshot and its full interval of leaves give the root.
+        let i = ((size - self.first) / SNAPSHOT_EVERY).min(self.snapshots.len() as u64 - 1);
         let mut range = CompactRange::from_bytes(self.snapshots.get(i as usize)?).ok()?;
         let from = (i * SNAPSHOT_EVERY) as usize;
         let to = (size - self.first) as usize;

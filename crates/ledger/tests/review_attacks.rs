@@ -1,0 +1,85 @@
+//! Attacks on the auditor's edges, each written as the log or the saved
+//! state an attacker (or an accident) would produce (docs/FORMAT.md §16,
+//! docs/AUDITING.md).
+
+mod common;
+
+use common::*;
+use forewarn_ledger::auditor::SNAPSHOT_EVERY;
+use forewarn_ledger::statement::SeenCheckpoint;
+use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
+use forewarn_ledger::*;
+
+/// A log of `n` self-signed registrations (every one valid on its own).
+fn registrations(n: u64) -> Scenario {
+    let mut s = Scenario::default();
+    for i in 0..n {
+        s.party(&format!("party {i}"), PartyClass::Vendor);
+        s.advance(1_000);
+    }
+    s
+}
+
+// ---- Saving and resuming ----
+
+/// A state saved after a multiple of `SNAPSHOT_EVERY` records resumes, and
+/// auditing on from it gives exactly the state of one audit of the whole
+/// log. (The seen window's last snapshot interval is then full, and its
+/// root was looked for in a snapshot not taken yet, so such states were
+/// refused as damaged: every 256th size.)
+#[test]
+fn a_state_saved_at_a_snapshot_boundary_resumes() {
+    let total = 2 * SNAPSHOT_EVERY + 5;
+    let s = registrations(total);
+    let records = s.records();
+    let whole = audit_records(records, AuditConfig::default()).unwrap();
+    for cut in [SNAPSHOT_EVERY, 2 * SNAPSHOT_EVERY] {
+        let first = audit_records(&records[..cut as usize], AuditConfig::default()).unwrap();
+        let mut resumed = Auditor::resume(AuditConfig::default(), &first.save())
+            .unwrap_or_else(|e| panic!("a state saved at size {cut} must resume: {e}"));
+        for r in &records[cut as usize..] {
+            resumed.push(r).unwrap();
+        }
+        assert_eq!(resumed.save(), whole.save(), "resumed at {cut}");
+    }
+    // The resumed auditor checks seen roots inside the window as the
+    // uninterrupted one does.
+    let cut = SNAPSHOT_EVERY;
+    let first = audit_records(&records[..cut as usize], AuditConfig::default()).unwrap();
+    let mut resumed = Auditor::resume(AuditConfig::default(), &first.save()).unwrap();
+    let key = test_key("late joiner");
+    let pk = PublicKey(key.verifying_key().to_bytes());
+    let mut st = Statement::new(
+        ORIGIN,
+        Event::PartyRegistered {
+            name: "late joiner".into(),
+            class: PartyClass::Finder,
+            key: pk,
+        },
+        s.now,
+        pk,
+    );
+    for size in [cut, cut - 1, 100] {
+        st.seen = Some(SeenCheckpoint {
+            size,
+            root: s.root_at(size),
+        });
+        let signed = st.sign(&key).unwrap();
+        let mut a = resumed.clone();
+        a.append_statement(&signed.bytes, signed.signature, s.now + 1_000, None)
+            .unwrap_or_else(|f| panic!("seen size {size}: {f}"));
+    }
+    // And refuses a wrong one.
+    st.seen = Some(SeenCheckpoint {
+        size: 100,
+        root: s.root_at(101),
+    });
+    let signed = st.sign(&key).unwrap();
+    let f = resumed
+        .append_statement(&signed.bytes, signed.signature, s.now + 1_000, None)
+        .unwrap_err();
+    assert!(
+        matches!(f.kind, IntegrityKind::SeenRootMismatch { size: 100, .. }),
+        "{f}"
+    );
+}
