@@ -5,7 +5,8 @@
 mod common;
 
 use common::*;
-use forewarn_ledger::auditor::SNAPSHOT_EVERY;
+use forewarn_ledger::auditor::{RecentTree, SNAPSHOT_EVERY, STATE_VERSION};
+use forewarn_ledger::encoding::{decode_versioned_unbounded, encode_unbounded};
 use forewarn_ledger::statement::SeenCheckpoint;
 use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
 use forewarn_ledger::*;
@@ -82,4 +83,50 @@ fn a_state_saved_at_a_snapshot_boundary_resumes() {
         matches!(f.kind, IntegrityKind::SeenRootMismatch { size: 100, .. }),
         "{f}"
     );
+}
+
+/// A saved state whose seen window cannot be the one its tree was built
+/// with is refused on resume: a snapshot swapped for one of another size,
+/// the window emptied under a non-empty tree. Each would otherwise make
+/// the resumed auditor compute wrong past roots (or none), and so refuse
+/// true `seen` claims. So is one whose chain would not go on from its last
+/// record.
+#[test]
+fn a_saved_state_with_a_damaged_seen_window_is_refused() {
+    let s = registrations(2 * SNAPSHOT_EVERY + 88);
+    let a = audit_records(s.records(), AuditConfig::default()).unwrap();
+    let saved = a.save();
+    assert!(Auditor::resume(AuditConfig::default(), &saved).is_ok());
+    let state: AuditState = decode_versioned_unbounded(&saved, STATE_VERSION).unwrap();
+    assert_eq!(state.recent.snapshots.len(), 3);
+
+    type Damage = fn(&mut AuditState);
+    let damaged: [(&str, Damage); 4] = [
+        (
+            "first snapshot replaced by the second",
+            |st: &mut AuditState| {
+                st.recent.snapshots[0] = st.recent.snapshots[1].clone();
+            },
+        ),
+        (
+            "middle snapshot replaced by the first",
+            |st: &mut AuditState| {
+                st.recent.snapshots[1] = st.recent.snapshots[0].clone();
+            },
+        ),
+        ("window emptied", |st: &mut AuditState| {
+            st.recent = RecentTree::default()
+        }),
+        ("previous leaf changed", |st: &mut AuditState| {
+            st.prev_leaf = st.recent.leaves[0]
+        }),
+    ];
+    for (what, damage) in damaged {
+        let mut st = state.clone();
+        damage(&mut st);
+        assert!(
+            Auditor::resume(AuditConfig::default(), &encode_unbounded(&st)).is_err(),
+            "resumed a state with its {what}"
+        );
+    }
 }

@@ -95,6 +95,13 @@ impl Auditor {
                 detail: "saved recent leaves do not lead to the saved tree".into(),
             });
         }
+        // The chain goes on from the last record's leaf.
+        let last = state.citable.last().map_or(Hash([0; 32]), |c| c.leaf);
+        if state.prev_leaf != last || state.recent.leaves.back().is_some_and(|l| *l != last) {
+            return Err(EncodingError::Malformed {
+                detail: "saved previous leaf is not the last record's".into(),
+            });
+        }
         let mut a = Auditor::new(config);
         a.state = state;
         a.tree = tree;
