@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use forewarn_ledger::auditor::{RecentTree, SNAPSHOT_EVERY, STATE_VERSION};
+use forewarn_ledger::auditor::{self, RecentTree, SNAPSHOT_EVERY, STATE_VERSION};
 use forewarn_ledger::encoding::{decode_versioned_unbounded, encode_unbounded};
 use forewarn_ledger::statement::SeenCheckpoint;
 use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
@@ -128,5 +128,42 @@ fn a_saved_state_with_a_damaged_seen_window_is_refused() {
             Auditor::resume(AuditConfig::default(), &encode_unbounded(&st)).is_err(),
             "resumed a state with its {what}"
         );
+    }
+}
+
+// ---- Statements without effect ----
+
+/// A sock-puppet's statement about someone else's case has no effect
+/// (docs/AUDITING.md, "Who may do what"): it is reported as
+/// `unauthorized`, and its log delay is no `logged-late` fact about the
+/// case — the victim's case shows the one finding the attempt deserves.
+#[test]
+fn an_unauthorized_statement_logged_late_is_not_logged_late() {
+    let mut w = world();
+    let case = w.case();
+    let gov = w.gov.clone();
+    w.s.hours(1);
+    // Four days between its claimed and its log time: over every preset's
+    // `max_log_delay_hours`.
+    w.s.log_delay = 4 * DAY_MS;
+    let r = w.s.submit(&gov, Event::ExploitPublic { case }).record;
+    let a = clean(&w.s, AuditConfig::default());
+    let kinds: Vec<FindingKind> = a
+        .state()
+        .findings
+        .iter()
+        .filter(|f| f.record == r)
+        .map(|f| f.kind)
+        .collect();
+    assert_eq!(kinds, [FindingKind::Unauthorized]);
+    assert_eq!(a.state().cases[&case].clock.exploit_public, None);
+    for preset in forewarn_ledger::policy::PRESETS {
+        let policy = AuditPolicy::preset(preset).unwrap();
+        let on_record: Vec<FindingKind> = auditor::all_findings(a.state(), &policy, w.s.now)
+            .into_iter()
+            .filter(|f| f.record == r)
+            .map(|f| f.kind)
+            .collect();
+        assert_eq!(on_record, [FindingKind::Unauthorized], "{preset}");
     }
 }

@@ -341,6 +341,7 @@ impl Auditor {
             origin: &statement.origin,
             findings: Vec::new(),
         };
+        let mut authorized = true;
         let mut findings = match dispatch::apply_event(&mut self.state, &mut ctx, &statement.event)
         {
             Ok(()) => ctx.findings,
@@ -350,6 +351,7 @@ impl Auditor {
             Err(f)
                 if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) =>
             {
+                authorized = false;
                 alloc::vec![Finding {
                     kind: FindingKind::Unauthorized,
                     record: index,
@@ -363,9 +365,13 @@ impl Auditor {
 
         // Everything checked: commit.
         keys::note_use(&mut self.state, &statement.signer, index, record.logged_at);
-        self.state
-            .late
-            .extend(late_record(&record, &statement, signer));
+        // A statement without effect tells no story, so its log delay is
+        // not a `logged-late` fact about the case it names.
+        if authorized {
+            self.state
+                .late
+                .extend(late_record(&record, &statement, signer));
+        }
         self.state.findings.append(&mut findings);
         let mut key = [0; 16];
         key.copy_from_slice(&statement_hash[..16]);
