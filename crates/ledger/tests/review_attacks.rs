@@ -10,6 +10,9 @@ use forewarn_ledger::encoding::{decode_versioned_unbounded, encode_unbounded};
 use forewarn_ledger::statement::SeenCheckpoint;
 use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
 use forewarn_ledger::*;
+use forewarn_tlog::checkpoint::Checkpoint;
+use forewarn_tlog::hash::EMPTY_ROOT;
+use forewarn_tlog::note::{SignatureType, SignerKey};
 
 /// A log of `n` self-signed registrations (every one valid on its own).
 fn registrations(n: u64) -> Scenario {
@@ -19,6 +22,13 @@ fn registrations(n: u64) -> Scenario {
         s.advance(1_000);
     }
     s
+}
+
+fn with_origin(origin: &str) -> AuditConfig {
+    AuditConfig {
+        origin: Some(origin.into()),
+        ..AuditConfig::default()
+    }
 }
 
 // ---- Saving and resuming ----
@@ -166,4 +176,63 @@ fn an_unauthorized_statement_logged_late_is_not_logged_late() {
             .collect();
         assert_eq!(on_record, [FindingKind::Unauthorized], "{preset}");
     }
+}
+
+// ---- The configured origin ----
+
+/// An auditor configured for a log (`AuditConfig.origin`) refuses a
+/// checkpoint of another origin even before it has read a record, like it
+/// does after (docs/FORMAT.md §16, "Every checkpoint the auditor verifies
+/// must name the same origin").
+#[test]
+fn an_empty_logs_checkpoint_must_name_the_configured_origin() {
+    let other =
+        SignerKey::from_seed("example.org/other", SignatureType::Ed25519, &[2; 32]).unwrap();
+    let note = Checkpoint::new("example.org/other", 0, EMPTY_ROOT)
+        .unwrap()
+        .sign(&other)
+        .to_bytes();
+    let mut a = Auditor::new(with_origin(ORIGIN));
+    let f = a
+        .verify_checkpoint(&note, &other.verifier(), None)
+        .unwrap_err();
+    assert!(
+        matches!(&f.kind, IntegrityKind::CheckpointSignature { detail }
+            if detail.contains("example.org/other") && detail.contains(ORIGIN)),
+        "{f}"
+    );
+    // Unconfigured, an empty log has no origin yet to compare with.
+    assert!(
+        Auditor::new(AuditConfig::default())
+            .verify_checkpoint(&note, &other.verifier(), None)
+            .is_ok()
+    );
+    // The configured log's own empty checkpoint passes.
+    let own = SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[1; 32]).unwrap();
+    let note = Checkpoint::new(ORIGIN, 0, EMPTY_ROOT)
+        .unwrap()
+        .sign(&own)
+        .to_bytes();
+    assert!(a.verify_checkpoint(&note, &own.verifier(), None).is_ok());
+}
+
+/// A saved state of one log does not resume as the audit of another: the
+/// state's origin must be the configured one, or the resumed auditor
+/// would take statements for the saved log's origin while configured for
+/// another.
+#[test]
+fn a_saved_state_of_another_log_is_refused() {
+    let s = registrations(3);
+    let saved = audit_records(s.records(), AuditConfig::default())
+        .unwrap()
+        .save();
+    let Err(e) = Auditor::resume(with_origin("example.org/other"), &saved) else {
+        panic!("a state of {ORIGIN} resumed as the audit of example.org/other");
+    };
+    assert!(
+        e.to_string().contains("example.org/other") && e.to_string().contains(ORIGIN),
+        "{e}"
+    );
+    assert!(Auditor::resume(with_origin(ORIGIN), &saved).is_ok());
+    assert!(Auditor::resume(AuditConfig::default(), &saved).is_ok());
 }

@@ -58,7 +58,8 @@ impl Auditor {
         }
     }
 
-    /// Resumes from [`Auditor::save`] output.
+    /// Resumes from [`Auditor::save`] output. A damaged state, or one of
+    /// another log than `config.origin` names, is refused.
     pub fn resume(config: AuditConfig, saved: &[u8]) -> Result<Auditor, EncodingError> {
         let state: AuditState = encoding::decode_versioned_unbounded(saved, STATE_VERSION)?;
         let tree = CompactRange::from_bytes(&state.tree).map_err(|_| EncodingError::Malformed {
@@ -87,6 +88,15 @@ impl Auditor {
                     "saved state cites {} records but has {}",
                     state.citable.len(),
                     state.size
+                ),
+            });
+        }
+        if let (Some(saved), Some(configured)) = (&state.origin, &config.origin)
+            && saved != configured
+        {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state is of the log {saved:?}, not the configured {configured:?}"
                 ),
             });
         }
@@ -429,7 +439,13 @@ impl Auditor {
             })?;
         }
         let cp = &opened.checkpoint;
-        if let Some(origin) = &self.state.origin
+        // The log's origin: the first record's, or the configured one
+        // before any record was read.
+        if let Some(origin) = self
+            .state
+            .origin
+            .as_deref()
+            .or(self.config.origin.as_deref())
             && cp.origin() != origin
         {
             return Err(fail(
