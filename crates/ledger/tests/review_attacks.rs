@@ -236,3 +236,55 @@ fn a_saved_state_of_another_log_is_refused() {
     assert!(Auditor::resume(with_origin(ORIGIN), &saved).is_ok());
     assert!(Auditor::resume(AuditConfig::default(), &saved).is_ok());
 }
+
+// ---- Claimed before the case was opened ----
+
+/// `before-case-opened` is about every statement about a case
+/// (docs/AUDITING.md, "Findings"), also one that acts on the case through
+/// what it cites: an acceptance of its embargo, an acknowledgement of its
+/// notice. Backdated to before the case existed, each is a finding, as a
+/// notice would be.
+#[test]
+fn a_statement_acting_on_a_case_through_a_citation_is_not_claimed_before_it_opened() {
+    let mut w = world();
+    let opened_at = w.s.now;
+    let case = w.case();
+    let (vendor, cert) = (w.vendor.clone(), w.cert.clone());
+    w.s.hours(1);
+    let ends_at = w.s.now + 30 * DAY_MS;
+    let embargo =
+        w.s.submit(&vendor, Event::EmbargoProposed { case, ends_at });
+    let notice =
+        w.s.notify(&vendor, case, &cert, InfoLevel::Details, Some(embargo));
+    w.s.hours(1);
+    let now = w.s.now;
+    // CERT dates its acceptance and its acknowledgement an hour before
+    // the case was opened.
+    w.s.now = opened_at - HOUR_MS;
+    let accepted = w.s.submit(&cert, Event::EmbargoAccepted { embargo });
+    let received = w.s.now;
+    let acked = w.s.ack(&cert, notice, received);
+    w.s.now = now;
+    let on_time = w.s.ack(&cert, notice, now);
+    let a = lawful(&w.s, AuditConfig::default());
+    let before: Vec<(RecordRef, Option<CaseId>, Option<PartyId>)> = a
+        .state()
+        .findings
+        .iter()
+        .filter(|f| f.kind == FindingKind::BeforeCaseOpened)
+        .map(|f| (f.record, f.case, f.party))
+        .collect();
+    assert_eq!(
+        before,
+        [
+            (accepted.record, Some(case), Some(cert.id)),
+            (acked.record, Some(case), Some(cert.id)),
+        ]
+    );
+    assert!(
+        a.state()
+            .findings
+            .iter()
+            .all(|f| f.record != on_time.record)
+    );
+}
