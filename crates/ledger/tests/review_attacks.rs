@@ -1,12 +1,16 @@
 //! Attacks on the auditor's edges, each written as the log or the saved
 //! state an attacker (or an accident) would produce (docs/FORMAT.md §16,
-//! docs/AUDITING.md).
+//! docs/AUDITING.md): a watchdog resuming at a snapshot boundary, a saved
+//! state whose seen window was damaged, a sock-puppet's statement without
+//! effect logged late, checkpoints or saved states of another log than the
+//! configured one, references that do not resolve, and statements about a
+//! case, through what they cite, claimed before it was opened.
 
 mod common;
 
 use common::*;
 use forewarn_ledger::auditor::{self, RecentTree, SNAPSHOT_EVERY, STATE_VERSION};
-use forewarn_ledger::encoding::{decode_versioned_unbounded, encode_unbounded};
+use forewarn_ledger::encoding::{self, decode_versioned_unbounded, encode_unbounded};
 use forewarn_ledger::statement::SeenCheckpoint;
 use forewarn_ledger::testkit::{ORIGIN, Scenario, test_key};
 use forewarn_ledger::*;
@@ -237,6 +241,64 @@ fn a_saved_state_of_another_log_is_refused() {
     assert!(Auditor::resume(AuditConfig::default(), &saved).is_ok());
 }
 
+// ---- References that do not resolve ----
+
+/// The authority check lets an event whose reference does not resolve
+/// through (it grants nothing to check), and relies on the subject rule
+/// to refuse the reference. For every kind of reference that decides who
+/// may sign, a stranger citing a record of the wrong kind (with its true
+/// leaf hash) or no record at all gets `BadReference` — an integrity
+/// failure, in a log as at the sequencer — never an accepted record.
+#[test]
+fn a_reference_that_does_not_resolve_is_refused_not_authorized() {
+    let mut w = world();
+    w.case();
+    let opened = w.s.last();
+    let stranger = w.gov.clone();
+    let beyond = Cite::new(10_000, opened.leaf);
+    let events = [
+        Event::EmbargoAccepted { embargo: opened },
+        Event::EmbargoRevised {
+            embargo: opened,
+            ends_at: w.s.now + 30 * DAY_MS,
+        },
+        Event::EmbargoTerminated {
+            embargo: opened,
+            reason: TerminationReason::Leak,
+        },
+        Event::Acknowledged {
+            notice: opened,
+            received_at: w.s.now,
+        },
+        Event::Opening {
+            record: stranger.registration,
+            field: 0,
+            salt: [0; 32],
+            value: encoding::encode(&"x".to_string()).unwrap(),
+        },
+        Event::Annotation {
+            record: beyond,
+            kind: AnnotationKind::Correction,
+            text: "not mine".into(),
+        },
+    ];
+    for event in events {
+        let name = event.name();
+        let mut s = w.s.clone();
+        s.submit(&stranger, event.clone());
+        let f = failure(&s);
+        assert!(
+            matches!(f.kind, IntegrityKind::BadReference { .. }),
+            "{name} in a log: {f}"
+        );
+        let st = w.s.statement(event, &stranger.key);
+        let f = sequence(&w.s, &stranger.key, &st).unwrap_err();
+        assert!(
+            matches!(f.kind, IntegrityKind::BadReference { .. }),
+            "{name} at the sequencer: {f}"
+        );
+    }
+}
 // ---- Claimed before the case was opened ----
 
 /// `before-case-opened` is about every statement about a case
