@@ -387,6 +387,30 @@ fn bad_statements_are_rejected_and_change_nothing() {
     assert_eq!(receipts[0].index, size);
 }
 
+/// A ledger closed at a size that is a multiple of 256 (its auditor's seen
+/// window then ends on a full snapshot interval) reopens from its saved
+/// state and passes `check`, as at any other size.
+#[test]
+fn a_store_closed_at_a_multiple_of_256_records_checks_clean() {
+    let (dir, _t, c, mut store) = new_store();
+    let regs: Vec<SignedStatement> = (0..256)
+        .map(|i| forewarn_ledger::testkit::registration(&format!("party {i}")))
+        .collect();
+    for chunk in regs.chunks(64) {
+        for r in store.append(chunk).unwrap() {
+            r.expect("a valid registration");
+        }
+    }
+    assert_eq!(store.size(), 256);
+    let root = store.auditor().root();
+    store.close().unwrap();
+    let store = Store::open(dir.path(), config(c)).unwrap();
+    assert_eq!(store.auditor().root(), root);
+    store
+        .check()
+        .unwrap_or_else(|e| panic!("a clean ledger of 256 records: {e}"));
+}
+
 /// A new, empty store in a temporary directory, on a test clock.
 fn new_store() -> (
     tempfile::TempDir,

@@ -26,24 +26,30 @@ pub(super) fn apply_event(
     ctx: &mut Ctx<'_>,
     event: &Event,
 ) -> Result<(), IntegrityFailure> {
-    // Checks shared by every event about a case.
+    // Checks shared by every event about a case: a case it names must be
+    // open, and a statement about a case, directly or through the embargo,
+    // notice or sealed field it cites, must not be claimed before it.
+    let opening = matches!(event, Event::CaseOpened { .. });
     if let Some(id) = event.case()
-        && !matches!(event, Event::CaseOpened { .. })
+        && !opening
     {
-        let opened_at = case(state, ctx, &id)?.opened_at;
-        if ctx.t < opened_at {
-            let signer = ctx.signer;
-            ctx.finding(
-                FindingKind::BeforeCaseOpened,
-                Some(id),
-                Some(signer),
-                format!(
-                    "{} claimed {} h before the case was opened",
-                    event.name(),
-                    (opened_at - ctx.t).div_ceil(HOUR_MS)
-                ),
-            );
-        }
+        case(state, ctx, &id)?;
+    }
+    if let Some(id) = permits::case_of(state, event).filter(|_| !opening)
+        && let Some(opened_at) = state.cases.get(&id).map(|c| c.opened_at)
+        && ctx.t < opened_at
+    {
+        let signer = ctx.signer;
+        ctx.finding(
+            FindingKind::BeforeCaseOpened,
+            Some(id),
+            Some(signer),
+            format!(
+                "{} claimed {} h before the case was opened",
+                event.name(),
+                (opened_at - ctx.t).div_ceil(HOUR_MS)
+            ),
+        );
     }
     permits::check(state, ctx, event)?;
     let signer_class = state

@@ -58,7 +58,8 @@ impl Auditor {
         }
     }
 
-    /// Resumes from [`Auditor::save`] output.
+    /// Resumes from [`Auditor::save`] output. A damaged state, or one of
+    /// another log than `config.origin` names, is refused.
     pub fn resume(config: AuditConfig, saved: &[u8]) -> Result<Auditor, EncodingError> {
         let state: AuditState = encoding::decode_versioned_unbounded(saved, STATE_VERSION)?;
         let tree = CompactRange::from_bytes(&state.tree).map_err(|_| EncodingError::Malformed {
@@ -90,9 +91,25 @@ impl Auditor {
                 ),
             });
         }
+        if let (Some(saved), Some(configured)) = (&state.origin, &config.origin)
+            && saved != configured
+        {
+            return Err(EncodingError::Malformed {
+                detail: format!(
+                    "saved state is of the log {saved:?}, not the configured {configured:?}"
+                ),
+            });
+        }
         if !state.recent.consistent_with(&tree) {
             return Err(EncodingError::Malformed {
                 detail: "saved recent leaves do not lead to the saved tree".into(),
+            });
+        }
+        // The chain goes on from the last record's leaf.
+        let last = state.citable.last().map_or(Hash([0; 32]), |c| c.leaf);
+        if state.prev_leaf != last || state.recent.leaves.back().is_some_and(|l| *l != last) {
+            return Err(EncodingError::Malformed {
+                detail: "saved previous leaf is not the last record's".into(),
             });
         }
         let mut a = Auditor::new(config);
@@ -334,6 +351,7 @@ impl Auditor {
             origin: &statement.origin,
             findings: Vec::new(),
         };
+        let mut authorized = true;
         let mut findings = match dispatch::apply_event(&mut self.state, &mut ctx, &statement.event)
         {
             Ok(()) => ctx.findings,
@@ -343,6 +361,7 @@ impl Auditor {
             Err(f)
                 if mode == Mode::Audit && matches!(f.kind, IntegrityKind::Unauthorized { .. }) =>
             {
+                authorized = false;
                 alloc::vec![Finding {
                     kind: FindingKind::Unauthorized,
                     record: index,
@@ -356,9 +375,13 @@ impl Auditor {
 
         // Everything checked: commit.
         keys::note_use(&mut self.state, &statement.signer, index, record.logged_at);
-        self.state
-            .late
-            .extend(late_record(&record, &statement, signer));
+        // A statement without effect tells no story, so its log delay is
+        // not a `logged-late` fact about the case it names.
+        if authorized {
+            self.state
+                .late
+                .extend(late_record(&record, &statement, signer));
+        }
         self.state.findings.append(&mut findings);
         self.state
             .statements
@@ -416,7 +439,13 @@ impl Auditor {
             })?;
         }
         let cp = &opened.checkpoint;
-        if let Some(origin) = &self.state.origin
+        // The log's origin: the first record's, or the configured one
+        // before any record was read.
+        if let Some(origin) = self
+            .state
+            .origin
+            .as_deref()
+            .or(self.config.origin.as_deref())
             && cp.origin() != origin
         {
             return Err(fail(

@@ -1,9 +1,11 @@
 //! Enforces the authority table ([`crate::authority`]; docs/AUDITING.md,
 //! "Who may do what") before any rule changes the state.
 //!
-//! The references an event makes are checked by the subject rules; here a
-//! reference that does not resolve simply grants nothing, and the subject
-//! rule then reports the bad reference.
+//! The references an event makes are checked by the subject rules. Here a
+//! reference that does not resolve (no such embargo, notice, sealed field
+//! or record) is let through, since there is nobody to compare the signer
+//! with, and the subject rule then refuses it as a `BadReference`: an
+//! integrity failure in a log as at a sequencer, never an accepted record.
 
 use super::context::{Ctx, registered};
 use super::state::{AuditState, CaseState};

@@ -67,7 +67,10 @@ impl RecentTree {
         if size < self.first || size > end || self.snapshots.is_empty() {
             return None;
         }
-        let i = (size - self.first) / SNAPSHOT_EVERY;
+        // The window's end may fall on a snapshot boundary whose snapshot
+        // is not taken yet (it is taken when the next leaf arrives): then
+        // the last snapshot and its full interval of leaves give the root.
+        let i = ((size - self.first) / SNAPSHOT_EVERY).min(self.snapshots.len() as u64 - 1);
         let mut range = CompactRange::from_bytes(self.snapshots.get(i as usize)?).ok()?;
         let from = (i * SNAPSHOT_EVERY) as usize;
         let to = (size - self.first) as usize;
@@ -77,17 +80,26 @@ impl RecentTree {
         Some(range.root())
     }
 
-    /// Checks the window against the tree it was built beside: the
-    /// snapshots decode, sit at their sizes, and the leaves lead to `tree`.
+    /// Checks the window against the tree it was built beside: a tree of
+    /// size 0 has an empty window and any other one snapshot at least;
+    /// every snapshot decodes and sits at its size; and the last snapshot
+    /// with the leaves after it leads to `tree`. (The contents of earlier
+    /// snapshots and leaves are not re-derived: a saved state is its
+    /// auditor's own, and one that lies about them misleads only its own
+    /// `seen` checks.)
     pub fn consistent_with(&self, tree: &CompactRange) -> bool {
         if self.snapshots.is_empty() {
-            return self.leaves.is_empty();
+            return self.leaves.is_empty() && tree.size() == 0;
         }
         let end = self.first + self.leaves.len() as u64;
         end == tree.size()
             && self.first.is_multiple_of(SNAPSHOT_EVERY)
             && self.snapshots.len() as u64
                 == (self.leaves.len() as u64).div_ceil(SNAPSHOT_EVERY).max(1)
+            && (self.snapshots.iter().zip(0u64..)).all(|(s, i)| {
+                CompactRange::from_bytes(s)
+                    .is_ok_and(|r| r.size() == self.first + i * SNAPSHOT_EVERY)
+            })
             && self.root_at(end) == Some(tree.root())
     }
 }
