@@ -321,13 +321,15 @@ impl TextField {
     }
 
     /// True if `s` obeys the field's rules: 1 to the limit's bytes, no
-    /// control characters (newlines only where allowed).
+    /// control characters (newlines only where allowed), and none of the
+    /// invisible formatting characters that make text display as something
+    /// else ([`is_invisible_format`]).
     pub fn accepts(self, s: &str) -> bool {
         let (max, newlines) = self.limits();
         !s.is_empty()
             && s.len() <= max
             && s.chars()
-                .all(|c| !c.is_control() || (newlines && c == '\n'))
+                .all(|c| (!c.is_control() || (newlines && c == '\n')) && !is_invisible_format(c))
     }
 }
 
@@ -335,18 +337,30 @@ impl TextField {
     /// The field's rule, as a sentence.
     pub fn as_str(self) -> &'static str {
         match self {
-            TextField::PartyName => "party name must be 1-256 bytes without control characters",
+            TextField::PartyName => {
+                "party name must be 1-256 bytes without control or invisible formatting characters"
+            }
             TextField::CounterpartyName => {
-                "counterparty name must be 1-256 bytes without control characters"
+                "counterparty name must be 1-256 bytes without control or invisible formatting characters"
             }
-            TextField::CaseText => "case summary and product must be 1-4096 bytes",
-            TextField::Identifier => "identifier must be 1-256 bytes without control characters",
+            TextField::CaseText => {
+                "case summary and product must be 1-4096 bytes without control (other than newline) or invisible formatting characters"
+            }
+            TextField::Identifier => {
+                "identifier must be 1-256 bytes without control or invisible formatting characters"
+            }
             TextField::AdvisoryUrl => {
-                "advisory URL must be 1-2048 bytes without control characters"
+                "advisory URL must be 1-2048 bytes without control or invisible formatting characters"
             }
-            TextField::Authority => "authority must be 1-256 bytes without control characters",
-            TextField::AnnotationText => "annotation text must be 1-4096 bytes",
-            TextField::Origin => "origin must be 1-256 bytes without control characters",
+            TextField::Authority => {
+                "authority must be 1-256 bytes without control or invisible formatting characters"
+            }
+            TextField::AnnotationText => {
+                "annotation text must be 1-4096 bytes without control (other than newline) or invisible formatting characters"
+            }
+            TextField::Origin => {
+                "origin must be 1-256 bytes without control or invisible formatting characters"
+            }
         }
     }
 }
@@ -355,6 +369,26 @@ impl fmt::Display for TextField {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.pad(self.as_str())
     }
+}
+
+/// Bidirectional overrides, embeddings and isolates, zero-width characters,
+/// invisible operators and the byte-order mark: Unicode format characters
+/// (general category Cf) with which a name or an advisory URL can be made
+/// to display as another ("Trojan Source", CVE-2021-42574). Refused in
+/// every text field.
+pub fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// A hard failure, with its evidence: the offending bytes.
@@ -423,10 +457,19 @@ impl fmt::Display for IntegrityKind {
                 claimed.to_hex(),
                 actual.to_hex()
             ),
-            IntegrityKind::WrongOrigin { expected, found } => write!(
-                f,
-                "statement is for the log {found:?}, not this log {expected:?}"
-            ),
+            IntegrityKind::WrongOrigin { expected, found } => {
+                // An origin from a hostile statement can be 64 KiB long.
+                let mut end = found.len().min(256);
+                while !found.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let more = if end < found.len() { "…" } else { "" };
+                write!(
+                    f,
+                    "statement is for the log {:?}{more}, not this log {expected:?}",
+                    &found[..end]
+                )
+            }
             IntegrityKind::DuplicateStatement { first } => {
                 write!(f, "the same statement is already logged as record {first}")
             }

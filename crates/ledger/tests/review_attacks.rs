@@ -3,8 +3,10 @@
 //! docs/AUDITING.md): a watchdog resuming at a snapshot boundary, a saved
 //! state whose seen window was damaged, a sock-puppet's statement without
 //! effect logged late, checkpoints or saved states of another log than the
-//! configured one, references that do not resolve, and statements about a
-//! case, through what they cite, claimed before it was opened.
+//! configured one, references that do not resolve, statements about a
+//! case, through what they cite, claimed before it was opened, junk behind
+//! an unauthorized statement, look-alike names, and the keys a thief adds
+//! with a stolen key.
 
 mod common;
 
@@ -348,5 +350,202 @@ fn a_statement_acting_on_a_case_through_a_citation_is_not_claimed_before_it_open
             .findings
             .iter()
             .all(|f| f.record != on_time.record)
+    );
+}
+
+// ---- Well formed before authorized ----
+
+/// A statement its signer may not make is reported and given no effect,
+/// but it must still be well formed: a sock-puppet cannot store a forged
+/// citation, a control character or an invisible bidirectional override
+/// behind an `unauthorized` finding.
+#[test]
+fn an_unauthorized_statement_must_still_be_well_formed() {
+    let mut s = Scenario::default();
+    let vendor = s.party("Acme Corp", PartyClass::Vendor);
+    let puppet = s.party("Acme Corp.", PartyClass::Vendor);
+    let (case, _, _) = s.open_case(&vendor, "heap overflow", "acme-server");
+    let embargo = s.submit(
+        &vendor,
+        Event::EmbargoProposed {
+            case,
+            ends_at: s.now + 30 * DAY_MS,
+        },
+    );
+    let a = audited(&s);
+    // Well formed, unauthorized: a finding, no effect.
+    let ok_revision = s.statement(
+        Event::EmbargoRevised {
+            embargo,
+            ends_at: s.now + 90 * DAY_MS,
+        },
+        &puppet.key,
+    );
+    let (_, r) = audit_with(&a, &s, &puppet.key, &ok_revision, next_logged(&s));
+    let audited = r.expect("an unauthorized statement is a finding");
+    assert!(
+        audited
+            .state()
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::Unauthorized)
+    );
+    let forged = Cite::new(embargo.record.0, forewarn_tlog::hash::Hash([7; 32]));
+    let junk: [(Event, &str); 3] = [
+        (
+            Event::EmbargoRevised {
+                embargo: forged,
+                ends_at: s.now + 90 * DAY_MS,
+            },
+            "forged citation",
+        ),
+        (
+            Event::RegulatoryReport {
+                case,
+                stage: RegulatoryStage::EarlyWarning,
+                authority: "ENISA\u{7}".into(),
+            },
+            "control character",
+        ),
+        (
+            Event::RegulatoryReport {
+                case,
+                stage: RegulatoryStage::EarlyWarning,
+                authority: "ENISA\u{202E}lanretni".into(),
+            },
+            "right-to-left override",
+        ),
+    ];
+    for (event, what) in junk {
+        let st = s.statement(event, &puppet.key);
+        let (_, r) = audit_with(&a, &s, &puppet.key, &st, next_logged(&s));
+        let f = r.err().unwrap_or_else(|| panic!("{what}: accepted"));
+        assert!(
+            matches!(
+                f.kind,
+                IntegrityKind::CiteMismatch { .. } | IntegrityKind::InvalidField { .. }
+            ),
+            "{what}: {f}"
+        );
+        let mut seq = a.clone();
+        assert!(
+            !matches!(
+                sequencer_refuses(&mut seq, &puppet.key, &st, next_logged(&s)),
+                IntegrityKind::Unauthorized { .. }
+            ),
+            "{what}: refused for the wrong reason"
+        );
+    }
+}
+
+/// Every text field refuses the invisible formatting characters of
+/// CVE-2021-42574 ("Trojan Source"): a party name that displays as
+/// another's.
+#[test]
+fn invisible_formatting_characters_are_refused_in_names() {
+    for name in [
+        "Acme\u{202E}proC",
+        "Ac\u{200B}me Corp",
+        "\u{FEFF}Acme",
+        "Acme\u{2066}x\u{2069}",
+    ] {
+        let mut s = Scenario::default();
+        s.party(name, PartyClass::Vendor);
+        assert!(
+            matches!(
+                failure(&s).kind,
+                IntegrityKind::InvalidField {
+                    what: TextField::PartyName
+                }
+            ),
+            "{name:?}"
+        );
+    }
+    let mut s = Scenario::default();
+    s.party("Acme Corp — Überwachung", PartyClass::Vendor);
+    audited(&s);
+}
+
+// ---- Keys added by a thief ----
+
+/// A thief holding K1 adds K3 with a `KeyAdded` it dates back to 1980:
+/// K3 still signs nothing claimed more than the clock skew before that
+/// record's log time, so the backdated `KeyAdded` buys it no backdating.
+#[test]
+fn a_backdated_key_added_does_not_let_the_new_key_backdate() {
+    let mut s = Scenario::default();
+    let k1 = s.party("Acme Corp", PartyClass::Vendor);
+    s.days(30);
+    let k3 = test_key("thief/k3");
+    let party = k1.registration;
+    let add = Statement::new(
+        ORIGIN,
+        Event::KeyAdded {
+            party,
+            key: PublicKey(k3.verifying_key().to_bytes()),
+            possession: forewarn_ledger::statement::prove_possession(ORIGIN, &party, &k3),
+        },
+        PLAUSIBLE_TIMES.start + 1,
+        k1.public(),
+    );
+    let logged = next_logged(&s);
+    s.append_statement(&k1.key, &add, logged);
+    let a = audited(&s);
+    let (case_id, summary) = (CaseId([9; 16]), Sealed::Clear("backdated".to_string()));
+    let week_ago = Statement::new(
+        ORIGIN,
+        Event::CaseOpened {
+            case: case_id,
+            summary: summary.clone(),
+            product: summary,
+        },
+        logged - 7 * DAY_MS,
+        PublicKey(k3.verifying_key().to_bytes()),
+    );
+    let mut seq = a.clone();
+    assert!(matches!(
+        sequencer_refuses(&mut seq, &k3, &week_ago, logged + 1_000),
+        IntegrityKind::KeyNotYetAdded { added_at, .. } if added_at == logged - auditor::DEFAULT_MAX_SKEW_MS
+    ));
+}
+
+/// A chain of keys the thief added (K1 stolen adds K3, K3 adds K4) is
+/// revoked down the chain when the owner revokes K1 from the time of the
+/// theft; each of their records is flagged.
+#[test]
+fn keys_added_down_a_chain_from_a_stolen_key_are_revoked_with_it() {
+    let mut s = Scenario::default();
+    let k1 = s.party("Acme Corp", PartyClass::Vendor);
+    let k2 = s.add_key(&k1, "Acme Corp/k2");
+    s.hours(1);
+    let stolen_at = s.now;
+    s.hours(1);
+    let k3 = s.add_key(&k1, "thief/k3");
+    let k4 = s.add_key(&k3, "thief/k4");
+    let (_, _, _) = s.open_case(&k4, "planted", "planted");
+    let planted = s.last();
+    s.hours(1);
+    let revocation = s.submit(
+        &k2,
+        Event::KeyRevoked {
+            key: k1.public(),
+            effective_at: stolen_at,
+        },
+    );
+    let a = audited(&s);
+    for k in [&k1, &k3, &k4] {
+        assert_eq!(
+            a.state().keys[&k.public()].revoked,
+            Some((revocation.record, stolen_at)),
+            "{}",
+            k.name
+        );
+    }
+    assert!(a.state().keys[&k2.public()].revoked.is_none());
+    assert!(
+        a.state()
+            .findings
+            .iter()
+            .any(|f| f.kind == FindingKind::SignedByRevokedKey && f.record == planted.record)
     );
 }

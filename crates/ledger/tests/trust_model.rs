@@ -174,16 +174,16 @@ fn a_revoked_key_signs_nothing_logged_after_its_revocation_whatever_its_claimed_
     );
 }
 
-/// What a thief can still do (docs/AUDITING.md, "Findings",
-/// `signed-by-revoked-key`): a key it added with the stolen key before the
-/// revocation was logged stays a key of the party — history is not
-/// rewritten — but the `KeyAdded` is flagged, and the owner revokes the
-/// added key with its own.
+/// A key the thief added with the stolen key after the stated compromise
+/// is revoked with it: the owner's revocation of the stolen key flags the
+/// `KeyAdded` (`signed-by-revoked-key`) and revokes the key it added, so the
+/// thief's spare key signs nothing logged afterwards either. History is not
+/// rewritten: the `KeyAdded` stays in the log, flagged.
 ///
 /// v1 gave no finding at all: its revocation check used the claimed time,
 /// and a backdated `KeyAdded` was as good as an honest one.
 #[test]
-fn a_key_added_with_a_stolen_key_is_flagged_and_can_be_revoked() {
+fn a_key_added_with_a_stolen_key_is_revoked_with_it() {
     let mut s = Scenario::default();
     let k1 = s.party("Acme Corp", PartyClass::Vendor);
     let k2 = s.add_key(&k1, "Acme Corp/k2");
@@ -192,7 +192,7 @@ fn a_key_added_with_a_stolen_key_is_flagged_and_can_be_revoked() {
     let thief = s.add_key(&k1, "thief/k3");
     let added = s.last();
     s.hours(1);
-    s.submit(
+    let revoked = s.submit(
         &k2,
         Event::KeyRevoked {
             key: k1.public(),
@@ -205,17 +205,13 @@ fn a_key_added_with_a_stolen_key_is_flagged_and_can_be_revoked() {
         [FindingKind::SignedByRevokedKey]
     );
     assert_eq!(a.state().keys[&thief.public()].party, k1.id);
-    assert!(a.state().keys[&thief.public()].revoked.is_none());
-
-    // The owner revokes the thief's key; from then on it signs nothing.
-    s.submit(
-        &k2,
-        Event::KeyRevoked {
-            key: thief.public(),
-            effective_at: stolen_at,
-        },
+    assert_eq!(
+        a.state().keys[&thief.public()].revoked,
+        Some((revoked.record, stolen_at))
     );
-    let revoked = s.last();
+    // The owner's own second key, added before the compromise, stays.
+    assert!(a.state().keys[&k2.public()].revoked.is_none());
+
     let mut sequencer = audited(&s);
     let st = s.statement(
         Event::KeyRevoked {

@@ -38,6 +38,8 @@ pub(super) struct Ctx<'a> {
     pub key: PublicKey,
     /// The log's origin (the statement's, already checked).
     pub origin: &'a str,
+    /// The allowed clock skew between signers and the log (ms).
+    pub skew: Millis,
     /// Findings raised so far by this record.
     pub findings: Vec<Finding>,
 }

@@ -14,7 +14,7 @@ use alloc::format;
 use super::context::{Ctx, case, cite};
 use super::notices::Notice;
 use super::state::AuditState;
-use super::{cases, embargoes, keys, notices, permits, regulatory, sealed};
+use super::{cases, embargoes, form, keys, notices, permits, regulatory, sealed};
 use crate::event::{Counterparty, Event};
 use crate::finding::{FindingKind, IntegrityFailure, Referent, TextField};
 use crate::types::{Cite, HOUR_MS, PartyClass};
@@ -51,6 +51,7 @@ pub(super) fn apply_event(
             ),
         );
     }
+    form::check(state, ctx, event)?;
     permits::check(state, ctx, event)?;
     let signer_class = state
         .parties

@@ -349,6 +349,7 @@ impl Auditor {
             signer,
             key: statement.signer,
             origin: &statement.origin,
+            skew: self.config.max_skew_ms,
             findings: Vec::new(),
         };
         let mut authorized = true;

@@ -16,7 +16,9 @@
 //!   whose `effective_at` is earlier than its own log time flags every
 //!   record the key signed that was logged from `effective_at` on. History
 //!   is not rewritten: those records keep their effect, and the finding
-//!   says they are suspect.
+//!   says they are suspect. A key that such a flagged record added is
+//!   revoked too (with its own records flagged, and so on down), since the
+//!   thief may hold it.
 
 use alloc::format;
 use alloc::string::String;
@@ -155,7 +157,7 @@ pub(super) fn key_added(
         KeyState {
             party: ctx.signer,
             added_by: ctx.index,
-            added_at: ctx.t,
+            added_at: ctx.t.max(ctx.logged.saturating_sub(ctx.skew)),
             revoked: None,
             uses: Vec::new(),
         },
@@ -184,32 +186,55 @@ pub(super) fn key_revoked(
     // A second revocation (of a key revoked by an earlier record cannot
     // sign it, but another key of the party can) may only bring the
     // effective time forward; the newly covered records are flagged.
-    let already = k.revoked.map(|(_, e)| e);
-    if already.is_some_and(|e| e <= effective_at) {
-        return Ok(());
-    }
-    let suspect: Vec<RecordRef> = k
-        .uses
-        .iter()
-        .filter(|(_, logged)| *logged >= effective_at && already.is_none_or(|e| *logged < e))
-        .map(|(r, _)| *r)
-        .collect();
-    let owner = k.party;
-    let revoked_by = k.revoked.map_or(ctx.index, |(r, _)| r);
-    let k = state.keys.get_mut(&key).expect("looked up above");
-    k.revoked = Some((revoked_by, effective_at));
-    for r in suspect {
-        ctx.findings.push(crate::finding::Finding {
-            kind: FindingKind::SignedByRevokedKey,
-            record: r,
-            case: None,
-            party: Some(owner),
-            detail: format!(
-                "signed by key {}, which record {} revoked as compromised from {effective_at}",
-                hex(&key.0[..8]),
-                ctx.index
-            ),
-        });
+    //
+    // A key that the compromised key added by a record it signed in the
+    // flagged span is revoked with it, and so on down: whoever held the
+    // stolen key may have added it.
+    let mut worklist = alloc::vec![(key, None::<PublicKey>)];
+    while let Some((key, via)) = worklist.pop() {
+        let Some(k) = state.keys.get(&key) else {
+            continue;
+        };
+        let already = k.revoked.map(|(_, e)| e);
+        if already.is_some_and(|e| e <= effective_at) {
+            continue;
+        }
+        let suspect: Vec<RecordRef> = k
+            .uses
+            .iter()
+            .filter(|(_, logged)| *logged >= effective_at && already.is_none_or(|e| *logged < e))
+            .map(|(r, _)| *r)
+            .collect();
+        let owner = k.party;
+        let revoked_by = k.revoked.map_or(ctx.index, |(r, _)| r);
+        state.keys.get_mut(&key).expect("looked up above").revoked =
+            Some((revoked_by, effective_at));
+        let how = match via {
+            None => alloc::string::String::new(),
+            Some(parent) => format!(" with the key {} that added it", hex(&parent.0[..8])),
+        };
+        for r in suspect {
+            ctx.findings.push(crate::finding::Finding {
+                kind: FindingKind::SignedByRevokedKey,
+                record: r,
+                case: None,
+                party: Some(owner),
+                detail: format!(
+                    "signed by key {}, which record {} revoked as compromised from {effective_at}{how}",
+                    hex(&key.0[..8]),
+                    ctx.index
+                ),
+            });
+            let added_a_key = usize::try_from(r.0)
+                .ok()
+                .and_then(|i| state.citable.get(i))
+                .is_some_and(|c| c.event == 1);
+            if added_a_key
+                && let Some((child, _)) = state.keys.iter().find(|(_, c)| c.added_by == r)
+            {
+                worklist.push((*child, Some(key)));
+            }
+        }
     }
     Ok(())
 }

@@ -23,6 +23,7 @@
 //! | `driver` | [`Auditor`]: push, batches, appends, save and resume, checkpoints |
 //! | `dispatch` | the event table; shared case, annotation and participation rules |
 //! | `recent` | the recent roots, for checking `seen` checkpoints |
+//! | `form` | citations, clear texts and times, checked before authority |
 //! | `permits` | the authority table, enforced before any change |
 //! | `keys` | who may sign (step 9); registration, added and revoked keys |
 //! | `cases` | cases, the Vultron clock, identifiers, publication; desiderata |
@@ -43,6 +44,7 @@ mod context;
 mod dispatch;
 mod driver;
 mod embargoes;
+mod form;
 mod keys;
 mod notices;
 mod permits;

@@ -47,8 +47,11 @@ pub struct KeyState {
     pub party: PartyId,
     /// Record that added it (the registration, or a `KeyAdded`).
     pub added_by: RecordRef,
-    /// Claimed time of that record: a key added by `KeyAdded` may not sign
-    /// statements claimed before it.
+    /// The earliest claimed time the key may sign: for a key added by
+    /// `KeyAdded`, that record's claimed time, and no more than the clock
+    /// skew before its log time (so a backdated `KeyAdded` does not let the
+    /// new key backdate too); for a registration key, the registration's
+    /// claimed time (not enforced: a party may record its own history).
     pub added_at: Millis,
     /// The revoking record and the revocation's effective time.
     pub revoked: Option<(RecordRef, Millis)>,
