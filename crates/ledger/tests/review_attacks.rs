@@ -549,3 +549,39 @@ fn keys_added_down_a_chain_from_a_stolen_key_are_revoked_with_it() {
             .any(|f| f.kind == FindingKind::SignedByRevokedKey && f.record == planted.record)
     );
 }
+
+/// The usual key rotation — add K2 with K1, then revoke K1 with K2,
+/// effective from before the `KeyAdded` was logged — flags the `KeyAdded`
+/// but keeps K2: the key that signs a revocation is never revoked by it.
+#[test]
+fn a_rotation_keeps_the_key_that_signs_the_revocation() {
+    let mut s = Scenario::default();
+    let k1 = s.party("Acme Corp", PartyClass::Vendor);
+    let from = s.now;
+    let k2 = s.add_key(&k1, "Acme Corp/k2");
+    let revocation = s.submit(
+        &k2,
+        Event::KeyRevoked {
+            key: k1.public(),
+            effective_at: from,
+        },
+    );
+    let a = audited(&s);
+    assert_eq!(
+        a.state().keys[&k1.public()].revoked,
+        Some((revocation.record, from))
+    );
+    assert!(a.state().keys[&k2.public()].revoked.is_none());
+    let mut seq = a.clone();
+    let st = s.statement(
+        Event::ReportAcknowledged {
+            case: CaseId([3; 16]),
+        },
+        &k2.key,
+    );
+    // K2 still signs (the statement fails only on its unknown case).
+    assert!(matches!(
+        sequencer_refuses(&mut seq, &k2.key, &st, next_logged(&s)),
+        IntegrityKind::UnknownCase { .. }
+    ));
+}

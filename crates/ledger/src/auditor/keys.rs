@@ -18,7 +18,7 @@
 //!   is not rewritten: those records keep their effect, and the finding
 //!   says they are suspect. A key that such a flagged record added is
 //!   revoked too (with its own records flagged, and so on down), since the
-//!   thief may hold it.
+//!   thief may hold it — except the key that signs the revocation.
 
 use alloc::format;
 use alloc::string::String;
@@ -229,8 +229,12 @@ pub(super) fn key_revoked(
                 .ok()
                 .and_then(|i| state.citable.get(i))
                 .is_some_and(|c| c.event == 1);
+            // The key that signs this revocation is not among them: its
+            // holder vouches for it by revoking with it (the usual rotation:
+            // add K2 with K1, then revoke K1 with K2).
             if added_a_key
                 && let Some((child, _)) = state.keys.iter().find(|(_, c)| c.added_by == r)
+                && *child != ctx.key
             {
                 worklist.push((*child, Some(key)));
             }
