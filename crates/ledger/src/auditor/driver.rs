@@ -82,7 +82,7 @@ impl Auditor {
                 ),
             });
         }
-        if state.citable.len() as u64 != state.size {
+        if state.citable.len() as u64 != state.size || !state.citable.is_canonical() {
             return Err(EncodingError::Malformed {
                 detail: format!(
                     "saved state cites {} records but has {}",

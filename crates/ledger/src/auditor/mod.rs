@@ -59,7 +59,7 @@ pub use driver::Auditor;
 pub use prepare::{Prepared, prepare_records, statement_hash};
 pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};
 pub use state::{
-    AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Citable, EmbargoRevision,
+    AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Chunked, Citable, EmbargoRevision,
     EmbargoState, KeyState, LATE_FLOOR_MS, LateRecord, NoticeState, PartyState, RegulatoryFiling,
     STATE_VERSION, SealedState, TrustedCheckpoint, duplicate_key,
 };

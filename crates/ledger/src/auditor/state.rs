@@ -264,6 +264,68 @@ pub struct Citable {
     pub event: u8,
 }
 
+/// A vector kept in chunks of [`Chunked::CHUNK`] elements, so that it
+/// grows without ever copying what it holds: a sequencer appending to a
+/// log of millions of records never stalls on one large reallocation.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Chunked<T> {
+        Chunked { chunks: Vec::new() }
+    }
+}
+
+impl<T> Chunked<T> {
+    /// Elements per chunk.
+    pub const CHUNK: usize = 1 << 16;
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self.chunks.last() {
+            None => 0,
+            Some(last) => (self.chunks.len() - 1) * Self::CHUNK + last.len(),
+        }
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Element `i`.
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / Self::CHUNK)?.get(i % Self::CHUNK)
+    }
+
+    /// The last element.
+    pub fn last(&self) -> Option<&T> {
+        self.chunks.last()?.last()
+    }
+
+    /// Appends an element.
+    pub fn push(&mut self, value: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < Self::CHUNK => last.push(value),
+            // A chunk grows like any vector (its copies stay under one
+            // chunk's size); a full one is never touched again.
+            _ => self.chunks.push(alloc::vec![value]),
+        }
+    }
+
+    /// True if every chunk but the last is full and none is empty: the one
+    /// layout [`Chunked::push`] builds (checked when a saved state resumes).
+    pub fn is_canonical(&self) -> bool {
+        let n = self.chunks.len();
+        self.chunks
+            .iter()
+            .enumerate()
+            .all(|(i, c)| !c.is_empty() && (i + 1 == n || c.len() == Self::CHUNK))
+    }
+}
+
 /// A record logged more than an hour after its claimed time: the facts
 /// behind the `logged-late` policy finding, judged at report time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -332,7 +394,7 @@ pub struct AuditState {
     /// Every record, by index: its leaf hash, signer and event, for
     /// checking citations (records of `Opening` and `Annotation` may not be
     /// cited).
-    pub citable: Vec<Citable>,
+    pub citable: Chunked<Citable>,
     /// Records logged late by more than [`LATE_FLOOR_MS`].
     pub late: Vec<LateRecord>,
     /// Last verified checkpoint.
@@ -370,7 +432,7 @@ impl Default for AuditState {
             recent: RecentTree::default(),
             origin: None,
             statements: BTreeMap::new(),
-            citable: Vec::new(),
+            citable: Chunked::default(),
             late: Vec::new(),
             checkpoint: None,
             parties: BTreeMap::new(),
@@ -393,5 +455,48 @@ impl AuditState {
             Counterparty::Party(id) => self.parties.get(&id.party()).map(|p| p.class),
             Counterparty::Unregistered { class, .. } => Some(*class),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Chunked;
+
+    #[test]
+    fn chunked_holds_what_a_vector_would() {
+        let mut c = Chunked::default();
+        let n = 2 * Chunked::<u32>::CHUNK + 7;
+        for i in 0..n as u32 {
+            c.push(i);
+        }
+        assert_eq!(c.len(), n);
+        assert!(c.is_canonical());
+        for i in [
+            0,
+            1,
+            Chunked::<u32>::CHUNK - 1,
+            Chunked::<u32>::CHUNK,
+            n - 1,
+        ] {
+            assert_eq!(c.get(i), Some(&(i as u32)));
+        }
+        assert_eq!(c.get(n), None);
+        assert_eq!(c.last(), Some(&(n as u32 - 1)));
+        let encoded = crate::encoding::encode_unbounded(&c);
+        let back: Chunked<u32> = bincode::decode_from_slice(&encoded, bincode::config::legacy())
+            .unwrap()
+            .0;
+        assert_eq!(back, c);
+        // A chunk short of full before the last is not what push builds.
+        let odd = Chunked {
+            chunks: alloc::vec![alloc::vec![1u32], alloc::vec![2]],
+        };
+        assert!(!odd.is_canonical());
+        assert!(
+            !Chunked::<u32> {
+                chunks: alloc::vec![alloc::vec![]]
+            }
+            .is_canonical()
+        );
     }
 }
