@@ -98,7 +98,7 @@ pub struct AuditArgs {
     #[arg(long)]
     pub vkey: Option<String>,
     /// Where to write seen-root evidence if a record's claimed seen root
-    /// is not the log's (default: seen-root-<index>.evidence in the
+    /// is not the log's (default: seen-root-INDEX.evidence in the
     /// current directory; never overwritten). With --dir only.
     #[arg(long, conflicts_with = "tiles")]
     pub evidence: Option<PathBuf>,
