@@ -258,6 +258,7 @@ impl Store {
             match self.auditor.append_parsed(
                 &s.bytes,
                 c.parsed,
+                h,
                 s.signature,
                 logged_at,
                 c.signature_ok,
@@ -505,6 +506,7 @@ mod tests {
             .append_parsed(
                 &failed[0].bytes,
                 c.parsed,
+                c.hash,
                 failed[0].signature,
                 START + 1_000_000,
                 c.signature_ok,

@@ -264,17 +264,20 @@ impl Auditor {
             }
             (None, Err(_)) => false,
         };
-        self.append_parsed(statement, parsed, signature, logged_at, signature_ok)
+        let hash = statement_hash(statement);
+        self.append_parsed(statement, parsed, hash, signature, logged_at, signature_ok)
     }
 
     /// [`Auditor::append_statement`] for a statement the caller has already
-    /// decoded (`parsed` is `Statement::from_bytes(statement)`) and whose
-    /// signature it has checked, so a sequencer can do both on other
-    /// threads and keep only the in-order fold here.
+    /// decoded (`parsed` is `Statement::from_bytes(statement)`), hashed
+    /// (`hash` is [`statement_hash`]`(statement)`, which the duplicate check
+    /// uses) and whose signature it has checked, so a sequencer can do all
+    /// three on other threads and keep only the in-order fold here.
     pub fn append_parsed(
         &mut self,
         statement: &[u8],
         parsed: Result<Statement, EncodingError>,
+        hash: [u8; 32],
         signature: [u8; 64],
         logged_at: Millis,
         signature_ok: bool,
@@ -298,7 +301,7 @@ impl Auditor {
             leaf: leaf_hash(&bytes),
             record: Ok(record),
             statement: Some(parsed),
-            statement_hash: statement_hash(statement),
+            statement_hash: hash,
             signature_ok,
         };
         self.apply_inner(&bytes, prepared, Mode::Sequence)?;
