@@ -3,9 +3,9 @@
 //! ready), D (fix released), P (public), X (exploit public), A (attacks
 //! observed), each at the first claimed time the log shows.
 //!
-//! Integrity (docs/FORMAT.md §16 step 10, §13's limits): `CaseOpened` uses a
-//! new id; clear summaries, products, identifiers and advisory URLs respect
-//! their limits. Findings (docs/AUDITING.md, "Findings"):
+//! Integrity (docs/FORMAT.md §16 step 10): `CaseOpened` uses a new id (clear
+//! summaries, products, identifiers and advisory URLs are held to §13's
+//! limits with every text field, `super::form`). Findings (docs/AUDITING.md, "Findings"):
 //! `out-of-causal-order` (F before V, D before F), `public-before-fix`, and
 //! at publication `published-during-embargo` (see [`super::embargoes`]);
 //! the deadline finding `desideratum-violated` checks the Vultron
@@ -19,7 +19,7 @@ use super::context::{Ctx, case, case_mut, check_counterparty, registered};
 use super::embargoes;
 use super::state::{AuditState, CaseClock, CaseIdentifier, CaseState};
 use crate::event::Counterparty;
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, TextField};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind};
 use crate::policy::AuditPolicy;
 use crate::sealed::Sealed;
 use crate::types::{CaseId, IdScheme, Millis, PartyClass};
@@ -53,11 +53,6 @@ pub(super) fn case_opened(
 ) -> Result<(), IntegrityFailure> {
     if state.cases.contains_key(&id) {
         return Err(ctx.fail(IntegrityKind::DuplicateCase { case: id }));
-    }
-    for s in [summary, product] {
-        if let Sealed::Clear(text) = s {
-            ctx.check_text(text, TextField::CaseText)?;
-        }
     }
     let mut clock = CaseClock::default();
     if signer_class == PartyClass::Vendor {
@@ -122,7 +117,7 @@ pub(super) fn vendor_aware(
     }
 }
 
-/// `IdentifierAssigned`: a clear identifier respects its limits.
+/// `IdentifierAssigned`: the identifier joins the case.
 pub(super) fn identifier_assigned(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
@@ -130,9 +125,6 @@ pub(super) fn identifier_assigned(
     scheme: IdScheme,
     value: &Sealed<String>,
 ) -> Result<(), IntegrityFailure> {
-    if let Sealed::Clear(v) = value {
-        ctx.check_text(v, TextField::Identifier)?;
-    }
     case_mut(state, &id).identifiers.push(CaseIdentifier {
         scheme,
         value: value.clone(),
@@ -181,7 +173,6 @@ pub(super) fn publicly_disclosed(
     id: CaseId,
     url: &str,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_text(url, TextField::AdvisoryUrl)?;
     let t = ctx.t;
     let c = case(state, ctx, &id)?;
     if c.clock.public.is_none() {

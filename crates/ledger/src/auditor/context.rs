@@ -16,7 +16,6 @@ use crate::event::Counterparty;
 use crate::finding::{
     Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField,
 };
-use crate::sealed::Sealed;
 use crate::types::{CaseId, Cite, Millis, PLAUSIBLE_TIMES, PartyId, PublicKey, RecordRef};
 
 /// The record being applied, as the rules see it, and the findings they
@@ -169,10 +168,8 @@ pub(super) fn check_counterparty(
                 Err(ctx.bad_reference(id.record, Referent::Party))
             }
         }
-        Counterparty::Unregistered {
-            identity: Sealed::Clear(name),
-            ..
-        } => ctx.check_text(name, TextField::CounterpartyName),
+        // A clear name's text rules are checked with every text field
+        // (`super::form`).
         Counterparty::Unregistered { .. } => Ok(()),
     }
 }

@@ -16,7 +16,7 @@ use super::notices::Notice;
 use super::state::AuditState;
 use super::{cases, embargoes, form, keys, notices, permits, regulatory, sealed};
 use crate::event::{Counterparty, Event};
-use crate::finding::{FindingKind, IntegrityFailure, Referent, TextField};
+use crate::finding::{FindingKind, IntegrityFailure, Referent};
 use crate::types::{Cite, HOUR_MS, PartyClass};
 
 /// Validates `event` against the state, then applies it. An
@@ -123,33 +123,26 @@ pub(super) fn apply_event(
         }
         Event::ExploitPublic { case } => cases::exploit_public(state, ctx, *case),
         Event::ExploitationObserved { case } => cases::exploitation_observed(state, ctx, *case),
-        Event::RegulatoryReport {
-            case,
-            stage,
-            authority,
-        } => regulatory::report(state, ctx, *case, *stage, authority)?,
+        Event::RegulatoryReport { case, stage, .. } => {
+            regulatory::report(state, ctx, *case, *stage)
+        }
         Event::Opening {
             record,
             field,
             salt,
             value,
         } => sealed::opening(state, ctx, record, *field, salt, value)?,
-        Event::Annotation { record, text, .. } => annotation(state, ctx, record, text)?,
+        Event::Annotation { record, .. } => annotation(state, ctx, record)?,
     }
     participants(state, ctx, event);
     sealed::remember(state, ctx, event);
     Ok(())
 }
 
-/// `Annotation`: cites an earlier record; text within §13's limits.
-fn annotation(
-    state: &AuditState,
-    ctx: &Ctx<'_>,
-    record: &Cite,
-    text: &str,
-) -> Result<(), IntegrityFailure> {
-    cite(state, ctx, record, Referent::EarlierRecord)?;
-    ctx.check_text(text, TextField::AnnotationText)
+/// `Annotation`: cites an earlier record (its text was checked by
+/// `super::form`).
+fn annotation(state: &AuditState, ctx: &Ctx<'_>, record: &Cite) -> Result<(), IntegrityFailure> {
+    cite(state, ctx, record, Referent::EarlierRecord).map(|_| ())
 }
 
 /// Who took part: the signer, for events about a case (directly or through

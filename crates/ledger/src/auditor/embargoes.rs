@@ -14,19 +14,18 @@ use alloc::vec::Vec;
 
 use super::context::{Ctx, case, case_mut, embargo};
 use super::state::{AuditState, CaseState, EmbargoRevision, EmbargoState};
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, TimeField};
+use crate::finding::{Finding, FindingKind, IntegrityFailure};
 use crate::policy::AuditPolicy;
 use crate::types::{CaseId, Cite, DAY_MS, HOUR_MS, Millis, TerminationReason};
 
-/// `EmbargoProposed`: a new embargo of the case, not yet active, ending
-/// at a plausible time after its proposal.
+/// `EmbargoProposed`: a new embargo of the case, not yet active (its end
+/// was checked by `super::form`: plausible, after the proposal).
 pub(super) fn proposed(
     state: &mut AuditState,
     ctx: &Ctx<'_>,
     id: CaseId,
     ends_at: Millis,
 ) -> Result<(), IntegrityFailure> {
-    check_end(ctx, ends_at)?;
     case_mut(state, &id).embargoes.push(ctx.index);
     state.embargoes.insert(
         ctx.index,
@@ -45,18 +44,6 @@ pub(super) fn proposed(
             terminated: None,
         },
     );
-    Ok(())
-}
-
-/// An embargo end is plausible and after the statement setting it.
-fn check_end(ctx: &Ctx<'_>, ends_at: Millis) -> Result<(), IntegrityFailure> {
-    ctx.check_time(ends_at, TimeField::EmbargoEnd)?;
-    if ends_at <= ctx.t {
-        return Err(ctx.fail(IntegrityKind::ImplausibleTime {
-            field: TimeField::EmbargoEnd,
-            value: ends_at,
-        }));
-    }
     Ok(())
 }
 
@@ -108,7 +95,6 @@ pub(super) fn revised(
     cited: &Cite,
     ends_at: Millis,
 ) -> Result<(), IntegrityFailure> {
-    check_end(ctx, ends_at)?;
     let e = embargo(state, ctx, cited)?;
     let extends = ends_at > e.ends_at;
     let revision = EmbargoRevision {

@@ -6,8 +6,8 @@
 //! cannot carry junk (control characters, forged citations, times in the
 //! year 9999) behind an `unauthorized` finding.
 //!
-//! The subject rules check the same things again, with the kind each
-//! reference must point to; doing it here first costs a few look-ups.
+//! This is the one place texts and times of events are checked; the
+//! subject rules then check what each reference must point to.
 
 use super::context::{Ctx, cite};
 use super::state::AuditState;

@@ -30,9 +30,7 @@ use super::context::{Ctx, cite};
 use super::state::{AuditState, KeyState, PartyState};
 use crate::authority::Authority;
 use crate::event::Event;
-use crate::finding::{
-    FindingKind, IntegrityFailure, IntegrityKind, Referent, TextField, TimeField,
-};
+use crate::finding::{FindingKind, IntegrityFailure, IntegrityKind, Referent};
 use crate::statement::{Statement, possession_message};
 use crate::types::{Cite, PartyClass, PartyId, PublicKey, RecordRef, Signature, hex};
 
@@ -97,7 +95,6 @@ pub(super) fn party_registered(
     class: PartyClass,
     key: PublicKey,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_text(name, TextField::PartyName)?;
     state.parties.insert(
         ctx.signer,
         PartyState {
@@ -176,7 +173,6 @@ pub(super) fn key_revoked(
     key: PublicKey,
     effective_at: u64,
 ) -> Result<(), IntegrityFailure> {
-    ctx.check_time(effective_at, TimeField::Effective)?;
     let Some(k) = state.keys.get(&key) else {
         return Err(ctx.fail(IntegrityKind::UnknownKey { key: key.0 }));
     };

@@ -17,7 +17,7 @@ use super::context::{Ctx, case, case_mut, check_counterparty, cite, embargo, reg
 use super::state::{AckState, AuditState, CaseState, NoticeState};
 use crate::authority::Authority;
 use crate::event::Counterparty;
-use crate::finding::{Finding, FindingKind, IntegrityFailure, IntegrityKind, Referent, TimeField};
+use crate::finding::{Finding, FindingKind, IntegrityFailure, Referent};
 use crate::policy::AuditPolicy;
 use crate::types::{CaseId, Cite, DAY_MS, HOUR_MS, InfoLevel, Millis, PartyClass, Tlp};
 
@@ -85,8 +85,8 @@ pub(super) fn notified(
 }
 
 /// `Acknowledged`: the recipient countersigns the cited notice; the first
-/// acknowledgement counts. The recipient cannot say it received the notice
-/// after it signed the acknowledgement.
+/// acknowledgement counts (`received_at` was checked by `super::form`: the
+/// recipient cannot say it received the notice after it signed this).
 pub(super) fn acknowledged(
     state: &mut AuditState,
     ctx: &mut Ctx<'_>,
@@ -95,13 +95,6 @@ pub(super) fn acknowledged(
 ) -> Result<(), IntegrityFailure> {
     let t = ctx.t;
     let signer = ctx.signer;
-    ctx.check_time(received_at, TimeField::Received)?;
-    if received_at > t {
-        return Err(ctx.fail(IntegrityKind::ImplausibleTime {
-            field: TimeField::Received,
-            value: received_at,
-        }));
-    }
     cite(state, ctx, notice, Referent::Notice)?;
     let Some(n) = state.notices.get(&notice.record) else {
         return Err(ctx.bad_reference(notice.record, Referent::Notice));

@@ -8,17 +8,18 @@
 //! - Art. 14(2)(c): for an actively exploited flaw, a final report within
 //!   14 days of the fix's release (`cra-final-report-late`).
 //!
-//! A first report filed after its limit is found when it is logged; a
-//! report still missing past its limit is a deadline finding, as of the
-//! report time. Integrity: the authority's name respects §13's limits
-//! (docs/FORMAT.md).
+//! Each filing is kept with its stage's clock as the log showed it when it
+//! was filed; whether the first one was late is judged under the policy at
+//! report time ([`late_reports`]), and a report still missing past its
+//! limit is a deadline finding, as of the report time. (The authority's
+//! name is checked with every text field, `super::form`.)
 
 use alloc::format;
 use alloc::vec::Vec;
 
 use super::context::{Ctx, case_mut};
 use super::state::{AuditState, CaseState, RegulatoryFiling};
-use crate::finding::{Finding, FindingKind, IntegrityFailure, TextField};
+use crate::finding::{Finding, FindingKind};
 use crate::policy::AuditPolicy;
 use crate::types::{CaseId, DAY_MS, HOUR_MS, Millis, RegulatoryStage};
 
@@ -55,9 +56,7 @@ pub(super) fn report(
     ctx: &mut Ctx<'_>,
     id: CaseId,
     stage: RegulatoryStage,
-    authority: &str,
-) -> Result<(), IntegrityFailure> {
-    ctx.check_text(authority, TextField::Authority)?;
+) {
     let c = case_mut(state, &id);
     let (clock_started, ..) = clocks(c)
         .into_iter()
@@ -70,7 +69,6 @@ pub(super) fn report(
         by: ctx.signer,
         clock_started,
     });
-    Ok(())
 }
 
 /// Policy findings: the first report of a stage filed after its limit.
