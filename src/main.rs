@@ -109,6 +109,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Recompute everything derived from the records: the hash tiles and the
+    /// projections that steps and reports read.
+    ///
+    /// Run it when `forewarn check` reports a damaged projection or tile
+    /// (exit 3). The records and the signed checkpoint are not changed; the
+    /// rebuilt store is checked before the command returns.
+    ///
+    /// Example: forewarn rebuild --dir forewarn-data
+    Rebuild {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build a realistic ledger from scratch, audit it, and explain the reports.
     ///
     /// Example: forewarn demo
@@ -189,6 +204,7 @@ fn main() -> ExitCode {
         Command::Report(c) => cmd::report::run(c),
         Command::Export { to, dir } => cmd::export::run(&dir.dir, to),
         Command::Check { dir, json } => cmd::check::run(&dir.dir, *json),
+        Command::Rebuild { dir, json } => cmd::rebuild::run(&dir.dir, *json),
         Command::Demo { dir } => cmd::demo::run(dir),
     };
     match result {

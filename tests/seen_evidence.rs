@@ -5,23 +5,24 @@
 //! refused with the documented exit codes.
 //!
 //! The sequencer refuses such a statement, so the ledger is built the way
-//! a dishonest operator could: its saved auditor state (the snapshot the
-//! store resumes from, which the log key signs) is rewritten so that the
-//! root the store remembers at size 256 is a fork's. Opened with that
-//! state, the store accepts the statement; a fresh audit replays every
-//! record and finds the mismatch.
+//! a dishonest operator could: the compact range the store keeps for size
+//! 256 (a projection sealed with a key derived from the log key,
+//! docs/FORMAT.md §20) is rewritten to a fork's. Opened with it, the store
+//! accepts the statement; a fresh audit replays every record and finds the
+//! mismatch.
 
 use std::path::Path;
 use std::sync::Arc;
 
 use forewarn_ledger::statement::{SeenCheckpoint, Statement};
 use forewarn_ledger::testkit::{START, registration, test_key};
-use forewarn_ledger::{AuditConfig, AuditState, Auditor, Event, PartyClass, PublicKey};
+use forewarn_ledger::{Event, PartyClass, PublicKey};
 use forewarn_store::{Store, StoreConfig};
 use forewarn_tlog::compact::CompactRange;
 use forewarn_tlog::note::{SignatureType, SignerKey};
 use forewarn_tlog::record_hash;
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 mod common;
 use common::run;
@@ -45,30 +46,27 @@ fn log_key() -> SignerKey {
     SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap()
 }
 
-/// The store's saved state (`m:snapshot`): header and zstd frame.
-fn read_snapshot(dir: &Path) -> Vec<u8> {
+/// Replaces the compact range the store keeps for tree size `size` with
+/// `range`, sealed as the log key's holder seals projections:
+/// payload ‖ HMAC-SHA256(mac key, len(key) ‖ key ‖ payload)[..16], the mac
+/// key being HMAC-SHA256(seed, "forewarn/projection-mac/v1").
+fn write_range(dir: &Path, size: u64, range: &[u8]) {
+    let mut kdf = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).unwrap();
+    kdf.update(b"forewarn/projection-mac/v1");
+    let mac_key = kdf.finalize().into_bytes();
+    let mut key = vec![b'r'];
+    key.extend_from_slice(&size.to_be_bytes());
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key).unwrap();
+    m.update(&(key.len() as u32).to_be_bytes());
+    m.update(&key);
+    m.update(range);
+    let mut value = range.to_vec();
+    value.extend_from_slice(&m.finalize().into_bytes()[..16]);
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    db.get(b"m:snapshot").unwrap().unwrap().to_vec()
-}
-
-/// Replaces the saved state with `state`, bound to the same size and root
-/// and signed with the log key, as the store itself would write it
-/// (layout in crates/store/src/layout.rs).
-fn write_snapshot(dir: &Path, old: &[u8], state: &AuditState) {
-    let frame =
-        zstd::bulk::compress(&forewarn_ledger::encoding::encode_unbounded(state), 1).unwrap();
-    let digest = Sha256::digest(&frame);
-    let (size, root) = (&old[20..28], &old[28..60]);
-    let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
-    binding.extend_from_slice(size);
-    binding.extend_from_slice(root);
-    binding.extend_from_slice(&digest);
-    let mut value = old[..60].to_vec();
-    value.extend_from_slice(&digest);
-    value.extend_from_slice(&log_key().sign(&binding).signature);
-    value.extend_from_slice(&frame);
-    let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    db.insert(b"m:snapshot", value).unwrap();
+    assert!(
+        db.insert(key, value).unwrap().is_some(),
+        "the store keeps it"
+    );
     db.flush().unwrap();
 }
 
@@ -101,15 +99,8 @@ fn dishonest_ledger(dir: &Path) -> forewarn_tlog::Hash {
         honest.root()
     });
 
-    // The saved state, with the fork's tree as the one remembered at 256.
-    let old = read_snapshot(dir);
-    let saved = zstd::bulk::decompress(&old[156..], 1 << 30).unwrap();
-    let auditor = Auditor::resume(AuditConfig::default(), &saved).unwrap();
-    let mut state = auditor.state().clone();
-    assert_eq!(state.recent.oldest(), 0);
-    state.recent.snapshots[1] = fork.to_bytes();
-    assert_eq!(state.recent.root_at(SEEN), Some(fork_root));
-    write_snapshot(dir, &old, &state);
+    // The fork's tree as the one the store remembers at 256.
+    write_range(dir, SEEN, &fork.to_bytes());
 
     // The store resumes from it and accepts the claim.
     let mut store = Store::open(dir, config()).unwrap();

@@ -925,7 +925,7 @@ fn demo_builds_audits_and_explains() {
     s.run(&["check", "--dir", "forewarn-demo"])
         .success()
         .stdout_eq(str![[r#"
-consistent: 63 records, root [ROOT], matching the signed checkpoint, every stored hash and index
+consistent: 63 records, root [ROOT], matching the signed checkpoint, every stored hash and projection
 
 "#]])
         .stderr_eq(str![]);

@@ -18,7 +18,7 @@ pub fn run(dir: &Path, json: bool) -> Outcome {
         );
     } else {
         outln!(
-            "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and index",
+            "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and projection",
             a.size(),
             a.root().to_hex()
         );

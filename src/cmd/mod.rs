@@ -11,6 +11,7 @@ pub mod init;
 pub mod keygen;
 pub mod note;
 pub mod proof;
+pub mod rebuild;
 pub mod report;
 pub mod statement;
 pub mod step;

@@ -5,14 +5,12 @@
 use clap::{Args, Subcommand};
 use forewarn_ledger::report::{self, CaseReport, Report, Shown};
 use forewarn_ledger::*;
-use std::sync::Arc;
 
-use forewarn_store::StoreConfig;
+use forewarn_ledger::auditor::AuditState;
 
-use crate::cli::ledger::{DirArg, copy_store, parse_case, store_failure};
+use crate::cli::ledger::{DirArg, open_store, parse_case, store_failure};
 use crate::cli::output::outln;
 use crate::cli::output::print_json_pretty;
-use crate::cli::output::progress_callback;
 use crate::cli::time::{format_days, format_time};
 use crate::cli::{Failure, Outcome};
 use crate::cmd::audit::PolicyArgs;
@@ -50,6 +48,40 @@ pub enum ReportCmd {
     },
 }
 
+/// The party a report names, by name or number. A name held by several
+/// parties (names are not unique) is refused with their numbers.
+fn party_named(state: &AuditState, name: &str) -> Result<PartyId, Failure> {
+    if let Ok(n) = name.parse::<u64>()
+        && state.parties.contains_key(&PartyId(n))
+    {
+        return Ok(PartyId(n));
+    }
+    let found: Vec<PartyId> = state
+        .parties
+        .iter()
+        .filter(|(_, p)| p.name == name)
+        .map(|(id, _)| *id)
+        .collect();
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Failure::input(
+            format!("no party named {name:?}"),
+            "list the parties with `forewarn report summary`",
+        )),
+        many => Err(Failure::input(
+            format!(
+                "{} parties are named {name:?}: {}",
+                many.len(),
+                many.iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            "name the party by its number instead",
+        )),
+    }
+}
+
 /// Options of every report.
 #[derive(Args, Debug)]
 pub struct ReportCommon {
@@ -71,18 +103,27 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     };
     let policy = common.policy.load()?;
     let as_of = common.policy.as_of()?;
-    // The state is taken from a copy (the database is closed before the
-    // replay or report), so a long report does not lock writers out.
-    let copy = copy_store(&common.dir.dir)?;
-    let bar: Arc<dyn Fn(u64, u64) + Send + Sync> = if common.json {
-        Arc::new(|_, _| {})
-    } else {
-        progress_callback("reading the ledger")
-    };
-    let a = copy
-        .auditor(StoreConfig::default().audit, &|d, t| bar(d, t))
-        .map_err(store_failure)?;
-    let report = report::build(a.state(), &policy, as_of, &a.root());
+    // Each report reads only the projections it shows: one case's entry,
+    // the entries of the cases a party appears in, or (summary, --all)
+    // every case. The database is closed again before the report is built.
+    let store = open_store(&common.dir.dir, true)?;
+    let state = match cmd {
+        ReportCmd::Case { id: Some(id), .. } => {
+            let case = parse_case(id)?;
+            store.state_of_cases(&[case])
+        }
+        ReportCmd::Party { name, .. } => {
+            let party = party_named(store.auditor().state(), name)?;
+            store
+                .cases_of_party(party)
+                .and_then(|cases| store.state_of_cases(&cases))
+        }
+        ReportCmd::Case { id: None, .. } | ReportCmd::Summary { .. } => store.full_state(),
+    }
+    .map_err(store_failure)?;
+    let root = store.auditor().root();
+    store.close().map_err(store_failure)?;
+    let report = report::build(&state, &policy, as_of, &root);
     let json = |v: serde_json::Value| print_json_pretty(&v);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
@@ -115,10 +156,11 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
             }
         }
         ReportCmd::Party { name, .. } => {
+            let party = party_named(&state, name)?;
             let p = report
                 .parties
                 .iter()
-                .find(|p| p.name == *name || p.party.to_string() == *name)
+                .find(|p| p.party == party)
                 .ok_or_else(|| {
                     Failure::input(
                         format!("no party named {name:?}"),

@@ -137,6 +137,14 @@ pub fn decode_versioned_unbounded<T: bincode::Decode<()> + bincode::Encode>(
     strict_decode(bytes, STATE_CONFIG)
 }
 
+/// Decodes a value of the saved-state family that carries no version of its
+/// own (the caller checked one before it), strictly.
+pub fn decode_unversioned_unbounded<T: bincode::Decode<()> + bincode::Encode>(
+    bytes: &[u8],
+) -> Result<T, EncodingError> {
+    strict_decode(bytes, STATE_CONFIG)
+}
+
 fn check_version(bytes: &[u8], expected: u8) -> Result<(), EncodingError> {
     match bytes.first() {
         None => Err(EncodingError::Malformed {

@@ -268,6 +268,41 @@ impl Event {
         }
     }
 
+    /// Every earlier record this event cites (docs/FORMAT.md §11): parties,
+    /// notices, embargoes, sealed and annotated records.
+    pub fn cites(&self) -> Vec<Cite> {
+        let party = |c: &Counterparty| match c {
+            Counterparty::Party(p) => Some(*p),
+            Counterparty::Unregistered { .. } => None,
+        };
+        match self {
+            Event::KeyAdded { party, .. } => alloc::vec![*party],
+            Event::ReportReceived { reporter, .. } => party(reporter).into_iter().collect(),
+            Event::Notified {
+                recipient, embargo, ..
+            } => party(recipient).into_iter().chain(*embargo).collect(),
+            Event::Acknowledged { notice, .. } => alloc::vec![*notice],
+            Event::EmbargoAccepted { embargo }
+            | Event::EmbargoRevised { embargo, .. }
+            | Event::EmbargoTerminated { embargo, .. } => alloc::vec![*embargo],
+            Event::Opening { record, .. } | Event::Annotation { record, .. } => {
+                alloc::vec![*record]
+            }
+            Event::PartyRegistered { .. }
+            | Event::KeyRevoked { .. }
+            | Event::CaseOpened { .. }
+            | Event::ReportAcknowledged { .. }
+            | Event::EmbargoProposed { .. }
+            | Event::IdentifierAssigned { .. }
+            | Event::FixReady { .. }
+            | Event::FixReleased { .. }
+            | Event::PubliclyDisclosed { .. }
+            | Event::ExploitPublic { .. }
+            | Event::ExploitationObserved { .. }
+            | Event::RegulatoryReport { .. } => Vec::new(),
+        }
+    }
+
     /// The field tag of this event's sealed field number `field`.
     pub fn field_tag(&self, field: u8) -> FieldTag {
         FieldTag {

@@ -4,21 +4,33 @@
 //! `check` trusts nothing derived: it replays every record from scratch,
 //! compares the root with the signed checkpoint, every hash tile with a
 //! recomputation, counts bundles and tiles (nothing beyond the log), and
-//! compares the indexes, the in-memory projection state and the saved
-//! auditor state with the fresh replay. An altered snapshot that opening
-//! accepted (only the holder of the log key can re-bind one) is caught
-//! here, and so is one whose binding is not signed by the log key. `rebuild` rewrites the tiles from the records and replays
-//! the state without the snapshot.
+//! compares every keyed projection value (`crate::projections`) with what
+//! the replay implies: nothing missing, nothing extra, every byte equal,
+//! every tag the log key's. An edited, damaged, rolled-back or left-over
+//! projection is found here. `rebuild` rewrites the tiles and every
+//! projection from the records.
 
-use forewarn_ledger::auditor::Auditor;
-use forewarn_ledger::statement::leaf_hash;
+use std::collections::BTreeMap;
+
+use forewarn_ledger::auditor::keyed::RecordFacts;
+use forewarn_ledger::auditor::{Auditor, SNAPSHOT_EVERY};
+use forewarn_ledger::statement::{Record, Statement, leaf_hash};
+use forewarn_tlog::compact::CompactRange;
 use forewarn_tlog::tile::{TileKind, read_tile_data, tiles_for_size};
 use forewarn_tlog::tree::InMemoryTree;
 
-use crate::error::{Corruption, Place, SnapshotProblem, StoreError};
-use crate::indexes::Indexes;
-use crate::layout::{BUNDLE, META_SNAPSHOT, decode_snapshot, tile_key};
+use crate::error::{Corruption, Place, StoreError};
+use crate::layout::{BUNDLE, tile_key};
 use crate::open::{Store, replay_records};
+use crate::projections;
+
+/// A full replay of the records, with what it implies for the derived
+/// state: the tree (for the tiles) and every projection value.
+struct Replayed {
+    fresh: Auditor,
+    tree: InMemoryTree,
+    expected: BTreeMap<Vec<u8>, Vec<u8>>,
+}
 
 impl Store {
     /// Walks the whole store (see the module docs). Returns the fresh
@@ -30,12 +42,12 @@ impl Store {
             return Err(StoreError::Poisoned);
         }
         let db = &self.shared.db;
-        let mut fresh = Auditor::new(self.config.audit.clone());
-        let mut tree = InMemoryTree::new();
         let size = self.size();
-        replay_records(&mut fresh, self.records(0, size), size, None, |r| {
-            tree.append(leaf_hash(r));
-        })?;
+        let Replayed {
+            fresh,
+            tree,
+            expected,
+        } = self.replay_all()?;
         // The signed checkpoint (verified again: it is re-read).
         let head = crate::open::read_head(db, Some(self.vkey()))?;
         if head.state.size != size || fresh.root() != head.state.root {
@@ -80,41 +92,42 @@ impl Store {
                 Place::Bundles,
             ));
         }
-        if Indexes::fold(self.records(0, size), &fresh)? != self.indexes {
+        projections::compare(db, &self.sealer, &expected)?;
+        // The memory-resident state this store serves: parties, keys and
+        // the chain position, as a replay has them.
+        let mine = self.auditor.state();
+        let theirs = fresh.state();
+        let same_keys = mine.keys.len() == theirs.keys.len()
+            && mine.keys.iter().zip(&theirs.keys).all(|((a, x), (b, y))| {
+                a == b
+                    && x.party == y.party
+                    && x.added_by == y.added_by
+                    && x.added_at == y.added_at
+                    && x.revoked == y.revoked
+            });
+        if mine.parties != theirs.parties
+            || !same_keys
+            || mine.prev_leaf != theirs.prev_leaf
+            || mine.recent != theirs.recent
+            || self.auditor.root() != fresh.root()
+        {
             return Err(StoreError::corrupt(
-                Corruption::IndexesDiffer,
-                Place::Indexes,
+                Corruption::ProjectionDiffers,
+                crate::projections::place_of(crate::projections::HOT),
             ));
-        }
-        // The state this store serves (possibly resumed from the snapshot),
-        // compared as saved: every projection and the tree.
-        let replayed = fresh.save();
-        if self.auditor.save() != replayed {
-            return Err(StoreError::corrupt(
-                Corruption::Snapshot(SnapshotProblem::DiffersFromReplay),
-                Place::Snapshot,
-            ));
-        }
-        // The saved state, if it is bound to this checkpoint (a snapshot of
-        // an earlier checkpoint is never used, so it is not checked).
-        if let Some(stored) = db.get(META_SNAPSHOT)? {
-            check_snapshot(&stored, &fresh, &replayed, self.vkey(), &self.config.audit)?;
         }
         Ok(fresh)
     }
 
-    /// Rebuilds the hash tiles and the in-memory state from the records,
-    /// ignoring the saved auditor state.
+    /// Rebuilds the hash tiles and every keyed projection from the
+    /// records.
     pub fn rebuild(&mut self) -> Result<(), StoreError> {
         if self.poisoned {
             return Err(StoreError::Poisoned);
         }
-        let db = &self.shared.db;
         let size = self.size();
-        let mut tree = InMemoryTree::new();
-        for r in self.records(0, size) {
-            tree.append(leaf_hash(&r?));
-        }
+        let Replayed { tree, expected, .. } = self.replay_all()?;
+        let db = &self.shared.db;
         let mut b = sled::Batch::default();
         for item in db.scan_prefix([b't']) {
             b.remove(item?.0);
@@ -133,38 +146,54 @@ impl Store {
                 b.insert(&tile_key(level, tile.index)[..], data);
             }
         }
-        // The snapshot is derived state too: dropped with the old tiles, in
-        // the same atomic batch; `close` writes a fresh one.
-        b.remove(META_SNAPSHOT);
         db.apply_batch(b)?;
-        db.flush()?;
-        let root = self.auditor.root();
-        self.load(size, &root, false)
+        // The projections, replaced whole in one batch of their own: a
+        // crash between the two leaves tiles that `check` accepts and old
+        // projections that it reports, and running `rebuild` again repairs.
+        projections::rewrite(db, &self.sealer, expected)?;
+        self.load(size)
     }
-}
 
-/// A stored snapshot bound to the fresh replay's checkpoint must decode
-/// and equal it.
-fn check_snapshot(
-    stored: &[u8],
-    fresh: &Auditor,
-    replayed: &[u8],
-    vkey: &forewarn_tlog::note::VerifierKey,
-    config: &forewarn_ledger::auditor::AuditConfig,
-) -> Result<(), StoreError> {
-    let bad = |p| StoreError::corrupt(Corruption::Snapshot(p), Place::Snapshot);
-    let bytes = match decode_snapshot(stored, fresh.size(), &fresh.root(), vkey) {
-        Ok(bytes) => bytes,
-        Err(SnapshotProblem::NotBound { .. } | SnapshotProblem::OldFormat) => return Ok(()),
-        Err(p) => return Err(bad(p)),
-    };
-    let saved =
-        Auditor::resume(config.clone(), &bytes).map_err(|_| bad(SnapshotProblem::Undecodable))?;
-    if saved.size() != fresh.size() || saved.root() != fresh.root() {
-        return Err(bad(SnapshotProblem::Undecodable));
+    /// Replays every record from scratch, collecting the tree, the records'
+    /// facts and the compact ranges every 256 records, and derives every
+    /// projection value from the result.
+    fn replay_all(&self) -> Result<Replayed, StoreError> {
+        let mut fresh = Auditor::new(self.config.audit.clone());
+        let mut tree = InMemoryTree::new();
+        let size = self.size();
+        let mut range = CompactRange::new();
+        let mut ranges = Vec::new();
+        let mut facts: Vec<RecordFacts> = Vec::with_capacity(size as usize);
+        replay_records(&mut fresh, self.records(0, size), size, None, |r| {
+            let leaf = leaf_hash(r);
+            tree.append(leaf);
+            if range.size().is_multiple_of(SNAPSHOT_EVERY) {
+                ranges.push(range.to_bytes());
+            }
+            range.push(leaf);
+            // Records that do not decode fail the replay itself.
+            if let Ok(rec) = Record::from_bytes(r)
+                && let Ok(st) = Statement::from_bytes(&rec.statement)
+            {
+                facts.push(RecordFacts {
+                    leaf,
+                    key: st.signer,
+                    logged_at: rec.logged_at,
+                    party: forewarn_ledger::PartyId(0),
+                    event: st.event.tag() as u8,
+                    case: st.event.case(),
+                });
+            }
+        })?;
+        let citable = &fresh.state().citable;
+        for (i, f) in facts.iter_mut().enumerate() {
+            f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
+        }
+        let expected = projections::expected_values(fresh.state().clone(), &facts, &ranges);
+        Ok(Replayed {
+            fresh,
+            tree,
+            expected,
+        })
     }
-    if saved.save() != replayed {
-        return Err(bad(SnapshotProblem::DiffersFromReplay));
-    }
-    Ok(())
 }

@@ -45,14 +45,15 @@ use forewarn_tlog::tree::{prove_inclusions, stored_hash_count, stored_hashes_for
 use sha2::{Digest, Sha256};
 
 use crate::error::{Corruption, KeyError, Place, Rejection, StoreError};
-use crate::indexes::IndexEntry;
 use crate::layout::{BUNDLE, META_CHECKPOINT, META_SIZE, bundle_key, tile_key};
 use crate::mark::write_mark;
 use crate::open::Store;
+use crate::projections;
 use crate::reader::{
     DbHashReader, LogState, Receipt, ReceiptParts, SledTiles, bundle_entries, prove_err,
 };
 use crate::{HashMap, HashSet};
+use forewarn_ledger::auditor::duplicate_key;
 
 /// What the stateless half of a commit learns about one statement, on any
 /// thread, before the in-order fold: its decoding, the SHA-256 of its bytes
@@ -226,35 +227,42 @@ impl Store {
         let mut results: Vec<Result<u64, Rejection>> = Vec::with_capacity(statements.len());
         let mut accepted: Vec<(u64, Vec<u8>)> = Vec::new();
         let mut in_batch: HashSet<[u8; 32]> = Default::default();
-        // What each accepted record adds to the indexes.
-        let mut indexed: Vec<(u64, IndexEntry)> = Vec::new();
         // The state to put back if an all-or-nothing batch is refused (one
-        // statement needs none: a refused statement changes no state).
-        let backup = (all && statements.len() > 1).then(|| self.auditor.clone());
+        // statement needs none: a refused statement changes no state). The
+        // auditor holds only the working set, so the copy is small.
+        let backup =
+            (all && statements.len() > 1).then(|| (self.auditor.clone(), self.pager.clone()));
         for (s, c) in statements.iter().zip(checked) {
             if all && results.last().is_some_and(Result::is_err) {
                 break;
             }
             let h = c.hash;
-            if let Some(index) = self.indexes.statements.get(&h) {
-                results.push(Err(Rejection::Replay { index: *index }));
-                continue;
+            // Load what the statement's rules read (its duplicate entry
+            // among it) into the working set.
+            if let Ok(st) = &c.parsed {
+                projections::page_in(
+                    &self.shared.db,
+                    &self.sealer,
+                    &mut self.pager,
+                    &mut self.auditor,
+                    st,
+                    &h,
+                )?;
             }
             if in_batch.contains(&h) {
                 results.push(Err(Rejection::DuplicateInBatch));
                 continue;
             }
+            if let Some(index) = self.auditor.state().statements.get(&duplicate_key(&h)) {
+                results.push(Err(Rejection::Replay { index: index.0 }));
+                continue;
+            }
             let next = self.auditor.size();
-            let entry = c.parsed.as_ref().ok().map(|st| IndexEntry {
-                statement: h,
-                case: st.event.case().map(|c| c.0),
-                party: match st.event {
-                    forewarn_ledger::Event::PartyRegistered { .. } => {
-                        Some(forewarn_ledger::PartyId(next))
-                    }
-                    _ => self.auditor.state().keys.get(&st.signer).map(|k| k.party),
-                },
-            });
+            let facts = c
+                .parsed
+                .as_ref()
+                .ok()
+                .map(|st| (st.signer, st.event.case()));
             match self.auditor.append_parsed(
                 &s.bytes,
                 c.parsed,
@@ -267,7 +275,15 @@ impl Store {
                     in_batch.insert(h);
                     accepted.push((next, record));
                     // A statement that does not decode is never appended.
-                    indexed.extend(entry.map(|e| (next, e)));
+                    if let Some((key, case)) = facts {
+                        projections::note_appended(
+                            &mut self.pager,
+                            &self.auditor,
+                            key,
+                            case,
+                            logged_at,
+                        );
+                    }
                     results.push(Ok(next));
                 }
                 Err(f) => results.push(Err(Rejection::Invalid(f))),
@@ -277,8 +293,13 @@ impl Store {
             && let Some(position) = results.iter().position(Result::is_err)
             && let Err(rejection) = results.swap_remove(position)
         {
-            if let Some(backup) = backup {
-                self.auditor = backup;
+            match backup {
+                Some((auditor, pager)) => {
+                    self.auditor = auditor;
+                    self.pager = pager;
+                }
+                // One statement, refused: nothing was appended.
+                None => projections::discard(&mut self.pager, &mut self.auditor),
             }
             return Err(StoreError::RejectedInBatch {
                 position,
@@ -286,6 +307,9 @@ impl Store {
             });
         }
         if accepted.is_empty() {
+            // Nothing to write back: what the refused statements loaded is
+            // dropped, so refusals never make the working set grow.
+            projections::discard(&mut self.pager, &mut self.auditor);
             return Ok(results
                 .into_iter()
                 .map(|r| r.map(|_| unreachable!("no statement was accepted")))
@@ -335,9 +359,6 @@ impl Store {
             root: self.auditor.root(),
             checkpoint: checkpoint.clone(),
         });
-        for (index, entry) in indexed {
-            self.indexes.insert(index, entry);
-        }
         // The proofs of the commit's consecutive records share most of
         // their hashes, so they are computed together, from the overlay and
         // the tiles just written.
@@ -466,6 +487,14 @@ impl Store {
             .to_bytes();
         batch.insert(META_SIZE, &size.to_be_bytes()[..]);
         batch.insert(META_CHECKPOINT, checkpoint.as_slice());
+        // The projections, in the same atomic batch as the records.
+        projections::page_out(
+            &self.shared.db,
+            &self.sealer,
+            &mut self.pager,
+            &mut self.auditor,
+            &mut batch,
+        )?;
         Ok((batch, overlay, checkpoint))
     }
 }
@@ -501,6 +530,16 @@ mod tests {
         let mode = store.config.audit.verify_mode;
         let checked = check_statements(&failed, mode, &mut store.caches);
         let c = checked.into_iter().next().unwrap();
+        let signer = c.parsed.as_ref().unwrap().signer;
+        projections::page_in(
+            &store.shared.db,
+            &store.sealer,
+            &mut store.pager,
+            &mut store.auditor,
+            c.parsed.as_ref().unwrap(),
+            &c.hash,
+        )
+        .unwrap();
         let record = store
             .auditor
             .append_parsed(
@@ -512,6 +551,13 @@ mod tests {
                 c.signature_ok,
             )
             .unwrap();
+        projections::note_appended(
+            &mut store.pager,
+            &store.auditor,
+            signer,
+            None,
+            START + 1_000_000,
+        );
         let (batch, _, _) = store.build_batch(2, 3, &[(2, record)]).unwrap();
         store.shared.db.apply_batch(batch).unwrap();
         store.poisoned = true;

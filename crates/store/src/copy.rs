@@ -4,8 +4,7 @@
 //! sled 0.34 lets one handle at a time open a database, so a command that
 //! keeps it open for a long audit or report locks every writer out. A
 //! [`LogCopy`] instead opens the database, verifies and takes the signed
-//! checkpoint, the compressed entry bundles up to its size and the saved
-//! auditor state, and closes the database again — about one second per
+//! checkpoint and the compressed entry bundles up to its size, and closes the database again — about one second per
 //! million records, mostly reading — before any long CPU work. Writers
 //! meanwhile wait for the lock ([`crate::StoreConfig::lock_wait`]). The
 //! copy is a consistent, signed state: everything in it is read at the
@@ -22,9 +21,9 @@ use forewarn_tlog::tile::parse_entry_bundle;
 
 use crate::database::open_db_waiting;
 use crate::error::{Corruption, Place, StoreError};
-use crate::layout::{BUNDLE, DB_DIR, META_SNAPSHOT, bundle_key, unpack_bundle};
+use crate::layout::{BUNDLE, DB_DIR, bundle_key, unpack_bundle};
 use crate::mark::check_mark;
-use crate::open::{Store, bound_auditor, read_head};
+use crate::open::{Store, read_head};
 use crate::reader::LogState;
 
 /// What a full audit found wrong: the records fail the ledger's checks,
@@ -57,8 +56,6 @@ pub struct LogCopy {
     state: LogState,
     /// The stored (compressed) bundles `0..⌈size/256⌉`.
     bundles: Vec<sled::IVec>,
-    /// `m:snapshot`, if present.
-    snapshot: Option<sled::IVec>,
 }
 
 impl LogCopy {
@@ -89,14 +86,12 @@ impl LogCopy {
                     .ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(n)))?,
             );
         }
-        let snapshot = db.get(META_SNAPSHOT)?;
         drop(db);
         Ok(LogCopy {
             origin: head.origin,
             vkey,
             state: head.state,
             bundles,
-            snapshot,
         })
     }
 
@@ -139,31 +134,6 @@ impl LogCopy {
                 };
                 items
             })
-    }
-
-    /// The projection state at the copied checkpoint: the saved state if
-    /// it is bound to this checkpoint, else a replay of every record
-    /// (`progress(done, total)` per chunk).
-    pub fn auditor(
-        &self,
-        config: AuditConfig,
-        progress: &(dyn Fn(u64, u64) + Sync),
-    ) -> Result<Auditor, StoreError> {
-        let config = with_origin(config, &self.origin);
-        if let Some(a) = self
-            .snapshot
-            .as_deref()
-            .and_then(|s| bound_auditor(s, self.state.size, &self.state.root, &self.vkey, &config))
-        {
-            return Ok(a);
-        }
-        let a = self.audit(config, progress).map_err(|e| match e {
-            AuditError::Integrity(f) => {
-                StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
-            }
-            AuditError::Store(e) => e,
-        })?;
-        Ok(a)
     }
 
     /// Audits every record from scratch with a fresh auditor, as a

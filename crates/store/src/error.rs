@@ -151,15 +151,20 @@ impl fmt::Display for StoreError {
                 p.display(),
                 p.display()
             ),
-            StoreError::UnsupportedFormat { found } if found == crate::layout::FORMAT_V1 => f
-                .write_str(
-                    "this store has format forewarn-store/v1 (uncompressed bundles, written by an \
-                     earlier development version); this version reads forewarn-store/v2: export it \
-                     with the earlier version and start a new ledger",
-                ),
+            StoreError::UnsupportedFormat { found }
+                if crate::layout::EARLIER_FORMATS.contains(&found.as_slice()) =>
+            {
+                write!(
+                    f,
+                    "this store has format {}, written by an earlier development version; this \
+                     version reads forewarn-store/v3: export it with the earlier version and \
+                     start a new ledger",
+                    printable(found)
+                )
+            }
             StoreError::UnsupportedFormat { found } => write!(
                 f,
-                "unknown store format \"{}\" (this version reads forewarn-store/v2)",
+                "unknown store format \"{}\" (this version reads forewarn-store/v3)",
                 printable(found)
             ),
             StoreError::Key(e) => write!(f, "log key: {e}"),
@@ -245,10 +250,11 @@ pub enum Place {
     Tiles,
     /// The set of stored entry bundles.
     Bundles,
-    /// The saved auditor state (`m:snapshot`).
-    Snapshot,
-    /// The projection indexes.
-    Indexes,
+    /// A keyed projection value (crate::projections), by its key.
+    Projection {
+        /// The key, shown as its prefix letter and the rest in hex.
+        key: String,
+    },
     /// The database files under this directory.
     DatabaseFiles(PathBuf),
     /// The database files.
@@ -268,8 +274,7 @@ impl fmt::Display for Place {
             Place::Tile { level, index } => write!(f, "hash tile {level}/{index}"),
             Place::Tiles => f.write_str("the hash tiles"),
             Place::Bundles => f.write_str("the entry bundles"),
-            Place::Snapshot => f.write_str("the saved auditor state"),
-            Place::Indexes => f.write_str("the indexes"),
+            Place::Projection { key } => write!(f, "projection {key}"),
             Place::DatabaseFiles(p) => write!(f, "the database files in {}", p.display()),
             Place::Database => f.write_str("the database files"),
             Place::Directory(p) => write!(f, "{}", p.display()),
@@ -331,10 +336,16 @@ pub enum Corruption {
         /// Records expected.
         expected: u64,
     },
-    /// The indexes differ from a fresh fold over the records.
-    IndexesDiffer,
-    /// The saved auditor state is unusable or wrong.
-    Snapshot(SnapshotProblem),
+    /// A projection value differs from what a full replay of the records
+    /// implies (or exists where a replay implies none).
+    ProjectionDiffers,
+    /// A projection value's tag is not the log key's: it was changed by
+    /// someone who does not hold `log.key`, or damaged.
+    BadProjectionTag,
+    /// The parties and keys stored are not those `m:hot` was written with.
+    PartiesDigest,
+    /// The projections loaded at open do not fit together.
+    Hot(String),
     /// The stored hashes cannot yield a proof.
     Tree,
     /// sled found its files damaged, or panicked reading them.
@@ -386,8 +397,16 @@ impl fmt::Display for Corruption {
             Corruption::RecordCount { found, expected } => {
                 write!(f, "{found} records found, {expected} expected")
             }
-            Corruption::IndexesDiffer => f.write_str("differ from a fold over the records"),
-            Corruption::Snapshot(p) => write!(f, "{p}"),
+            Corruption::ProjectionDiffers => {
+                f.write_str("differs from a replay of the records")
+            }
+            Corruption::BadProjectionTag => f.write_str(
+                "its tag is not the log key's (changed without the key, or damaged)",
+            ),
+            Corruption::PartiesDigest => {
+                f.write_str("the stored parties and keys are not those it was written with")
+            }
+            Corruption::Hot(detail) => write!(f, "does not fit the records: {detail}"),
             Corruption::Tree => f.write_str("the stored hashes do not cover the tree"),
             Corruption::DamagedDatabase(d) => write!(f, "{d}"),
             Corruption::KeyWithoutDatabase => f.write_str(
@@ -443,58 +462,6 @@ impl fmt::Display for FrameProblem {
             FrameProblem::Damaged => f.write_str("the zstd frame does not decode"),
             FrameProblem::WrongLength { got, declared } => {
                 write!(f, "decodes to {got} bytes, not the {declared} declared")
-            }
-        }
-    }
-}
-
-/// Why the saved auditor state was not used, or fails `check`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum SnapshotProblem {
-    /// Not a bound snapshot value at all.
-    Malformed,
-    /// Bound to another checkpoint (e.g. saved before a crash).
-    NotBound {
-        /// The size it is bound to.
-        size: u64,
-        /// The current size.
-        current: u64,
-    },
-    /// Its SHA-256 does not match its binding.
-    DigestMismatch,
-    /// Its binding is not signed by the log key.
-    BadSignature,
-    /// The unsigned binding of an earlier version (replaced at the next
-    /// clean close).
-    OldFormat,
-    /// Its frame is unusable.
-    Frame(FrameProblem),
-    /// It does not decode as an auditor state, or claims another tree.
-    Undecodable,
-    /// It differs from a full replay of the records.
-    DiffersFromReplay,
-}
-
-impl fmt::Display for SnapshotProblem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SnapshotProblem::Malformed => f.write_str("not a bound snapshot"),
-            SnapshotProblem::NotBound { size, current } => write!(
-                f,
-                "bound to the checkpoint of size {size}, not the current one of size {current}"
-            ),
-            SnapshotProblem::DigestMismatch => f.write_str("its SHA-256 does not match"),
-            SnapshotProblem::BadSignature => {
-                f.write_str("its binding is not signed by the log key")
-            }
-            SnapshotProblem::OldFormat => f.write_str("an unsigned binding of an earlier version"),
-            SnapshotProblem::Frame(p) => write!(f, "{p}"),
-            SnapshotProblem::Undecodable => {
-                f.write_str("does not decode as the auditor state of its checkpoint")
-            }
-            SnapshotProblem::DiffersFromReplay => {
-                f.write_str("differs from a full replay of the records")
             }
         }
     }
@@ -604,5 +571,21 @@ impl fmt::Display for Rejection {
             }
             Rejection::DuplicateInBatch => f.write_str("the same statement was submitted twice"),
         }
+    }
+}
+
+/// A projection key as shown in errors: its prefix letter, then the rest
+/// in hex (`m:` keys as they are).
+pub(crate) fn shown_key(key: &[u8]) -> String {
+    match key.split_first() {
+        _ if key.starts_with(b"m:") => String::from_utf8_lossy(key).into_owned(),
+        Some((p, rest)) => {
+            let mut out = format!("{}:", char::from(*p));
+            for b in rest {
+                out.push_str(&format!("{b:02x}"));
+            }
+            out
+        }
+        None => String::new(),
     }
 }

@@ -79,20 +79,17 @@ mod copy;
 mod database;
 mod error;
 pub mod export;
-mod indexes;
 mod layout;
 mod mark;
 mod open;
+mod projections;
 mod reader;
 mod sequencer;
 
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};
 pub use copy::{AuditError, LogCopy};
 pub use database::{lock_held, open_db, open_db_waiting};
-pub use error::{
-    Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, SnapshotProblem,
-    StoreError,
-};
+pub use error::{Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, StoreError};
 pub use mark::MARK_FILE;
 pub use open::{
     Clock, DEFAULT_LOCK_WAIT, KEY_FILE, Store, StoreConfig, VKEY_FILE, system_clock, write_secret,

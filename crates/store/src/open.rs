@@ -33,12 +33,12 @@ use forewarn_tlog::note::{SignatureType, SignerKey, VerifierKey};
 
 use crate::database::open_db_waiting;
 use crate::error::{Corruption, KeyError, Place, StoreError, io};
-use crate::indexes::Indexes;
 use crate::layout::{
-    BUNDLE, DB_DIR, FORMAT, META_CHECKPOINT, META_SIZE, META_SNAPSHOT, Packer, bundle_key,
-    bundle_prefix, decode_snapshot, unpack_bundle,
+    BUNDLE, DB_DIR, FORMAT, META_CHECKPOINT, META_SIZE, Packer, bundle_key, bundle_prefix,
+    unpack_bundle,
 };
 use crate::mark::{MarkCheck, check_mark, write_mark};
+use crate::projections::{self, Pager, Sealer};
 use crate::reader::{LogReader, LogState, Shared, records_in};
 
 /// File name of the log's signing key inside the store directory.
@@ -98,8 +98,11 @@ impl Default for StoreConfig {
     }
 }
 
-/// An open ledger: the single writer, with the in-memory projection state
-/// and indexes. Readers for other threads come from [`Store::reader`].
+/// An open ledger: the single writer, with the memory-resident part of the
+/// projection state (parties, keys, the chain position) and a working set
+/// of the rest, which lives in keyed form on disk
+/// ([`crate::projections`]). Readers for other threads come from
+/// [`Store::reader`].
 pub struct Store {
     pub(crate) dir: PathBuf,
     pub(crate) shared: Arc<Shared>,
@@ -109,7 +112,10 @@ pub struct Store {
     pub(crate) checkpoint: Arc<[u8]>,
     pub(crate) config: StoreConfig,
     pub(crate) caches: Vec<KeyCache>,
-    pub(crate) indexes: Indexes,
+    /// Seals and opens the keyed projections (a MAC key derived from `key`).
+    pub(crate) sealer: Sealer,
+    /// What of the projections is on disk and what the working set holds.
+    pub(crate) pager: Pager,
     /// Compresses entry bundles as they are written.
     pub(crate) packer: Packer,
     pub(crate) poisoned: bool,
@@ -160,23 +166,37 @@ impl Store {
         b.insert(b"m:vkey".as_slice(), vkey.to_string().as_bytes());
         b.insert(META_SIZE, &0u64.to_be_bytes());
         b.insert(META_CHECKPOINT, empty.as_slice());
+        b.insert(
+            projections::HOT,
+            projections::initial_hot(&Sealer::new(&key)),
+        );
         db.apply_batch(b)?;
         db.flush()?;
         write_mark(dir, &empty)?;
         // Opened with the same handle: dropping it and opening again could
         // find sled's lock still held by the closing handle's threads.
-        Store::open_with(dir, config, Some(db))
+        Store::open_with(dir, config, Some(db), false)
     }
 
     /// Opens an existing ledger, verifying it (see the module docs).
     pub fn open(dir: &Path, config: StoreConfig) -> Result<Store, StoreError> {
-        Store::open_with(dir, config, None)
+        Store::open_with(dir, config, None, false)
+    }
+
+    /// Opens a store whose projections may be damaged and rebuilds them
+    /// (and the hash tiles) from the records, then opens it as
+    /// [`Store::open`] does: the repair `forewarn rebuild` runs. Everything
+    /// that does not derive from the records (the checkpoint, its mark,
+    /// the records themselves) is checked as at any open.
+    pub fn open_and_rebuild(dir: &Path, config: StoreConfig) -> Result<Store, StoreError> {
+        Store::open_with(dir, config, None, true)
     }
 
     fn open_with(
         dir: &Path,
         mut config: StoreConfig,
         db: Option<sled::Db>,
+        rebuild: bool,
     ) -> Result<Store, StoreError> {
         if !dir.join(DB_DIR).exists() {
             return Err(StoreError::NotAStore(dir.to_path_buf()));
@@ -204,6 +224,7 @@ impl Store {
         let threads = config.audit.threads.max(1);
         let checkpoint = head.state.checkpoint.clone();
         let root = head.state.root;
+        let sealer = Sealer::new(&key);
         let mut store = Store {
             dir: dir.to_path_buf(),
             shared: Arc::new(Shared::new(db, head.origin, vkey, head.state)),
@@ -212,11 +233,16 @@ impl Store {
             checkpoint,
             config,
             caches: (0..threads).map(|_| KeyCache::new()).collect(),
-            indexes: Indexes::default(),
+            sealer,
+            pager: Pager::empty(),
             packer: Packer::new()?,
             poisoned: false,
         };
-        store.load(size, &root, true)?;
+        if rebuild {
+            store.rebuild()?;
+        } else {
+            store.load(size)?;
+        }
         if store.auditor.root() != root {
             return Err(StoreError::corrupt(
                 Corruption::RootMismatch,
@@ -229,36 +255,14 @@ impl Store {
         Ok(store)
     }
 
-    /// Rebuilds the in-memory state from the records: the auditor (from the
-    /// saved state if `use_snapshot` and it is bound to the checkpoint of
-    /// `size` and `root`, else by replaying every record) and the indexes.
-    pub(crate) fn load(
-        &mut self,
-        size: u64,
-        root: &Hash,
-        use_snapshot: bool,
-    ) -> Result<(), StoreError> {
-        let db = &self.shared.db;
-        let saved = if use_snapshot {
-            db.get(META_SNAPSHOT)?
-        } else {
-            None
-        };
-        let mut auditor = saved
-            .and_then(|s| bound_auditor(&s, size, root, &self.shared.vkey, &self.config.audit))
-            .unwrap_or_else(|| Auditor::new(self.config.audit.clone()));
-        let start = auditor.size();
-        replay_records(
-            &mut auditor,
-            records_in(db, start, size, size),
-            size,
-            self.config.progress.as_deref(),
-            |_| {},
-        )?;
-        // A second pass builds the indexes with the final key state, so no
-        // record is held in memory.
-        self.indexes = Indexes::fold(records_in(db, 0, size, size), &auditor)?;
+    /// Loads the memory-resident part of the state from the keyed
+    /// projections (no replay: its cost does not grow with the log; see
+    /// [`crate::projections::load_hot`]).
+    pub(crate) fn load(&mut self, size: u64) -> Result<(), StoreError> {
+        let (auditor, pager) =
+            projections::load_hot(&self.shared.db, &self.sealer, size, &self.config.audit)?;
         self.auditor = auditor;
+        self.pager = pager;
         Ok(())
     }
 
@@ -297,9 +301,10 @@ impl Store {
         &self.checkpoint
     }
 
-    /// The in-memory projection state (validated, equal to a replay unless
-    /// the saved state was altered behind the store's back, which `check`
-    /// detects). After a failed commit ([`StoreError::Poisoned`]) it may
+    /// The auditor with the memory-resident state: parties, keys (without
+    /// their uses) and the chain position; cases, notices, embargoes and
+    /// sealed fields are on disk ([`Store::state_of_cases`],
+    /// [`Store::full_state`]). After a failed commit ([`StoreError::Poisoned`]) it may
     /// hold records that were never made durable: reopen the store.
     pub fn auditor(&self) -> &Auditor {
         &self.auditor
@@ -320,24 +325,44 @@ impl Store {
     }
 
     /// The index of the record holding exactly these statement bytes.
-    pub fn find_statement(&self, statement: &[u8]) -> Option<u64> {
-        use sha2::Digest;
-        let h: [u8; 32] = sha2::Sha256::digest(statement).into();
-        self.indexes.statements.get(&h).copied()
+    pub fn find_statement(&self, statement: &[u8]) -> Result<Option<u64>, StoreError> {
+        projections::find_statement(&self.shared.db, &self.sealer, statement)
     }
 
-    /// Indexes of the records about a case.
-    pub fn case_records(&self, case: &[u8; 16]) -> Vec<u64> {
-        self.indexes.cases.get(case).cloned().unwrap_or_default()
+    /// The sealed fields of record `record`, by field number.
+    pub fn sealed_of(
+        &self,
+        record: u64,
+    ) -> Result<std::collections::BTreeMap<u8, forewarn_ledger::auditor::SealedState>, StoreError>
+    {
+        projections::sealed_of(&self.shared.db, &self.sealer, self.size(), record)
     }
 
-    /// Indexes of the records signed by a party.
-    pub fn party_records(&self, party: PartyId) -> Vec<u64> {
-        self.indexes
-            .parties
-            .get(&party)
-            .cloned()
-            .unwrap_or_default()
+    /// A state for reports about `cases`: parties, keys, the chain
+    /// position, those cases with their notices, embargoes, sealed fields,
+    /// late records and findings, and everything without a case. Reads only
+    /// those cases' entries.
+    pub fn state_of_cases(
+        &self,
+        cases: &[forewarn_ledger::types::CaseId],
+    ) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
+        projections::state_with(&self.shared.db, &self.sealer, self.auditor.state(), cases)
+    }
+
+    /// [`Store::state_of_cases`] of every case: the whole projection state
+    /// (what a report of everything needs; it grows with the log).
+    pub fn full_state(&self) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
+        let cases = projections::all_cases(&self.shared.db)?;
+        self.state_of_cases(&cases)
+    }
+
+    /// The cases whose reports name `party` (as a participant or a
+    /// registered recipient), from the party's index.
+    pub fn cases_of_party(
+        &self,
+        party: PartyId,
+    ) -> Result<Vec<forewarn_ledger::types::CaseId>, StoreError> {
+        projections::cases_of_party(&self.shared.db, party)
     }
 
     /// A receipt for record `index` at the latest checkpoint.
@@ -350,18 +375,11 @@ impl Store {
         self.reader().consistency_proof(old, self.size())
     }
 
-    /// Closes the store, saving the auditor state, bound to the latest
-    /// checkpoint, so the next open is fast.
-    pub fn close(mut self) -> Result<(), StoreError> {
+    /// Closes the store. Every commit already wrote its projections; this
+    /// only flushes sled (nothing is left to save, so closing costs the
+    /// same on any size of log).
+    pub fn close(self) -> Result<(), StoreError> {
         if !self.poisoned {
-            let frame = self.packer.pack(&self.auditor.save())?;
-            let value = crate::layout::encode_snapshot(
-                self.size(),
-                &self.auditor.root(),
-                &frame,
-                &self.key,
-            );
-            self.shared.db.insert(META_SNAPSHOT, value)?;
             self.shared.db.flush()?;
         }
         Ok(())
@@ -373,19 +391,6 @@ use crate::reader::Receipt;
 /// The resumed saved state, if it is bound to the checkpoint (`size`,
 /// `root`), its digest matches, its binding is signed by `vkey`, and it
 /// decodes to that tree.
-pub(crate) fn bound_auditor(
-    stored: &[u8],
-    size: u64,
-    root: &Hash,
-    vkey: &VerifierKey,
-    config: &AuditConfig,
-) -> Option<Auditor> {
-    let bytes = decode_snapshot(stored, size, root, vkey).ok()?;
-    let a = Auditor::resume(config.clone(), &bytes).ok()?;
-    (a.size() == size && a.root() == *root).then_some(a)
-}
-
-/// Largest key file read (a signer key is about 100 bytes of text).
 const MAX_KEY_BYTES: u64 = 4096;
 
 fn read_key(path: &Path) -> Result<SignerKey, StoreError> {

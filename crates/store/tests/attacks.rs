@@ -1,19 +1,18 @@
 //! The store under attack: a database rolled back or forked behind its
-//! high-water mark, garbage from readers' clients, tampered saved state,
+//! high-water mark, garbage from readers' clients, tampered projections,
 //! two writers at once. Each test is one attack and what must stop it.
 
 use std::path::Path;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
+use forewarn_ledger::auditor::AuditState;
 use forewarn_ledger::testkit::registration;
 use forewarn_ledger::*;
-use forewarn_store::{
-    Corruption, LogCopy, MARK_FILE, Place, SnapshotProblem, Store, StoreConfig, StoreError,
-};
+use forewarn_store::{Corruption, LogCopy, MARK_FILE, Place, Store, StoreConfig, StoreError};
 use forewarn_tlog::checkpoint::SignedCheckpoint;
-use forewarn_tlog::note::{SignatureType, SignerKey};
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
 
 mod common;
 use common::{ORIGIN, config, copy_dir};
@@ -282,150 +281,200 @@ fn garbage_reads_are_out_of_range() {
     store.check().unwrap();
 }
 
-/// The `m:snapshot` value: magic (20), bound size (8), bound root (32),
-/// SHA-256 of the frame (32), the log key's signature over the binding
-/// (64), the frame (crates/store/src/layout.rs). Rewritten with `frame`,
-/// bound to `size` and `root`, the digest recomputed, and signed with
-/// `key` (the log key's holder) or keeping the old signature (anyone who
-/// can write the database).
-fn rewrite_snapshot(
-    dir: &Path,
-    snapshot: &[u8],
-    frame: &[u8],
-    size: u64,
-    root: &[u8],
-    key: Option<&SignerKey>,
-) {
-    let digest = Sha256::digest(frame);
-    let signature = match key {
-        Some(key) => {
-            let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
-            binding.extend_from_slice(&size.to_be_bytes());
-            binding.extend_from_slice(root);
-            binding.extend_from_slice(&digest);
-            key.sign(&binding).signature
-        }
-        None => snapshot[92..156].to_vec(),
-    };
-    let mut value = snapshot[..20].to_vec();
-    value.extend_from_slice(&size.to_be_bytes());
-    value.extend_from_slice(root);
-    value.extend_from_slice(&digest);
-    value.extend_from_slice(&signature);
-    value.extend_from_slice(frame);
+/// The MAC key of the projections of the test log (seed [7; 32]), as
+/// docs/FORMAT.md §20 defines it: HMAC-SHA256(seed, "forewarn/projection-mac/v1").
+fn mac_key() -> Vec<u8> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).unwrap();
+    m.update(b"forewarn/projection-mac/v1");
+    m.finalize().into_bytes().to_vec()
+}
+
+/// A projection value sealed as the log key's holder would:
+/// payload ‖ HMAC-SHA256(mac key, len(key) ‖ key ‖ payload)[..16].
+fn sealed(key: &[u8], payload: &[u8]) -> Vec<u8> {
+    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key()).unwrap();
+    m.update(&(key.len() as u32).to_be_bytes());
+    m.update(key);
+    m.update(payload);
+    let tag = m.finalize().into_bytes();
+    let mut v = payload.to_vec();
+    v.extend_from_slice(&tag[..16]);
+    v
+}
+
+/// Rewrites every stored value whose payload contains `from`, replacing it
+/// by `to` (same length); with `reseal` the tag is recomputed with the log
+/// key (its holder), else the old tag is kept (anyone who can write the
+/// database). Returns the keys changed.
+fn edit_projections(dir: &Path, prefix: u8, from: &[u8], to: &[u8], reseal: bool) -> Vec<Vec<u8>> {
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    db.insert(b"m:snapshot", value).unwrap();
+    let mut changed = Vec::new();
+    for item in db.scan_prefix([prefix]) {
+        let (k, v) = item.unwrap();
+        let (payload, tag) = v.split_at(v.len() - 16);
+        let Some(at) = payload.windows(from.len()).position(|w| w == from) else {
+            continue;
+        };
+        let mut p = payload.to_vec();
+        p[at..at + to.len()].copy_from_slice(to);
+        let value = if reseal {
+            sealed(&k, &p)
+        } else {
+            let mut v = p.clone();
+            v.extend_from_slice(tag);
+            v
+        };
+        db.insert(&k, value).unwrap();
+        changed.push(k.to_vec());
+    }
     db.flush().unwrap();
+    changed
 }
 
-fn snapshot(dir: &Path) -> Vec<u8> {
-    let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    db.get(b"m:snapshot").unwrap().unwrap().to_vec()
+fn names(state: &AuditState) -> Vec<String> {
+    state.parties.values().map(|p| p.name.clone()).collect()
 }
 
-/// The saved state of `snapshot` with "Acme Corp" renamed "Evil Corp".
-fn renamed_frame(snapshot: &[u8]) -> Vec<u8> {
-    let mut state = zstd::bulk::decompress(&snapshot[156..], 1 << 30).unwrap();
-    let at = state
-        .windows(9)
-        .position(|w| w == b"Acme Corp")
-        .expect("the party's name is in the saved state");
-    state[at..at + 9].copy_from_slice(b"Evil Corp");
-    zstd::bulk::compress(&state, 1).unwrap()
-}
-
-fn log_key() -> SignerKey {
-    SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap()
-}
-
-fn parties(a: &auditor::Auditor) -> usize {
-    a.state().parties.len()
-}
-
-fn names(a: &auditor::Auditor) -> Vec<String> {
-    a.state().parties.values().map(|p| p.name.clone()).collect()
-}
-
-fn snapshot_problem(err: StoreError) -> SnapshotProblem {
+fn corruption(err: StoreError) -> (Corruption, Place) {
     match err {
-        StoreError::Corrupt {
-            what: Corruption::Snapshot(p),
-            at: Place::Snapshot,
-        } => p,
-        e => panic!("not a snapshot problem: {e}"),
+        StoreError::Corrupt { what, at } => (what, at),
+        e => panic!("not a corruption: {e}"),
     }
 }
 
-/// A saved state edited ("Acme Corp" becomes "Evil Corp") and re-bound to
-/// the current checkpoint with its digest recomputed. Without the log key
-/// it is used by nothing: not by open, not by a copy (what `report`
-/// reads), and `check` names it. With the log key (a dishonest operator)
-/// open and a copy resume it, and `check` and a full audit catch it.
+/// A party's projection edited ("Acme Corp" becomes "Evil Corp") by
+/// someone who can write the database. Without the log key the tag no
+/// longer fits: the store refuses to open (what every step, report and
+/// `check` does first). With the log key (a dishonest operator) the tag
+/// fits, and the digest of parties and keys in `m:hot` does not. Either
+/// way `rebuild` repairs it from the records, and a full audit never saw it.
 #[test]
-fn a_tampered_snapshot_is_not_used_without_the_log_key_and_check_catches_it() {
-    let dir = closed_store(10);
-    let genuine = snapshot(dir.path());
-    let (size, root) = (10, genuine[28..60].to_vec());
-    let evil = renamed_frame(&genuine);
-    // Re-bound by someone who can write the database, without the key.
-    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, None);
-    {
-        let store = Store::open(dir.path(), config()).unwrap();
-        assert!(names(store.auditor()).contains(&"Acme Corp".to_string()));
-        let p = snapshot_problem(store.check().expect_err("reported"));
-        assert_eq!(p, SnapshotProblem::BadSignature);
+fn an_edited_party_projection_is_refused_and_rebuilt() {
+    for reseal in [false, true] {
+        let dir = closed_store(10);
+        let changed = edit_projections(dir.path(), b'p', b"Acme Corp", b"Evil Corp", reseal);
+        assert_eq!(changed.len(), 1);
+        let err = Store::open(dir.path(), config()).err().expect("refused");
+        assert!(err.is_corruption(), "{err}");
+        let (what, at) = corruption(err);
+        if reseal {
+            assert_eq!(what, Corruption::PartiesDigest);
+        } else {
+            assert_eq!(what, Corruption::BadProjectionTag);
+            assert!(
+                matches!(at, Place::Projection { ref key } if key.starts_with("p:")),
+                "{at}"
+            );
+        }
+        let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
+        let audited = copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
+        assert!(names(audited.state()).contains(&"Acme Corp".to_string()));
+        let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
+        store.check().unwrap();
+        let names = names(&store.full_state().unwrap());
+        assert!(names.contains(&"Acme Corp".to_string()));
+        assert!(!names.contains(&"Evil Corp".to_string()));
     }
-    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
-    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
-    assert!(names(&a).contains(&"Acme Corp".to_string()));
-    assert!(!names(&a).contains(&"Evil Corp".to_string()));
-    // Signed by another key: the same.
-    let other = SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[9; 32]).unwrap();
-    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, Some(&other));
-    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
-    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
-    assert!(!names(&a).contains(&"Evil Corp".to_string()));
-    // Re-bound and signed by the holder of the log key: resumed (the
-    // binding is theirs to make), and a full replay proves it wrong.
-    rewrite_snapshot(dir.path(), &genuine, &evil, size, &root, Some(&log_key()));
-    {
-        let store = Store::open(dir.path(), config()).unwrap();
-        assert!(names(store.auditor()).contains(&"Evil Corp".to_string()));
-        let p = snapshot_problem(store.check().expect_err("reported"));
-        assert_eq!(p, SnapshotProblem::DiffersFromReplay);
-    }
-    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
-    let audited = copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
-    assert!(names(&audited).contains(&"Acme Corp".to_string()));
-    assert!(!names(&audited).contains(&"Evil Corp".to_string()));
 }
 
-/// A genuine snapshot of an older checkpoint, re-bound to the current
-/// checkpoint and re-signed with the log key: not used by open or by a
-/// copy (its tree is not the checkpoint's), and `check` reports it.
-/// Left bound to its own checkpoint it is simply ignored.
+/// A case projection edited and re-sealed by the log key's holder opens
+/// (only the key holder can do it, and the store cannot tell a value it
+/// wrote itself), but `check` compares it with a replay and names it, and
+/// `rebuild` puts back the replay's. Edited without the key, the entry is
+/// refused as soon as anything reads it.
 #[test]
-fn an_older_snapshot_rebound_to_the_current_checkpoint_is_not_used() {
-    let dir = closed_store(10);
-    let older = snapshot(dir.path());
-    append(dir.path(), &["x", "y"]);
-    let current = snapshot(dir.path());
-    assert_eq!(u64::from_be_bytes(current[20..28].try_into().unwrap()), 12);
-    let key = log_key();
-    let frame = &older[156..];
-    rewrite_snapshot(dir.path(), &older, frame, 12, &current[28..60], Some(&key));
+fn an_edited_case_projection_is_found_by_check_and_rebuilt() {
+    let dir = closed_store(3);
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    // Acme Corp (record 0, a vendor) opens a case and proposes an embargo.
+    let acme = forewarn_ledger::testkit::test_key("Acme Corp");
+    let pk = PublicKey(acme.verifying_key().to_bytes());
+    let sign = |event| {
+        statement::Statement::new(ORIGIN, event, forewarn_ledger::testkit::START, pk)
+            .sign(&acme)
+            .unwrap()
+    };
+    let case = CaseId([5; 16]);
+    for r in store
+        .append(&[
+            sign(Event::CaseOpened {
+                case,
+                summary: Sealed::Clear("a flaw".into()),
+                product: Sealed::Clear("a product".into()),
+            }),
+            sign(Event::EmbargoProposed {
+                case,
+                ends_at: forewarn_ledger::testkit::START + 90 * 86_400_000,
+            }),
+        ])
+        .unwrap()
+    {
+        r.unwrap();
+    }
+    store.check().unwrap();
+    let full = store.full_state().unwrap();
+    assert_eq!(full.cases.len(), 1);
+    let key = [&b"x"[..], &case.0].concat();
+    store.close().unwrap();
+    // The key holder changes the entry's last byte (any change of content
+    // will do) and seals it again.
+    let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+    let v = db.get(&key).unwrap().unwrap();
+    let mut payload = v[..v.len() - 16].to_vec();
+    let last = payload.len() - 1;
+    payload[last] ^= 1;
+    db.insert(&key, sealed(&key, &payload)).unwrap();
+    db.flush().unwrap();
+    drop(db);
     let store = Store::open(dir.path(), config()).unwrap();
-    assert_eq!(parties(store.auditor()), 12, "replayed, not resumed");
-    let p = snapshot_problem(store.check().expect_err("reported"));
-    assert_eq!(p, SnapshotProblem::Undecodable);
+    let (what, at) = corruption(store.check().expect_err("found"));
+    assert!(
+        matches!(what, Corruption::ProjectionDiffers | Corruption::Malformed),
+        "{what}"
+    );
+    assert!(
+        matches!(at, Place::Projection { ref key } if key.starts_with("x:")),
+        "{at}"
+    );
     drop(store);
-    let copy = LogCopy::take(dir.path(), Duration::from_secs(10)).unwrap();
-    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
-    assert_eq!(parties(&a), 12);
-    // Left bound to its own, older checkpoint: ignored, and check is clean.
-    rewrite_snapshot(dir.path(), &older, frame, 10, &older[28..60], Some(&key));
+    let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
+    store.check().unwrap();
+    assert!(store.full_state().unwrap() == full);
+    store.close().unwrap();
+    // Without the key: the tag is wrong, and reading the case says so.
+    let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+    let mut v = db.get(&key).unwrap().unwrap().to_vec();
+    v[0] ^= 1;
+    db.insert(&key, v).unwrap();
+    db.flush().unwrap();
+    drop(db);
     let store = Store::open(dir.path(), config()).unwrap();
-    assert_eq!(parties(store.auditor()), 12);
+    let (what, _) = corruption(store.state_of_cases(&[case]).expect_err("refused"));
+    assert_eq!(what, Corruption::BadProjectionTag);
+    let (what, _) = corruption(store.check().expect_err("found"));
+    assert_eq!(what, Corruption::BadProjectionTag);
+}
+
+/// A projection value left over where a replay implies none (a case that
+/// was never opened, sealed with the log key) is found by `check`, and
+/// `rebuild` removes it.
+#[test]
+fn a_left_over_projection_is_found_by_check_and_removed_by_rebuild() {
+    let dir = closed_store(3);
+    let key = [&b"q"[..], &[0u8; 8], &[9u8; 16]].concat();
+    let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+    db.insert(&key, sealed(&key, b"")).unwrap();
+    db.flush().unwrap();
+    drop(db);
+    let store = Store::open(dir.path(), config()).unwrap();
+    let (what, at) = corruption(store.check().expect_err("found"));
+    assert_eq!(what, Corruption::ProjectionDiffers);
+    assert!(
+        matches!(at, Place::Projection { ref key } if key.starts_with("q:")),
+        "{at}"
+    );
+    drop(store);
+    let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
     store.check().unwrap();
 }
 
@@ -544,9 +593,12 @@ fn an_older_mark_is_checked_without_trusting_the_tiles() {
     };
     drop_tile(dir.path());
     std::fs::write(dir.path().join(MARK_FILE), &old_mark).unwrap();
-    let mut store = Store::open(dir.path(), config()).expect("opens to be repaired");
-    assert!(store.check().unwrap_err().is_corruption());
-    store.rebuild().unwrap();
+    // The tiles hold the recent leaves the store loads at open: it refuses
+    // to open for steps, and `rebuild` (which trusts only the records)
+    // repairs them.
+    let err = Store::open(dir.path(), config()).err().expect("refused");
+    assert!(err.is_corruption(), "{err}");
+    let store = Store::open_and_rebuild(dir.path(), config()).expect("opens to be repaired");
     store.check().unwrap();
     store.close().unwrap();
     assert_eq!(mark_size(dir.path()), 12);

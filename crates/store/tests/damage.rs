@@ -1,20 +1,16 @@
 //! Damage the store cannot prevent but must report: sled's own files
 //! truncated or garbled (no panic, a corruption error, never an earlier
-//! state served in silence), and a saved auditor state edited behind the
-//! store's back (never trusted blindly).
+//! state served in silence). Edited projections are in `attacks.rs`.
 
 use std::path::Path;
 
 use forewarn_ledger::testkit::registration;
-use forewarn_ledger::*;
-use forewarn_store::{Corruption, LogCopy, SnapshotProblem, Store, StoreError};
-use sha2::{Digest, Sha256};
+use forewarn_store::{Corruption, Store, StoreError};
 
 mod common;
 use common::{ORIGIN, config, copy_dir};
 
-/// A closed store of `n` registrations (one named "Acme Corp"), with a
-/// snapshot saved at close.
+/// A closed store of `n` registrations (one named "Acme Corp").
 fn closed_store(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::init(dir.path(), ORIGIN, &[7; 32], config()).unwrap();
@@ -138,118 +134,6 @@ fn damaged_database_files_are_corruption_not_a_panic() {
     }
 }
 
-/// The `m:snapshot` value: magic (20), bound size (8), bound root (32),
-/// SHA-256 of the frame (32), the log key's signature over the binding
-/// (64), the frame (crates/store/src/layout.rs). Edited as the holder of
-/// the log key would (re-signed), so only `check` can tell.
-fn edit_snapshot(dir: &Path, edit: impl Fn(&mut [u8]), rebind: Option<u64>) {
-    let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    let stored = db
-        .get(b"m:snapshot")
-        .unwrap()
-        .expect("a snapshot was saved")
-        .to_vec();
-    let (header, frame) = stored.split_at(20 + 8 + 32 + 32 + 64);
-    let mut state = zstd::bulk::decompress(frame, 1 << 30).unwrap();
-    edit(&mut state);
-    let frame = zstd::bulk::compress(&state, 1).unwrap();
-    let size = rebind.unwrap_or_else(|| u64::from_be_bytes(header[20..28].try_into().unwrap()));
-    let digest = Sha256::digest(&frame);
-    let mut binding = b"forewarn-snapshot-binding/v2\0".to_vec();
-    binding.extend_from_slice(&size.to_be_bytes());
-    binding.extend_from_slice(&header[28..60]);
-    binding.extend_from_slice(&digest);
-    let key = forewarn_tlog::note::SignerKey::from_seed(
-        ORIGIN,
-        forewarn_tlog::note::SignatureType::Ed25519,
-        &[7; 32],
-    )
-    .unwrap();
-    let mut value = header[..20].to_vec();
-    value.extend_from_slice(&size.to_be_bytes());
-    value.extend_from_slice(&header[28..60]);
-    value.extend_from_slice(&digest);
-    value.extend_from_slice(&key.sign(&binding).signature);
-    value.extend_from_slice(&frame);
-    db.insert(b"m:snapshot", value).unwrap();
-    db.flush().unwrap();
-}
-
-fn rename_acme(state: &mut [u8]) {
-    let at = state
-        .windows(9)
-        .position(|w| w == b"Acme Corp")
-        .expect("the party's name is in the saved state");
-    state[at..at + 9].copy_from_slice(b"Evil Corp");
-}
-
-fn party_names(a: &auditor::Auditor) -> Vec<String> {
-    a.state().parties.values().map(|p| p.name.clone()).collect()
-}
-
-#[test]
-fn an_edited_snapshot_is_caught_by_check_and_an_unbound_one_is_not_used() {
-    let dir = closed_store(20);
-    let size = 20;
-    // Edited and re-bound by the holder of the log key: the state it
-    // serves is wrong, and `check` proves it.
-    edit_snapshot(dir.path(), rename_acme, None);
-    {
-        let store = Store::open(dir.path(), config()).unwrap();
-        let err = store.check().expect_err("check refuses an edited snapshot");
-        assert!(
-            matches!(
-                err,
-                StoreError::Corrupt {
-                    what: Corruption::Snapshot(SnapshotProblem::DiffersFromReplay),
-                    ..
-                }
-            ) && err.is_corruption(),
-            "{err}"
-        );
-    }
-    // Edited and bound to another checkpoint: never used.
-    edit_snapshot(dir.path(), |_| {}, Some(size - 1));
-    let store = Store::open(dir.path(), config()).unwrap();
-    assert!(party_names(store.auditor()).contains(&"Acme Corp".to_string()));
-    assert!(!party_names(store.auditor()).contains(&"Evil Corp".to_string()));
-    store
-        .check()
-        .expect("a snapshot of another checkpoint is ignored");
-    drop(store);
-    let copy = LogCopy::take(dir.path(), std::time::Duration::from_secs(10)).unwrap();
-    let a = copy.auditor(AuditConfig::default(), &|_, _| {}).unwrap();
-    assert!(party_names(&a).contains(&"Acme Corp".to_string()));
-    // Edited without re-binding (the digest no longer matches): not used,
-    // and `check` reports it.
-    {
-        let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
-        let mut v = db.get(b"m:snapshot").unwrap().unwrap().to_vec();
-        // Bind it to the current checkpoint again, then damage the frame.
-        v[20..28].copy_from_slice(&size.to_be_bytes());
-        let last = v.len() - 1;
-        v[last] ^= 1;
-        db.insert(b"m:snapshot", v).unwrap();
-        db.flush().unwrap();
-    }
-    let store = Store::open(dir.path(), config()).unwrap();
-    assert!(party_names(store.auditor()).contains(&"Acme Corp".to_string()));
-    let err = store.check().expect_err("a damaged snapshot is reported");
-    assert!(
-        matches!(
-            err,
-            StoreError::Corrupt {
-                what: Corruption::Snapshot(SnapshotProblem::DigestMismatch),
-                ..
-            }
-        ),
-        "{err}"
-    );
-    // Closing saves a fresh, bound snapshot; the store checks clean again.
-    store.close().unwrap();
-    Store::open(dir.path(), config()).unwrap().check().unwrap();
-}
-
 /// A larger database (filler values beside the store's own, several of
 /// sled's segments): cutting its log makes sled 0.34 panic inside its page
 /// cache during recovery for some cuts ("tried to serialize
@@ -270,7 +154,7 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
             let db = forewarn_store::open_db(&pristine.path().join("db")).unwrap();
             for round in 0..6 + layout {
                 for i in 0..100usize {
-                    db.insert(format!("z{i}"), vec![round; 60_000 + i]).unwrap();
+                    db.insert(format!("~{i}"), vec![round; 60_000 + i]).unwrap();
                 }
                 db.flush().unwrap();
             }
@@ -341,7 +225,13 @@ fn a_cut_log_that_sled_rolls_back_is_refused() {
         .unwrap()
         .len();
     let mut rolled_back = 0;
-    for k in [1u64, 8, 15, 30, 39] {
+    // Which cuts roll back depends on where sled's flusher put the
+    // segments, which varies from run to run: try cuts until one has
+    // (bounded: 40 opens, each of them cheap).
+    for k in 1u64..=40 {
+        if rolled_back > 0 {
+            break;
+        }
         let work = tempfile::tempdir().unwrap();
         copy_dir(pristine.path(), work.path());
         std::fs::OpenOptions::new()

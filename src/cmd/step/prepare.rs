@@ -323,16 +323,11 @@ pub(crate) fn prepare(step: &Step, store: &Store) -> Result<Prepared, Failure> {
                 )
             })?;
             let known = read_salts(&sign.dir.dir, &rec.statement)?;
-            let state = store.auditor().state();
+            let fields = store.sealed_of(a.record).map_err(store_failure)?;
             let events: Vec<(Event, Vec<SaltEntry>)> = known
                 .into_iter()
                 .filter(|e| a.field.is_none_or(|x| x == e.field))
-                .filter(|e| {
-                    state
-                        .sealed
-                        .get(&(RecordRef(a.record), e.field))
-                        .is_some_and(|s| s.opened.is_none())
-                })
+                .filter(|e| fields.get(&e.field).is_some_and(|s| s.opened.is_none()))
                 .map(|e| {
                     (
                         Event::Opening {

@@ -62,60 +62,89 @@ impl Auditor {
     /// another log than `config.origin` names, is refused.
     pub fn resume(config: AuditConfig, saved: &[u8]) -> Result<Auditor, EncodingError> {
         let state: AuditState = encoding::decode_versioned_unbounded(saved, STATE_VERSION)?;
-        let tree = CompactRange::from_bytes(&state.tree).map_err(|_| EncodingError::Malformed {
-            detail: "saved compact range is invalid".into(),
-        })?;
+        Auditor::from_state(config, state)
+    }
+
+    /// An auditor going on from `state`, after the checks [`Auditor::resume`]
+    /// makes: the compact range, the event counts, the citation table and
+    /// the recent leaves must agree with the size and the last leaf, and the
+    /// origin with `config.origin`.
+    ///
+    /// A store that keeps the projections in keyed form on disk builds
+    /// `state` from them with only a working set held: every party and key
+    /// (keys without their uses), the chain position, and an empty
+    /// [`CitationTable::on_disk`]; see [`Auditor::working_set`].
+    pub fn from_state(config: AuditConfig, state: AuditState) -> Result<Auditor, EncodingError> {
+        let malformed = |detail: alloc::string::String| EncodingError::Malformed { detail };
+        let tree = CompactRange::from_bytes(&state.tree)
+            .map_err(|_| malformed("saved compact range is invalid".into()))?;
         if state.kind_counts.len() != EVENT_KINDS {
-            return Err(EncodingError::Malformed {
-                detail: format!(
-                    "saved state counts {} event kinds, this build has {EVENT_KINDS}",
-                    state.kind_counts.len()
-                ),
-            });
+            return Err(malformed(format!(
+                "saved state counts {} event kinds, this build has {EVENT_KINDS}",
+                state.kind_counts.len()
+            )));
         }
         if tree.size() != state.size {
-            return Err(EncodingError::Malformed {
-                detail: format!(
-                    "saved compact range has size {} but the state has {}",
-                    tree.size(),
-                    state.size
-                ),
-            });
+            return Err(malformed(format!(
+                "saved compact range has size {} but the state has {}",
+                tree.size(),
+                state.size
+            )));
         }
         if state.citable.len() as u64 != state.size || !state.citable.is_canonical() {
-            return Err(EncodingError::Malformed {
-                detail: format!(
-                    "saved state cites {} records but has {}",
-                    state.citable.len(),
-                    state.size
-                ),
-            });
+            return Err(malformed(format!(
+                "saved state cites {} records but has {}",
+                state.citable.len(),
+                state.size
+            )));
         }
         if let (Some(saved), Some(configured)) = (&state.origin, &config.origin)
             && saved != configured
         {
-            return Err(EncodingError::Malformed {
-                detail: format!(
-                    "saved state is of the log {saved:?}, not the configured {configured:?}"
-                ),
-            });
+            return Err(malformed(format!(
+                "saved state is of the log {saved:?}, not the configured {configured:?}"
+            )));
         }
         if !state.recent.consistent_with(&tree) {
-            return Err(EncodingError::Malformed {
-                detail: "saved recent leaves do not lead to the saved tree".into(),
-            });
+            return Err(malformed(
+                "saved recent leaves do not lead to the saved tree".into(),
+            ));
         }
         // The chain goes on from the last record's leaf.
-        let last = state.citable.last().map_or(Hash([0; 32]), |c| c.leaf);
+        let last = match state.citable.last() {
+            Some(c) => c.leaf,
+            None if state.size == 0 => Hash([0; 32]),
+            // Nothing held: the last recent leaf is the last record's.
+            None => state.recent.leaves.back().copied().unwrap_or(Hash([0; 32])),
+        };
         if state.prev_leaf != last || state.recent.leaves.back().is_some_and(|l| *l != last) {
-            return Err(EncodingError::Malformed {
-                detail: "saved previous leaf is not the last record's".into(),
-            });
+            return Err(malformed(
+                "saved previous leaf is not the last record's".into(),
+            ));
         }
         let mut a = Auditor::new(config);
         a.state = state;
         a.tree = tree;
         Ok(a)
+    }
+
+    /// The state, for a store that keeps it in keyed form on disk and holds
+    /// only a working set in memory: before a statement is applied, the
+    /// store loads into it everything the statement's rules read (the
+    /// cases it names or reaches through its citations, with their
+    /// notices, embargoes and sealed fields; the records it cites; the
+    /// duplicate entry of its hash; for a revocation, the uses of the
+    /// party's keys), and after a commit it writes back what changed and
+    /// empties the working set again. The rules cannot tell the
+    /// difference, which `check` proves against a full replay.
+    pub fn working_set(&mut self) -> &mut AuditState {
+        &mut self.state
+    }
+
+    /// The case `event` acts on, directly or through the embargo, notice
+    /// or sealed field it cites (as the authority rules see it).
+    pub fn case_of(&self, event: &crate::event::Event) -> Option<crate::types::CaseId> {
+        permits::case_of(&self.state, event)
     }
 
     /// Serializes the state for [`Auditor::resume`].

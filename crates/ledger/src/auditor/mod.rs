@@ -23,6 +23,7 @@
 //! | `driver` | [`Auditor`]: push, batches, appends, save and resume, checkpoints |
 //! | `dispatch` | the event table; shared case, annotation and participation rules |
 //! | `recent` | the recent roots, for checking `seen` checkpoints |
+//! | [`keyed`] | the keyed form of the state, for a store that pages it |
 //! | `form` | citations, clear texts and times, checked before authority |
 //! | `permits` | the authority table, enforced before any change |
 //! | `keys` | who may sign (step 9); registration, added and revoked keys |
@@ -45,6 +46,7 @@ mod dispatch;
 mod driver;
 mod embargoes;
 mod form;
+pub mod keyed;
 mod keys;
 mod notices;
 mod permits;
@@ -59,9 +61,9 @@ pub use driver::Auditor;
 pub use prepare::{Prepared, prepare_records, statement_hash};
 pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};
 pub use state::{
-    AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Chunked, Citable, EmbargoRevision,
-    EmbargoState, KeyState, LATE_FLOOR_MS, LateRecord, NoticeState, PartyState, RegulatoryFiling,
-    STATE_VERSION, SealedState, TrustedCheckpoint, duplicate_key,
+    AckState, AuditState, CaseClock, CaseIdentifier, CaseState, Chunked, Citable, CitationTable,
+    EmbargoRevision, EmbargoState, KeyState, LATE_FLOOR_MS, LateRecord, NoticeState, PartyState,
+    RegulatoryFiling, STATE_VERSION, SealedState, TrustedCheckpoint, duplicate_key,
 };
 
 /// Default allowance for a statement claimed after the log's time (clocks

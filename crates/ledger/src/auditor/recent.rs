@@ -80,6 +80,38 @@ impl RecentTree {
         Some(range.root())
     }
 
+    /// The first size of the window after `size` leaves were pushed (what
+    /// [`RecentTree::oldest`] then returns): the window keeps whole
+    /// intervals of [`SNAPSHOT_EVERY`] leaves, fewer than
+    /// `SEEN_WINDOW + 2 * SNAPSHOT_EVERY` in all.
+    pub fn window_start(size: u64) -> u64 {
+        let keep = SEEN_WINDOW + 2 * SNAPSHOT_EVERY;
+        if size < keep {
+            0
+        } else {
+            ((size - keep) / SNAPSHOT_EVERY + 1) * SNAPSHOT_EVERY
+        }
+    }
+
+    /// The window a tree of `size` leaves has, rebuilt from its parts: the
+    /// leaves from [`RecentTree::window_start`]`(size)` on, and the
+    /// compact ranges at every multiple of [`SNAPSHOT_EVERY`] from there
+    /// below `size`, as a store keeps them. The same window as pushing
+    /// every leaf from the first; `None` if the parts do not fit `size`.
+    pub fn rebuild(size: u64, leaves: Vec<Hash>, snapshots: Vec<Vec<u8>>) -> Option<RecentTree> {
+        let first = RecentTree::window_start(size);
+        if leaves.len() as u64 != size - first
+            || snapshots.len() as u64 != (size - first).div_ceil(SNAPSHOT_EVERY)
+        {
+            return None;
+        }
+        Some(RecentTree {
+            first,
+            leaves: leaves.into(),
+            snapshots: snapshots.into(),
+        })
+    }
+
     /// Checks the window against the tree it was built beside: a tree of
     /// size 0 has an empty window and any other one snapshot at least;
     /// every snapshot decodes and sits at its size; and the last snapshot
@@ -134,5 +166,51 @@ mod tests {
         }
         assert_eq!(recent.root_at(recent.oldest() - 1), None);
         assert_eq!(recent.root_at(n + 1), None);
+    }
+
+    /// A store rebuilds the window from the leaves and kept compact ranges
+    /// at open; it must be exactly the window the pushes built, or the
+    /// `seen-too-old` verdicts of the store and of a full audit would differ.
+    #[test]
+    fn a_rebuilt_window_is_the_pushed_one() {
+        let mut range = CompactRange::new();
+        let mut recent = RecentTree::default();
+        let mut leaves = Vec::new();
+        let mut ranges: Vec<Vec<u8>> = Vec::new();
+        let keep = SEEN_WINDOW + 2 * SNAPSHOT_EVERY;
+        let checked = [
+            0,
+            1,
+            255,
+            256,
+            257,
+            keep - 1,
+            keep,
+            keep + 1,
+            keep + 255,
+            keep + 256,
+            keep + 600,
+        ];
+        for i in 0..=keep + 600 {
+            if checked.contains(&i) {
+                let first = RecentTree::window_start(i);
+                assert_eq!(recent.oldest(), first, "size {i}");
+                let snaps: Vec<Vec<u8>> = (first..i)
+                    .step_by(SNAPSHOT_EVERY as usize)
+                    .map(|s| ranges[(s / SNAPSHOT_EVERY) as usize].clone())
+                    .collect();
+                let rebuilt =
+                    RecentTree::rebuild(i, leaves[first as usize..].to_vec(), snaps).unwrap();
+                assert_eq!(rebuilt, recent, "size {i}");
+                assert!(RecentTree::rebuild(i, Vec::new(), Vec::new()).is_none() || i == 0);
+            }
+            if i.is_multiple_of(SNAPSHOT_EVERY) {
+                ranges.push(range.to_bytes());
+            }
+            let leaf = record_hash(&i.to_le_bytes());
+            recent.push(&range, leaf);
+            range.push(leaf);
+            leaves.push(leaf);
+        }
     }
 }

@@ -326,6 +326,72 @@ impl<T> Chunked<T> {
     }
 }
 
+/// The [`Citable`] facts of every record, by index.
+///
+/// An auditor holding its whole state keeps them all, in order
+/// (`base` 0). A store that keeps the state in keyed form on disk holds
+/// only a working set: the records from `base` on (appended since the last
+/// write-back) and the older ones it loaded for the statements at hand
+/// (`paged`). Either way [`CitationTable::len`] is the number of records.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode)]
+pub struct CitationTable {
+    /// Index of the first record in `recent`.
+    pub base: u64,
+    /// Records `base..`, in order.
+    pub recent: Chunked<Citable>,
+    /// Older records loaded by a paging store.
+    pub paged: BTreeMap<u64, Citable>,
+}
+
+impl CitationTable {
+    /// Number of records (held or not).
+    pub fn len(&self) -> usize {
+        self.base as usize + self.recent.len()
+    }
+
+    /// True before the first record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Record `i`'s facts, if it exists and is held.
+    pub fn get(&self, i: usize) -> Option<&Citable> {
+        let i = i as u64;
+        if i >= self.base {
+            return self.recent.get((i - self.base) as usize);
+        }
+        let held = self.paged.get(&i);
+        // A paging store loads every record a statement cites before the
+        // statement is applied (crates/store, `paged`): a miss here is a bug
+        // in that list, which the equivalence tests would show.
+        debug_assert!(held.is_some(), "record {i} is not in the working set");
+        held
+    }
+
+    /// The last record's facts, if held.
+    pub fn last(&self) -> Option<&Citable> {
+        self.recent.last()
+    }
+
+    /// Appends the next record's facts.
+    pub fn push(&mut self, c: Citable) {
+        self.recent.push(c);
+    }
+
+    /// A table whose first `len` records are on disk: nothing held.
+    pub fn on_disk(len: u64) -> CitationTable {
+        CitationTable {
+            base: len,
+            ..CitationTable::default()
+        }
+    }
+
+    /// True if `recent` has the layout [`Chunked::push`] builds.
+    pub fn is_canonical(&self) -> bool {
+        self.recent.is_canonical()
+    }
+}
+
 /// A record logged more than an hour after its claimed time: the facts
 /// behind the `logged-late` policy finding, judged at report time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
@@ -394,7 +460,7 @@ pub struct AuditState {
     /// Every record, by index: its leaf hash, signer and event, for
     /// checking citations (records of `Opening` and `Annotation` may not be
     /// cited).
-    pub citable: Chunked<Citable>,
+    pub citable: CitationTable,
     /// Records logged late by more than [`LATE_FLOOR_MS`].
     pub late: Vec<LateRecord>,
     /// Last verified checkpoint.
@@ -432,7 +498,7 @@ impl Default for AuditState {
             recent: RecentTree::default(),
             origin: None,
             statements: BTreeMap::new(),
-            citable: Chunked::default(),
+            citable: CitationTable::default(),
             late: Vec::new(),
             checkpoint: None,
             parties: BTreeMap::new(),
