@@ -57,7 +57,7 @@ pub struct ReportCommon {
     dir: DirArg,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Print JSON.
+    /// Print JSON: one document, written as it is produced (streamed).
     #[arg(long)]
     json: bool,
 }
@@ -83,7 +83,6 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
         .auditor(StoreConfig::default().audit, &|d, t| bar(d, t))
         .map_err(store_failure)?;
     let report = report::build(a.state(), &policy, as_of, &a.root());
-    let json = |v: serde_json::Value| print_json_pretty(&v);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
             let cases: Vec<&CaseReport> = if *all {
@@ -107,7 +106,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 ]
             };
             if common.json {
-                json(serde_json::to_value(&cases).expect("JSON"));
+                print_json_pretty(&cases);
             } else {
                 for c in cases {
                     print_case(c, &report);
@@ -126,7 +125,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                     )
                 })?;
             if common.json {
-                json(serde_json::to_value(p).expect("JSON"));
+                print_json_pretty(p);
             } else {
                 outln!(
                     "{} ({}, party {}), registered {}",
@@ -162,9 +161,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
         }
         ReportCmd::Summary { .. } => {
             if common.json {
-                json(
-                    serde_json::json!({ "summary": report.summary, "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(), "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>() }),
-                );
+                print_json_pretty(&crate::cli::json::summary_document(&report));
             } else {
                 print_summary(&report);
                 outln!("parties:");
