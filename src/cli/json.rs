@@ -2,9 +2,8 @@
 //! serialized straight from the report types into a buffered standard
 //! output, never built first as a `serde_json::Value` tree or a string
 //! (docs/CLI.md, "JSON output"). The memory a `--json` command needs for its
-//! output therefore does not grow with the size of that output: before, a
-//! large audit's `serde_json::Value` took about seven times the bytes it
-//! printed.
+//! output therefore does not grow with the size of that output (a
+//! `serde_json::Value` of a report is several times the size of its text).
 //!
 //! The big arrays of a report (cases, parties, findings) are written element
 //! by element through [`Seq`], which takes any iterator, so a report whose
