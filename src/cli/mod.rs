@@ -1,11 +1,12 @@
 //! What every command shares: the [`Failure`] a command returns, reading
 //! input files with size caps ([`files`]), progress bars and JSON output
-//! ([`output`]), times on the command line ([`time`]), the ledger directory
+//! ([`output`], the streamed documents in [`json`]), times on the command line ([`time`]), the ledger directory
 //! and store errors ([`ledger`]), and the two files the binary reads and
 //! writes beside the store: signed statements and salts ([`formats`]).
 
 pub mod files;
 pub mod formats;
+pub mod json;
 pub mod ledger;
 pub mod output;
 pub mod time;

@@ -1,13 +1,16 @@
 //! Output shared by the commands: progress bars on standard error,
-//! `--json` documents on standard output (always through serde_json), and
-//! [`outln!`], the `println!` of every command.
+//! `--json` documents on standard output (always through serde_json,
+//! written as they are serialized: `super::json`), and [`outln!`], the
+//! `println!` of every command.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, BufWriter, Write};
 use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
+
+use super::json::{self, Layout};
 
 /// A progress callback drawing an indicatif bar on standard error (hidden
 /// when standard error is not a terminal).
@@ -32,12 +35,27 @@ pub fn progress_callback(what: &'static str) -> Arc<dyn Fn(u64, u64) + Send + Sy
 
 /// Prints `value` as one line of compact JSON.
 pub fn print_json_line(value: &impl Serialize) {
-    outln!("{}", serde_json::to_string(value).expect("JSON"));
+    print_json(value, Layout::Line);
 }
 
-/// Prints `value` as indented JSON (reports).
+/// Prints `value` as indented JSON (reports), written to standard output as
+/// it is serialized: a report of any size takes no more memory to print
+/// than the output buffer.
 pub fn print_json_pretty(value: &impl Serialize) {
-    outln!("{}", serde_json::to_string_pretty(value).expect("JSON"));
+    print_json(value, Layout::Pretty);
+}
+
+/// One JSON document on a buffered, locked standard output. A reader that
+/// goes away mid-document ends the command as [`outln!`] does.
+fn print_json(value: &impl Serialize, layout: Layout) {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let written = json::write_document(&mut out, value, layout).and_then(|()| out.flush());
+    if let Err(e) = written {
+        // What is still buffered can no longer be delivered: dropped, not
+        // flushed a second time.
+        drop(out.into_parts());
+        stdout_failed(&e);
+    }
 }
 
 /// `println!` for a command's output on standard output. `println!` panics

@@ -12,6 +12,7 @@ use crate::cli::files::{
     POLICY_FILE_LIMIT, line_column, load_vkey, read_text_or, shown_argument,
     without_quotes_from_input,
 };
+use crate::cli::json;
 use crate::cli::ledger::copy_store;
 use crate::cli::output::outln;
 use crate::cli::output::{print_json_pretty, progress_callback};
@@ -104,7 +105,8 @@ pub struct AuditArgs {
     pub evidence: Option<PathBuf>,
     #[command(flatten)]
     pub policy: PolicyArgs,
-    /// Print the full report as JSON.
+    /// Print the full report as one JSON document, written as it is
+    /// produced (streamed; keys in the report types' field order).
     #[arg(long)]
     pub json: bool,
 }
@@ -182,8 +184,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
     let findings = report.findings.len();
     if args.json {
-        let out = serde_json::json!({ "integrity": "ok", "source": source, "report": report });
-        print_json_pretty(&out);
+        print_json_pretty(&json::audit_document(&source, &report));
     } else {
         outln!(
             "integrity: ok — {} records, every hash, link and signature checked",

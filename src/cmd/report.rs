@@ -89,7 +89,7 @@ pub struct ReportCommon {
     dir: DirArg,
     #[command(flatten)]
     policy: PolicyArgs,
-    /// Print JSON.
+    /// Print JSON: one document, written as it is produced (streamed).
     #[arg(long)]
     json: bool,
 }
@@ -124,7 +124,6 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     let root = store.auditor().root();
     store.close().map_err(store_failure)?;
     let report = report::build(&state, &policy, as_of, &root);
-    let json = |v: serde_json::Value| print_json_pretty(&v);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
             let cases: Vec<&CaseReport> = if *all {
@@ -148,7 +147,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 ]
             };
             if common.json {
-                json(serde_json::to_value(&cases).expect("JSON"));
+                print_json_pretty(&cases);
             } else {
                 for c in cases {
                     print_case(c, &report);
@@ -168,7 +167,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                     )
                 })?;
             if common.json {
-                json(serde_json::to_value(p).expect("JSON"));
+                print_json_pretty(p);
             } else {
                 outln!(
                     "{} ({}, party {}), registered {}",
@@ -204,9 +203,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
         }
         ReportCmd::Summary { .. } => {
             if common.json {
-                json(
-                    serde_json::json!({ "summary": report.summary, "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(), "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>() }),
-                );
+                print_json_pretty(&crate::cli::json::summary_document(&report));
             } else {
                 print_summary(&report);
                 outln!("parties:");
