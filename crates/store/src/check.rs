@@ -189,7 +189,7 @@ impl Store {
         for (i, f) in facts.iter_mut().enumerate() {
             f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
         }
-        let expected = projections::expected_values(fresh.state().clone(), &facts, &ranges);
+        let expected = projections::expected_values(fresh.state().clone(), &facts, &ranges)?;
         Ok(Replayed {
             fresh,
             tree,

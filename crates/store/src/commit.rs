@@ -493,6 +493,7 @@ impl Store {
             &self.sealer,
             &mut self.pager,
             &mut self.auditor,
+            &mut self.packer,
             &mut batch,
         )?;
         Ok((batch, overlay, checkpoint))

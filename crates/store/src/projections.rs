@@ -7,7 +7,7 @@
 //! | `m:hot` | [`HotState`]: chain position, counters, the digest of parties and keys |
 //! | `p` ‖ party (u64 BE) | its [`PartyState`] |
 //! | `k` ‖ key (32 bytes) | its [`KeyState`], without its uses |
-//! | `x` ‖ case (16 bytes) | its [`CaseEntry`] |
+//! | `x` ‖ case (16 bytes) | its [`CaseEntry`], in one zstd frame |
 //! | `c` ‖ block (u64 BE) | the [`RecordFacts`] of records 256·block …, 98 bytes each (the last block grows in place) |
 //! | `s` ‖ key (16 bytes) | the record holding the statement whose SHA-256 starts with it (u64 BE) |
 //! | `z` ‖ record (u64 BE) ‖ field | a [`SealedState`] of a record without a case |
@@ -48,7 +48,11 @@ use hmac::{KeyInit, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Corruption, Place, StoreError};
-use crate::layout::{BUNDLE, tile_key};
+use crate::layout::{BUNDLE, Packer, tile_key};
+
+/// Largest unpacked case entry (a case with hundreds of thousands of
+/// notices still fits).
+const MAX_CASE_ENTRY: usize = 256 << 20;
 
 type HmacSha256 = hmac::Hmac<Sha256>;
 
@@ -233,6 +237,49 @@ pub(crate) struct Pager {
     touched: BTreeSet<PartyId>,
     /// Facts of records `base..`.
     facts: Vec<RecordFacts>,
+    /// Full facts blocks already read and verified (they never change):
+    /// citations cluster on a few records, such as party registrations.
+    blocks: crate::HashMap<u64, std::sync::Arc<[u8]>>,
+}
+
+/// Full facts blocks a [`Pager`] keeps (about 25 KiB each).
+const CACHED_BLOCKS: usize = 256;
+
+impl Pager {
+    /// The facts of record `i` (below `base`), from the cache for a full
+    /// block.
+    fn facts_of(
+        &mut self,
+        db: &sled::Db,
+        sealer: &Sealer,
+        i: u64,
+    ) -> Result<RecordFacts, StoreError> {
+        let b = i / BUNDLE;
+        let bad = || StoreError::corrupt(Corruption::Malformed, place_of(&facts_key(b)));
+        let at = (i % BUNDLE) as usize * RecordFacts::LEN;
+        if b >= self.base / BUNDLE {
+            // The last block grows in place: read it each time.
+            return read_block(db, sealer, b)?
+                .get(at..at + RecordFacts::LEN)
+                .and_then(RecordFacts::decode)
+                .ok_or_else(bad);
+        }
+        let block = match self.blocks.get(&b) {
+            Some(block) => block.clone(),
+            None => {
+                let block: std::sync::Arc<[u8]> = read_block(db, sealer, b)?.into();
+                if self.blocks.len() >= CACHED_BLOCKS {
+                    self.blocks.clear();
+                }
+                self.blocks.insert(b, block.clone());
+                block
+            }
+        };
+        block
+            .get(at..at + RecordFacts::LEN)
+            .and_then(RecordFacts::decode)
+            .ok_or_else(bad)
+    }
 }
 
 impl Pager {
@@ -247,6 +294,7 @@ impl Pager {
             uses_from: BTreeMap::new(),
             touched: BTreeSet::new(),
             facts: Vec::new(),
+            blocks: Default::default(),
         }
     }
 
@@ -290,7 +338,9 @@ fn read_case(db: &sled::Db, sealer: &Sealer, id: &CaseId) -> Result<Option<CaseE
     let Some(payload) = get_open(db, sealer, &key)? else {
         return Ok(None);
     };
-    let entry = CaseEntry::from_bytes(&payload)
+    let unpacked = crate::layout::unpack(&payload, MAX_CASE_ENTRY)
+        .map_err(|p| StoreError::corrupt(Corruption::Frame(p), place_of(&key)))?;
+    let entry = CaseEntry::from_bytes(&unpacked)
         .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&key)))?;
     if entry.id != *id {
         return Err(StoreError::corrupt(Corruption::Malformed, place_of(&key)));
@@ -469,7 +519,7 @@ pub(crate) fn page_in(
         let facts = if i >= base {
             pager.facts[(i - base) as usize]
         } else {
-            let f = read_facts(db, sealer, i)?;
+            let f = pager.facts_of(db, sealer, i)?;
             state.citable.paged.entry(i).or_insert_with(|| f.citable());
             f
         };
@@ -655,6 +705,7 @@ pub(crate) fn page_out(
     sealer: &Sealer,
     pager: &mut Pager,
     auditor: &mut Auditor,
+    packer: &mut Packer,
     batch: &mut sled::Batch,
 ) -> Result<(), StoreError> {
     let base = pager.base;
@@ -706,7 +757,7 @@ pub(crate) fn page_out(
         for p in entry.parties().difference(&old.parties) {
             values.put(party_case_key(*p, &id), Vec::new());
         }
-        values.put(case_key(&id), entry.to_bytes());
+        values.put(case_key(&id), packer.pack(&entry.to_bytes())?);
     }
     for ((r, field), s) in ws.loose_sealed {
         values.put(sealed_key(r, field), encode_versioned(&s));
@@ -804,7 +855,8 @@ pub(crate) fn expected_values(
     mut state: AuditState,
     facts: &[RecordFacts],
     ranges: &[Vec<u8>],
-) -> BTreeMap<Vec<u8>, Vec<u8>> {
+) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
+    let mut packer = Packer::new()?;
     let size = state.size;
     let ws = WorkingSet::drain(&mut state, 0);
     let mut out = BTreeMap::new();
@@ -822,7 +874,7 @@ pub(crate) fn expected_values(
         for p in entry.parties() {
             out.insert(party_case_key(p, &id), Vec::new());
         }
-        out.insert(case_key(&id), entry.to_bytes());
+        out.insert(case_key(&id), packer.pack(&entry.to_bytes())?);
     }
     for ((r, field), s) in ws.loose_sealed {
         out.insert(sealed_key(r, field), encode_versioned(&s));
@@ -856,7 +908,7 @@ pub(crate) fn expected_values(
     debug_assert_eq!(state.size, size);
     let hot = HotState::of(&state, counts, n, parties_digest(&state));
     out.insert(HOT.to_vec(), hot.to_bytes());
-    out
+    Ok(out)
 }
 
 /// The first difference between the stored projections and `expected`:
