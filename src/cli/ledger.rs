@@ -23,7 +23,7 @@ pub struct DirArg {
 pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
     let mut config = StoreConfig::default();
     if !quiet {
-        config.progress = Some(progress_callback("opening the ledger"));
+        config.progress = Some(progress_callback("replaying the ledger"));
     }
     say_if_busy(dir);
     Store::open(dir, config).map_err(store_failure)

@@ -9,11 +9,15 @@ use forewarn_store::{Store, StoreConfig};
 use crate::cli::Outcome;
 use crate::cli::ledger::store_failure;
 use crate::cli::output::outln;
-use crate::cli::output::print_json_line;
+use crate::cli::output::{print_json_line, progress_callback};
 
 /// `forewarn rebuild`.
 pub fn run(dir: &Path, json: bool) -> Outcome {
-    let store = Store::open_and_rebuild(dir, StoreConfig::default()).map_err(store_failure)?;
+    let mut config = StoreConfig::default();
+    if !json {
+        config.progress = Some(progress_callback("replaying the ledger"));
+    }
+    let store = Store::open_and_rebuild(dir, config).map_err(store_failure)?;
     let a = store.check().map_err(store_failure)?;
     store.close().map_err(store_failure)?;
     if json {

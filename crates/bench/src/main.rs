@@ -5,6 +5,8 @@
 //!   (docs/PERFORMANCE.md).
 //! - `forewarn-bench load`: the writer the crash test (`tests/crash.rs`)
 //!   kills with SIGKILL (docs/RELIABILITY.md).
+//! - `forewarn-bench scale`: the cost of single commands (a step, reports,
+//!   audits, check) on ledgers of several sizes (docs/PERFORMANCE.md).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -26,9 +28,11 @@ use sha2::{Digest, Sha256};
 
 mod ingest;
 mod load;
+mod scale;
 
 use ingest::ingest;
 use load::load;
+use scale::scale;
 
 /// forewarn-bench: the ingest benchmark and the crash test's writer.
 #[derive(Parser)]
@@ -59,6 +63,22 @@ enum BenchCommand {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// What one command costs as the log grows: for each size, a ledger
+    /// built by the ingest benchmark (or reused from an earlier run in
+    /// DIR), then one step, the reports, `audit --dir` and `audit --tiles`
+    /// (each with and without --json) and `check`, run with the real
+    /// `forewarn` binary beside this one: wall time, peak memory, and the
+    /// rate against the in-process auditor measured in the same run.
+    ///
+    /// Example: forewarn-bench scale --sizes 1000000,3000000 --dir /tmp/scale
+    Scale {
+        /// Ledger sizes (records), comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "1000000,3000000")]
+        sizes: Vec<u64>,
+        /// Where the ledgers are built and kept (reused by later runs).
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The crash test's writer: append signed statements to a ledger under
     /// concurrent load until killed, printing `index sha256(statement)` for
     /// every receipt returned.
@@ -85,6 +105,7 @@ fn main() -> ExitCode {
             dir,
         } => ingest(records, submitters, dir.as_deref()),
         BenchCommand::Load { dir, threads } => load(&dir, threads),
+        BenchCommand::Scale { sizes, dir } => scale(&sizes, &dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -164,7 +164,8 @@ impl Store {
         let mut range = CompactRange::new();
         let mut ranges = Vec::new();
         let mut facts: Vec<RecordFacts> = Vec::with_capacity(size as usize);
-        replay_records(&mut fresh, self.records(0, size), size, None, |r| {
+        let progress = self.config.progress.as_deref();
+        replay_records(&mut fresh, self.records(0, size), size, progress, |r| {
             let leaf = leaf_hash(r);
             tree.append(leaf);
             if range.size().is_multiple_of(SNAPSHOT_EVERY) {

@@ -8,21 +8,24 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m:format` | `forewarn-store/v2` |
+//! | `m:format` | `forewarn-store/v3` |
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at `init` |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP note) |
-//! | `m:snapshot` | auditor state saved at the last clean close, bound to its checkpoint (size, root, SHA-256, signed by the log key) |
+//! | `m:hot`, `p`, `k`, `x`, `c`, `s`, `z`, `l`, `f`, `q`, `r` | the projections in keyed form, each value sealed with a MAC key derived from the log key (the `projections` module; docs/FORMAT.md §20) |
 //! | `e` + N | entry bundle N: records 256·N … (C2SP tlog-tiles encoding in one zstd frame; the last one grows in place) |
 //! | `t` + level + index | hash tile (C2SP tlog-tiles; partial tiles grow in place) |
 //!
-//! The records are the source of truth. The hash tiles are rebuilt from
-//! them by [`Store::rebuild`]; the projection indexes (by statement hash,
-//! by case, by party) are folds over them, rebuilt in memory at every open;
-//! the saved auditor state is used only when bound to the current signed
-//! checkpoint; and [`Store::check`] re-audits everything, derived state
-//! included, against the latest checkpoint. The log key lives beside the
-//! database in `log.key` (mode 0600, never logged).
+//! The records are the source of truth. The hash tiles and the projections
+//! derive from them and are written in the same atomic batch as the
+//! records of each commit; [`Store::rebuild`] recomputes both, and
+//! [`Store::check`] re-audits everything against the latest checkpoint and
+//! compares every derived value with the replay. Opening reads no old
+//! record: it verifies the signed checkpoint, loads parties, keys and the
+//! chain position (about 2 MiB of recent leaves), and checks that they lead
+//! to the signed root, so a step costs the same on a log of any size. The
+//! log key lives beside the database in `log.key` (mode 0600, never
+//! logged).
 //!
 //! Beside the database, [`MARK_FILE`] holds the latest durable signed
 //! checkpoint, replaced after every commit's flush: a database that comes
@@ -32,7 +35,9 @@
 //!
 //! ## Handles
 //!
-//! - [`Store`]: the one writer, with the in-memory projection state. Its
+//! - [`Store`]: the one writer, with parties, keys and the chain position
+//!   in memory and a working set of the rest (loaded per statement,
+//!   written back per commit). Its
 //!   commit order (validate → one atomic sled batch → flush → publish →
 //!   receipts) is the crash-safety argument, written down in the `commit` module.
 //!   [`Store::append`] commits what is valid of a submission;
@@ -50,20 +55,20 @@
 //!
 //! | module | job |
 //! |---|---|
-//! | `layout` | keys, bundle and tile values, zstd packing with limits, snapshot binding |
-//! | `open` | [`Store`], init, open and recovery (replay) |
+//! | `layout` | keys, bundle and tile values, zstd packing with limits |
+//! | `open` | [`Store`], init and open |
 //! | `database` | the sled database: settings, its lock, panics and damage at open |
 //! | `mark` | the high-water mark beside the database, and the rollback check at open |
 //! | `commit` | statement checks and the commit with its crash order |
 //! | `reader` | [`LogReader`], receipts, tile and hash readers |
-//! | `indexes` | the projection indexes |
+//! | `projections` | the projections in keyed form: seal, open-time load, page-in and write-back, what `check` expects |
 //! | `check` | [`Store::check`], [`Store::rebuild`] |
 //! | `copy` | [`LogCopy`], the full audit |
 //! | [`export`] | static tlog-tiles export and its audit |
 //! | `error` | [`StoreError`] and its parts |
 //! | `sequencer` | [`Sequencer`], [`Submitter`], [`Submission`] |
 
-/// The store's in-memory maps (indexes, tile overlays and caches): std's
+/// The store's in-memory maps (tile overlays and caches): std's
 /// map with foldhash's fast hasher, seeded at random per map. std's
 /// default, SipHash-1-3, was about 11% of the commit thread's time
 /// (docs/PERFORMANCE.md). The keys are SHA-256 outputs, case ids and

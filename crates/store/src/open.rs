@@ -1,21 +1,21 @@
-//! Opening a store, and recovery: the [`Store`] handle and its settings,
-//! `init`, `open`, the sled database with its lock and its failure modes,
-//! and the replay that rebuilds the in-memory state.
+//! Opening a store: the [`Store`] handle and its settings, `init`, `open`,
+//! and the repairing open behind `forewarn rebuild`.
 //!
-//! Opening trusts nothing it can check: the checkpoint's signature under
-//! the log key, that records `0..size` exist and nothing lies beyond, that
-//! the records replayed through the auditor give the checkpoint's root.
-//! Derived state is used only where it is bound to the current signed
-//! checkpoint: the saved auditor state (`m:snapshot`) is taken only if its
-//! binding names this checkpoint's size and root, its SHA-256 matches and
-//! the log key signed the binding;
-//! otherwise (e.g. saved before a crash) it is ignored and every record is
-//! replayed. `check` goes further and proves it equals a full replay.
+//! Opening trusts nothing it can check cheaply, and reads nothing whose
+//! size grows with the log: the checkpoint's signature under the log key,
+//! that the last bundle holds exactly the records up to its size and
+//! nothing lies beyond; then the projections' hot part (`m:hot`, parties and
+//! keys, each value's seal, the digest binding parties and keys to
+//! `m:hot`), the recent leaves from the level-0 tiles and the compact
+//! ranges kept every 256 records, from which the tree is rebuilt and its
+//! root compared with the signed checkpoint's. Old records are not read:
+//! `check` replays them all and compares every derived value with the
+//! replay, and `audit` does what a watchdog does.
 //!
-//! Before the replay, the database's checkpoint is compared with the
-//! high-water mark kept beside it (`checkpoint.mark`, see the `mark`
-//! module): a database rolled back behind what was durably committed is
-//! refused; a missing or older mark is rewritten.
+//! Before anything else is read, the database's checkpoint is compared
+//! with the high-water mark kept beside it (`checkpoint.mark`, see the
+//! `mark` module): a database rolled back behind what was durably
+//! committed is refused; a missing or older mark is rewritten.
 //!
 //! The sled database itself (its lock, its failures at open) is the
 //! `database` module's.
@@ -72,7 +72,8 @@ pub struct StoreConfig {
     pub audit: AuditConfig,
     /// The log's clock.
     pub clock: Clock,
-    /// Called with (records replayed, total) while opening.
+    /// Called with (records replayed, total) while `check` or `rebuild`
+    /// replays the log (opening replays nothing).
     pub progress: Option<Arc<dyn Fn(u64, u64) + Send + Sync>>,
     /// How long an open waits for another handle (a concurrent command, or
     /// a just-dropped handle whose threads are still stopping) to release
@@ -362,7 +363,7 @@ impl Store {
         &self,
         party: PartyId,
     ) -> Result<Vec<forewarn_ledger::types::CaseId>, StoreError> {
-        projections::cases_of_party(&self.shared.db, party)
+        projections::cases_of_party(&self.shared.db, &self.sealer, party)
     }
 
     /// A receipt for record `index` at the latest checkpoint.

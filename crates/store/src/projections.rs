@@ -13,7 +13,7 @@
 //! | `z` ‖ record (u64 BE) ‖ field | a [`SealedState`] of a record without a case |
 //! | `l` ‖ record (u64 BE) | a [`LateRecord`] without a case |
 //! | `f` ‖ n (u64 BE) | the n-th [`Finding`] without a case |
-//! | `q` ‖ party (u64 BE) ‖ case | (empty): the party appears in the case's report |
+//! | `q` ‖ party (u64 BE) ‖ opening record (u64 BE) | the case (16 bytes) whose `CaseOpened` that record is: the party appears in its report |
 //! | `r` ‖ size (u64 BE) | the compact range of the tree at that size (every multiple of 256) |
 //!
 //! Every value ends in a 16-byte HMAC-SHA256 tag over its key and payload,
@@ -155,9 +155,11 @@ fn late_key(r: RecordRef) -> Vec<u8> {
 fn finding_key(n: u64) -> Vec<u8> {
     key1(b'f', &n.to_be_bytes())
 }
-fn party_case_key(p: PartyId, c: &CaseId) -> Vec<u8> {
+/// `q` ‖ party ‖ the case's `CaseOpened` record: a party's cases are
+/// keyed in log order, so new ones go to the end of its range.
+fn party_case_key(p: PartyId, opened: RecordRef) -> Vec<u8> {
     let mut k = key1(b'q', &p.0.to_be_bytes());
-    k.extend_from_slice(&c.0);
+    k.extend_from_slice(&opened.0.to_be_bytes());
     k
 }
 fn range_key(size: u64) -> Vec<u8> {
@@ -755,7 +757,7 @@ pub(crate) fn page_out(
         entry.findings = findings;
         pager.counts = pager.counts.changed(Counts::of(&entry), old.counts);
         for p in entry.parties().difference(&old.parties) {
-            values.put(party_case_key(*p, &id), Vec::new());
+            values.put(party_case_key(*p, entry.case.opened), id.0.to_vec());
         }
         values.put(case_key(&id), packer.pack(&entry.to_bytes())?);
     }
@@ -872,7 +874,7 @@ pub(crate) fn expected_values(
     for (id, entry) in cases {
         counts = counts.changed(Counts::of(&entry), Counts::default());
         for p in entry.parties() {
-            out.insert(party_case_key(p, &id), Vec::new());
+            out.insert(party_case_key(p, entry.case.opened), id.0.to_vec());
         }
         out.insert(case_key(&id), packer.pack(&entry.to_bytes())?);
     }
@@ -1033,11 +1035,16 @@ pub(crate) fn all_cases(db: &sled::Db) -> Result<Vec<CaseId>, StoreError> {
 }
 
 /// The cases whose reports name `party`.
-pub(crate) fn cases_of_party(db: &sled::Db, party: PartyId) -> Result<Vec<CaseId>, StoreError> {
+pub(crate) fn cases_of_party(
+    db: &sled::Db,
+    sealer: &Sealer,
+    party: PartyId,
+) -> Result<Vec<CaseId>, StoreError> {
     let mut out = Vec::new();
     for item in db.scan_prefix(key1(b'q', &party.0.to_be_bytes())) {
-        let (k, _) = item?;
-        let id: [u8; 16] = k[9..]
+        let (k, v) = item?;
+        let id: [u8; 16] = sealer
+            .open(&k, &v)?
             .try_into()
             .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&k)))?;
         out.push(CaseId(id));

@@ -461,9 +461,9 @@ fn an_edited_case_projection_is_found_by_check_and_rebuilt() {
 #[test]
 fn a_left_over_projection_is_found_by_check_and_removed_by_rebuild() {
     let dir = closed_store(3);
-    let key = [&b"q"[..], &[0u8; 8], &[9u8; 16]].concat();
+    let key = [&b"q"[..], &[0u8; 8], &[0, 0, 0, 0, 0, 0, 0, 1]].concat();
     let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
-    db.insert(&key, sealed(&key, b"")).unwrap();
+    db.insert(&key, sealed(&key, &[9u8; 16])).unwrap();
     db.flush().unwrap();
     drop(db);
     let store = Store::open(dir.path(), config()).unwrap();

@@ -1,0 +1,265 @@
+//! `forewarn-bench scale`: what one command costs as the log grows. For
+//! each size it builds a ledger with the ingest benchmark (or reuses one
+//! left by an earlier run in the same directory), then runs the real
+//! `forewarn` binary on it, one command at a time, and reports each one's
+//! wall time and peak resident memory beside the in-process auditor's rate
+//! measured in the same run (docs/PERFORMANCE.md, "Cost as the log grows").
+//!
+//! Peak memory is the child's `VmHWM` from `/proc/PID/status`, sampled
+//! every 2 ms while it runs (the last few milliseconds before it exits
+//! are not seen; the peak is reached while it works).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use forewarn_ledger::auditor::AuditConfig;
+use forewarn_ledger::types::PartyId;
+use forewarn_store::{LogCopy, Store, StoreConfig};
+
+use crate::ingest::ingest;
+use crate::{Failure, Outcome, fail};
+
+/// One command's cost.
+struct Cost {
+    wall: Duration,
+    peak_kib: u64,
+}
+
+/// Runs `forewarn ARGS` to completion, its output discarded, and measures
+/// it; fails if it exits with another code than `expect`.
+fn measure(forewarn: &Path, args: &[&str], expect: i32) -> Result<Cost, Failure> {
+    let started = Instant::now();
+    let mut child = Command::new(forewarn)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| fail(format!("cannot run {}: {e}", forewarn.display())))?;
+    let status_path = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_path)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+            && let Some(kib) = line.split_whitespace().nth(1).and_then(|v| v.parse().ok())
+        {
+            peak = peak.max(kib);
+        }
+        if let Some(status) = child.try_wait().map_err(fail)? {
+            break status;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let wall = started.elapsed();
+    if status.code() != Some(expect) {
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        return Err(fail(format!(
+            "forewarn {} exited with {status}: {}",
+            args.join(" "),
+            err.trim()
+        )));
+    }
+    Ok(Cost {
+        wall,
+        peak_kib: peak,
+    })
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// The `forewarn` binary beside this one.
+fn forewarn_binary() -> Result<PathBuf, Failure> {
+    let exe = std::env::current_exe().map_err(fail)?;
+    let path = exe.with_file_name("forewarn");
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(fail(format!(
+            "{} not found: build it first (cargo build --release -p forewarn -p forewarn-bench)",
+            path.display()
+        )))
+    }
+}
+
+/// A case, a party's name and the size of the ledger at `ledger`.
+fn sample(ledger: &Path) -> Result<(String, String, u64), Failure> {
+    let store = Store::open(ledger, StoreConfig::default()).map_err(fail)?;
+    let size = store.size();
+    let party = PartyId(0);
+    let name = store
+        .auditor()
+        .state()
+        .parties
+        .get(&party)
+        .map(|p| p.name.clone())
+        .ok_or_else(|| fail("the ledger has no party 0"))?;
+    let case = store
+        .cases_of_party(party)
+        .map_err(fail)?
+        .last()
+        .copied()
+        .ok_or_else(|| fail("party 0 is in no case"))?;
+    store.close().map_err(fail)?;
+    Ok((case.to_string(), name, size))
+}
+
+/// `forewarn-bench scale`.
+pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
+    let forewarn = forewarn_binary()?;
+    for &n in sizes {
+        let root = dir.join(n.to_string());
+        let ledger = root.join("ledger");
+        if ledger.exists() {
+            println!("reusing the ledger in {}", ledger.display());
+        } else {
+            ingest(n, 64, Some(&root))?;
+        }
+        let l = ledger
+            .to_str()
+            .ok_or_else(|| fail("the directory is not UTF-8"))?;
+        let keys = root.join("keys");
+        if !keys.exists() {
+            let k = keys
+                .to_str()
+                .ok_or_else(|| fail("the directory is not UTF-8"))?;
+            measure(
+                &forewarn,
+                &["keygen", "--name", "scale.example", "--out", k],
+                0,
+            )?;
+        }
+        let key = keys.join("scale.example.key");
+        let key = key.to_str().expect("UTF-8 above");
+        let (case, party, size) = sample(&ledger)?;
+
+        // The in-process auditor on the same records, for the ratios.
+        let copy = LogCopy::take(&ledger, forewarn_store::DEFAULT_LOCK_WAIT).map_err(fail)?;
+        let config = AuditConfig {
+            threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(8),
+            ..AuditConfig::default()
+        };
+        let t = Instant::now();
+        copy.audit(config, &|_, _| {}).map_err(fail)?;
+        let auditor_rate = size as f64 / t.elapsed().as_secs_f64();
+        drop(copy);
+
+        println!();
+        println!("ledger of {size} records ({})", ledger.display());
+        println!(
+            "{:<34} {:>9} {:>10} {:>13} {:>9}",
+            "command", "wall", "peak RSS", "records/s", "of auditor"
+        );
+        let row = |what: &str, c: &Cost, records: Option<u64>| {
+            let rate = records.map(|r| r as f64 / c.wall.as_secs_f64());
+            println!(
+                "{:<34} {:>7.0} ms {:>6.0} MiB {:>13} {:>9}",
+                what,
+                c.wall.as_secs_f64() * 1000.0,
+                mib(c.peak_kib),
+                rate.map_or("-".into(), |r| format!("{r:.0}")),
+                rate.map_or("-".into(), |r| format!("{:.0}%", 100.0 * r / auditor_rate)),
+            );
+        };
+        println!(
+            "{:<34} {:>9} {:>10} {:>13} {:>9}",
+            "in-process auditor (2 threads)",
+            "-",
+            "-",
+            format!("{auditor_rate:.0}"),
+            "100%"
+        );
+        // One step, three times (each registers a new party).
+        let mut steps = Vec::new();
+        for i in 0..3 {
+            let name = format!("Scale party {}", size + i);
+            steps.push(measure(
+                &forewarn,
+                &[
+                    "party", "register", "--key", key, "--name", &name, "--class", "vendor",
+                    "--dir", l,
+                ],
+                0,
+            )?);
+            // A key registers one party: a fresh key for the next.
+            let k = keys.to_str().expect("UTF-8 above");
+            std::fs::remove_file(keys.join("scale.example.key")).map_err(fail)?;
+            std::fs::remove_file(keys.join("scale.example.vkey")).map_err(fail)?;
+            measure(
+                &forewarn,
+                &["keygen", "--name", "scale.example", "--out", k],
+                0,
+            )?;
+        }
+        steps.sort_by_key(|c| c.wall);
+        let worst = steps.iter().map(|c| c.peak_kib).max().unwrap_or(0);
+        row(
+            "one step (party register), median",
+            &Cost {
+                wall: steps[1].wall,
+                peak_kib: worst,
+            },
+            None,
+        );
+        row(
+            "report case ID",
+            &measure(&forewarn, &["report", "case", &case, "--dir", l], 0)?,
+            None,
+        );
+        row(
+            "report party NAME",
+            &measure(&forewarn, &["report", "party", &party, "--dir", l], 0)?,
+            None,
+        );
+        row(
+            "report summary",
+            &measure(&forewarn, &["report", "summary", "--dir", l], 0)?,
+            None,
+        );
+        // A generated log has findings (exit 1) or none (exit 0): take
+        // either, but nothing else.
+        let audit =
+            |args: &[&str]| measure(&forewarn, args, 0).or_else(|_| measure(&forewarn, args, 1));
+        let size = size + 3;
+        row("audit --dir", &audit(&["audit", "--dir", l])?, Some(size));
+        row(
+            "audit --dir --json",
+            &audit(&["audit", "--dir", l, "--json"])?,
+            Some(size),
+        );
+        row(
+            "check",
+            &measure(&forewarn, &["check", "--dir", l], 0)?,
+            Some(size),
+        );
+        let tiles = root.join(format!("tiles-{size}"));
+        let t = tiles.to_str().expect("UTF-8 above");
+        if !tiles.exists() {
+            row(
+                "export --to DIR",
+                &measure(&forewarn, &["export", "--to", t, "--dir", l], 0)?,
+                Some(size),
+            );
+        }
+        let vkey = ledger.join("log.vkey");
+        let v = vkey.to_str().expect("UTF-8 above");
+        row(
+            "audit --tiles",
+            &audit(&["audit", "--tiles", t, "--vkey", v])?,
+            Some(size),
+        );
+        row(
+            "audit --tiles --json",
+            &audit(&["audit", "--tiles", t, "--vkey", v, "--json"])?,
+            Some(size),
+        );
+    }
+    Ok(())
+}
