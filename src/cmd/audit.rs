@@ -111,8 +111,36 @@ pub struct AuditArgs {
     pub json: bool,
 }
 
+/// `FOREWARN_TRACE` (docs/CLI.md): the time of each phase of the audit on
+/// standard error, so that the auditor's own rate and the command's can be
+/// compared in one run (docs/PERFORMANCE.md).
+struct Trace(Option<std::time::Instant>);
+
+impl Trace {
+    fn new() -> Trace {
+        Trace(std::env::var_os("FOREWARN_TRACE").map(|_| std::time::Instant::now()))
+    }
+
+    /// Ends the phase `what`; with the records it covered, prints their rate.
+    fn phase(&mut self, what: &str, records: Option<u64>) {
+        let Some(start) = &mut self.0 else {
+            return;
+        };
+        let secs = start.elapsed().as_secs_f64();
+        match records {
+            Some(n) => eprintln!(
+                "forewarn: trace: {what} {secs:.3} s ({:.0} records/s)",
+                n as f64 / secs
+            ),
+            None => eprintln!("forewarn: trace: {what} {secs:.3} s"),
+        }
+        *start = std::time::Instant::now();
+    }
+}
+
 /// Full audit. Exit 0 clean, 1 findings only, 3 integrity failure.
 pub fn run(args: &AuditArgs) -> Outcome {
+    let mut trace = Trace::new();
     let policy = args.policy.load()?;
     let as_of = args.policy.as_of()?;
     let config = AuditConfig {
@@ -138,6 +166,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
                     ),
                 )
             })?;
+        trace.phase("audit", Some(a.size()));
         (a, tiles.display().to_string())
     } else {
         let dir = args
@@ -147,6 +176,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
         // A copy of the signed state, taken with the database closed again
         // at once: the long audit below does not lock writers out.
         let store = copy_store(&dir)?;
+        trace.phase("copy", None);
         if let Some(v) = &args.vkey {
             let pinned = load_vkey(v)?;
             if pinned.to_string() != store.vkey().to_string() {
@@ -179,10 +209,12 @@ pub fn run(args: &AuditArgs) -> Outcome {
                 }
                 Failure::integrity(format!("integrity failure: {f}"), Some(hint))
             })?;
+        trace.phase("audit", Some(fresh.size()));
         (fresh, dir.display().to_string())
     };
     let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
     let findings = report.findings.len();
+    trace.phase("report", None);
     if args.json {
         print_json_pretty(&json::audit_document(&source, &report));
     } else {
@@ -199,6 +231,12 @@ pub fn run(args: &AuditArgs) -> Outcome {
         print_summary(&report);
         print_findings(&report.findings, 40);
     }
+    trace.phase("output", None);
+    // The process ends next: the operating system takes back the state and
+    // the report at once, where freeing their millions of allocations one
+    // by one would take about half a second per million records.
+    std::mem::forget(report);
+    std::mem::forget(auditor);
     if findings > 0 {
         return Err(Failure::not_verified(format!(
             "{findings} findings (see above)"

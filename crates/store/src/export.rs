@@ -13,12 +13,12 @@ use forewarn_ledger::auditor::{AuditConfig, Auditor};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_tlog::checkpoint::CheckpointError;
+use forewarn_tlog::hash::{Hash, node_hash};
 use forewarn_tlog::note::{MAX_NOTE_SIZE, VerifierKey};
 use forewarn_tlog::tile::{
-    MAX_ENTRY_SIZE, Tile, TileDataError, TileKind, new_entry_bundles, parse_entry_bundle,
-    read_tile_data, tiles_for_size,
+    MAX_ENTRY_SIZE, TILE_WIDTH, Tile, TileDataError, TileKind, new_entry_bundles,
+    parse_entry_bundle, tiles_for_size,
 };
-use forewarn_tlog::tree::InMemoryTree;
 
 use crate::error::{Corruption, Place, StoreError, io};
 use crate::layout::{BUNDLE, tile_key};
@@ -140,21 +140,39 @@ fn read_capped(path: &Path, limit: usize) -> std::io::Result<Vec<u8>> {
     Ok(data)
 }
 
+/// Bundles handed to the auditor at once: 128 bundles, 32,768 records, as
+/// in the store's own audit (`crate::copy`). Exact batch verification pays
+/// a fixed cost per batch, so one bundle (256 records) at a time would run
+/// at a third of the auditor's rate.
+const CHUNK_BUNDLES: usize = 128;
+
+/// At most this many bytes of bundle files in one chunk: an export is
+/// untrusted, and one bundle file may be up to 256 × (2 + 65,535) bytes,
+/// so a chunk is also cut by size (a real bundle is about 90 KB).
+const CHUNK_BYTES: usize = 32 << 20;
+
+/// Bundle files read ahead of the auditor, in order: each with its tile
+/// and bytes (already parsed once, so well formed), or the error that
+/// stopped the reading there.
+type Chunk = Result<Vec<(Tile, Vec<u8>)>, ExportAuditError>;
+
 /// Audits a tile export using only its files: the checkpoint (verified
 /// with the pinned `log_key`), every entry bundle (records replayed through
 /// the auditor), and every hash tile (recomputed from the records).
+///
+/// The verdict is the first failure in that order: a record, then the
+/// checkpoint, then the hash tiles level by level, each level in index
+/// order. A reader thread reads the bundle files ahead of the auditor,
+/// hashes their records and checks the hash tiles as they complete
+/// ([`TileCheck`]), so memory stays bounded by the open tile of each level
+/// and the chunks in flight, whatever the size of the log.
 pub fn audit_tiles(
     dir: &Path,
     log_key: &VerifierKey,
     config: AuditConfig,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Auditor, ExportAuditError> {
-    // An export is untrusted input: each file is read up to the largest
-    // its kind can be, so a huge file or a link to /dev/zero is refused
-    // instead of being read until memory runs out.
-    let read =
-        |p: PathBuf, limit: usize| read_capped(&p, limit).map_err(|e| ExportAuditError::Io(p, e));
-    let checkpoint = read(dir.join("checkpoint"), MAX_NOTE_SIZE)?;
+    let checkpoint = read_file(dir.join("checkpoint"), MAX_NOTE_SIZE)?;
     let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
         .map_err(ExportAuditError::Checkpoint)?;
     let size = signed.checkpoint.size();
@@ -165,41 +183,354 @@ pub fn audit_tiles(
             .or_else(|| Some(signed.checkpoint.origin().to_string())),
         ..config
     });
-    let mut tree = InMemoryTree::new();
-    for bundle in new_entry_bundles(0, size) {
-        // At most 256 entries, each a 2-byte length and its bytes.
-        let data = read(
-            dir.join(bundle.path()),
-            usize::from(bundle.width) * (2 + MAX_ENTRY_SIZE),
-        )?;
-        let entries = parse_entry_bundle(&data, usize::from(bundle.width)).map_err(|source| {
-            ExportAuditError::Malformed {
-                path: bundle.path(),
-                source,
+    // A rendezvous: the reader fills the next chunk while the auditor
+    // works on this one (reading is a small part of the work), so at most
+    // two chunks are held.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(0);
+    let tiles = std::thread::scope(|s| {
+        let reader = s.spawn(move || read_ahead(dir, size, &tx));
+        for chunk in rx {
+            let chunk = chunk?;
+            let mut entries: Vec<&[u8]> = Vec::with_capacity(chunk.len() * BUNDLE as usize);
+            for (bundle, data) in &chunk {
+                // Parsed on the reader thread already; parsed again here
+                // (a scan of the length prefixes) to borrow the entries.
+                let parsed =
+                    parse_entry_bundle(data, usize::from(bundle.width)).map_err(|source| {
+                        ExportAuditError::Malformed {
+                            path: bundle.path(),
+                            source,
+                        }
+                    })?;
+                entries.extend(parsed);
             }
-        })?;
-        for e in &entries {
-            tree.append(leaf_hash(e));
+            auditor
+                .push_batch(&entries)
+                .map_err(ExportAuditError::Integrity)?;
+            progress(auditor.size(), size);
         }
-        auditor
-            .push_batch(&entries)
-            .map_err(ExportAuditError::Integrity)?;
-        progress(auditor.size(), size);
-    }
+        // The channel closed: every bundle was sent (an error would have
+        // been sent, and returned above). A reader that panicked is a bug,
+        // passed on as one.
+        Ok(reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p)))
+    })?;
     auditor
         .verify_checkpoint(&checkpoint, log_key, None)
         .map_err(ExportAuditError::Integrity)?;
-    for tile in tiles_for_size(size) {
-        if let TileKind::Hashes { .. } = tile.kind {
-            let data = read(dir.join(tile.path()), usize::from(tile.width) * 32)?;
-            // The tree is built from every record, so each tile of its
-            // size can be computed; a failure would mean it is not.
-            let want = read_tile_data(tile, &tree)
-                .map_err(|_| ExportAuditError::TileMismatch { path: tile.path() })?;
-            if data != want {
-                return Err(ExportAuditError::TileMismatch { path: tile.path() });
+    tiles?;
+    Ok(auditor)
+}
+
+/// Reads at most `limit` bytes of the file at `p` (see [`read_capped`]).
+fn read_file(p: PathBuf, limit: usize) -> Result<Vec<u8>, ExportAuditError> {
+    read_capped(&p, limit).map_err(|e| ExportAuditError::Io(p, e))
+}
+
+/// The reader thread of [`audit_tiles`]: sends the entry bundles of a log
+/// of `size` records in chunks, in order, up to the first one that cannot
+/// be read or parsed (then that error); meanwhile hashes every record and
+/// checks the hash tiles. Returns the hash tiles' verdict, which the
+/// caller reports only after the records' and the checkpoint's.
+fn read_ahead(
+    dir: &Path,
+    size: u64,
+    tx: &std::sync::mpsc::SyncSender<Chunk>,
+) -> Result<(), ExportAuditError> {
+    let mut tiles = TileCheck::new(dir);
+    let mut chunk = Vec::with_capacity(CHUNK_BUNDLES);
+    let mut bytes = 0;
+    for bundle in new_entry_bundles(0, size) {
+        // At most 256 entries, each a 2-byte length and its bytes.
+        let read = read_file(
+            dir.join(bundle.path()),
+            usize::from(bundle.width) * (2 + MAX_ENTRY_SIZE),
+        )
+        .and_then(|data| {
+            let entries =
+                parse_entry_bundle(&data, usize::from(bundle.width)).map_err(|source| {
+                    ExportAuditError::Malformed {
+                        path: bundle.path(),
+                        source,
+                    }
+                })?;
+            for e in &entries {
+                tiles.push(0, leaf_hash(e));
+            }
+            Ok(data)
+        });
+        match read {
+            Ok(data) => {
+                bytes += data.len();
+                chunk.push((bundle, data));
+            }
+            Err(e) => {
+                // The records before this bundle are audited first: a
+                // failure among them is the verdict, as it comes first.
+                if !chunk.is_empty() && tx.send(Ok(chunk)).is_err() {
+                    return Ok(());
+                }
+                let _ = tx.send(Err(e));
+                return Ok(());
+            }
+        }
+        if chunk.len() == CHUNK_BUNDLES || bytes >= CHUNK_BYTES {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK_BUNDLES));
+            bytes = 0;
+            // A closed channel: the auditor stopped at a failure.
+            if tx.send(Ok(full)).is_err() {
+                return Ok(());
             }
         }
     }
-    Ok(auditor)
+    if !chunk.is_empty() {
+        let _ = tx.send(Ok(chunk));
+    }
+    tiles.finish()
+}
+
+/// The hash tiles of an export, checked as the leaf hashes stream past
+/// (C2SP tlog-tiles: the tile at level L, index N holds the hashes of the
+/// 256 subtrees of 256^L leaves from leaf 256^(L+1)·N on). Each level keeps
+/// only its open tile: when it fills, it is compared with its file and its
+/// root becomes the next hash of the level above; at the end the open
+/// tiles are the partial tiles. So every tile of `tiles_for_size(size)` is
+/// checked, with at most 256 hashes held per level.
+struct TileCheck<'a> {
+    dir: &'a Path,
+    /// Per level: the hashes of its open tile, and how many tiles of the
+    /// level are complete (the open tile's index).
+    levels: Vec<(Vec<Hash>, u64)>,
+    /// The first failure at the lowest level found so far: the first of
+    /// all in `tiles_for_size` order, which is level by level and, within
+    /// a level, by index, the order in which a level's tiles complete.
+    failure: Option<(u8, ExportAuditError)>,
+}
+
+impl<'a> TileCheck<'a> {
+    fn new(dir: &'a Path) -> TileCheck<'a> {
+        TileCheck {
+            dir,
+            levels: Vec::new(),
+            failure: None,
+        }
+    }
+
+    /// Adds the next hash of tile level `level` (0: a leaf hash).
+    fn push(&mut self, level: u8, hash: Hash) {
+        let at = usize::from(level);
+        if self.levels.len() == at {
+            self.levels
+                .push((Vec::with_capacity(TILE_WIDTH as usize), 0));
+        }
+        self.levels[at].0.push(hash);
+        if self.levels[at].0.len() == TILE_WIDTH as usize {
+            let mut hashes = std::mem::take(&mut self.levels[at].0);
+            let index = self.levels[at].1;
+            self.check(level, index, &hashes);
+            let root = subtree_root(&mut hashes);
+            hashes.clear();
+            self.levels[at] = (hashes, index + 1);
+            self.push(level + 1, root);
+        }
+    }
+
+    /// Compares the tile at `level` and `index` holding `hashes` with its
+    /// file, unless a failure at this level or below is already known.
+    fn check(&mut self, level: u8, index: u64, hashes: &[Hash]) {
+        if self.failure.as_ref().is_some_and(|(l, _)| *l <= level) {
+            return;
+        }
+        // `hashes` holds 1 to 256 hashes.
+        let tile = Tile::hashes(level, index, hashes.len() as u16);
+        let want: Vec<u8> = hashes.iter().flat_map(|h| *h.as_bytes()).collect();
+        let failure = match read_file(self.dir.join(tile.path()), want.len()) {
+            Err(e) => e,
+            Ok(data) if data != want => ExportAuditError::TileMismatch { path: tile.path() },
+            Ok(_) => return,
+        };
+        self.failure = Some((level, failure));
+    }
+
+    /// Checks the partial tile of each level; the verdict.
+    fn finish(mut self) -> Result<(), ExportAuditError> {
+        for at in 0..self.levels.len() {
+            let (hashes, index) = std::mem::take(&mut self.levels[at]);
+            if !hashes.is_empty() {
+                // At most 9 levels for a 64-bit size.
+                self.check(at as u8, index, &hashes);
+            }
+        }
+        self.failure.map_or(Ok(()), |(_, e)| Err(e))
+    }
+}
+
+/// The root of a full tile's 256 hashes (a power of two: RFC 9162 §2.1.1
+/// reduces to pairwise node hashes), computed in place.
+fn subtree_root(hashes: &mut [Hash]) -> Hash {
+    let mut n = hashes.len();
+    while n > 1 {
+        for i in 0..n / 2 {
+            hashes[i] = node_hash(&hashes[2 * i], &hashes[2 * i + 1]);
+        }
+        n /= 2;
+    }
+    hashes[0]
+}
+
+#[cfg(test)]
+mod tests {
+    use forewarn_tlog::tile::{TileKind, read_tile_data, tiles_for_size};
+    use forewarn_tlog::tree::InMemoryTree;
+    use sha2::{Digest, Sha256};
+
+    use super::*;
+
+    /// Synthetic leaf hashes: the tile check never looks inside a leaf.
+    fn leaves(size: u64) -> Vec<Hash> {
+        (0..size)
+            .map(|i| Hash(Sha256::digest(i.to_be_bytes()).into()))
+            .collect()
+    }
+
+    /// Every hash tile of the tree of `leaves`, from the in-memory tree
+    /// (the oracle), written under `dir`.
+    fn write_tiles(dir: &Path, leaves: &[Hash]) -> Vec<Tile> {
+        let mut tree = InMemoryTree::new();
+        for l in leaves {
+            tree.append(*l);
+        }
+        let tiles = tiles_for_size(leaves.len() as u64);
+        for &tile in &tiles {
+            let path = dir.join(tile.path());
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, read_tile_data(tile, &tree).unwrap()).unwrap();
+        }
+        tiles
+    }
+
+    fn check(dir: &Path, leaves: &[Hash]) -> Result<(), ExportAuditError> {
+        let mut c = TileCheck::new(dir);
+        for l in leaves {
+            c.push(0, *l);
+        }
+        c.finish()
+    }
+
+    fn flip(dir: &Path, tile: Tile) {
+        let p = dir.join(tile.path());
+        let mut bytes = std::fs::read(&p).unwrap();
+        let i = bytes.len() / 2;
+        bytes[i] ^= 1;
+        std::fs::write(&p, bytes).unwrap();
+    }
+
+    // Sizes around each tile boundary, up to three levels (2^16 leaves
+    // make the first level-2 hash).
+    const SIZES: [u64; 9] = [
+        0,
+        1,
+        255,
+        256,
+        257,
+        65_535,
+        65_536,
+        65_537,
+        65_536 + 256 * 3 + 5,
+    ];
+
+    #[test]
+    fn every_tile_of_the_tree_is_checked_and_accepted() {
+        for size in SIZES {
+            let dir = tempfile::tempdir().unwrap();
+            let leaves = leaves(size);
+            let tiles = write_tiles(dir.path(), &leaves);
+            check(dir.path(), &leaves).unwrap_or_else(|e| panic!("size {size}: {e}"));
+            // Each tile is compared with its file: the first, the last, and
+            // the last of each level, damaged one at a time, are found.
+            let mut picks: Vec<Tile> = tiles.first().into_iter().copied().collect();
+            for level in 0..3 {
+                picks.extend(
+                    tiles
+                        .iter()
+                        .rfind(|t| t.kind == (TileKind::Hashes { level })),
+                );
+            }
+            for tile in picks {
+                flip(dir.path(), tile);
+                match check(dir.path(), &leaves) {
+                    Err(ExportAuditError::TileMismatch { path }) => {
+                        assert_eq!(path, tile.path(), "size {size}")
+                    }
+                    other => panic!("size {size}, {}: {other:?}", tile.path()),
+                }
+                flip(dir.path(), tile);
+            }
+            // A missing tile is a failure to read that file.
+            if let Some(last) = tiles.last() {
+                std::fs::remove_file(dir.path().join(last.path())).unwrap();
+                match check(dir.path(), &leaves) {
+                    Err(ExportAuditError::Io(p, _)) => assert!(p.ends_with(last.path())),
+                    other => panic!("size {size}: {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_first_failure_is_the_first_in_tiles_for_size_order() {
+        // Level-1 tile 0 is complete (at leaf 65,536) long before the last
+        // level-0 tiles, yet a failure in any level-0 tile is the verdict.
+        let size = 65_536 + 256 * 3 + 5;
+        let dir = tempfile::tempdir().unwrap();
+        let leaves = leaves(size);
+        let tiles = write_tiles(dir.path(), &leaves);
+        let at = |level: u8, index: u64| {
+            *tiles
+                .iter()
+                .find(|t| t.kind == (TileKind::Hashes { level }) && t.index == index)
+                .unwrap()
+        };
+        for damaged in [
+            vec![at(1, 0), at(0, 256)],
+            vec![at(2, 0), at(1, 1), at(0, 258)],
+            vec![at(2, 0), at(1, 0)],
+            vec![at(0, 7), at(0, 3)],
+        ] {
+            for &t in &damaged {
+                flip(dir.path(), t);
+            }
+            let first = tiles.iter().find(|t| damaged.contains(t)).unwrap();
+            match check(dir.path(), &leaves) {
+                Err(ExportAuditError::TileMismatch { path }) => assert_eq!(path, first.path()),
+                other => panic!("{other:?}"),
+            }
+            for &t in &damaged {
+                flip(dir.path(), t);
+            }
+        }
+        check(dir.path(), &leaves).unwrap();
+    }
+
+    #[test]
+    fn a_tile_longer_or_shorter_than_its_width_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let leaves = leaves(300);
+        let tiles = write_tiles(dir.path(), &leaves);
+        let p = dir.path().join(tiles[0].path());
+        let good = std::fs::read(&p).unwrap();
+        let mut longer = good.clone();
+        longer.push(0);
+        std::fs::write(&p, &longer).unwrap();
+        assert!(
+            matches!(check(dir.path(), &leaves), Err(ExportAuditError::Io(..))),
+            "a file longer than its tile is refused before it is compared"
+        );
+        std::fs::write(&p, &good[..good.len() - 32]).unwrap();
+        assert!(matches!(
+            check(dir.path(), &leaves),
+            Err(ExportAuditError::TileMismatch { .. })
+        ));
+    }
 }
