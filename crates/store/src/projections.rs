@@ -259,7 +259,7 @@ impl Pager {
         let at = (i % BUNDLE) as usize * RecordFacts::LEN;
         if b >= self.base / BUNDLE {
             // The last block grows in place: read it each time.
-            return read_block(db, sealer, b)?
+            return read_block_exact(db, sealer, b, self.base)?
                 .get(at..at + RecordFacts::LEN)
                 .and_then(RecordFacts::decode)
                 .ok_or_else(bad);
@@ -267,7 +267,8 @@ impl Pager {
         let block = match self.blocks.get(&b) {
             Some(block) => block.clone(),
             None => {
-                let block: std::sync::Arc<[u8]> = read_block(db, sealer, b)?.into();
+                let block: std::sync::Arc<[u8]> =
+                    read_block_exact(db, sealer, b, self.base)?.into();
                 if self.blocks.len() >= CACHED_BLOCKS {
                     self.blocks.clear();
                 }
@@ -329,6 +330,27 @@ fn read_block(db: &sled::Db, sealer: &Sealer, block: u64) -> Result<Vec<u8>, Sto
         .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(&key)))?;
     if v.len() % RecordFacts::LEN != 0 || v.len() > BUNDLE as usize * RecordFacts::LEN {
         return Err(StoreError::corrupt(Corruption::Malformed, place_of(&key)));
+    }
+    Ok(v)
+}
+
+/// Facts block `block` of a log whose first `on_disk` records have their
+/// facts stored: exactly the records of the block below `on_disk`. A
+/// genuine older value of the last block (its tag fits) is shorter, and
+/// would put the next records' facts in the wrong places.
+fn read_block_exact(
+    db: &sled::Db,
+    sealer: &Sealer,
+    block: u64,
+    on_disk: u64,
+) -> Result<Vec<u8>, StoreError> {
+    let v = read_block(db, sealer, block)?;
+    let records = on_disk.saturating_sub(block * BUNDLE).min(BUNDLE);
+    if records == 0 || v.len() as u64 != records * RecordFacts::LEN as u64 {
+        return Err(StoreError::corrupt(
+            Corruption::Malformed,
+            place_of(&facts_key(block)),
+        ));
     }
     Ok(v)
 }
@@ -511,6 +533,10 @@ pub(crate) fn page_in(
             .insert(dk, RecordRef(u64::from_be_bytes(r)));
     }
     let mut cases: BTreeSet<CaseId> = statement.event.case().into_iter().collect();
+    // Cases named by the facts of cited records: every accepted record
+    // that names a case left that case's entry behind (CaseOpened made it,
+    // every other event needed it), so a missing one was removed.
+    let mut cited: BTreeSet<CaseId> = BTreeSet::new();
     for c in statement.event.cites() {
         let i = c.record.0;
         if i >= size {
@@ -526,6 +552,7 @@ pub(crate) fn page_in(
         match facts.case {
             Some(case) => {
                 cases.insert(case);
+                cited.insert(case);
             }
             None => {
                 if let Event::Opening { field, .. } = &statement.event
@@ -542,11 +569,19 @@ pub(crate) fn page_in(
             }
         }
     }
+    let removed = |id: &CaseId| StoreError::corrupt(Corruption::Missing, place_of(&case_key(id)));
     for id in cases {
-        if state.cases.contains_key(&id) || pager.absent.contains(&id) {
+        if state.cases.contains_key(&id) {
+            continue;
+        }
+        if pager.absent.contains(&id) {
+            if cited.contains(&id) {
+                return Err(removed(&id));
+            }
             continue;
         }
         match read_case(db, sealer, &id)? {
+            None if cited.contains(&id) => return Err(removed(&id)),
             None => {
                 pager.absent.insert(id);
             }
@@ -607,7 +642,7 @@ fn load_uses(
     let (mut lo, mut hi) = (0u64, blocks);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        let block = read_block(db, sealer, mid)?;
+        let block = read_block_exact(db, sealer, mid, base)?;
         let last = RecordFacts::decode(&block[block.len() - RecordFacts::LEN..])
             .ok_or_else(|| StoreError::corrupt(Corruption::Malformed, place_of(&facts_key(mid))))?;
         if last.logged_at < from {
@@ -618,7 +653,7 @@ fn load_uses(
     }
     let mut found: BTreeMap<forewarn_ledger::PublicKey, Vec<(RecordRef, Millis)>> = BTreeMap::new();
     for b in lo..blocks {
-        let block = read_block(db, sealer, b)?;
+        let block = read_block_exact(db, sealer, b, base)?;
         for (j, raw) in block.chunks(RecordFacts::LEN).enumerate() {
             let i = b * BUNDLE + j as u64;
             if i >= base {
@@ -780,7 +815,7 @@ pub(crate) fn page_out(
         let mut block = if base.is_multiple_of(BUNDLE) {
             Vec::new()
         } else {
-            read_block(db, sealer, first)?
+            read_block_exact(db, sealer, first, base)?
         };
         block.truncate((base % BUNDLE) as usize * RecordFacts::LEN);
         let mut n = first;

@@ -1,0 +1,635 @@
+//! The paged working set under attack (docs/FORMAT.md §20): statements
+//! crafted to reach state a step might not have loaded, a database edited
+//! or rolled back by someone without `log.key`, and a commit cut by a
+//! failing read. Each verdict of the store is compared with a full
+//! in-memory auditor fed the same statements; each damaged database must
+//! be refused, never used.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ed25519_dalek::SigningKey;
+use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::statement::{leaf_hash, prove_possession};
+use forewarn_ledger::testkit::{START, test_key};
+use forewarn_ledger::*;
+use forewarn_store::{Corruption, LogCopy, Store, StoreError};
+use forewarn_tlog::hash::Hash;
+
+mod common;
+use common::{ORIGIN, config};
+
+/// A store and a full in-memory auditor fed the same statements.
+struct Twin {
+    dir: tempfile::TempDir,
+    store: Option<Store>,
+    full: Auditor,
+    leaves: Vec<Hash>,
+    claimed: u64,
+    now: Arc<AtomicU64>,
+}
+
+impl Twin {
+    fn new() -> Twin {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Arc::new(AtomicU64::new(START + 1_000_000));
+        let store = Store::init(dir.path(), ORIGIN, &[7; 32], clocked(&now)).unwrap();
+        Twin {
+            dir,
+            now,
+            store: Some(store),
+            full: Auditor::new(AuditConfig {
+                origin: Some(ORIGIN.into()),
+                ..AuditConfig::default()
+            }),
+            leaves: Vec::new(),
+            claimed: START + 900_000,
+        }
+    }
+
+    /// The log's clock an hour on; the next statements are claimed just
+    /// before it.
+    fn tick(&mut self) -> u64 {
+        let now = self.now.fetch_add(3_600_000, Ordering::SeqCst) + 3_600_000;
+        self.claimed = now - 100_000;
+        now
+    }
+
+    fn store(&mut self) -> &mut Store {
+        self.store.as_mut().unwrap()
+    }
+
+    /// A statement of `event` signed by `key`, each claimed a millisecond
+    /// after the last (so no two are the same bytes unless asked).
+    fn sign(&mut self, key: &SigningKey, event: Event) -> SignedStatement {
+        self.claimed += 1;
+        self.sign_at(key, event, self.claimed)
+    }
+
+    fn sign_at(&self, key: &SigningKey, event: Event, at: u64) -> SignedStatement {
+        let pk = PublicKey(key.verifying_key().to_bytes());
+        Statement::new(ORIGIN, event, at, pk).sign(key).unwrap()
+    }
+
+    /// Appends `batch` to both; asserts the same verdict for every
+    /// statement and returns them.
+    fn commit(&mut self, batch: &[SignedStatement]) -> Vec<bool> {
+        let got = self.store().append(batch).unwrap();
+        let mut verdicts = Vec::new();
+        for (k, (s, r)) in batch.iter().zip(got).enumerate() {
+            let now = self.now.load(Ordering::SeqCst);
+            let want = self.full.append_statement(&s.bytes, s.signature, now, None);
+            match (&r, &want) {
+                (Ok(receipt), Ok(record)) => {
+                    assert_eq!(&receipt.record, record, "statement {k}");
+                    self.leaves.push(leaf_hash(record));
+                }
+                (Err(_), Err(_)) => {}
+                _ => panic!(
+                    "statement {k}: store {:?}, full auditor {:?}",
+                    r.as_ref().map(|_| ()).map_err(ToString::to_string),
+                    want.as_ref().map(|_| ()).map_err(ToString::to_string)
+                ),
+            }
+            verdicts.push(r.is_ok());
+        }
+        verdicts
+    }
+
+    /// The leaf hashes `batch` would give its records if all were accepted
+    /// now (from a copy of the full auditor).
+    fn predict(&self, batch: &[SignedStatement]) -> Vec<Hash> {
+        let mut a = self.full.clone();
+        let now = self.now.load(Ordering::SeqCst);
+        batch
+            .iter()
+            .map(|s| {
+                leaf_hash(
+                    &a.append_statement(&s.bytes, s.signature, now, None)
+                        .unwrap(),
+                )
+            })
+            .collect()
+    }
+
+    fn cite(&self, i: u64) -> Cite {
+        Cite {
+            record: RecordRef(i),
+            leaf: self.leaves[i as usize],
+        }
+    }
+
+    fn reopen(&mut self) {
+        self.store.take().unwrap().close().unwrap();
+        self.store = Some(Store::open(self.dir.path(), clocked(&self.now)).unwrap());
+    }
+
+    /// Closes the store, checks it against a replay, and audits a copy.
+    fn finish(mut self) {
+        self.reopen();
+        self.store().check().unwrap();
+        // What the reports read equals the full auditor's state (the
+        // chain position and the per-record indexes are not in it, nor
+        // the keys' uses).
+        let paged = self.store().full_state().unwrap();
+        let full = self.full.state();
+        assert_eq!(paged.cases, full.cases);
+        assert_eq!(paged.notices, full.notices);
+        assert_eq!(paged.embargoes, full.embargoes);
+        assert_eq!(paged.sealed, full.sealed);
+        assert_eq!(paged.parties, full.parties);
+        assert_eq!(paged.late, full.late);
+        let mut findings = paged.findings.clone();
+        findings.sort_by_key(|f| (f.record, f.kind));
+        let mut want = full.findings.clone();
+        want.sort_by_key(|f| (f.record, f.kind));
+        assert_eq!(findings, want);
+        assert_eq!(want.len(), 3, "{want:?}");
+        let revoked = |s: &forewarn_ledger::auditor::AuditState| -> Vec<_> {
+            s.keys.iter().map(|(k, v)| (*k, v.revoked)).collect()
+        };
+        assert_eq!(revoked(&paged), revoked(full));
+        self.store.take().unwrap().close().unwrap();
+        let copy = LogCopy::take(self.dir.path(), std::time::Duration::from_secs(10)).unwrap();
+        copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
+    }
+}
+
+/// The test configuration with the clock `now`.
+fn clocked(now: &Arc<AtomicU64>) -> forewarn_store::StoreConfig {
+    let now = now.clone();
+    forewarn_store::StoreConfig {
+        clock: Arc::new(move || now.load(Ordering::SeqCst)),
+        ..config()
+    }
+}
+
+fn registered(name: &str, class: PartyClass) -> (SigningKey, Event) {
+    let key = test_key(name);
+    let pk = PublicKey(key.verifying_key().to_bytes());
+    (
+        key,
+        Event::PartyRegistered {
+            name: name.into(),
+            class,
+            key: pk,
+        },
+    )
+}
+
+fn notice(case: CaseId, to: Cite, embargo: Option<Cite>) -> Event {
+    Event::Notified {
+        case,
+        recipient: Counterparty::Party(to),
+        level: InfoLevel::Details,
+        tlp: Tlp::Clear,
+        embargo,
+        content: Sealed::Clear([1; 32]),
+        channel: Channel::Email,
+    }
+}
+
+fn opened(case: CaseId) -> Event {
+    Event::CaseOpened {
+        case,
+        summary: Sealed::Clear("a flaw".into()),
+        product: Sealed::Clear("a product".into()),
+    }
+}
+
+/// Statements that reach state through citations across commits, within
+/// one commit, beyond the log, and across cases; refusals in the middle
+/// of a commit; replays; a revocation cascade over two parties' records;
+/// two revocations in one commit with different effective times. The
+/// store, closed and reopened between commits so that most of what is
+/// cited is on disk, gives every verdict a full auditor gives.
+#[test]
+fn crafted_statements_get_the_verdicts_of_a_full_auditor() {
+    let mut t = Twin::new();
+    let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
+    let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
+    let (coord, reg_c) = registered("Coord", PartyClass::Coordinator);
+    t.tick();
+    let regs = [
+        t.sign(&acme, reg_a),
+        t.sign(&beta, reg_b),
+        t.sign(&coord, reg_c),
+    ];
+    assert_eq!(t.commit(&regs), [true; 3]);
+    let (a, b, c) = (t.cite(0), t.cite(1), t.cite(2));
+    let (c1, c2) = (CaseId([1; 16]), CaseId([2; 16]));
+    t.reopen();
+    // Records 3..: two cases and an embargo of each.
+    t.tick();
+    let batch = [
+        t.sign(&acme, opened(c1)),
+        t.sign(&coord, opened(c2)),
+        t.sign(
+            &acme,
+            Event::EmbargoProposed {
+                case: c1,
+                ends_at: START + 90 * 86_400_000,
+            },
+        ),
+        t.sign(
+            &coord,
+            Event::EmbargoProposed {
+                case: c2,
+                ends_at: START + 90 * 86_400_000,
+            },
+        ),
+    ];
+    assert_eq!(t.commit(&batch), [true; 4]);
+    let (e1, e2) = (t.cite(5), t.cite(6));
+    t.reopen();
+    t.tick();
+    // 7: notice of c1 to Beta under c1's embargo (on disk).
+    let n7 = t.sign(&acme, notice(c1, b, Some(e1)));
+    // Refused: a notice of c1 under the embargo of c2.
+    let cross = t.sign(&acme, notice(c1, b, Some(e2)));
+    let seven = Cite {
+        record: RecordRef(7),
+        leaf: t.predict(std::slice::from_ref(&n7))[0],
+    };
+    let batch = [
+        n7,
+        cross,
+        // 8: Beta acknowledges the notice of this same commit.
+        t.sign(
+            &beta,
+            Event::Acknowledged {
+                notice: seven,
+                received_at: START,
+            },
+        ),
+        // Refused: Acme acknowledges a notice to Beta.
+        t.sign(
+            &acme,
+            Event::Acknowledged {
+                notice: seven,
+                received_at: START,
+            },
+        ),
+        // Refused: a citation of a record beyond the log.
+        t.sign(
+            &beta,
+            Event::Annotation {
+                record: Cite {
+                    record: RecordRef(1 << 40),
+                    leaf: Hash([0; 32]),
+                },
+                kind: AnnotationKind::Comment,
+                text: "far".into(),
+            },
+        ),
+        // 9: a comment on the notice of this commit.
+        t.sign(
+            &coord,
+            Event::Annotation {
+                record: seven,
+                kind: AnnotationKind::Comment,
+                text: "seen".into(),
+            },
+        ),
+    ];
+    assert_eq!(t.commit(&batch), [true, false, true, false, false, true]);
+    t.tick();
+    let batch = [
+        t.sign(
+            &beta,
+            Event::Annotation {
+                record: t.cite(9),
+                kind: AnnotationKind::Comment,
+                text: "on an annotation".into(),
+            },
+        ),
+        // 10: Beta (a member through the notice) accepts c1's embargo.
+        t.sign(&beta, Event::EmbargoAccepted { embargo: e1 }),
+        // Refused: Beta is no member of c2.
+        t.sign(&beta, Event::EmbargoAccepted { embargo: e2 }),
+        // Refused: an Opening of a clear field of a record with a case,
+        // and of a registration (no case, no sealed field).
+        t.sign(
+            &acme,
+            Event::Opening {
+                record: t.cite(3),
+                field: 0,
+                salt: [3; 32],
+                value: vec![1],
+            },
+        ),
+        t.sign(
+            &acme,
+            Event::Opening {
+                record: a,
+                field: 0,
+                salt: [3; 32],
+                value: vec![1],
+            },
+        ),
+        // Refused: a correction of someone else's record.
+        t.sign(
+            &beta,
+            Event::Annotation {
+                record: t.cite(3),
+                kind: AnnotationKind::Correction,
+                text: "not mine".into(),
+            },
+        ),
+        // Refused: c1 again.
+        t.sign(&coord, opened(c1)),
+    ];
+    assert_eq!(
+        t.commit(&batch),
+        [false, true, false, false, false, false, false]
+    );
+    t.reopen();
+    // A replay of a statement on disk, and one of this commit.
+    let replay = batch[1].clone();
+    t.tick();
+    let fresh = t.sign(&acme, Event::FixReady { case: c1 });
+    assert_eq!(
+        t.commit(&[replay, fresh.clone(), fresh]),
+        [false, true, false]
+    );
+    t.reopen();
+    // Keys: Acme adds k2 (record 12), k2 adds k3 (13), k3 signs a fix
+    // (14); Beta's acknowledgement is also on disk.
+    let k2 = test_key("acme 2");
+    let k3 = test_key("acme 3");
+    let pk = |k: &SigningKey| PublicKey(k.verifying_key().to_bytes());
+    t.tick();
+    let add2 = t.sign(
+        &acme,
+        Event::KeyAdded {
+            party: a,
+            key: pk(&k2),
+            possession: prove_possession(ORIGIN, &a, &k2),
+        },
+    );
+    assert_eq!(t.commit(&[add2]), [true]);
+    t.reopen();
+    let t3 = t.tick();
+    let add3 = t.sign(
+        &k2,
+        Event::KeyAdded {
+            party: a,
+            key: pk(&k3),
+            possession: prove_possession(ORIGIN, &a, &k3),
+        },
+    );
+    let fix = t.sign(&k3, Event::FixReady { case: c1 });
+    assert_eq!(t.commit(&[add3, fix]), [true, true]);
+    t.reopen();
+    // Two revocations in one commit, with different effective times: k2
+    // from the end of the log, then k2 again from its start (which flags
+    // what k2 signed and revokes k3, which k2 added); then k3 may no
+    // longer sign, and Beta's key (another party) is untouched.
+    t.tick();
+    let late = t.sign(
+        &acme,
+        Event::KeyRevoked {
+            key: pk(&k2),
+            effective_at: t3,
+        },
+    );
+    let early = t.sign(
+        &acme,
+        Event::KeyRevoked {
+            key: pk(&k2),
+            effective_at: START,
+        },
+    );
+    let by_k3 = t.sign(&k3, Event::FixReleased { case: c1 });
+    let by_beta = t.sign(
+        &beta,
+        Event::Annotation {
+            record: t.cite(14),
+            kind: AnnotationKind::Comment,
+            text: "after the revocation".into(),
+        },
+    );
+    let wrong_party = t.sign(
+        &beta,
+        Event::KeyRevoked {
+            key: pk(&acme),
+            effective_at: START,
+        },
+    );
+    // A report of c2 from a registered reporter (Acme, on disk), and a
+    // notice of c1 to Coord.
+    let report = t.sign(
+        &coord,
+        Event::ReportReceived {
+            case: c2,
+            reporter: Counterparty::Party(a),
+            report: Sealed::Clear([2; 32]),
+        },
+    );
+    let to_coord = t.sign(&acme, notice(c1, c, None));
+    assert_eq!(
+        t.commit(&[late, early, by_k3, by_beta, wrong_party, report, to_coord]),
+        [true, true, false, true, false, true, true]
+    );
+    t.finish();
+}
+
+/// Rewrites one stored projection value in the closed store at `dir`.
+fn put_value(dir: &Path, key: &[u8], value: Option<Vec<u8>>) {
+    let db = forewarn_store::open_db(&dir.join("db")).unwrap();
+    match value {
+        Some(v) => db.insert(key, v).unwrap(),
+        None => db.remove(key).unwrap(),
+    };
+    db.flush().unwrap();
+}
+
+fn get_value(dir: &Path, key: &[u8]) -> Vec<u8> {
+    let db = forewarn_store::open_db(&dir.join("db")).unwrap();
+    db.get(key).unwrap().unwrap().to_vec()
+}
+
+fn is_corrupt(r: &Result<impl Sized, StoreError>) -> bool {
+    matches!(r, Err(e) if e.is_corruption())
+}
+
+/// A store of three parties and two cases, closed: Acme opened c1 and c2.
+fn two_cases() -> (tempfile::TempDir, Vec<Hash>) {
+    let mut t = Twin::new();
+    let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
+    let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
+    t.tick();
+    let batch = [t.sign(&acme, reg_a), t.sign(&beta, reg_b)];
+    t.commit(&batch);
+    let b = t.cite(1);
+    t.tick();
+    let batch = [
+        t.sign(&acme, opened(CaseId([1; 16]))),
+        t.sign(&acme, opened(CaseId([2; 16]))),
+    ];
+    t.commit(&batch);
+    t.tick();
+    let n = t.sign(&acme, notice(CaseId([2; 16]), b, None));
+    assert_eq!(t.commit(&[n]), [true]);
+    let leaves = t.leaves.clone();
+    t.store.take().unwrap().close().unwrap();
+    (t.dir, leaves)
+}
+
+fn statement(key: &SigningKey, event: Event, at: u64) -> SignedStatement {
+    let pk = PublicKey(key.verifying_key().to_bytes());
+    Statement::new(ORIGIN, event, at, pk).sign(key).unwrap()
+}
+
+/// A case entry damaged without the key, read half-way through a commit
+/// (after an earlier statement of it was accepted in memory): the commit
+/// fails as corruption, and nothing of it may survive in memory, where a
+/// later commit would sign a checkpoint over a record never written.
+#[test]
+fn a_read_failing_half_way_through_a_commit_leaves_nothing_behind() {
+    for all in [false, true] {
+        let (dir, _) = two_cases();
+        let key = [&b"x"[..], &[2; 16]].concat();
+        let mut v = get_value(dir.path(), &key);
+        v[0] ^= 1;
+        put_value(dir.path(), &key, Some(v));
+        let mut store = Store::open(dir.path(), config()).unwrap();
+        let acme = test_key("Acme Corp");
+        let batch = [
+            statement(
+                &acme,
+                Event::FixReady {
+                    case: CaseId([1; 16]),
+                },
+                START + 50,
+            ),
+            statement(
+                &acme,
+                Event::FixReady {
+                    case: CaseId([2; 16]),
+                },
+                START + 51,
+            ),
+        ];
+        let r = if all {
+            store.append_all(&batch).map(|_| ())
+        } else {
+            store.append(&batch).map(|_| ())
+        };
+        assert!(is_corrupt(&r), "all: {all}: {:?}", r.err());
+        assert_eq!(store.size(), 5);
+        // The in-memory state is not left ahead of the database: an
+        // all-or-nothing commit puts back what it copied, so the store goes
+        // on; any other is poisoned, as a commit failing after validation
+        // is (a later commit would otherwise build on a record that was
+        // never written).
+        let next = store.append(&[forewarn_ledger::testkit::registration("later")]);
+        if all {
+            assert!(next.unwrap().iter().all(Result::is_ok));
+        } else {
+            assert!(
+                matches!(next, Err(StoreError::Poisoned)),
+                "{:?}",
+                next.map(|_| ())
+            );
+        }
+        let size = store.size();
+        store.close().unwrap();
+        let copy = LogCopy::take(dir.path(), std::time::Duration::from_secs(10)).unwrap();
+        let audited = copy
+            .audit(AuditConfig::default(), &|_, _| {})
+            .unwrap_or_else(|e| panic!("all: {all}: {e}"));
+        assert_eq!(audited.size(), size);
+        assert_eq!(size, if all { 6 } else { 5 });
+    }
+}
+
+/// The last facts block put back as it was before the last commit (a
+/// genuine value, so its tag fits): the store must notice it is short
+/// rather than write the next records' facts in the wrong places (after
+/// which a citation would be checked against another record's leaf).
+#[test]
+fn a_rolled_back_facts_block_is_refused() {
+    let (dir, leaves) = two_cases();
+    let block = [&b"c"[..], &0u64.to_be_bytes()].concat();
+    let old = get_value(dir.path(), &block);
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    let acme = test_key("Acme Corp");
+    let beta = test_key("Beta");
+    let n = statement(
+        &acme,
+        notice(
+            CaseId([1; 16]),
+            Cite {
+                record: RecordRef(1),
+                leaf: leaves[1],
+            },
+            None,
+        ),
+        START + 60,
+    );
+    store.append_one(n).unwrap();
+    store.close().unwrap();
+    put_value(dir.path(), &block, Some(old));
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    let fix = statement(
+        &acme,
+        Event::FixReady {
+            case: CaseId([1; 16]),
+        },
+        START + 61,
+    );
+    let r = store.append(&[fix]);
+    assert!(is_corrupt(&r), "{:?}", r.map(|_| ()));
+    // Nor is a citation of the record the old block lacks checked against
+    // anything but corruption.
+    drop(store);
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    let ack = statement(
+        &beta,
+        Event::Acknowledged {
+            notice: Cite {
+                record: RecordRef(5),
+                leaf: Hash([0; 32]),
+            },
+            received_at: START,
+        },
+        START + 62,
+    );
+    let r = store.append(&[ack]);
+    assert!(is_corrupt(&r), "{:?}", r.map(|_| ()));
+    assert_eq!(store.size(), 6);
+}
+
+/// A case entry deleted by someone without the key: a statement citing a
+/// record of that case (whose facts name it) must meet corruption, not a
+/// verdict computed as if the case did not exist.
+#[test]
+fn a_deleted_case_entry_behind_a_citation_is_corruption() {
+    let (dir, leaves) = two_cases();
+    put_value(dir.path(), &[&b"x"[..], &[2; 16]].concat(), None);
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    let beta = test_key("Beta");
+    let ack = statement(
+        &beta,
+        Event::Acknowledged {
+            notice: Cite {
+                record: RecordRef(4),
+                leaf: leaves[4],
+            },
+            received_at: START,
+        },
+        START + 70,
+    );
+    let r = store.append(&[ack]);
+    assert!(is_corrupt(&r), "{:?}", r.map(|_| ()));
+    assert!(matches!(
+        r,
+        Err(StoreError::Corrupt {
+            what: Corruption::Missing,
+            ..
+        })
+    ));
+    assert_eq!(store.size(), 5);
+}
