@@ -1044,18 +1044,42 @@ pub(crate) fn state_with(
         let (k, v) = item?;
         state.late.push(decode_versioned(&k, sealer.open(&k, &v)?)?);
     }
+    // Findings without a case are numbered from 0 and never removed: one
+    // missing from the count `m:hot` holds was deleted (a deletion carries
+    // no tag to check).
+    let stored = read_hot(db, sealer)?.loose_findings;
+    let mut next = 0u64;
     for item in db.scan_prefix([b'f']) {
         let (k, v) = item?;
+        if next < stored && k != finding_key(next) {
+            break;
+        }
         state
             .findings
             .push(decode_versioned(&k, sealer.open(&k, &v)?)?);
+        next += 1;
+    }
+    if next < stored {
+        return Err(StoreError::corrupt(
+            Corruption::Missing,
+            place_of(&finding_key(next)),
+        ));
     }
     state.late.sort_by_key(|l| l.record);
     Ok(state)
 }
 
-/// Every case with a stored entry, in key order.
-pub(crate) fn all_cases(db: &sled::Db) -> Result<Vec<CaseId>, StoreError> {
+/// `m:hot`, checked.
+fn read_hot(db: &sled::Db, sealer: &Sealer) -> Result<HotState, StoreError> {
+    let payload = get_open(db, sealer, HOT)?
+        .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
+    HotState::from_bytes(&payload)
+        .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(HOT)))
+}
+
+/// Every case with a stored entry, in key order: as many as `m:hot`
+/// counts (entries are never removed, so one fewer was deleted).
+pub(crate) fn all_cases(db: &sled::Db, sealer: &Sealer) -> Result<Vec<CaseId>, StoreError> {
     let mut out = Vec::new();
     for item in db.scan_prefix([b'x']) {
         let (k, _) = item?;
@@ -1063,6 +1087,9 @@ pub(crate) fn all_cases(db: &sled::Db) -> Result<Vec<CaseId>, StoreError> {
             .try_into()
             .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&k)))?;
         out.push(CaseId(id));
+    }
+    if out.len() as u64 != read_hot(db, sealer)?.counts.cases {
+        return Err(StoreError::corrupt(Corruption::Missing, place_of(b"x")));
     }
     Ok(out)
 }
@@ -1113,11 +1140,12 @@ pub(crate) fn sealed_of(
     let facts = read_facts(db, sealer, record)?;
     match facts.case {
         Some(c) => {
-            if let Some(e) = read_case(db, sealer, &c)? {
-                for ((r, f), s) in e.sealed {
-                    if r.0 == record {
-                        out.insert(f, s);
-                    }
+            // A record naming a case left its entry behind (see `page_in`).
+            let e = read_case(db, sealer, &c)?
+                .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(&case_key(&c))))?;
+            for ((r, f), s) in e.sealed {
+                if r.0 == record {
+                    out.insert(f, s);
                 }
             }
         }

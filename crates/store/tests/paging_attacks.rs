@@ -633,3 +633,102 @@ fn a_deleted_case_entry_behind_a_citation_is_corruption() {
     ));
     assert_eq!(store.size(), 5);
 }
+
+/// A log where Acme's second key signed a comment and was then revoked
+/// from before it: one `signed-by-revoked-key` finding, about no case
+/// (kept as a loose finding), and one case.
+fn revoked_store() -> tempfile::TempDir {
+    let mut t = Twin::new();
+    let (acme, reg) = registered("Acme Corp", PartyClass::Vendor);
+    t.tick();
+    let batch = [t.sign(&acme, reg)];
+    assert_eq!(t.commit(&batch), [true]);
+    let a = t.cite(0);
+    let k2 = test_key("acme 2");
+    t.tick();
+    let batch = [
+        t.sign(
+            &acme,
+            Event::KeyAdded {
+                party: a,
+                key: PublicKey(k2.verifying_key().to_bytes()),
+                possession: prove_possession(ORIGIN, &a, &k2),
+            },
+        ),
+        t.sign(&acme, opened(CaseId([1; 16]))),
+    ];
+    assert_eq!(t.commit(&batch), [true, true]);
+    t.tick();
+    let batch = [t.sign(
+        &k2,
+        Event::Annotation {
+            record: a,
+            kind: AnnotationKind::Comment,
+            text: "by the second key".into(),
+        },
+    )];
+    assert_eq!(t.commit(&batch), [true]);
+    t.tick();
+    let batch = [t.sign(
+        &acme,
+        Event::KeyRevoked {
+            key: PublicKey(k2.verifying_key().to_bytes()),
+            effective_at: START,
+        },
+    )];
+    assert_eq!(t.commit(&batch), [true]);
+    let dir = t.dir.path().to_path_buf();
+    let state = t.store().full_state().unwrap();
+    assert_eq!(state.findings.len(), 1, "{:?}", state.findings);
+    assert_eq!(state.findings[0].case, None);
+    t.store.take().unwrap().close().unwrap();
+    assert!(dir.exists());
+    t.dir
+}
+
+/// The loose `signed-by-revoked-key` finding deleted by someone without
+/// the key (a deletion carries no tag to check): a report read from the
+/// projections must not come out without it.
+#[test]
+fn a_deleted_loose_finding_is_missed_by_no_report() {
+    let dir = revoked_store();
+    put_value(dir.path(), &[&b"f"[..], &0u64.to_be_bytes()].concat(), None);
+    let store = Store::open(dir.path(), config()).unwrap();
+    let r = store.state_of_cases(&[]);
+    assert!(
+        matches!(
+            r,
+            Err(StoreError::Corrupt {
+                what: Corruption::Missing,
+                ..
+            })
+        ),
+        "{:?}",
+        r.map(|s| s.findings)
+    );
+    assert!(is_corrupt(&store.full_state()));
+}
+
+/// A case entry deleted by someone without the key: the report of
+/// everything must not come out without the case, nor the sealed fields
+/// of its records as if they had none.
+#[test]
+fn a_deleted_case_entry_is_missed_by_no_report() {
+    let dir = revoked_store();
+    put_value(dir.path(), &[&b"x"[..], &[1; 16]].concat(), None);
+    let store = Store::open(dir.path(), config()).unwrap();
+    let r = store.full_state();
+    assert!(
+        matches!(
+            r,
+            Err(StoreError::Corrupt {
+                what: Corruption::Missing,
+                ..
+            })
+        ),
+        "{:?}",
+        r.map(|s| s.cases.len())
+    );
+    assert!(is_corrupt(&store.sealed_of(2)));
+    assert!(is_corrupt(&store.check()));
+}
