@@ -449,6 +449,33 @@ pub(crate) fn load_hot(
         );
         at += SNAPSHOT_EVERY;
     }
+    // Tiles carry no tag, and the root checked against the signed
+    // checkpoint covers only the leaves after the last kept range: the
+    // leaves before it must lead from each kept range to the next, or the
+    // recent roots (`seen` checks, docs/FORMAT.md §16) would come from
+    // edited leaves.
+    for (i, pair) in snapshots.windows(2).enumerate() {
+        let from = first + i as u64 * SNAPSHOT_EVERY;
+        let mut t = CompactRange::from_bytes(&pair[0])
+            .ok()
+            .filter(|t| t.size() == from)
+            .ok_or_else(|| {
+                StoreError::corrupt(Corruption::Malformed, place_of(&range_key(from)))
+            })?;
+        let at = (from - first) as usize;
+        for l in &leaves[at..at + SNAPSHOT_EVERY as usize] {
+            t.push(*l);
+        }
+        if t.to_bytes() != pair[1] {
+            return Err(StoreError::corrupt(
+                Corruption::TileDiffers,
+                Place::Tile {
+                    level: 0,
+                    index: from / BUNDLE,
+                },
+            ));
+        }
+    }
     let tree = match snapshots.last() {
         None => CompactRange::new(),
         Some(last) => {

@@ -732,3 +732,54 @@ fn a_deleted_case_entry_is_missed_by_no_report() {
     assert!(is_corrupt(&store.sealed_of(2)));
     assert!(is_corrupt(&store.check()));
 }
+
+/// A leaf hash edited in a level-0 tile (tiles carry no tag) inside the
+/// window of recent leaves, before the last kept compact range, where the
+/// root checked against the signed checkpoint does not reach: a statement
+/// that saw the log at that size must get a full auditor's verdict, or
+/// the store must not open.
+#[test]
+fn an_edited_leaf_inside_the_seen_window_is_refused() {
+    let mut t = Twin::new();
+    t.tick();
+    let regs: Vec<_> = (0..300)
+        .map(|i| forewarn_ledger::testkit::registration(&format!("party {i}")))
+        .collect();
+    assert!(t.commit(&regs).into_iter().all(|ok| ok));
+    let mut tree = forewarn_tlog::tree::InMemoryTree::new();
+    for l in &t.leaves {
+        tree.append(*l);
+    }
+    let seen = forewarn_ledger::statement::SeenCheckpoint {
+        size: 100,
+        root: tree.root_at(100).unwrap(),
+    };
+    let dir = t.dir;
+    t.store.take().unwrap().close().unwrap();
+    let tile = [&b"t"[..], &[0], &0u64.to_be_bytes()].concat();
+    let mut v = get_value(dir.path(), &tile);
+    v[10 * 32] ^= 1;
+    put_value(dir.path(), &tile, Some(v));
+    match Store::open(dir.path(), config()) {
+        Err(e) => assert!(e.is_corruption(), "{e}"),
+        Ok(mut store) => {
+            let key = test_key("party 0");
+            let mut s = Statement::new(
+                ORIGIN,
+                Event::Annotation {
+                    record: Cite {
+                        record: RecordRef(0),
+                        leaf: tree.root_at(1).unwrap(),
+                    },
+                    kind: AnnotationKind::Comment,
+                    text: "seen at 100".into(),
+                },
+                START,
+                PublicKey(key.verifying_key().to_bytes()),
+            );
+            s.seen = Some(seen);
+            let r = store.append_one(s.sign(&key).unwrap());
+            assert!(r.is_ok(), "{:?}", r.err().map(|e| e.to_string()));
+        }
+    }
+}
