@@ -22,7 +22,10 @@
 //! sequencer or a report use an edited value. (A genuine older value put
 //! back in place of a newer one carries a valid tag; parties and keys are
 //! bound to `m:hot` by their digest and `m:hot` to the signed checkpoint by
-//! its size, and the rest is compared with a full replay by `check`.)
+//! its size, and the rest is compared with a full replay by `check`. A
+//! deletion carries no tag either: where a count in `m:hot`, the stored
+//! size or a cited record's facts show what must exist, its absence is
+//! damage; docs/FORMAT.md §20, "Seal", lists which.)
 //!
 //! They are written in the same atomic sled batch as the records they
 //! derive from, so no reader ever sees records without their projections
