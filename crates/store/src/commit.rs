@@ -247,6 +247,7 @@ impl Store {
                     &mut self.auditor,
                     st,
                     &h,
+                    c.signature_ok,
                 )
             {
                 // A read that fails half-way through: the statements
@@ -557,6 +558,7 @@ mod tests {
             &mut store.auditor,
             c.parsed.as_ref().unwrap(),
             &c.hash,
+            c.signature_ok,
         )
         .unwrap();
         let record = store

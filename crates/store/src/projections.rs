@@ -540,6 +540,13 @@ fn leaves_in(db: &sled::Db, from: u64, to: u64) -> Result<Vec<Hash>, StoreError>
 /// records it cites, the entries of the cases it names or reaches through
 /// them, a sealed field without a case it opens, and for a revocation the
 /// uses of the party's keys.
+///
+/// A statement whose signature did not verify is refused before any rule
+/// reads the state (§16 step 8 comes before step 9), so for it only the
+/// duplicate entry is loaded; nor are a revocation's uses loaded unless its
+/// signing key belongs to the revoked key's party (else it is refused
+/// before they are read). Anyone can send such statements, and each would
+/// otherwise read every record logged since its `effective_at`.
 pub(crate) fn page_in(
     db: &sled::Db,
     sealer: &Sealer,
@@ -547,6 +554,7 @@ pub(crate) fn page_in(
     auditor: &mut Auditor,
     statement: &Statement,
     hash: &[u8; 32],
+    signature_ok: bool,
 ) -> Result<(), StoreError> {
     let size = auditor.size();
     let base = pager.base;
@@ -561,6 +569,9 @@ pub(crate) fn page_in(
         state
             .statements
             .insert(dk, RecordRef(u64::from_be_bytes(r)));
+    }
+    if !signature_ok {
+        return Ok(());
     }
     let mut cases: BTreeSet<CaseId> = statement.event.case().into_iter().collect();
     // Cases named by the facts of cited records: every accepted record
@@ -631,6 +642,7 @@ pub(crate) fn page_in(
     }
     if let Event::KeyRevoked { key, effective_at } = &statement.event
         && let Some(party) = state.keys.get(key).map(|k| k.party)
+        && state.keys.get(&statement.signer).map(|k| k.party) == Some(party)
     {
         load_uses(db, sealer, pager, state, party, *effective_at)?;
     }

@@ -856,3 +856,37 @@ fn an_edited_leaf_inside_the_seen_window_is_refused() {
         }
     }
 }
+
+/// Statements whose verdict cannot depend on the log's facts make the
+/// store read none of them: a revocation of Acme's key under a forged
+/// signature (anyone can send one) and one signed by another party. Each
+/// would otherwise make the sequencer scan every record logged since its
+/// `effective_at`. Shown with the facts damaged: both are refused for what
+/// they are, not met with the damage.
+#[test]
+fn a_revocation_its_signer_may_not_make_reads_no_facts() {
+    let (dir, _) = two_cases();
+    let block = [&b"c"[..], &0u64.to_be_bytes()].concat();
+    let mut v = get_value(dir.path(), &block);
+    v[0] ^= 1;
+    put_value(dir.path(), &block, Some(v));
+    let mut store = Store::open(dir.path(), config()).unwrap();
+    let acme = test_key("Acme Corp");
+    let beta = test_key("Beta");
+    let revoke = Event::KeyRevoked {
+        key: PublicKey(acme.verifying_key().to_bytes()),
+        effective_at: START,
+    };
+    let mut forged = statement(&acme, revoke.clone(), START + 80);
+    forged.signature[0] ^= 1;
+    let by_beta = statement(&beta, revoke, START + 81);
+    let results = store.append(&[forged, by_beta]).unwrap();
+    for r in &results {
+        assert!(
+            matches!(r, Err(forewarn_store::Rejection::Invalid(_))),
+            "{:?}",
+            r.as_ref().map(|_| ())
+        );
+    }
+    assert_eq!(store.size(), 5);
+}
