@@ -890,3 +890,216 @@ fn a_revocation_its_signer_may_not_make_reads_no_facts() {
     }
     assert_eq!(store.size(), 5);
 }
+
+/// The generator's seeds (`PAGING_SEEDS`=n runs seeds 1..=n instead).
+fn seeds() -> Vec<u64> {
+    match std::env::var("PAGING_SEEDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        Some(n) => (1..=n).collect(),
+        None => vec![1, 7, 1234],
+    }
+}
+
+/// A small deterministic generator (xorshift).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+}
+
+/// Random statements by random keys (of any party, revoked or not) citing
+/// random records (of earlier commits and of the same one, sometimes with
+/// a wrong leaf), in commits of random sizes, some all-or-nothing, with
+/// the store reopened at random: every verdict is a full auditor's, and
+/// the store checks clean at the end.
+#[test]
+fn random_statements_get_the_verdicts_of_a_full_auditor() {
+    for seed in seeds() {
+        let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        let mut t = Twin::new();
+        let classes = [
+            PartyClass::Vendor,
+            PartyClass::Coordinator,
+            PartyClass::Finder,
+            PartyClass::Vendor,
+        ];
+        // (key, party registration record) of every key made so far.
+        let mut keys: Vec<(SigningKey, u64)> = Vec::new();
+        t.tick();
+        let mut regs = Vec::new();
+        for (i, class) in classes.iter().enumerate() {
+            let (k, e) = registered(&format!("party {seed} {i}"), *class);
+            regs.push(t.sign(&k, e));
+            keys.push((k, i as u64));
+        }
+        assert!(t.commit(&regs).into_iter().all(|ok| ok));
+        let cases: Vec<CaseId> = (0..4u8).map(|i| CaseId([i + 1; 16])).collect();
+        let mut added = 0u32;
+        for round in 0..150 {
+            t.tick();
+            let mut shadow = t.full.clone();
+            let now = t.now.load(Ordering::SeqCst);
+            let mut pending: Vec<Hash> = Vec::new();
+            let mut batch: Vec<SignedStatement> = Vec::new();
+            for _ in 0..1 + rng.below(8) {
+                let known = t.leaves.len() + pending.len();
+                let leaf_of = |i: usize, t: &Twin, pending: &[Hash]| {
+                    if i < t.leaves.len() {
+                        t.leaves[i]
+                    } else {
+                        pending[i - t.leaves.len()]
+                    }
+                };
+                let cite = |rng: &mut Rng| {
+                    let i = if rng.chance(3) {
+                        known + rng.below(3)
+                    } else {
+                        rng.below(known)
+                    };
+                    let leaf = if i < known && !rng.chance(5) {
+                        leaf_of(i, &t, &pending)
+                    } else {
+                        Hash([7; 32])
+                    };
+                    Cite {
+                        record: RecordRef(i as u64),
+                        leaf,
+                    }
+                };
+                let (signer, party) = {
+                    let (k, p) = &keys[rng.below(keys.len())];
+                    (k.clone(), *p)
+                };
+                let case = cases[rng.below(cases.len())];
+                // Vendors sign most statements (they may do most).
+                let (signer, party) = if rng.chance(50) {
+                    (keys[0].0.clone(), keys[0].1)
+                } else {
+                    (signer, party)
+                };
+                let party_cite = |p: u64| Cite {
+                    record: RecordRef(p),
+                    leaf: t.leaves[p as usize],
+                };
+                let event = match rng.below(17) {
+                    0 => opened(case),
+                    1 | 2 => {
+                        let to = party_cite(keys[rng.below(keys.len())].1);
+                        let embargo = rng.chance(40).then(|| cite(&mut rng));
+                        notice(case, to, embargo)
+                    }
+                    3 | 4 => Event::Acknowledged {
+                        notice: cite(&mut rng),
+                        received_at: START + rng.below(10) as u64,
+                    },
+                    5 => Event::EmbargoProposed {
+                        case,
+                        ends_at: START + 90 * 86_400_000 + rng.below(5) as u64,
+                    },
+                    6 => Event::EmbargoAccepted {
+                        embargo: cite(&mut rng),
+                    },
+                    7 => Event::EmbargoRevised {
+                        embargo: cite(&mut rng),
+                        ends_at: START + 100 * 86_400_000 + rng.below(5) as u64,
+                    },
+                    8 => Event::EmbargoTerminated {
+                        embargo: cite(&mut rng),
+                        reason: TerminationReason::PlannedEnd,
+                    },
+                    9 => Event::FixReady { case },
+                    10 => Event::PubliclyDisclosed {
+                        case,
+                        url: "https://example.org/advisory".into(),
+                        sha256: [3; 32],
+                    },
+                    11 => Event::Annotation {
+                        record: cite(&mut rng),
+                        kind: if rng.chance(50) {
+                            AnnotationKind::Comment
+                        } else {
+                            AnnotationKind::Correction
+                        },
+                        text: format!("note {round}"),
+                    },
+                    12 => Event::ReportReceived {
+                        case,
+                        reporter: Counterparty::Party(party_cite(keys[rng.below(keys.len())].1)),
+                        report: Sealed::Clear([5; 32]),
+                    },
+                    13 => Event::Opening {
+                        record: cite(&mut rng),
+                        field: rng.below(2) as u8,
+                        salt: [1; 32],
+                        value: vec![0],
+                    },
+                    14 => {
+                        added += 1;
+                        let k = test_key(&format!("key {seed} {added}"));
+                        let p = party_cite(party);
+                        let e = Event::KeyAdded {
+                            party: p,
+                            key: PublicKey(k.verifying_key().to_bytes()),
+                            possession: prove_possession(ORIGIN, &p, &k),
+                        };
+                        keys.push((k, party));
+                        e
+                    }
+                    15 if rng.chance(30) => {
+                        let (k, _) = &keys[rng.below(keys.len())];
+                        Event::KeyRevoked {
+                            key: PublicKey(k.verifying_key().to_bytes()),
+                            effective_at: now - rng.below(6) as u64 * 3_600_000,
+                        }
+                    }
+                    _ => Event::ExploitPublic { case },
+                };
+                let mut s = t.sign(&signer, event);
+                if rng.chance(3) {
+                    s.signature[5] ^= 1;
+                }
+                if rng.chance(3) && !batch.is_empty() {
+                    s = batch[rng.below(batch.len())].clone();
+                }
+                if let Ok(r) = shadow.append_statement(&s.bytes, s.signature, now, None) {
+                    pending.push(leaf_hash(&r));
+                }
+                batch.push(s);
+            }
+            if rng.chance(20) {
+                t.commit_all(&batch);
+            } else {
+                t.commit(&batch);
+            }
+            if rng.chance(25) {
+                t.reopen();
+            }
+        }
+        // The default seeds accept well over a hundred records each (a
+        // seed whose main vendor key is revoked early accepts few).
+        if std::env::var_os("PAGING_SEEDS").is_none() {
+            assert!(t.leaves.len() > 100, "seed {seed}: {}", t.leaves.len());
+        }
+        t.reopen();
+        t.store().check().unwrap();
+        let copy_dir = t.dir.path().to_path_buf();
+        t.store.take().unwrap().close().unwrap();
+        let copy = LogCopy::take(&copy_dir, std::time::Duration::from_secs(10)).unwrap();
+        copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
+    }
+}
