@@ -950,6 +950,8 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
         assert!(t.commit(&regs).into_iter().all(|ok| ok));
         let cases: Vec<CaseId> = (0..4u8).map(|i| CaseId([i + 1; 16])).collect();
         let mut added = 0u32;
+        // Sealed summaries accepted so far: record, salt, text, sealer.
+        let mut sealed: Vec<(u64, [u8; 32], String, SigningKey)> = Vec::new();
         for round in 0..150 {
             t.tick();
             let mut shadow = t.full.clone();
@@ -996,8 +998,37 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
                     record: RecordRef(p),
                     leaf: t.leaves[p as usize],
                 };
-                let event = match rng.below(17) {
+                let mut sealing = None;
+                let event = match rng.below(18) {
                     0 => opened(case),
+                    16 => {
+                        let salt = [rng.below(250) as u8 + 1; 32];
+                        let text = format!("summary {round}");
+                        let pk = PublicKey(signer.verifying_key().to_bytes());
+                        let tag = forewarn_ledger::sealed::FieldTag { event: 3, field: 0 };
+                        sealing = Some((salt, text.clone()));
+                        Event::CaseOpened {
+                            case: if rng.chance(50) {
+                                case
+                            } else {
+                                CaseId([rng.below(240) as u8 + 10; 16])
+                            },
+                            summary: Sealed::seal(&text, tag, &pk, &salt).unwrap(),
+                            product: Sealed::Clear("a product".into()),
+                        }
+                    }
+                    17 if !sealed.is_empty() => {
+                        let (r, salt, text, _) = &sealed[rng.below(sealed.len())];
+                        Event::Opening {
+                            record: Cite {
+                                record: RecordRef(*r),
+                                leaf: leaf_of(*r as usize, &t, &pending),
+                            },
+                            field: 0,
+                            salt: *salt,
+                            value: forewarn_ledger::encoding::encode(text).unwrap(),
+                        }
+                    }
                     1 | 2 => {
                         let to = party_cite(keys[rng.below(keys.len())].1);
                         let embargo = rng.chance(40).then(|| cite(&mut rng));
@@ -1061,13 +1092,30 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
                         e
                     }
                     15 if rng.chance(30) => {
-                        let (k, _) = &keys[rng.below(keys.len())];
+                        // Mostly a key of the signer's own party; never
+                        // the first vendor's first key, which signs half.
+                        let mut own: Vec<&(SigningKey, u64)> = keys[1..]
+                            .iter()
+                            .filter(|(_, p)| *p == party || rng.chance(10))
+                            .collect();
+                        if own.is_empty() {
+                            own = keys[1..].iter().collect();
+                        }
+                        let (k, _) = own[rng.below(own.len())];
                         Event::KeyRevoked {
                             key: PublicKey(k.verifying_key().to_bytes()),
                             effective_at: now - rng.below(6) as u64 * 3_600_000,
                         }
                     }
                     _ => Event::ExploitPublic { case },
+                };
+                // An Opening is signed by the sealer, mostly.
+                let signer = match (&event, rng.chance(80)) {
+                    (Event::Opening { record, .. }, true) => sealed
+                        .iter()
+                        .find(|(r, ..)| *r == record.record.0)
+                        .map_or(signer, |(.., k)| k.clone()),
+                    _ => signer,
                 };
                 let mut s = t.sign(&signer, event);
                 if rng.chance(3) {
@@ -1077,6 +1125,10 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
                     s = batch[rng.below(batch.len())].clone();
                 }
                 if let Ok(r) = shadow.append_statement(&s.bytes, s.signature, now, None) {
+                    if let Some((salt, text)) = sealing {
+                        let index = (t.leaves.len() + pending.len()) as u64;
+                        sealed.push((index, salt, text, signer.clone()));
+                    }
                     pending.push(leaf_hash(&r));
                 }
                 batch.push(s);
@@ -1086,6 +1138,8 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
             } else {
                 t.commit(&batch);
             }
+            // A refused all-or-nothing commit left none of its records.
+            sealed.retain(|(r, ..)| *r < t.leaves.len() as u64);
             if rng.chance(25) {
                 t.reopen();
             }
@@ -1094,6 +1148,9 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
         // seed whose main vendor key is revoked early accepts few).
         if std::env::var_os("PAGING_SEEDS").is_none() {
             assert!(t.leaves.len() > 100, "seed {seed}: {}", t.leaves.len());
+            let kinds = &t.full.state().kind_counts;
+            // Openings (tag 19) and revocations (tag 2) among them.
+            assert!(kinds[19] > 0 && kinds[2] > 0, "seed {seed}: {kinds:?}");
         }
         t.reopen();
         t.store().check().unwrap();
