@@ -578,6 +578,7 @@ pub(crate) fn page_in(
     // that names a case left that case's entry behind (CaseOpened made it,
     // every other event needed it), so a missing one was removed.
     let mut cited: BTreeSet<CaseId> = BTreeSet::new();
+    let mut held = Vec::new();
     for c in statement.event.cites() {
         let i = c.record.0;
         if i >= size {
@@ -594,6 +595,7 @@ pub(crate) fn page_in(
             Some(case) => {
                 cases.insert(case);
                 cited.insert(case);
+                held.push((case, facts.event, c.record));
             }
             None => {
                 if let Event::Opening { field, .. } = &statement.event
@@ -638,6 +640,22 @@ pub(crate) fn page_in(
                     },
                 );
             }
+        }
+    }
+    // A cited `Notified` (tag 6) or `EmbargoProposed` (tag 8) left its
+    // notice or embargo in its case's entry; one missing there means the
+    // entry was put back from before it (a genuine older value).
+    for (case, event, r) in held {
+        let missing = match event {
+            6 => !state.notices.contains_key(&r),
+            8 => !state.embargoes.contains_key(&r),
+            _ => false,
+        };
+        if missing {
+            return Err(StoreError::corrupt(
+                Corruption::Missing,
+                place_of(&case_key(&case)),
+            ));
         }
     }
     if let Event::KeyRevoked { key, effective_at } = &statement.event

@@ -1160,3 +1160,49 @@ fn random_statements_get_the_verdicts_of_a_full_auditor() {
         copy.audit(AuditConfig::default(), &|_, _| {}).unwrap();
     }
 }
+
+/// A case entry put back as it was before a notice of it was logged (a
+/// genuine older value: its tag fits): the acknowledgement the notice's
+/// recipient then sends must meet the damage, not be refused as citing no
+/// notice.
+#[test]
+fn a_rolled_back_case_entry_behind_a_citation_is_corruption() {
+    let mut t = Twin::new();
+    let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
+    let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
+    t.tick();
+    let batch = [
+        t.sign(&acme, reg_a),
+        t.sign(&beta, reg_b),
+        t.sign(&acme, opened(CaseId([1; 16]))),
+    ];
+    assert_eq!(t.commit(&batch), [true; 3]);
+    let key = [&b"x"[..], &[1; 16]].concat();
+    t.store.take().unwrap().close().unwrap();
+    let old = get_value(t.dir.path(), &key);
+    t.store = Some(Store::open(t.dir.path(), clocked(&t.now)).unwrap());
+    t.tick();
+    let n = t.sign(&acme, notice(CaseId([1; 16]), t.cite(1), None));
+    assert_eq!(t.commit(&[n]), [true]);
+    let notice_cite = t.cite(3);
+    t.store.take().unwrap().close().unwrap();
+    put_value(t.dir.path(), &key, Some(old));
+    let mut store = Store::open(t.dir.path(), config()).unwrap();
+    let ack = statement(
+        &beta,
+        Event::Acknowledged {
+            notice: notice_cite,
+            received_at: START,
+        },
+        START + 90,
+    );
+    let r = store.append(&[ack]);
+    assert!(
+        is_corrupt(&r),
+        "{:?}",
+        r.map(|v| v
+            .into_iter()
+            .map(|r| r.map(|_| ()).map_err(|e| e.to_string()))
+            .collect::<Vec<_>>())
+    );
+}
