@@ -1206,3 +1206,34 @@ fn a_rolled_back_case_entry_behind_a_citation_is_corruption() {
             .collect::<Vec<_>>())
     );
 }
+
+/// What no count or citation shows: a duplicate entry or a party's case
+/// index entry deleted. Steps and reports cannot tell (docs/FORMAT.md §20,
+/// "Seal"); `check` names the missing value, and `rebuild` puts it back.
+#[test]
+fn deleted_index_entries_are_found_by_check() {
+    for prefix in [b's', b'q'] {
+        let (dir, _) = two_cases();
+        let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+        let key = db.scan_prefix([prefix]).next().unwrap().unwrap().0;
+        db.remove(&key).unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let store = Store::open(dir.path(), config()).unwrap();
+        let r = store.check();
+        assert!(
+            matches!(
+                r,
+                Err(StoreError::Corrupt {
+                    what: Corruption::Missing,
+                    ..
+                })
+            ),
+            "{:?}",
+            r.err()
+        );
+        drop(store);
+        let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
+        store.check().unwrap();
+    }
+}
