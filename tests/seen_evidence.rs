@@ -5,24 +5,25 @@
 //! refused with the documented exit codes.
 //!
 //! The sequencer refuses such a statement, so the ledger is built the way
-//! a dishonest operator could: the compact range the store keeps for size
-//! 256 (a projection sealed with a key derived from the log key,
-//! docs/FORMAT.md §20) is rewritten to a fork's. Opened with it, the store
-//! accepts the statement; a fresh audit replays every record and finds the
-//! mismatch.
+//! a dishonest operator could: with the log key and their own code, the
+//! record is appended to the entry bundles under a newly signed
+//! checkpoint. A fresh audit replays every record and finds the mismatch.
 
 use std::path::Path;
 use std::sync::Arc;
 
-use forewarn_ledger::statement::{SeenCheckpoint, Statement};
+use forewarn_ledger::statement::{
+    RECORD_VERSION, Record, SeenCheckpoint, SignedStatement, Statement, leaf_hash,
+};
 use forewarn_ledger::testkit::{START, registration, test_key};
 use forewarn_ledger::{Event, PartyClass, PublicKey};
 use forewarn_store::{Store, StoreConfig};
+use forewarn_tlog::checkpoint::Checkpoint;
 use forewarn_tlog::compact::CompactRange;
+use forewarn_tlog::hash::Hash;
 use forewarn_tlog::note::{SignatureType, SignerKey};
 use forewarn_tlog::record_hash;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+use forewarn_tlog::tile::{encode_entry_bundle, parse_entry_bundle};
 
 mod common;
 use common::run;
@@ -46,32 +47,66 @@ fn log_key() -> SignerKey {
     SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap()
 }
 
-/// Replaces the compact range the store keeps for tree size `size` with
-/// `range`, sealed as the log key's holder seals projections:
-/// payload ‖ HMAC-SHA256(mac key, len(key) ‖ key ‖ payload)[..16], the mac
-/// key being HMAC-SHA256(seed, "forewarn/projection-mac/v1").
-fn write_range(dir: &Path, size: u64, range: &[u8]) {
-    let mut kdf = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).unwrap();
-    kdf.update(b"forewarn/projection-mac/v1");
-    let mac_key = kdf.finalize().into_bytes();
-    let mut key = vec![b'r'];
-    key.extend_from_slice(&size.to_be_bytes());
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key).unwrap();
-    m.update(&(key.len() as u32).to_be_bytes());
-    m.update(&key);
-    m.update(range);
-    let mut value = range.to_vec();
-    value.extend_from_slice(&m.finalize().into_bytes()[..16]);
+/// Appends `statements` to the closed store in `dir` the way a dishonest
+/// operator's own sequencer would, with none of the store's checks: the
+/// records go into the last entry bundle, and the new size and a checkpoint
+/// signed with the log key into the database and its mark. (The hash tiles
+/// and projections are left behind, as such a sequencer might leave them:
+/// `audit` reads neither.) `leaves` holds the log's leaves and grows.
+fn append_unchecked(dir: &Path, statements: &[SignedStatement], leaves: &mut Vec<Hash>) {
     let db = forewarn_store::open_db(&dir.join("db")).unwrap();
-    assert!(
-        db.insert(key, value).unwrap().is_some(),
-        "the store keeps it"
-    );
+    let size = leaves.len() as u64;
+    let n = size / 256;
+    let mut key = vec![b'e'];
+    key.extend_from_slice(&n.to_be_bytes());
+    let mut entries: Vec<Vec<u8>> = match db.get(&key).unwrap() {
+        None => Vec::new(),
+        Some(v) => {
+            let data = zstd::bulk::decompress(&v, 1 << 24).unwrap();
+            parse_entry_bundle(&data, (size % 256) as usize)
+                .unwrap()
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect()
+        }
+    };
+    for s in statements {
+        let record = Record {
+            version: RECORD_VERSION,
+            index: leaves.len() as u64,
+            prev: *leaves.last().unwrap(),
+            logged_at: START + 1_000_000,
+            statement: s.bytes.clone(),
+            signature: s.signature,
+        }
+        .to_bytes()
+        .unwrap();
+        leaves.push(leaf_hash(&record));
+        entries.push(record);
+    }
+    assert!(entries.len() <= 256, "one bundle is enough here");
+    let bundle = encode_entry_bundle(&entries).unwrap();
+    db.insert(&key, zstd::bulk::compress(&bundle, 1).unwrap())
+        .unwrap();
+    let mut tree = CompactRange::new();
+    leaves.iter().for_each(|l| tree.push(*l));
+    let size = leaves.len() as u64;
+    let checkpoint = Checkpoint::new(ORIGIN, size, tree.root())
+        .unwrap()
+        .sign(&log_key())
+        .to_bytes();
+    db.insert(b"m:size", &size.to_be_bytes()).unwrap();
+    db.insert(b"m:checkpoint", checkpoint.as_slice()).unwrap();
     db.flush().unwrap();
+    drop(db);
+    std::fs::write(dir.join(forewarn_store::MARK_FILE), &checkpoint).unwrap();
 }
 
 /// A ledger in `dir` of `BEFORE` registrations and then a registration
 /// whose signer claims the fork's root at size `SEEN`; returns that root.
+/// The store refuses such a statement (and its recent window cannot be
+/// edited to accept it: the kept compact ranges must chain to the signed
+/// root), so the operator appends it with their own code.
 fn dishonest_ledger(dir: &Path) -> forewarn_tlog::Hash {
     let mut store = Store::init(dir, ORIGIN, &[7; 32], config()).unwrap();
     let batch: Vec<_> = (0..BEFORE)
@@ -80,9 +115,9 @@ fn dishonest_ledger(dir: &Path) -> forewarn_tlog::Hash {
     for chunk in batch.chunks(100) {
         assert!(store.append(chunk).unwrap().iter().all(Result::is_ok));
     }
-    let leaves: Vec<_> = store
-        .records(0, SEEN)
-        .map(|r| forewarn_ledger::statement::leaf_hash(&r.unwrap()))
+    let mut leaves: Vec<_> = store
+        .records(0, BEFORE as u64)
+        .map(|r| leaf_hash(&r.unwrap()))
         .collect();
     store.close().unwrap();
 
@@ -95,15 +130,10 @@ fn dishonest_ledger(dir: &Path) -> forewarn_tlog::Hash {
     let fork_root = fork.root();
     assert_ne!(fork_root, {
         let mut honest = CompactRange::new();
-        leaves.iter().for_each(|l| honest.push(*l));
+        leaves[..SEEN as usize].iter().for_each(|l| honest.push(*l));
         honest.root()
     });
 
-    // The fork's tree as the one the store remembers at 256.
-    write_range(dir, SEEN, &fork.to_bytes());
-
-    // The store resumes from it and accepts the claim.
-    let mut store = Store::open(dir, config()).unwrap();
     let signer = test_key("Signer");
     let pk = PublicKey(signer.verifying_key().to_bytes());
     let mut st = Statement::new(
@@ -120,11 +150,13 @@ fn dishonest_ledger(dir: &Path) -> forewarn_tlog::Hash {
         size: SEEN,
         root: fork_root,
     });
-    let receipt = store.append_one(st.sign(&signer).unwrap()).unwrap();
-    assert_eq!(receipt.index, BEFORE as u64);
-    // One more honest record after it.
-    store.append_one(registration("after")).unwrap();
+    let claim = st.sign(&signer).unwrap();
+    // The honest store refuses it.
+    let mut store = Store::open(dir, config()).unwrap();
+    assert!(store.append_one(claim.clone()).is_err());
     store.close().unwrap();
+    // The operator's own code logs it, and one more honest record after it.
+    append_unchecked(dir, &[claim, registration("after")], &mut leaves);
     fork_root
 }
 

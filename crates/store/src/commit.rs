@@ -230,7 +230,7 @@ impl Store {
         // The state to put back if an all-or-nothing batch is refused (one
         // statement needs none: a refused statement changes no state). The
         // auditor holds only the working set, so the copy is small.
-        let backup =
+        let mut backup =
             (all && statements.len() > 1).then(|| (self.auditor.clone(), self.pager.clone()));
         for (s, c) in statements.iter().zip(checked) {
             if all && results.last().is_some_and(Result::is_err) {
@@ -239,15 +239,34 @@ impl Store {
             let h = c.hash;
             // Load what the statement's rules read (its duplicate entry
             // among it) into the working set.
-            if let Ok(st) = &c.parsed {
-                projections::page_in(
+            if let Ok(st) = &c.parsed
+                && let Err(e) = projections::page_in(
                     &self.shared.db,
                     &self.sealer,
                     &mut self.pager,
                     &mut self.auditor,
                     st,
                     &h,
-                )?;
+                    c.signature_ok,
+                )
+            {
+                // A read that fails half-way through: the statements
+                // accepted so far are in memory only. The copy is put back
+                // if there is one; with none and nothing accepted, the
+                // working set is dropped; otherwise the in-memory state is
+                // ahead of the database and the store is poisoned, as for
+                // a commit that fails after validation.
+                match backup.take() {
+                    Some((auditor, pager)) => {
+                        self.auditor = auditor;
+                        self.pager = pager;
+                    }
+                    None if accepted.is_empty() => {
+                        projections::discard(&mut self.pager, &mut self.auditor)
+                    }
+                    None => self.poisoned = true,
+                }
+                return Err(e);
             }
             if in_batch.contains(&h) {
                 results.push(Err(Rejection::DuplicateInBatch));
@@ -539,6 +558,7 @@ mod tests {
             &mut store.auditor,
             c.parsed.as_ref().unwrap(),
             &c.hash,
+            c.signature_ok,
         )
         .unwrap();
         let record = store

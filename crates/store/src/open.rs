@@ -353,7 +353,7 @@ impl Store {
     /// [`Store::state_of_cases`] of every case: the whole projection state
     /// (what a report of everything needs; it grows with the log).
     pub fn full_state(&self) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
-        let cases = projections::all_cases(&self.shared.db)?;
+        let cases = projections::all_cases(&self.shared.db, &self.sealer)?;
         self.state_of_cases(&cases)
     }
 

@@ -22,7 +22,10 @@
 //! sequencer or a report use an edited value. (A genuine older value put
 //! back in place of a newer one carries a valid tag; parties and keys are
 //! bound to `m:hot` by their digest and `m:hot` to the signed checkpoint by
-//! its size, and the rest is compared with a full replay by `check`.)
+//! its size, and the rest is compared with a full replay by `check`. A
+//! deletion carries no tag either: where a count in `m:hot`, the stored
+//! size or a cited record's facts show what must exist, its absence is
+//! damage; docs/FORMAT.md §20, "Seal", lists which.)
 //!
 //! They are written in the same atomic sled batch as the records they
 //! derive from, so no reader ever sees records without their projections
@@ -261,7 +264,7 @@ impl Pager {
         let at = (i % BUNDLE) as usize * RecordFacts::LEN;
         if b >= self.base / BUNDLE {
             // The last block grows in place: read it each time.
-            return read_block(db, sealer, b)?
+            return read_block_exact(db, sealer, b, self.base)?
                 .get(at..at + RecordFacts::LEN)
                 .and_then(RecordFacts::decode)
                 .ok_or_else(bad);
@@ -269,7 +272,8 @@ impl Pager {
         let block = match self.blocks.get(&b) {
             Some(block) => block.clone(),
             None => {
-                let block: std::sync::Arc<[u8]> = read_block(db, sealer, b)?.into();
+                let block: std::sync::Arc<[u8]> =
+                    read_block_exact(db, sealer, b, self.base)?.into();
                 if self.blocks.len() >= CACHED_BLOCKS {
                     self.blocks.clear();
                 }
@@ -331,6 +335,27 @@ fn read_block(db: &sled::Db, sealer: &Sealer, block: u64) -> Result<Vec<u8>, Sto
         .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(&key)))?;
     if v.len() % RecordFacts::LEN != 0 || v.len() > BUNDLE as usize * RecordFacts::LEN {
         return Err(StoreError::corrupt(Corruption::Malformed, place_of(&key)));
+    }
+    Ok(v)
+}
+
+/// Facts block `block` of a log whose first `on_disk` records have their
+/// facts stored: exactly the records of the block below `on_disk`. A
+/// genuine older value of the last block (its tag fits) is shorter, and
+/// would put the next records' facts in the wrong places.
+fn read_block_exact(
+    db: &sled::Db,
+    sealer: &Sealer,
+    block: u64,
+    on_disk: u64,
+) -> Result<Vec<u8>, StoreError> {
+    let v = read_block(db, sealer, block)?;
+    let records = on_disk.saturating_sub(block * BUNDLE).min(BUNDLE);
+    if records == 0 || v.len() as u64 != records * RecordFacts::LEN as u64 {
+        return Err(StoreError::corrupt(
+            Corruption::Malformed,
+            place_of(&facts_key(block)),
+        ));
     }
     Ok(v)
 }
@@ -429,6 +454,33 @@ pub(crate) fn load_hot(
         );
         at += SNAPSHOT_EVERY;
     }
+    // Tiles carry no tag, and the root checked against the signed
+    // checkpoint covers only the leaves after the last kept range: the
+    // leaves before it must lead from each kept range to the next, or the
+    // recent roots (`seen` checks, docs/FORMAT.md §16) would come from
+    // edited leaves.
+    for (i, pair) in snapshots.windows(2).enumerate() {
+        let from = first + i as u64 * SNAPSHOT_EVERY;
+        let mut t = CompactRange::from_bytes(&pair[0])
+            .ok()
+            .filter(|t| t.size() == from)
+            .ok_or_else(|| {
+                StoreError::corrupt(Corruption::Malformed, place_of(&range_key(from)))
+            })?;
+        let at = (from - first) as usize;
+        for l in &leaves[at..at + SNAPSHOT_EVERY as usize] {
+            t.push(*l);
+        }
+        if t.to_bytes() != pair[1] {
+            return Err(StoreError::corrupt(
+                Corruption::TileDiffers,
+                Place::Tile {
+                    level: 0,
+                    index: from / BUNDLE,
+                },
+            ));
+        }
+    }
     let tree = match snapshots.last() {
         None => CompactRange::new(),
         Some(last) => {
@@ -490,6 +542,13 @@ fn leaves_in(db: &sled::Db, from: u64, to: u64) -> Result<Vec<Hash>, StoreError>
 /// records it cites, the entries of the cases it names or reaches through
 /// them, a sealed field without a case it opens, and for a revocation the
 /// uses of the party's keys.
+///
+/// A statement whose signature did not verify is refused before any rule
+/// reads the state (§16 step 8 comes before step 9), so for it only the
+/// duplicate entry is loaded; nor are a revocation's uses loaded unless its
+/// signing key belongs to the revoked key's party (else it is refused
+/// before they are read). Anyone can send such statements, and each would
+/// otherwise read every record logged since its `effective_at`.
 pub(crate) fn page_in(
     db: &sled::Db,
     sealer: &Sealer,
@@ -497,6 +556,7 @@ pub(crate) fn page_in(
     auditor: &mut Auditor,
     statement: &Statement,
     hash: &[u8; 32],
+    signature_ok: bool,
 ) -> Result<(), StoreError> {
     let size = auditor.size();
     let base = pager.base;
@@ -512,7 +572,15 @@ pub(crate) fn page_in(
             .statements
             .insert(dk, RecordRef(u64::from_be_bytes(r)));
     }
+    if !signature_ok {
+        return Ok(());
+    }
     let mut cases: BTreeSet<CaseId> = statement.event.case().into_iter().collect();
+    // Cases named by the facts of cited records: every accepted record
+    // that names a case left that case's entry behind (CaseOpened made it,
+    // every other event needed it), so a missing one was removed.
+    let mut cited: BTreeSet<CaseId> = BTreeSet::new();
+    let mut held = Vec::new();
     for c in statement.event.cites() {
         let i = c.record.0;
         if i >= size {
@@ -528,6 +596,8 @@ pub(crate) fn page_in(
         match facts.case {
             Some(case) => {
                 cases.insert(case);
+                cited.insert(case);
+                held.push((case, facts.event, c.record));
             }
             None => {
                 if let Event::Opening { field, .. } = &statement.event
@@ -544,11 +614,19 @@ pub(crate) fn page_in(
             }
         }
     }
+    let removed = |id: &CaseId| StoreError::corrupt(Corruption::Missing, place_of(&case_key(id)));
     for id in cases {
-        if state.cases.contains_key(&id) || pager.absent.contains(&id) {
+        if state.cases.contains_key(&id) {
+            continue;
+        }
+        if pager.absent.contains(&id) {
+            if cited.contains(&id) {
+                return Err(removed(&id));
+            }
             continue;
         }
         match read_case(db, sealer, &id)? {
+            None if cited.contains(&id) => return Err(removed(&id)),
             None => {
                 pager.absent.insert(id);
             }
@@ -566,8 +644,25 @@ pub(crate) fn page_in(
             }
         }
     }
+    // A cited `Notified` (tag 6) or `EmbargoProposed` (tag 8) left its
+    // notice or embargo in its case's entry; one missing there means the
+    // entry was put back from before it (a genuine older value).
+    for (case, event, r) in held {
+        let missing = match event {
+            6 => !state.notices.contains_key(&r),
+            8 => !state.embargoes.contains_key(&r),
+            _ => false,
+        };
+        if missing {
+            return Err(StoreError::corrupt(
+                Corruption::Missing,
+                place_of(&case_key(&case)),
+            ));
+        }
+    }
     if let Event::KeyRevoked { key, effective_at } = &statement.event
         && let Some(party) = state.keys.get(key).map(|k| k.party)
+        && state.keys.get(&statement.signer).map(|k| k.party) == Some(party)
     {
         load_uses(db, sealer, pager, state, party, *effective_at)?;
     }
@@ -609,7 +704,7 @@ fn load_uses(
     let (mut lo, mut hi) = (0u64, blocks);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        let block = read_block(db, sealer, mid)?;
+        let block = read_block_exact(db, sealer, mid, base)?;
         let last = RecordFacts::decode(&block[block.len() - RecordFacts::LEN..])
             .ok_or_else(|| StoreError::corrupt(Corruption::Malformed, place_of(&facts_key(mid))))?;
         if last.logged_at < from {
@@ -620,7 +715,7 @@ fn load_uses(
     }
     let mut found: BTreeMap<forewarn_ledger::PublicKey, Vec<(RecordRef, Millis)>> = BTreeMap::new();
     for b in lo..blocks {
-        let block = read_block(db, sealer, b)?;
+        let block = read_block_exact(db, sealer, b, base)?;
         for (j, raw) in block.chunks(RecordFacts::LEN).enumerate() {
             let i = b * BUNDLE + j as u64;
             if i >= base {
@@ -782,7 +877,7 @@ pub(crate) fn page_out(
         let mut block = if base.is_multiple_of(BUNDLE) {
             Vec::new()
         } else {
-            read_block(db, sealer, first)?
+            read_block_exact(db, sealer, first, base)?
         };
         block.truncate((base % BUNDLE) as usize * RecordFacts::LEN);
         let mut n = first;
@@ -1011,18 +1106,42 @@ pub(crate) fn state_with(
         let (k, v) = item?;
         state.late.push(decode_versioned(&k, sealer.open(&k, &v)?)?);
     }
+    // Findings without a case are numbered from 0 and never removed: one
+    // missing from the count `m:hot` holds was deleted (a deletion carries
+    // no tag to check).
+    let stored = read_hot(db, sealer)?.loose_findings;
+    let mut next = 0u64;
     for item in db.scan_prefix([b'f']) {
         let (k, v) = item?;
+        if next < stored && k != finding_key(next) {
+            break;
+        }
         state
             .findings
             .push(decode_versioned(&k, sealer.open(&k, &v)?)?);
+        next += 1;
+    }
+    if next < stored {
+        return Err(StoreError::corrupt(
+            Corruption::Missing,
+            place_of(&finding_key(next)),
+        ));
     }
     state.late.sort_by_key(|l| l.record);
     Ok(state)
 }
 
-/// Every case with a stored entry, in key order.
-pub(crate) fn all_cases(db: &sled::Db) -> Result<Vec<CaseId>, StoreError> {
+/// `m:hot`, checked.
+fn read_hot(db: &sled::Db, sealer: &Sealer) -> Result<HotState, StoreError> {
+    let payload = get_open(db, sealer, HOT)?
+        .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
+    HotState::from_bytes(&payload)
+        .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(HOT)))
+}
+
+/// Every case with a stored entry, in key order: as many as `m:hot`
+/// counts (entries are never removed, so one fewer was deleted).
+pub(crate) fn all_cases(db: &sled::Db, sealer: &Sealer) -> Result<Vec<CaseId>, StoreError> {
     let mut out = Vec::new();
     for item in db.scan_prefix([b'x']) {
         let (k, _) = item?;
@@ -1030,6 +1149,9 @@ pub(crate) fn all_cases(db: &sled::Db) -> Result<Vec<CaseId>, StoreError> {
             .try_into()
             .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&k)))?;
         out.push(CaseId(id));
+    }
+    if out.len() as u64 != read_hot(db, sealer)?.counts.cases {
+        return Err(StoreError::corrupt(Corruption::Missing, place_of(b"x")));
     }
     Ok(out)
 }
@@ -1085,11 +1207,12 @@ pub(crate) fn sealed_of(
     let facts = read_facts(db, sealer, record)?;
     match facts.case {
         Some(c) => {
-            if let Some(e) = read_case(db, sealer, &c)? {
-                for ((r, f), s) in e.sealed {
-                    if r.0 == record {
-                        out.insert(f, s);
-                    }
+            // A record naming a case left its entry behind (see `page_in`).
+            let e = read_case(db, sealer, &c)?
+                .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(&case_key(&c))))?;
+            for ((r, f), s) in e.sealed {
+                if r.0 == record {
+                    out.insert(f, s);
                 }
             }
         }
