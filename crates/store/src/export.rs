@@ -164,7 +164,7 @@ type Chunk = Result<Vec<(Tile, Vec<u8>)>, ExportAuditError>;
 /// checkpoint, then the hash tiles level by level, each level in index
 /// order. A reader thread reads the bundle files ahead of the auditor,
 /// hashes their records and checks the hash tiles as they complete
-/// ([`TileCheck`]), so memory stays bounded by the open tile of each level
+/// (`TileCheck`), so memory stays bounded by the open tile of each level
 /// and the chunks in flight, whatever the size of the log.
 pub fn audit_tiles(
     dir: &Path,

@@ -102,7 +102,7 @@ impl Default for StoreConfig {
 /// An open ledger: the single writer, with the memory-resident part of the
 /// projection state (parties, keys, the chain position) and a working set
 /// of the rest, which lives in keyed form on disk
-/// ([`crate::projections`]). Readers for other threads come from
+/// (the `projections` module). Readers for other threads come from
 /// [`Store::reader`].
 pub struct Store {
     pub(crate) dir: PathBuf,

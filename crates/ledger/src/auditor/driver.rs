@@ -73,7 +73,8 @@ impl Auditor {
     /// A store that keeps the projections in keyed form on disk builds
     /// `state` from them with only a working set held: every party and key
     /// (keys without their uses), the chain position, and an empty
-    /// [`CitationTable::on_disk`]; see [`Auditor::working_set`].
+    /// [`CitationTable::on_disk`](super::CitationTable::on_disk); see
+    /// [`Auditor::working_set`].
     pub fn from_state(config: AuditConfig, state: AuditState) -> Result<Auditor, EncodingError> {
         let malformed = |detail: alloc::string::String| EncodingError::Malformed { detail };
         let tree = CompactRange::from_bytes(&state.tree)

@@ -16,7 +16,7 @@
 //!   key and party, log time, event, case), for citations and revocations.
 //! - [`HotState`]: the chain position and counters, small and written
 //!   with every commit.
-//! - parties and keys ([`PartyState`], [`KeyState`] without their uses),
+//! - parties and keys ([`PartyState`](super::PartyState), [`KeyState`](super::KeyState) without their uses),
 //!   all of which a step needs and which stay in memory.
 //!
 //! [`WorkingSet::drain`] takes what a batch of statements touched out of
