@@ -14,13 +14,13 @@ pub fn run(dir: &Path, json: bool) -> Outcome {
     let a = store.check().map_err(store_failure)?;
     if json {
         print_json_line(
-            &serde_json::json!({"consistent": true, "records": a.size(), "root": a.root().to_hex()}),
+            &serde_json::json!({"consistent": true, "records": a.size, "root": a.root.to_hex()}),
         );
     } else {
         outln!(
             "consistent: {} records, root {}, matching the signed checkpoint, every stored hash and projection",
-            a.size(),
-            a.root().to_hex()
+            a.size,
+            a.root.to_hex()
         );
     }
     Ok(())

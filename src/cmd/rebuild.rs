@@ -22,13 +22,13 @@ pub fn run(dir: &Path, json: bool) -> Outcome {
     store.close().map_err(store_failure)?;
     if json {
         print_json_line(
-            &serde_json::json!({"rebuilt": true, "records": a.size(), "root": a.root().to_hex()}),
+            &serde_json::json!({"rebuilt": true, "records": a.size, "root": a.root.to_hex()}),
         );
     } else {
         outln!(
             "rebuilt: {} records, root {}; tiles and projections recomputed from the records and checked",
-            a.size(),
-            a.root().to_hex()
+            a.size,
+            a.root.to_hex()
         );
     }
     Ok(())

@@ -32,10 +32,19 @@ struct Replayed {
     expected: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
+/// What [`Store::check`] proved: the records, replayed from scratch, hash
+/// to this root, the signed checkpoint's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Checked {
+    /// Records.
+    pub size: u64,
+    /// Their Merkle root.
+    pub root: forewarn_tlog::hash::Hash,
+}
+
 impl Store {
-    /// Walks the whole store (see the module docs). Returns the fresh
-    /// auditor.
-    pub fn check(&self) -> Result<Auditor, StoreError> {
+    /// Walks the whole store (see the module docs).
+    pub fn check(&self) -> Result<Checked, StoreError> {
         // After a failed commit the in-memory state is ahead of the
         // database: comparing them would report damage that is not there.
         if self.poisoned {
@@ -116,7 +125,10 @@ impl Store {
                 crate::projections::place_of(crate::projections::HOT),
             ));
         }
-        Ok(fresh)
+        Ok(Checked {
+            size,
+            root: fresh.root(),
+        })
     }
 
     /// Rebuilds the hash tiles and every keyed projection from the
@@ -190,7 +202,9 @@ impl Store {
         for (i, f) in facts.iter_mut().enumerate() {
             f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
         }
-        let expected = projections::expected_values(fresh.state().clone(), &facts, &ranges)?;
+        // Grouped in place (no copy of the replayed state): what stays in
+        // `fresh` is what the memory-resident comparison needs.
+        let expected = projections::expected_values(fresh.working_set(), &facts, &ranges)?;
         Ok(Replayed {
             fresh,
             tree,

@@ -91,6 +91,7 @@ mod projections;
 mod reader;
 mod sequencer;
 
+pub use check::Checked;
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};
 pub use copy::{AuditError, LogCopy};
 pub use database::{lock_held, open_db, open_db_waiting};

@@ -6,15 +6,18 @@ use super::*;
 /// Every keyed value (payload, before sealing) a full state implies:
 /// what the projections of a log must be, for `check` and `rebuild`.
 /// `facts` are the records' facts in order and `ranges` the compact ranges
-/// at every multiple of 256 below the size.
+/// at every multiple of 256 below the size. The state's cases, notices,
+/// embargoes, sealed fields, late records, findings and duplicate and
+/// citation entries are moved out of it (drained, not copied); its
+/// parties, keys and chain position stay.
 pub(crate) fn expected_values(
-    mut state: AuditState,
+    state: &mut AuditState,
     facts: &[RecordFacts],
     ranges: &[Vec<u8>],
 ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
     let mut packer = Packer::new()?;
     let size = state.size;
-    let ws = WorkingSet::drain(&mut state, 0);
+    let ws = WorkingSet::drain(state, 0);
     let mut out = BTreeMap::new();
     let mut counts = Counts::default();
     let mut loose = Vec::new();
@@ -62,7 +65,7 @@ pub(crate) fn expected_values(
         out.insert(key_key(key), encode_versioned(&without_uses(k)));
     }
     debug_assert_eq!(state.size, size);
-    let hot = HotState::of(&state, counts, n, parties_digest(&state));
+    let hot = HotState::of(state, counts, n, parties_digest(state));
     out.insert(HOT.to_vec(), hot.to_bytes());
     Ok(out)
 }
