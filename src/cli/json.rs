@@ -141,16 +141,18 @@ pub struct PartyRow<'a> {
     pub class: PartyClass,
 }
 
-/// The summary document of `report`.
-pub fn summary_document(report: &Report) -> impl Serialize + '_ {
+/// The summary document: the counts, then the parties and the case ids
+/// as they come (a summary read one case at a time never holds a
+/// `Report`).
+pub fn summary_document<'a>(
+    summary: &'a Summary,
+    parties: impl Iterator<Item = PartyRow<'a>> + 'a,
+    cases: impl Iterator<Item = CaseId> + 'a,
+) -> impl Serialize + 'a {
     SummaryDocument {
-        summary: &report.summary,
-        parties: seq(report.parties.iter().map(|p| PartyRow {
-            party: p.party,
-            name: &p.name,
-            class: p.class,
-        })),
-        cases: seq(report.cases.iter().map(|c| -> CaseId { c.case })),
+        summary,
+        parties: seq(parties),
+        cases: seq(cases),
     }
 }
 
@@ -209,7 +211,16 @@ mod tests {
             String::from_utf8(audit).unwrap(),
             serde_json::to_string_pretty(&derived).unwrap() + "\n"
         );
-        let summary = streamed(&summary_document(report), Layout::Pretty);
+        let rows = report.parties.iter().map(|p| PartyRow {
+            party: p.party,
+            name: &p.name,
+            class: p.class,
+        });
+        let ids = report.cases.iter().map(|c| c.case);
+        let summary = streamed(
+            &summary_document(&report.summary, rows, ids),
+            Layout::Pretty,
+        );
         let expected = serde_json::json!({
             "summary": report.summary,
             "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(),

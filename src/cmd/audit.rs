@@ -228,7 +228,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
             report.summary.root
         );
         outln!();
-        print_summary(&report);
+        print_summary(&report.summary);
         print_findings(&report.findings, 40);
     }
     trace.phase("output", None);

@@ -644,7 +644,7 @@ pub fn run(dir: &Path) -> Outcome {
     for c in &report.cases {
         print_case(c, &report);
     }
-    print_summary(&report);
+    print_summary(&report.summary);
     outln!();
     outln!(
         "Sealed values (summaries, products, CVE ids) stay commitments until their sender opens"

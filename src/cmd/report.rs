@@ -107,6 +107,9 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     // the entries of the cases a party appears in, or (summary, --all)
     // every case. The database is closed again before the report is built.
     let store = open_store(&common.dir.dir, true)?;
+    if let ReportCmd::Summary { .. } = cmd {
+        return summary(store, &policy, as_of, common.json);
+    }
     let state = match cmd {
         ReportCmd::Case { id: Some(id), .. } => {
             let case = parse_case(id)?;
@@ -201,27 +204,8 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 outln!("findings concerning this party: {}", p.findings);
             }
         }
-        ReportCmd::Summary { .. } => {
-            if common.json {
-                print_json_pretty(&crate::cli::json::summary_document(&report));
-            } else {
-                print_summary(&report);
-                outln!("parties:");
-                for p in &report.parties {
-                    outln!("  {:>6}  {:<40} {}", p.party, p.name, p.class.name());
-                }
-                outln!("cases:");
-                for c in &report.cases {
-                    outln!(
-                        "  {}  opened {}  {}",
-                        c.case,
-                        format_time(c.opened_at),
-                        shown(&c.summary)
-                    );
-                }
-                print_findings(&report.findings, 40);
-            }
-        }
+        // Answered above, one case at a time.
+        ReportCmd::Summary { .. } => {}
     }
     Ok(())
 }
@@ -235,9 +219,88 @@ fn shown(s: &Shown) -> String {
     }
 }
 
+/// Findings the text summary lists (the rest are counted).
+const SHOWN_FINDINGS: usize = 40;
+
+/// `report summary`: the store's cases are read one at a time, each folded
+/// into the summary ([`report::SummaryBuilder`]) and dropped, so memory
+/// stays that of one case; the time is linear in the number of cases.
+fn summary(
+    store: forewarn_store::Store,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    json: bool,
+) -> Outcome {
+    let root = store.auditor().root();
+    let mut builder = report::SummaryBuilder::default();
+    let mut cases: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::new();
+    let mut first: Vec<Finding> = Vec::new();
+    let mut total = 0usize;
+    let mut keep = |found: Vec<Finding>| {
+        total += found.len();
+        first.extend(found);
+        first.sort_by_key(|f| (f.record, f.kind));
+        first.truncate(SHOWN_FINDINGS);
+    };
+    for id in store.case_ids().map_err(store_failure)? {
+        let part = store.case_part(&id).map_err(store_failure)?;
+        let r = report::build(&part, policy, as_of, &root);
+        builder.add(&part, &r.cases, &r.findings);
+        cases.extend(
+            r.cases
+                .iter()
+                .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
+        );
+        keep(r.findings);
+    }
+    let part = store.loose_part().map_err(store_failure)?;
+    let r = report::build(&part, policy, as_of, &root);
+    builder.add(&part, &r.cases, &r.findings);
+    keep(r.findings);
+    let hot = store.auditor().state();
+    let summary = builder.finish(hot, policy, as_of, &root);
+    let parties: Vec<(PartyId, String, PartyClass)> = hot
+        .parties
+        .iter()
+        .map(|(id, p)| (*id, p.name.clone(), p.class))
+        .collect();
+    store.close().map_err(store_failure)?;
+    cases.sort_by_key(|c| c.0);
+    if json {
+        let rows = parties
+            .iter()
+            .map(|(party, name, class)| crate::cli::json::PartyRow {
+                party: *party,
+                name,
+                class: *class,
+            });
+        print_json_pretty(&crate::cli::json::summary_document(
+            &summary,
+            rows,
+            cases.iter().map(|c| c.1),
+        ));
+    } else {
+        print_summary(&summary);
+        outln!("parties:");
+        for (party, name, class) in &parties {
+            outln!("  {:>6}  {:<40} {}", party, name, class.name());
+        }
+        outln!("cases:");
+        for (_, case, opened_at, text) in &cases {
+            outln!(
+                "  {}  opened {}  {}",
+                case,
+                format_time(*opened_at),
+                shown(text)
+            );
+        }
+        print_counted_findings(&first, total, SHOWN_FINDINGS);
+    }
+    Ok(())
+}
+
 /// The summary block: counts, early notice by class, findings by category.
-pub fn print_summary(r: &Report) {
-    let s = &r.summary;
+pub fn print_summary(s: &report::Summary) {
     outln!(
         "{} records · {} parties · {} keys · {} cases ({} public) · {} notices ({} acknowledged)",
         s.records,
@@ -274,7 +337,13 @@ pub fn print_summary(r: &Report) {
 
 /// At most `max` findings, one line each.
 pub fn print_findings(findings: &[Finding], max: usize) {
-    for f in findings.iter().take(max) {
+    print_counted_findings(findings, findings.len(), max);
+}
+
+/// The first `max` of `total` findings (`first` holds at least those),
+/// one line each, and how many more there are.
+fn print_counted_findings(first: &[Finding], total: usize, max: usize) {
+    for f in first.iter().take(max) {
         outln!(
             "  record {:>6}  {:<8} {:<28} {}",
             f.record,
@@ -283,8 +352,8 @@ pub fn print_findings(findings: &[Finding], max: usize) {
             f.detail
         );
     }
-    if findings.len() > max {
-        outln!("  … and {} more (use --json for all)", findings.len() - max);
+    if total > max {
+        outln!("  … and {} more (use --json for all)", total - max);
     }
 }
 

@@ -451,6 +451,109 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
     })
 }
 
+/// The summary of a state read in disjoint parts, without holding it
+/// whole: a store reads one case at a time, then what names no case, adds
+/// each part with its [`build`], and [`SummaryBuilder::finish`] gives the
+/// summary [`build`] of the whole state gives (every finding belongs to
+/// one case or to none, so the parts' findings are the whole's).
+#[derive(Clone, Debug, Default)]
+pub struct SummaryBuilder {
+    leads: BTreeMap<PartyClass, Vec<f64>>,
+    findings_by_kind: BTreeMap<String, u64>,
+    protocol: usize,
+    policy: usize,
+    cases: usize,
+    public_cases: usize,
+    notices: usize,
+    acknowledged: usize,
+}
+
+impl SummaryBuilder {
+    /// Adds a part: a state holding some of the cases (or none of them and
+    /// what names no case), with its reports' cases and findings.
+    pub fn add(&mut self, part: &AuditState, cases: &[CaseReport], findings: &[Finding]) {
+        for c in cases {
+            for w in &c.who_knew {
+                if w.how == Learned::Notified
+                    && let Some(l) = w.lead_before_public_ms
+                    && l > 0
+                {
+                    self.leads
+                        .entry(w.class)
+                        .or_default()
+                        .push(l as f64 / DAY_MS as f64);
+                }
+            }
+        }
+        for f in findings {
+            *self.findings_by_kind.entry(serde_name(f.kind)).or_insert(0) += 1;
+            match f.category() {
+                Category::Protocol => self.protocol += 1,
+                Category::Policy => self.policy += 1,
+            }
+        }
+        self.cases += part.cases.len();
+        self.public_cases += part
+            .cases
+            .values()
+            .filter(|c| c.clock.public.is_some())
+            .count();
+        self.notices += part.notices.len();
+        self.acknowledged += part
+            .notices
+            .values()
+            .filter(|n| n.acknowledged.is_some())
+            .count();
+    }
+
+    /// The summary; `whole` gives what every part shares (records, times,
+    /// parties, keys, events).
+    pub fn finish(
+        self,
+        whole: &AuditState,
+        policy: &AuditPolicy,
+        as_of: Millis,
+        root: &forewarn_tlog::hash::Hash,
+    ) -> Summary {
+        let early_notice = self
+            .leads
+            .into_iter()
+            .map(|(class, v)| ClassLead {
+                class,
+                told_before_public: v.len(),
+                max_days_before_public: v.iter().cloned().reduce(f64::max),
+                median_days_before_public: median(v),
+            })
+            .collect();
+        Summary {
+            records: whole.size,
+            root: root.to_hex(),
+            checkpoint: whole.checkpoint.map(|c| (c.size, c.root.to_hex())),
+            first_logged_at: whole.first_logged_at,
+            last_logged_at: (whole.size > 0).then_some(whole.last_logged_at),
+            as_of,
+            policy: policy.name.clone(),
+            parties: whole.parties.len(),
+            keys: whole.keys.len(),
+            cases: self.cases,
+            public_cases: self.public_cases,
+            notices: self.notices,
+            acknowledged_notices: self.acknowledged,
+            events: whole
+                .kind_counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (KIND_NAMES[i], *n))
+                .collect(),
+            findings_by_kind: self.findings_by_kind,
+            protocol_findings: self.protocol,
+            policy_findings: self.policy,
+            early_notice,
+        }
+    }
+}
+
 /// Builds every report. `root` is the auditor's current Merkle root.
 pub fn build(
     state: &AuditState,
@@ -466,7 +569,6 @@ pub fn build(
         .collect();
     cases.sort_by_key(|c| c.opened_record);
     let mut histories: BTreeMap<PartyId, Vec<PartyCase>> = BTreeMap::new();
-    let mut leads: BTreeMap<PartyClass, Vec<f64>> = BTreeMap::new();
     for c in &cases {
         for w in &c.who_knew {
             if let Some(p) = w.party {
@@ -478,15 +580,6 @@ pub fn build(
                     acknowledged_at: w.acknowledged_at,
                     lead_before_public_ms: w.lead_before_public_ms,
                 });
-            }
-            if w.how == Learned::Notified
-                && let Some(l) = w.lead_before_public_ms
-                && l > 0
-            {
-                leads
-                    .entry(w.class)
-                    .or_default()
-                    .push(l as f64 / DAY_MS as f64);
             }
         }
     }
@@ -512,60 +605,9 @@ pub fn build(
             }
         })
         .collect();
-    let mut findings_by_kind = BTreeMap::new();
-    for f in &findings {
-        let name = serde_name(f.kind);
-        *findings_by_kind.entry(name).or_insert(0) += 1;
-    }
-    let early_notice = leads
-        .into_iter()
-        .map(|(class, v)| ClassLead {
-            class,
-            told_before_public: v.len(),
-            max_days_before_public: v.iter().cloned().reduce(f64::max),
-            median_days_before_public: median(v),
-        })
-        .collect();
-    let summary = Summary {
-        records: state.size,
-        root: root.to_hex(),
-        checkpoint: state.checkpoint.map(|c| (c.size, c.root.to_hex())),
-        first_logged_at: state.first_logged_at,
-        last_logged_at: (state.size > 0).then_some(state.last_logged_at),
-        as_of,
-        policy: policy.name.clone(),
-        parties: state.parties.len(),
-        keys: state.keys.len(),
-        cases: state.cases.len(),
-        public_cases: state
-            .cases
-            .values()
-            .filter(|c| c.clock.public.is_some())
-            .count(),
-        notices: state.notices.len(),
-        acknowledged_notices: state
-            .notices
-            .values()
-            .filter(|n| n.acknowledged.is_some())
-            .count(),
-        events: state
-            .kind_counts
-            .iter()
-            .enumerate()
-            .filter(|(_, n)| **n > 0)
-            .map(|(i, n)| (KIND_NAMES[i], *n))
-            .collect(),
-        findings_by_kind,
-        protocol_findings: findings
-            .iter()
-            .filter(|f| f.category() == Category::Protocol)
-            .count(),
-        policy_findings: findings
-            .iter()
-            .filter(|f| f.category() == Category::Policy)
-            .count(),
-        early_notice,
-    };
+    let mut summary = SummaryBuilder::default();
+    summary.add(state, &cases, &findings);
+    let summary = summary.finish(state, policy, as_of, root);
     Report {
         summary,
         cases,

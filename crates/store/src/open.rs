@@ -347,7 +347,42 @@ impl Store {
         &self,
         cases: &[forewarn_ledger::types::CaseId],
     ) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
-        projections::state_with(&self.shared.db, &self.sealer, self.auditor.state(), cases)
+        projections::state_with(
+            &self.shared.db,
+            &self.sealer,
+            self.auditor.state(),
+            cases,
+            true,
+        )
+    }
+
+    /// The parts of the projection state, for reading the whole one part
+    /// at a time ([`forewarn_ledger::report::SummaryBuilder`]): every case
+    /// id in key order, then, per case, a state holding only that case
+    /// ([`Store::case_part`]), and last the state of what names no case
+    /// ([`Store::loose_part`]). Memory stays that of one case.
+    pub fn case_ids(&self) -> Result<Vec<forewarn_ledger::types::CaseId>, StoreError> {
+        projections::all_cases(&self.shared.db, &self.sealer)
+    }
+
+    /// A state holding parties, keys and case `id` alone.
+    pub fn case_part(
+        &self,
+        id: &forewarn_ledger::types::CaseId,
+    ) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
+        projections::state_with(
+            &self.shared.db,
+            &self.sealer,
+            self.auditor.state(),
+            std::slice::from_ref(id),
+            false,
+        )
+    }
+
+    /// A state holding parties, keys and what names no case (sealed
+    /// fields, late records, findings), and no case.
+    pub fn loose_part(&self) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
+        self.state_of_cases(&[])
     }
 
     /// [`Store::state_of_cases`] of every case: the whole projection state

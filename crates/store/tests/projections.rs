@@ -99,6 +99,20 @@ fn reports_match(store: &Store, fresh: &Auditor, as_of: u64) {
         assert_eq!(got.cases, want.cases);
         assert_eq!(got.parties, want.parties);
         assert_eq!(got.findings, want.findings);
+        // The summary read one case at a time, as `report summary` does.
+        let mut parts = report::SummaryBuilder::default();
+        for id in store.case_ids().unwrap() {
+            let part = store.case_part(&id).unwrap();
+            let r = report::build(&part, &policy, as_of, &root);
+            parts.add(&part, &r.cases, &r.findings);
+        }
+        let loose = store.loose_part().unwrap();
+        let r = report::build(&loose, &policy, as_of, &root);
+        parts.add(&loose, &r.cases, &r.findings);
+        assert_eq!(
+            parts.finish(store.auditor().state(), &policy, as_of, &root),
+            want.summary
+        );
         for case in &want.cases {
             let one = store.state_of_cases(&[case.case]).unwrap();
             let got = report::build(&one, &policy, as_of, &root);

@@ -4,13 +4,15 @@
 use super::*;
 
 /// A state holding parties, keys, the chain counters and the listed cases
-/// (with their late records and findings), plus every loose sealed field,
-/// late record and finding: what report building needs for those cases.
+/// (with their late records and findings), plus, with `loose`, every
+/// sealed field, late record and finding that names no case: what report
+/// building needs for those cases.
 pub(crate) fn state_with(
     db: &sled::Db,
     sealer: &Sealer,
     hot_state: &AuditState,
     cases: &[CaseId],
+    loose: bool,
 ) -> Result<AuditState, StoreError> {
     let mut state = AuditState {
         parties: hot_state.parties.clone(),
@@ -31,6 +33,9 @@ pub(crate) fn state_with(
             state.late.extend(e.late);
             state.findings.extend(e.findings);
         }
+    }
+    if !loose {
+        return Ok(state);
     }
     for item in db.scan_prefix([b'z']) {
         let (k, v) = item?;
