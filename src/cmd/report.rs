@@ -242,21 +242,31 @@ fn summary(
         first.sort_by_key(|f| (f.record, f.kind));
         first.truncate(SHOWN_FINDINGS);
     };
-    for id in store.case_ids().map_err(store_failure)? {
-        let part = store.case_part(&id).map_err(store_failure)?;
-        let r = report::build(&part, policy, as_of, &root);
-        builder.add(&part, &r.cases, &r.findings);
+    let ids = store.case_ids().map_err(store_failure)?;
+    let mut part = None;
+    for id in &ids {
+        // One state, holding one case at a time (parties and keys copied
+        // once); only that case's report and findings are built.
+        let part = match &mut part {
+            None => part.insert(store.case_part(id).map_err(store_failure)?),
+            Some(p) => {
+                store.load_case_part(p, id).map_err(store_failure)?;
+                p
+            }
+        };
+        let found = forewarn_ledger::auditor::all_findings(part, policy, as_of);
+        let case = report::case_report(part, id, &found);
+        builder.add(part, case.as_slice(), &found);
         cases.extend(
-            r.cases
-                .iter()
+            case.iter()
                 .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
         );
-        keep(r.findings);
+        keep(found);
     }
-    let part = store.loose_part().map_err(store_failure)?;
-    let r = report::build(&part, policy, as_of, &root);
-    builder.add(&part, &r.cases, &r.findings);
-    keep(r.findings);
+    let loose = store.loose_part().map_err(store_failure)?;
+    let found = forewarn_ledger::auditor::all_findings(&loose, policy, as_of);
+    builder.add(&loose, &[], &found);
+    keep(found);
     let hot = store.auditor().state();
     let summary = builder.finish(hot, policy, as_of, &root);
     let parties: Vec<(PartyId, String, PartyClass)> = hot

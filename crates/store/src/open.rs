@@ -370,13 +370,26 @@ impl Store {
         &self,
         id: &forewarn_ledger::types::CaseId,
     ) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
-        projections::state_with(
+        let mut state = projections::state_with(
             &self.shared.db,
             &self.sealer,
             self.auditor.state(),
-            std::slice::from_ref(id),
+            &[],
             false,
-        )
+        )?;
+        self.load_case_part(&mut state, id)?;
+        Ok(state)
+    }
+
+    /// Puts case `id` alone into `part` (a [`Store::case_part`] of another
+    /// case), in place of the case it held: parties and keys are not
+    /// copied again.
+    pub fn load_case_part(
+        &self,
+        part: &mut forewarn_ledger::auditor::AuditState,
+        id: &forewarn_ledger::types::CaseId,
+    ) -> Result<(), StoreError> {
+        projections::load_case_part(&self.shared.db, &self.sealer, part, id)
     }
 
     /// A state holding parties, keys and what names no case (sealed

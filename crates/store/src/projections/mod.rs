@@ -296,4 +296,6 @@ mod read;
 pub(crate) use expect::{compare, expected_values, rewrite};
 pub(crate) use load::load_hot;
 pub(crate) use page::{Pager, discard, initial_hot, note_appended, page_in, page_out};
-pub(crate) use read::{all_cases, cases_of_party, find_statement, sealed_of, state_with};
+pub(crate) use read::{
+    all_cases, cases_of_party, find_statement, load_case_part, sealed_of, state_with,
+};

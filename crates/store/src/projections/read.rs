@@ -72,6 +72,28 @@ pub(crate) fn state_with(
     Ok(state)
 }
 
+/// Replaces the case held by `state` (a state from [`state_with`] without
+/// loose values) with case `id`: its entry, late records and findings.
+pub(crate) fn load_case_part(
+    db: &sled::Db,
+    sealer: &Sealer,
+    state: &mut AuditState,
+    id: &CaseId,
+) -> Result<(), StoreError> {
+    state.cases.clear();
+    state.notices.clear();
+    state.embargoes.clear();
+    state.sealed.clear();
+    state.late.clear();
+    state.findings.clear();
+    if let Some(e) = read_case(db, sealer, id)? {
+        e.load_into(state);
+        state.late.extend(e.late);
+        state.findings.extend(e.findings);
+    }
+    Ok(())
+}
+
 /// Every case with a stored entry, in key order: as many as `m:hot`
 /// counts (entries are never removed, so one fewer was deleted).
 pub(crate) fn all_cases(db: &sled::Db, sealer: &Sealer) -> Result<Vec<CaseId>, StoreError> {
