@@ -121,7 +121,8 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 .cases_of_party(party)
                 .and_then(|cases| store.state_of_cases(&cases))
         }
-        ReportCmd::Case { id: None, .. } | ReportCmd::Summary { .. } => store.full_state(),
+        ReportCmd::Case { id: None, .. } => store.full_state(),
+        ReportCmd::Summary { .. } => unreachable!("answered above"),
     }
     .map_err(store_failure)?;
     let root = store.auditor().root();
@@ -204,8 +205,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 outln!("findings concerning this party: {}", p.findings);
             }
         }
-        // Answered above, one case at a time.
-        ReportCmd::Summary { .. } => {}
+        ReportCmd::Summary { .. } => unreachable!("answered above"),
     }
     Ok(())
 }

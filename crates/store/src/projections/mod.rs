@@ -93,12 +93,17 @@ impl Sealer {
         }
     }
 
-    fn tag(&self, key: &[u8], payload: &[u8]) -> [u8; TAG] {
+    /// The MAC state over `u32 length of key ‖ key ‖ payload`.
+    fn mac_of(&self, key: &[u8], payload: &[u8]) -> HmacSha256 {
         let mut m = self.mac.clone();
         m.update(&(key.len() as u32).to_be_bytes());
         m.update(key);
         m.update(payload);
-        let full = m.finalize().into_bytes();
+        m
+    }
+
+    fn tag(&self, key: &[u8], payload: &[u8]) -> [u8; TAG] {
+        let full = self.mac_of(key, payload).finalize().into_bytes();
         full[..TAG].try_into().expect("16 bytes")
     }
 
@@ -116,12 +121,10 @@ impl Sealer {
             return Err(bad());
         }
         let (payload, tag) = value.split_at(value.len() - TAG);
-        let mut m = self.mac.clone();
-        m.update(&(key.len() as u32).to_be_bytes());
-        m.update(key);
-        m.update(payload);
         // Constant-time comparison of the truncated tag.
-        m.verify_truncated_left(tag).map_err(|_| bad())?;
+        self.mac_of(key, payload)
+            .verify_truncated_left(tag)
+            .map_err(|_| bad())?;
         Ok(payload)
     }
 }

@@ -50,24 +50,18 @@ impl Pager {
         let b = i / BUNDLE;
         let bad = || StoreError::corrupt(Corruption::Malformed, place_of(&facts_key(b)));
         let at = (i % BUNDLE) as usize * RecordFacts::LEN;
-        if b >= self.base / BUNDLE {
+        let block: std::sync::Arc<[u8]> = if b >= self.base / BUNDLE {
             // The last block grows in place: read it each time.
-            return read_block_exact(db, sealer, b, self.base)?
-                .get(at..at + RecordFacts::LEN)
-                .and_then(RecordFacts::decode)
-                .ok_or_else(bad);
-        }
-        let block = match self.blocks.get(&b) {
-            Some(block) => block.clone(),
-            None => {
-                let block: std::sync::Arc<[u8]> =
-                    read_block_exact(db, sealer, b, self.base)?.into();
-                if self.blocks.len() >= CACHED_BLOCKS {
-                    self.blocks.clear();
-                }
-                self.blocks.insert(b, block.clone());
-                block
+            read_block_exact(db, sealer, b, self.base)?.into()
+        } else if let Some(block) = self.blocks.get(&b) {
+            block.clone()
+        } else {
+            let block: std::sync::Arc<[u8]> = read_block_exact(db, sealer, b, self.base)?.into();
+            if self.blocks.len() >= CACHED_BLOCKS {
+                self.blocks.clear();
             }
+            self.blocks.insert(b, block.clone());
+            block
         };
         block
             .get(at..at + RecordFacts::LEN)
