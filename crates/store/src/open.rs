@@ -50,6 +50,9 @@ pub const VKEY_FILE: &str = "log.vkey";
 /// database lock (see [`StoreConfig::lock_wait`]).
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(10);
 
+/// How long [`Store::close`] waits for sled to release its lock.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
 /// The log's clock (ms since the Unix epoch). Tests pass their own.
 pub type Clock = Arc<dyn Fn() -> Millis + Send + Sync>;
 
@@ -425,11 +428,25 @@ impl Store {
     }
 
     /// Closes the store. Every commit already wrote its projections; this
-    /// only flushes sled (nothing is left to save, so closing costs the
-    /// same on any size of log).
+    /// flushes sled (nothing is left to save, so closing costs the same on
+    /// any size of log) and, if no reader still holds the database, waits
+    /// up to 2 s for sled to release its lock.
     pub fn close(self) -> Result<(), StoreError> {
         if !self.poisoned {
             self.shared.db.flush()?;
+        }
+        let db_dir = self.dir.join(DB_DIR);
+        let last = Arc::strong_count(&self.shared) == 1;
+        drop(self);
+        // sled releases its file lock when its own threads stop, a moment
+        // after the last handle is dropped. Waiting for that (bounded) lets
+        // the next open, in this process or another, find the store free
+        // instead of waiting and saying so.
+        if last {
+            let start = std::time::Instant::now();
+            while crate::database::lock_held(&db_dir)? && start.elapsed() < CLOSE_WAIT {
+                std::thread::sleep(Duration::from_millis(2));
+            }
         }
         Ok(())
     }
