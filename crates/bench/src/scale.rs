@@ -17,7 +17,6 @@ use forewarn_ledger::auditor::AuditConfig;
 use forewarn_ledger::types::PartyId;
 use forewarn_store::{LogCopy, Store, StoreConfig};
 
-use crate::ingest::ingest;
 use crate::{Failure, Outcome, fail};
 
 /// One command's cost.
@@ -118,7 +117,7 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         if ledger.exists() {
             println!("reusing the ledger in {}", ledger.display());
         } else {
-            ingest(n, 64, Some(&root))?;
+            build_ledger(n, &root)?;
         }
         let l = ledger
             .to_str()
@@ -138,44 +137,10 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         let key = key.to_str().expect("UTF-8 above");
         let (case, party, size) = sample(&ledger)?;
 
-        // The in-process auditor on the same records, for the ratios.
-        let copy = LogCopy::take(&ledger, forewarn_store::DEFAULT_LOCK_WAIT).map_err(fail)?;
-        let config = AuditConfig {
-            threads: std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(8),
-            ..AuditConfig::default()
-        };
-        let t = Instant::now();
-        copy.audit(config, &|_, _| {}).map_err(fail)?;
-        let auditor_rate = size as f64 / t.elapsed().as_secs_f64();
-        drop(copy);
-
-        println!();
-        println!("ledger of {size} records ({})", ledger.display());
-        println!(
-            "{:<34} {:>9} {:>10} {:>13} {:>9}",
-            "command", "wall", "peak RSS", "records/s", "of auditor"
-        );
-        let row = |what: &str, c: &Cost, records: Option<u64>| {
-            let rate = records.map(|r| r as f64 / c.wall.as_secs_f64());
-            println!(
-                "{:<34} {:>7.0} ms {:>6.0} MiB {:>13} {:>9}",
-                what,
-                c.wall.as_secs_f64() * 1000.0,
-                mib(c.peak_kib),
-                rate.map_or("-".into(), |r| format!("{r:.0}")),
-                rate.map_or("-".into(), |r| format!("{:.0}%", 100.0 * r / auditor_rate)),
-            );
-        };
-        println!(
-            "{:<34} {:>9} {:>10} {:>13} {:>9}",
-            "in-process auditor (2 threads)",
-            "-",
-            "-",
-            format!("{auditor_rate:.0}"),
-            "100%"
-        );
+        // Rows are printed at the end, beside the in-process auditor's rate,
+        // which is measured last: its copy of the log, freed or not, then
+        // no longer shares the machine's memory with the commands measured.
+        let mut rows: Vec<(&str, Cost, Option<u64>)> = Vec::new();
         // One step, three times (each registers a new party).
         let mut steps = Vec::new();
         for i in 0..3 {
@@ -200,66 +165,133 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         }
         steps.sort_by_key(|c| c.wall);
         let worst = steps.iter().map(|c| c.peak_kib).max().unwrap_or(0);
-        row(
+        rows.push((
             "one step (party register), median",
-            &Cost {
+            Cost {
                 wall: steps[1].wall,
                 peak_kib: worst,
             },
             None,
-        );
-        row(
+        ));
+        rows.push((
             "report case ID",
-            &measure(&forewarn, &["report", "case", &case, "--dir", l], 0)?,
+            measure(&forewarn, &["report", "case", &case, "--dir", l], 0)?,
             None,
-        );
-        row(
+        ));
+        rows.push((
             "report party NAME",
-            &measure(&forewarn, &["report", "party", &party, "--dir", l], 0)?,
+            measure(&forewarn, &["report", "party", &party, "--dir", l], 0)?,
             None,
-        );
-        row(
+        ));
+        rows.push((
             "report summary",
-            &measure(&forewarn, &["report", "summary", "--dir", l], 0)?,
+            measure(&forewarn, &["report", "summary", "--dir", l], 0)?,
             None,
-        );
+        ));
         // A generated log has findings (exit 1) or none (exit 0): take
         // either, but nothing else.
         let audit =
             |args: &[&str]| measure(&forewarn, args, 0).or_else(|_| measure(&forewarn, args, 1));
         let size = size + 3;
-        row("audit --dir", &audit(&["audit", "--dir", l])?, Some(size));
-        row(
+        rows.push(("audit --dir", audit(&["audit", "--dir", l])?, Some(size)));
+        rows.push((
             "audit --dir --json",
-            &audit(&["audit", "--dir", l, "--json"])?,
+            audit(&["audit", "--dir", l, "--json"])?,
             Some(size),
-        );
-        row(
+        ));
+        rows.push((
             "check",
-            &measure(&forewarn, &["check", "--dir", l], 0)?,
+            measure(&forewarn, &["check", "--dir", l], 0)?,
             Some(size),
-        );
+        ));
         let tiles = root.join(format!("tiles-{size}"));
         let t = tiles.to_str().expect("UTF-8 above");
         if !tiles.exists() {
-            row(
+            rows.push((
                 "export --to DIR",
-                &measure(&forewarn, &["export", "--to", t, "--dir", l], 0)?,
+                measure(&forewarn, &["export", "--to", t, "--dir", l], 0)?,
                 Some(size),
-            );
+            ));
         }
         let vkey = ledger.join("log.vkey");
         let v = vkey.to_str().expect("UTF-8 above");
-        row(
+        rows.push((
             "audit --tiles",
-            &audit(&["audit", "--tiles", t, "--vkey", v])?,
+            audit(&["audit", "--tiles", t, "--vkey", v])?,
             Some(size),
-        );
-        row(
+        ));
+        rows.push((
             "audit --tiles --json",
-            &audit(&["audit", "--tiles", t, "--vkey", v, "--json"])?,
+            audit(&["audit", "--tiles", t, "--vkey", v, "--json"])?,
             Some(size),
+        ));
+
+        // The in-process auditor on the same records, for the ratios.
+        let copy = LogCopy::take(&ledger, forewarn_store::DEFAULT_LOCK_WAIT).map_err(fail)?;
+        let config = AuditConfig {
+            threads: std::thread::available_parallelism()
+                .map_or(1, |n| n.get())
+                .min(8),
+            ..AuditConfig::default()
+        };
+        let t = Instant::now();
+        copy.audit(config, &|_, _| {}).map_err(fail)?;
+        let auditor_rate = size as f64 / t.elapsed().as_secs_f64();
+        drop(copy);
+        print_rows(&ledger, size, auditor_rate, &rows);
+    }
+    Ok(())
+}
+
+/// The table of one ledger's measurements.
+fn print_rows(ledger: &Path, size: u64, auditor_rate: f64, rows: &[(&str, Cost, Option<u64>)]) {
+    println!();
+    println!("ledger of {size} records ({})", ledger.display());
+    println!(
+        "{:<34} {:>9} {:>10} {:>13} {:>9}",
+        "command", "wall", "peak RSS", "records/s", "of auditor"
+    );
+    println!(
+        "{:<34} {:>9} {:>10} {:>13} {:>9}",
+        "in-process auditor (2 threads)",
+        "-",
+        "-",
+        format!("{auditor_rate:.0}"),
+        "100%"
+    );
+    for (what, c, records) in rows {
+        let rate = records.map(|r| r as f64 / c.wall.as_secs_f64());
+        println!(
+            "{:<34} {:>7.0} ms {:>6.0} MiB {:>13} {:>9}",
+            what,
+            c.wall.as_secs_f64() * 1000.0,
+            mib(c.peak_kib),
+            rate.map_or("-".into(), |r| format!("{r:.0}")),
+            rate.map_or("-".into(), |r| format!("{:.0}%", 100.0 * r / auditor_rate)),
         );
+    }
+}
+
+/// Builds a ledger of about `n` records in `root` with the ingest
+/// benchmark, in a child process: the tens of gigabytes of pre-signed
+/// statements a large ledger needs are returned to the system when it
+/// exits, not kept beside the commands measured next.
+fn build_ledger(n: u64, root: &Path) -> Outcome {
+    let exe = std::env::current_exe().map_err(fail)?;
+    let status = Command::new(exe)
+        .args([
+            "ingest",
+            "--records",
+            &n.to_string(),
+            "--submitters",
+            "64",
+            "--dir",
+        ])
+        .arg(root)
+        .status()
+        .map_err(|e| fail(format!("cannot run the ingest benchmark: {e}")))?;
+    if !status.success() {
+        return Err(fail(format!("the ingest benchmark exited with {status}")));
     }
     Ok(())
 }
