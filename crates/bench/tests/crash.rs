@@ -105,7 +105,13 @@ fn sigkill_loses_nothing_acknowledged_and_leaves_nothing_half_written() {
             Err(e) if !ledger.join("log.key").exists() || e.to_string().contains("holds no") => {
                 continue;
             }
-            Err(e) => panic!("run {k}: the ledger does not reopen after SIGKILL: {e}"),
+            Err(e) => {
+                let kept = tmp.keep();
+                panic!(
+                    "run {k}: the ledger does not reopen after SIGKILL: {e} (kept for inspection in {})",
+                    kept.display()
+                )
+            }
         };
         for (i, h) in &receipted {
             let record = store.record(*i).unwrap().unwrap_or_else(|| {

@@ -9,6 +9,10 @@
 //! sled's open and first reads is caught and reported as
 //! [`Corruption::DamagedDatabase`], and so is an error sled itself
 //! reports about its files.
+//!
+//! One kind of damage is sled's own and is repaired here before every
+//! open: a snapshot file left half-written by a process killed while sled
+//! wrote it (see [`remove_unfinished_snapshots`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -42,7 +46,7 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
         .flush_every_ms(None);
     let start = Instant::now();
     loop {
-        if !lock_held(path)? {
+        if !lock_held_else_tidy(path)? {
             match open_catching(&config, path)? {
                 Ok(db) => return Ok(db),
                 // Taken by another handle between the probe and sled's own
@@ -101,6 +105,81 @@ pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
             source,
         }),
     }
+}
+
+/// [`lock_held`], and when the lock is free, [`remove_unfinished_snapshots`]
+/// while holding it, so that no running sled handle can be writing the
+/// snapshot that is removed.
+fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
+    let file_path = path.join("db");
+    let file = match std::fs::File::open(&file_path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: file_path,
+                source,
+            });
+        }
+    };
+    match fs2::FileExt::try_lock_exclusive(&file) {
+        Ok(()) => {
+            remove_unfinished_snapshots(path)?;
+            Ok(false)
+        }
+        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
+        Err(source) => Err(StoreError::Io {
+            path: file_path,
+            source,
+        }),
+    }
+}
+
+/// Removes the snapshot files sled began and never finished
+/// (`snap.<LSN>.generating`), which sled 0.34.7 would otherwise take for
+/// its newest snapshot and refuse as corrupt.
+///
+/// sled writes a snapshot of its page table to `snap.<LSN>.generating`,
+/// fsyncs it and only then renames it to `snap.<LSN>` (`pagecache/snapshot.rs`,
+/// `write_snapshot`); it does so on open whenever its log has advanced
+/// since the last snapshot. A process killed before the rename leaves the
+/// temporary file behind, and the next open lists every `snap.*` file
+/// (`Config::get_snapshot_files` skips only the older `.in___motion`
+/// suffix), sorts them, reads the last one, which is the unfinished file
+/// (same LSN digits, longer name; or a higher LSN), finds its checksum wrong
+/// and fails with `Corruption` for good (sled's issue #1527).
+///
+/// Removing it is safe: an unrenamed file was never used as a snapshot, so
+/// sled recovers from the previous finished snapshot (or from none) and
+/// replays its log from there, which that earlier open did not reclaim;
+/// this is the state sled would have had if the kill had come a moment
+/// earlier. The caller holds sled's lock (see [`lock_held_else_tidy`]), so
+/// no running handle is writing the file.
+fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let io = |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    for entry in entries {
+        let entry = entry.map_err(io)?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            let file = entry.path();
+            std::fs::remove_file(&file).map_err(|source| StoreError::Io { path: file, source })?;
+        }
+    }
+    Ok(())
 }
 
 /// `sled::Config::open` and a first read, with any panic inside caught and
