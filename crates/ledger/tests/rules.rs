@@ -1506,6 +1506,9 @@ fn extreme_times_never_overflow() {
             for as_of in [0, start, u64::MAX] {
                 let r = report::build(a.state(), &c.policy, as_of, &a.root());
                 assert_eq!(r.summary.records, a.size());
+                let (summary, findings) =
+                    report::summary_and_findings(a.state(), &c.policy, as_of, &a.root());
+                assert_eq!((summary, findings), (r.summary.clone(), r.findings.clone()));
                 // One evaluation: the report shows the audit's findings.
                 let audit: Vec<FindingKind> = auditor::all_findings(a.state(), &c.policy, as_of)
                     .into_iter()

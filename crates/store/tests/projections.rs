@@ -92,6 +92,11 @@ fn reports_match(store: &Store, fresh: &Auditor, as_of: u64) {
     ] {
         let root = fresh.root();
         let want = report::build(fresh.state(), &policy, as_of, &root);
+        // What `audit` prints, computed one case at a time.
+        let (summary, findings) =
+            report::summary_and_findings(fresh.state(), &policy, as_of, &root);
+        assert_eq!(summary, want.summary);
+        assert_eq!(findings, want.findings);
         let full = store.full_state().unwrap();
         let got = report::build(&full, &policy, as_of, &root);
         // The replay verified no checkpoint; neither did the store.
