@@ -16,7 +16,8 @@
 use std::cell::Cell;
 use std::io::{self, Write};
 
-use forewarn_ledger::report::{Report, Summary};
+use forewarn_ledger::AuditState;
+use forewarn_ledger::report::{ReportParts, Summary};
 use forewarn_ledger::{CaseId, PartyClass, PartyId};
 use serde::ser::{Error as _, Serialize, Serializer};
 
@@ -81,12 +82,18 @@ pub struct AuditDocument<'a, R> {
     pub integrity: &'static str,
     /// The ledger directory or tile export audited.
     pub source: &'a str,
-    /// The report ([`report_document`] for a whole [`Report`]).
+    /// The report (a [`ReportDocument`]).
     pub report: R,
 }
 
-/// The audit document of `report` read from `source`.
-pub fn audit_document<'a>(source: &'a str, report: &'a Report) -> impl Serialize + 'a {
+/// The audit document of `report` read from `source`: the reference that
+/// [`audit_document_of_parts`], which `audit --json` writes, is tested
+/// against.
+#[cfg(test)]
+pub fn audit_document<'a>(
+    source: &'a str,
+    report: &'a forewarn_ledger::report::Report,
+) -> impl Serialize + 'a {
     AuditDocument {
         integrity: "ok",
         source,
@@ -94,7 +101,29 @@ pub fn audit_document<'a>(source: &'a str, report: &'a Report) -> impl Serialize
     }
 }
 
-/// A [`Report`] in the shape (and field order) of its derived
+/// The audit document of the report whose `parts` were built from
+/// `state` ([`forewarn_ledger::report::parts`]): byte for byte the derived
+/// serialization of that report (tested against `audit_document`), with
+/// each case's report built as it is written and dropped after, so that
+/// the document's cases are never all held at once.
+pub fn audit_document_of_parts<'a>(
+    source: &'a str,
+    parts: &'a ReportParts,
+    state: &'a AuditState,
+) -> impl Serialize + 'a {
+    AuditDocument {
+        integrity: "ok",
+        source,
+        report: ReportDocument {
+            summary: &parts.summary,
+            cases: seq(parts.cases(state)),
+            parties: seq(&parts.parties),
+            findings: seq(&parts.findings),
+        },
+    }
+}
+
+/// A [`forewarn_ledger::report::Report`] in the shape (and field order) of its derived
 /// serialization, with its arrays written element by element.
 #[derive(serde::Serialize)]
 pub struct ReportDocument<'a, C, P, F> {
@@ -109,7 +138,8 @@ pub struct ReportDocument<'a, C, P, F> {
 }
 
 /// `report` as a [`ReportDocument`].
-pub fn report_document(report: &Report) -> impl Serialize + '_ {
+#[cfg(test)]
+pub fn report_document(report: &forewarn_ledger::report::Report) -> impl Serialize + '_ {
     ReportDocument {
         summary: &report.summary,
         cases: seq(&report.cases),
@@ -159,6 +189,7 @@ pub fn summary_document<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forewarn_ledger::report::Report;
     use forewarn_ledger::testkit::RealisticLog;
     use forewarn_ledger::{AuditConfig, AuditPolicy, report};
     use serde_json::Value;
@@ -234,6 +265,37 @@ mod tests {
             "{}",
             &text[..80]
         );
+    }
+
+    /// The audit document written from the report's parts, each case
+    /// built as it is written, is byte for byte the document of the whole
+    /// report.
+    #[test]
+    fn the_document_of_the_parts_is_the_document_of_the_report() {
+        for (seed, records, policy) in
+            [(5, 5_000, "cert-cc"), (6, 0, "baseline"), (7, 60, "eu-cra")]
+        {
+            let mut log = RealisticLog::new(seed, 12, false);
+            log.grow_to(records);
+            let auditor = log.scenario.audit(AuditConfig::default()).unwrap();
+            let policy = AuditPolicy::preset(policy).unwrap();
+            let as_of = log.scenario.now + 30 * 86_400_000;
+            let (state, root) = (auditor.state(), auditor.root());
+            let whole = report::build(state, &policy, as_of, &root);
+            let parts = report::parts(state, &policy, as_of, &root);
+            assert_eq!(
+                parts.cases(state).collect::<Vec<_>>(),
+                whole.cases,
+                "seed {seed}"
+            );
+            for layout in [Layout::Pretty, Layout::Line] {
+                assert_eq!(
+                    streamed(&audit_document_of_parts("D", &parts, state), layout),
+                    streamed(&audit_document("D", &whole), layout),
+                    "seed {seed}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -213,14 +213,20 @@ pub fn run(args: &AuditArgs) -> Outcome {
         (fresh, dir.display().to_string())
     };
     let findings = if args.json {
-        let report = report::build(auditor.state(), &policy, as_of, &auditor.root());
+        // Everything but the cases' reports, which are built one at a
+        // time as the document is written.
+        let parts = report::parts(auditor.state(), &policy, as_of, &auditor.root());
         trace.phase("report", None);
-        print_json_pretty(&json::audit_document(&source, &report));
-        let findings = report.findings.len();
+        print_json_pretty(&json::audit_document_of_parts(
+            &source,
+            &parts,
+            auditor.state(),
+        ));
+        let findings = parts.findings.len();
         // The process ends next: the operating system takes back the
-        // report at once, where freeing its millions of allocations one by
-        // one would take about half a second per million records.
-        std::mem::forget(report);
+        // parts at once, where freeing their millions of allocations one
+        // by one would take about half a second per million records.
+        std::mem::forget(parts);
         findings
     } else {
         // The text prints the summary and the findings only: each case's

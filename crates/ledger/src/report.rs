@@ -582,19 +582,133 @@ pub fn summary_and_findings(
     as_of: Millis,
     root: &forewarn_tlog::hash::Hash,
 ) -> (Summary, Vec<Finding>) {
+    let parts = walk(state, policy, as_of, root, false, None);
+    (parts.summary, parts.findings)
+}
+
+/// Everything [`build`]'s report holds but the cases' reports, which
+/// [`ReportParts::cases`] builds one at a time, in the report's order:
+/// `forewarn audit --json` writes them as they come, so that it never
+/// holds every case's rows at once.
+#[derive(Clone, Debug)]
+pub struct ReportParts {
+    /// Summary.
+    pub summary: Summary,
+    /// Every party.
+    pub parties: Vec<PartyReport>,
+    /// Every finding.
+    pub findings: Vec<Finding>,
+    /// The cases, by opening record.
+    order: Vec<CaseId>,
+    by_case: BTreeMap<CaseId, Vec<Finding>>,
+}
+
+impl ReportParts {
+    /// Every case's report, built as it is taken, in the order of
+    /// [`Report::cases`]. `state` is the state the parts were built from.
+    pub fn cases<'a>(&'a self, state: &'a AuditState) -> impl Iterator<Item = CaseReport> + 'a {
+        self.order
+            .iter()
+            .filter_map(move |id| case_report(state, id, of_case(&self.by_case, id)))
+    }
+}
+
+/// [`build`]'s report but its cases (see [`ReportParts`]).
+pub fn parts(
+    state: &AuditState,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    root: &forewarn_tlog::hash::Hash,
+) -> ReportParts {
+    walk(state, policy, as_of, root, true, None)
+}
+
+/// Builds each case's report once, in the report's order, keeping what
+/// the summary needs, if `histories` each party's row of it, and into
+/// `keep` the report itself; then the parties. Every finding is read a
+/// fixed number of times, whatever the number of cases and parties.
+fn walk(
+    state: &AuditState,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    root: &forewarn_tlog::hash::Hash,
+    histories: bool,
+    mut keep: Option<&mut Vec<CaseReport>>,
+) -> ReportParts {
     let findings = all_findings(state, policy, as_of);
     let by_case = findings_by_case(&findings);
+    let mut order: Vec<(RecordRef, CaseId)> =
+        state.cases.iter().map(|(id, c)| (c.opened, *id)).collect();
+    order.sort();
+    let order: Vec<CaseId> = order.into_iter().map(|(_, id)| id).collect();
     let mut summary = SummaryBuilder::default();
     // The whole state's counts and findings once; then each case's
     // report alone, against a state that adds no counts of its own.
     summary.add(state, &[], &findings);
     let nothing = AuditState::default();
-    for id in state.cases.keys() {
-        if let Some(case) = case_report(state, id, of_case(&by_case, id)) {
-            summary.add(&nothing, core::slice::from_ref(&case), &[]);
+    let mut rows: BTreeMap<PartyId, Vec<PartyCase>> = BTreeMap::new();
+    for id in &order {
+        let Some(c) = case_report(state, id, of_case(&by_case, id)) else {
+            continue;
+        };
+        if histories {
+            for w in &c.who_knew {
+                if let Some(p) = w.party {
+                    rows.entry(p).or_default().push(PartyCase {
+                        case: c.case,
+                        how: w.how,
+                        first_known_at: w.first_known_at,
+                        level: w.level,
+                        acknowledged_at: w.acknowledged_at,
+                        lead_before_public_ms: w.lead_before_public_ms,
+                    });
+                }
+            }
+        }
+        summary.add(&nothing, core::slice::from_ref(&c), &[]);
+        if let Some(keep) = keep.as_deref_mut() {
+            keep.push(c);
         }
     }
-    (summary.finish(state, policy, as_of, root), findings)
+    let mut findings_of: BTreeMap<PartyId, usize> = BTreeMap::new();
+    for f in &findings {
+        if let Some(p) = f.party {
+            *findings_of.entry(p).or_insert(0) += 1;
+        }
+    }
+    let parties = if histories {
+        state
+            .parties
+            .iter()
+            .map(|(id, p)| {
+                let mut cases = rows.remove(id).unwrap_or_default();
+                cases.sort_by_key(|c| c.first_known_at);
+                PartyReport {
+                    party: *id,
+                    name: p.name.clone(),
+                    class: p.class,
+                    registered_at: p.registered_at,
+                    keys: p.keys.len(),
+                    revoked_keys: p
+                        .keys
+                        .iter()
+                        .filter(|k| state.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
+                        .count(),
+                    cases,
+                    findings: findings_of.get(id).copied().unwrap_or(0),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    ReportParts {
+        summary: summary.finish(state, policy, as_of, root),
+        parties,
+        findings,
+        order,
+        by_case,
+    }
 }
 
 /// Builds every report. `root` is the auditor's current Merkle root.
@@ -604,59 +718,13 @@ pub fn build(
     as_of: Millis,
     root: &forewarn_tlog::hash::Hash,
 ) -> Report {
-    let findings = all_findings(state, policy, as_of);
-    let by_case = findings_by_case(&findings);
-    let mut cases: Vec<CaseReport> = state
-        .cases
-        .keys()
-        .filter_map(|id| case_report(state, id, of_case(&by_case, id)))
-        .collect();
-    cases.sort_by_key(|c| c.opened_record);
-    let mut histories: BTreeMap<PartyId, Vec<PartyCase>> = BTreeMap::new();
-    for c in &cases {
-        for w in &c.who_knew {
-            if let Some(p) = w.party {
-                histories.entry(p).or_default().push(PartyCase {
-                    case: c.case,
-                    how: w.how,
-                    first_known_at: w.first_known_at,
-                    level: w.level,
-                    acknowledged_at: w.acknowledged_at,
-                    lead_before_public_ms: w.lead_before_public_ms,
-                });
-            }
-        }
-    }
-    let parties = state
-        .parties
-        .iter()
-        .map(|(id, p)| {
-            let mut cases = histories.remove(id).unwrap_or_default();
-            cases.sort_by_key(|c| c.first_known_at);
-            PartyReport {
-                party: *id,
-                name: p.name.clone(),
-                class: p.class,
-                registered_at: p.registered_at,
-                keys: p.keys.len(),
-                revoked_keys: p
-                    .keys
-                    .iter()
-                    .filter(|k| state.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
-                    .count(),
-                cases,
-                findings: findings.iter().filter(|f| f.party == Some(*id)).count(),
-            }
-        })
-        .collect();
-    let mut summary = SummaryBuilder::default();
-    summary.add(state, &cases, &findings);
-    let summary = summary.finish(state, policy, as_of, root);
+    let mut cases = Vec::with_capacity(state.cases.len());
+    let parts = walk(state, policy, as_of, root, true, Some(&mut cases));
     Report {
-        summary,
+        summary: parts.summary,
         cases,
-        parties,
-        findings,
+        parties: parts.parties,
+        findings: parts.findings,
     }
 }
 
