@@ -10,8 +10,6 @@
 //! projection is found here. `rebuild` rewrites the tiles and every
 //! projection from the records.
 
-use std::collections::BTreeMap;
-
 use forewarn_ledger::auditor::keyed::RecordFacts;
 use forewarn_ledger::auditor::{Auditor, SNAPSHOT_EVERY};
 use forewarn_ledger::statement::{Record, Statement, leaf_hash};
@@ -24,12 +22,14 @@ use crate::layout::{BUNDLE, tile_key};
 use crate::open::{Store, replay_records};
 use crate::projections;
 
-/// A full replay of the records, with what it implies for the derived
-/// state: the tree (for the tiles) and every projection value.
+/// A full replay of the records, with what the derived state is made
+/// from: the tree (for the tiles), and the records' facts and compact
+/// ranges beside the replayed state (for the projections).
 struct Replayed {
     fresh: Auditor,
     tree: InMemoryTree,
-    expected: BTreeMap<Vec<u8>, Vec<u8>>,
+    facts: Vec<RecordFacts>,
+    ranges: Vec<Vec<u8>>,
 }
 
 /// What [`Store::check`] proved: the records, replayed from scratch, hash
@@ -53,9 +53,10 @@ impl Store {
         let db = &self.shared.db;
         let size = self.size();
         let Replayed {
-            fresh,
+            mut fresh,
             tree,
-            expected,
+            facts,
+            ranges,
         } = self.replay_all()?;
         // The signed checkpoint (verified again: it is re-read).
         let head = crate::open::read_head(db, Some(self.vkey()))?;
@@ -101,7 +102,10 @@ impl Store {
                 Place::Bundles,
             ));
         }
-        projections::compare(db, &self.sealer, &expected)?;
+        // Drains the replayed projections (not parties, keys or the chain
+        // position, compared below) as it compares them.
+        projections::compare(db, &self.sealer, fresh.working_set(), &facts, &ranges)?;
+        drop(facts);
         // The memory-resident state this store serves: parties, keys and
         // the chain position, as a replay has them.
         let mine = self.auditor.state();
@@ -138,7 +142,13 @@ impl Store {
             return Err(StoreError::Poisoned);
         }
         let size = self.size();
-        let Replayed { tree, expected, .. } = self.replay_all()?;
+        let Replayed {
+            mut fresh,
+            tree,
+            facts,
+            ranges,
+        } = self.replay_all()?;
+        let expected = projections::expected_values(fresh.working_set(), &facts, &ranges)?;
         let db = &self.shared.db;
         let mut b = sled::Batch::default();
         for item in db.scan_prefix([b't']) {
@@ -167,8 +177,7 @@ impl Store {
     }
 
     /// Replays every record from scratch, collecting the tree, the records'
-    /// facts and the compact ranges every 256 records, and derives every
-    /// projection value from the result.
+    /// facts and the compact ranges every 256 records.
     fn replay_all(&self) -> Result<Replayed, StoreError> {
         let mut fresh = Auditor::new(self.config.audit.clone());
         let mut tree = InMemoryTree::new();
@@ -202,13 +211,11 @@ impl Store {
         for (i, f) in facts.iter_mut().enumerate() {
             f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
         }
-        // Grouped in place (no copy of the replayed state): what stays in
-        // `fresh` is what the memory-resident comparison needs.
-        let expected = projections::expected_values(fresh.working_set(), &facts, &ranges)?;
         Ok(Replayed {
             fresh,
             tree,
-            expected,
+            facts,
+            ranges,
         })
     }
 }

@@ -478,6 +478,77 @@ fn a_left_over_projection_is_found_by_check_and_removed_by_rebuild() {
     store.check().unwrap();
 }
 
+/// `check` reads each kind of value in key order beside the values a
+/// replay implies, in the same order: a duplicate entry added before the
+/// first, between two, or after the last (sealed with the log key, so
+/// only the comparison can find it) is named exactly, and so is each
+/// entry deleted at those places.
+#[test]
+fn check_names_the_exact_extra_or_missing_value_wherever_it_is() {
+    let pristine = closed_store(40);
+    let stored: Vec<Vec<u8>> = {
+        let db = forewarn_store::open_db(&pristine.path().join("db")).unwrap();
+        let keys = db
+            .scan_prefix(b"s")
+            .map(|kv| kv.unwrap().0.to_vec())
+            .collect();
+        drop(db);
+        keys
+    };
+    assert_eq!(stored.len(), 40, "one duplicate entry per statement");
+    let between = |a: &[u8], b: &[u8]| -> Vec<u8> {
+        // A key strictly between two: `a` with one more byte.
+        let mut k = a.to_vec();
+        k.push(0);
+        assert!(k.as_slice() > a && k.as_slice() < b);
+        k
+    };
+    let mut last = stored[39].clone();
+    last.push(0);
+    let extras = [
+        [&b"s"[..], &[0u8; 0]].concat(),
+        between(&stored[19], &stored[20]),
+        last,
+    ];
+    let shown = |k: &[u8]| {
+        let hex: String = k[1..].iter().map(|b| format!("{b:02x}")).collect();
+        format!("s:{hex}")
+    };
+    for extra in extras {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(pristine.path(), work.path());
+        let db = forewarn_store::open_db(&work.path().join("db")).unwrap();
+        db.insert(&extra, sealed(&extra, &7u64.to_be_bytes()))
+            .unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let store = Store::open(work.path(), config()).unwrap();
+        let (what, at) = corruption(store.check().expect_err("an extra value"));
+        assert_eq!(what, Corruption::ProjectionDiffers, "{}", shown(&extra));
+        assert!(
+            matches!(at, Place::Projection { ref key } if *key == shown(&extra)),
+            "{at} for {}",
+            shown(&extra)
+        );
+    }
+    for gone in [&stored[0], &stored[20], &stored[39]] {
+        let work = tempfile::tempdir().unwrap();
+        copy_dir(pristine.path(), work.path());
+        let db = forewarn_store::open_db(&work.path().join("db")).unwrap();
+        db.remove(gone).unwrap();
+        db.flush().unwrap();
+        drop(db);
+        let store = Store::open(work.path(), config()).unwrap();
+        let (what, at) = corruption(store.check().expect_err("a missing value"));
+        assert_eq!(what, Corruption::Missing, "{}", shown(gone));
+        assert!(
+            matches!(at, Place::Projection { ref key } if *key == shown(gone)),
+            "{at} for {}",
+            shown(gone)
+        );
+    }
+}
+
 /// Two writers in one process: while one handle is open, another open
 /// (from any thread) or copy waits at most its bound and fails `InUse`;
 /// of two opens racing for a closed store exactly one wins.
