@@ -51,7 +51,7 @@ impl fmt::Display for Learned {
 }
 
 /// A sealed or clear value as shown in reports.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Shown {
     /// Public from the start.
@@ -187,6 +187,13 @@ fn diff(later: Option<Millis>, earlier: Millis) -> Option<i64> {
     })
 }
 
+/// Which row of a case's who-knew table a party or recipient has.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum RowKey {
+    Party(PartyId),
+    Unregistered(Shown, PartyClass),
+}
+
 /// Builds the report of one case. `findings` holds at least the case's
 /// own findings, in order: the full list from [`all_findings`], or only
 /// the case's (the others are skipped).
@@ -198,18 +205,30 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
         .cloned()
         .collect();
     let mut rows: Vec<WhoKnew> = Vec::new();
-    let row_findings = |party: Option<PartyId>| -> Vec<FindingKind> {
-        let mut k: Vec<FindingKind> = case_findings
-            .iter()
-            .filter(|f| party.is_some() && f.party == party)
-            .map(|f| f.kind)
-            .collect();
+    // The kinds of finding about each party, gathered once: a row reads
+    // its own (a case with many rows and many findings costs their sum,
+    // not their product).
+    let mut kinds_of: BTreeMap<PartyId, Vec<FindingKind>> = BTreeMap::new();
+    for f in &case_findings {
+        if let Some(p) = f.party {
+            kinds_of.entry(p).or_default().push(f.kind);
+        }
+    }
+    for k in kinds_of.values_mut() {
         k.sort();
         k.dedup();
-        k
+    }
+    let row_findings = |party: Option<PartyId>| -> Vec<FindingKind> {
+        party
+            .and_then(|p| kinds_of.get(&p).cloned())
+            .unwrap_or_default()
     };
+    // The first row of each registered party, and of each unregistered
+    // recipient by name and class: one look-up per notice.
+    let mut row_of: BTreeMap<RowKey, usize> = BTreeMap::new();
     for (p, r, t) in &c.participants {
         let (name, class) = party_name(state, *p);
+        row_of.entry(RowKey::Party(*p)).or_insert(rows.len());
         rows.push(WhoKnew {
             party: Some(*p),
             name,
@@ -242,10 +261,14 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
                 (None, shown(state, identity, (*r, 0)), *class)
             }
         };
-        let existing = rows.iter_mut().position(|w| match party {
-            Some(p) => w.party == Some(p),
-            None => w.party.is_none() && w.name == name && w.class == class,
-        });
+        let key = match party {
+            Some(p) => RowKey::Party(p),
+            None => RowKey::Unregistered(name.clone(), class),
+        };
+        let existing = row_of.get(&key).copied();
+        if existing.is_none() {
+            row_of.insert(key, rows.len());
+        }
         let embargo_ends_at = n
             .embargo
             .and_then(|e| state.embargoes.get(&e))

@@ -11,8 +11,8 @@
 //! reports about its files.
 //!
 //! One kind of damage is sled's own and is repaired here before every
-//! open: a snapshot file left half-written by a process killed while sled
-//! wrote it (see [`remove_unfinished_snapshots`]).
+//! open: a snapshot file sled began and did not rename, left by a process
+//! killed while sled wrote it (see [`settle_unfinished_snapshots`]).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -45,6 +45,7 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
         .mode(sled::Mode::LowSpace)
         .flush_every_ms(None);
     let start = Instant::now();
+    let mut settled_again = 0;
     loop {
         if !lock_held_else_tidy(path)? {
             match open_catching(&config, path)? {
@@ -53,6 +54,16 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
                 // attempt: wait as if the probe had seen it.
                 Err(sled::Error::Io(_)) if lock_held(path)? => {}
                 Err(e @ sled::Error::Io(_)) => return Err(e.into()),
+                // Another process opened the database between the probe's
+                // settling and sled's own lock, and was killed while writing
+                // its snapshot: settle that one too, a bounded number of
+                // times.
+                Err(sled::Error::Corruption { .. })
+                    if settled_again < 3 && has_unfinished_snapshot(path) =>
+                {
+                    settled_again += 1;
+                    continue;
+                }
                 Err(sled::Error::Corruption { .. })
                 | Err(sled::Error::ReportableBug(_))
                 | Err(sled::Error::Unsupported(_)) => {
@@ -107,9 +118,9 @@ pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
     }
 }
 
-/// [`lock_held`], and when the lock is free, [`remove_unfinished_snapshots`]
+/// [`lock_held`], and when the lock is free, [`settle_unfinished_snapshots`]
 /// while holding it, so that no running sled handle can be writing the
-/// snapshot that is removed.
+/// snapshot that is settled.
 fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
     let file_path = path.join("db");
     let file = match std::fs::File::open(&file_path) {
@@ -124,7 +135,7 @@ fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
     };
     match fs2::FileExt::try_lock_exclusive(&file) {
         Ok(()) => {
-            remove_unfinished_snapshots(path)?;
+            settle_unfinished_snapshots(path)?;
             Ok(false)
         }
         Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
@@ -135,27 +146,47 @@ fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
     }
 }
 
-/// Removes the snapshot files sled began and never finished
-/// (`snap.<LSN>.generating`), which sled 0.34.7 would otherwise take for
-/// its newest snapshot and refuse as corrupt.
+/// The suffix of a snapshot file sled is writing (`pagecache/snapshot.rs`,
+/// `write_snapshot`).
+const UNFINISHED: &str = ".generating";
+
+/// The snapshot files sled began and did not rename (`snap.<LSN>.generating`),
+/// which sled 0.34.7 would otherwise take for its newest snapshot: a
+/// complete one is finished (renamed as sled would have), an incomplete one
+/// removed.
 ///
-/// sled writes a snapshot of its page table to `snap.<LSN>.generating`,
-/// fsyncs it and only then renames it to `snap.<LSN>` (`pagecache/snapshot.rs`,
-/// `write_snapshot`); it does so on open whenever its log has advanced
-/// since the last snapshot. A process killed before the rename leaves the
-/// temporary file behind, and the next open lists every `snap.*` file
+/// sled writes a snapshot of its page table to `snap.<LSN>.generating`
+/// (the bytes, their decompressed length as a little-endian u64, and a
+/// CRC-32 of the bytes as a little-endian u32), fsyncs it and only then
+/// renames it to `snap.<LSN>`; it does so on open whenever its log has
+/// advanced since the last snapshot, and goes on to zero the torn tail of
+/// its log. The next open lists every `snap.*` file
 /// (`Config::get_snapshot_files` skips only the older `.in___motion`
-/// suffix), sorts them, reads the last one, which is the unfinished file
-/// (same LSN digits, longer name; or a higher LSN), finds its checksum wrong
-/// and fails with `Corruption` for good (sled's issue #1527).
+/// suffix), sorts them and reads the last, which is the unfinished file
+/// (a higher LSN, or the same digits and a longer name). One cut short
+/// fails its checksum, and sled refuses the database as corrupt, for good
+/// (sled's issue #1527).
 ///
-/// Removing it is safe: an unrenamed file was never used as a snapshot, so
-/// sled recovers from the previous finished snapshot (or from none) and
-/// replays its log from there, which that earlier open did not reclaim;
-/// this is the state sled would have had if the kill had come a moment
-/// earlier. The caller holds sled's lock (see [`lock_held_else_tidy`]), so
-/// no running handle is writing the file.
-fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+/// - **Incomplete** (its checksum fails): a process was killed while
+///   writing it, before the fsync and the rename, so sled never used it and
+///   had not yet touched its log; removing it leaves the state of a kill a
+///   moment earlier: sled recovers from the previous snapshot and replays
+///   its log.
+/// - **Complete**: written and fsynced, then either killed before the
+///   rename or (after a power loss) the rename was not made durable while
+///   the zeroing after it was. Renaming it gives the state just after
+///   sled's own rename, the one sled's recovery is written for; removing it
+///   could leave the zeroed log without the snapshot that accounts for it.
+///   If a finished file of that name exists too, the unfinished one is a
+///   leftover and is removed.
+///
+/// The directory is fsynced after any change. The caller holds sled's lock
+/// (see [`lock_held_else_tidy`]), so no running handle is writing the file.
+fn settle_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| StoreError::Io { path, source }
+    };
     let entries = match std::fs::read_dir(path) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -166,20 +197,56 @@ fn remove_unfinished_snapshots(path: &Path) -> Result<(), StoreError> {
             });
         }
     };
-    let io = |source| StoreError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
+    let mut changed = false;
     for entry in entries {
-        let entry = entry.map_err(io)?;
+        let entry = entry.map_err(io(path))?;
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
-        if name.starts_with("snap.") && name.ends_with(".generating") {
-            let file = entry.path();
-            std::fs::remove_file(&file).map_err(|source| StoreError::Io { path: file, source })?;
+        let Some(finished) = name
+            .strip_suffix(UNFINISHED)
+            .filter(|stem| stem.starts_with("snap."))
+        else {
+            continue;
+        };
+        let file = entry.path();
+        let finished = path.join(finished);
+        let bytes = std::fs::read(&file).map_err(io(&file))?;
+        if is_complete_snapshot(&bytes) && !finished.exists() {
+            std::fs::rename(&file, &finished).map_err(io(&file))?;
+        } else {
+            std::fs::remove_file(&file).map_err(io(&file))?;
         }
+        changed = true;
+    }
+    if changed {
+        std::fs::File::open(path)
+            .and_then(|d| d.sync_all())
+            .map_err(io(path))?;
     }
     Ok(())
+}
+
+/// Whether `bytes` end in the trailer sled 0.34.7 writes after a
+/// snapshot: the length (8 bytes) and the CRC-32 of everything before
+/// them (4 bytes, little-endian), as `read_snapshot` checks them.
+fn is_complete_snapshot(bytes: &[u8]) -> bool {
+    if bytes.len() <= 12 {
+        return false;
+    }
+    let (body, trailer) = bytes.split_at(bytes.len() - 12);
+    let crc = u32::from_le_bytes([trailer[8], trailer[9], trailer[10], trailer[11]]);
+    crc32fast::hash(body) == crc
+}
+
+/// Whether an unfinished snapshot file is in the database directory.
+fn has_unfinished_snapshot(path: &Path) -> bool {
+    std::fs::read_dir(path).is_ok_and(|entries| {
+        entries.flatten().any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("snap.") && n.ends_with(UNFINISHED))
+        })
+    })
 }
 
 /// `sled::Config::open` and a first read, with any panic inside caught and

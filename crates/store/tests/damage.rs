@@ -138,9 +138,9 @@ fn damaged_database_files_are_corruption_not_a_panic() {
 /// `snap.<LSN>.generating` behind, a prefix of a snapshot with no valid
 /// checksum. sled 0.34.7 takes that file for its newest snapshot and
 /// refuses the database as corrupt for good (its issue #1527); the store
-/// removes it before opening, and the store opens whole. Both names such a
-/// file can have are tried: the LSN of the finished snapshot (sled was
-/// rewriting it) and a higher one (its log had advanced).
+/// removes it before opening, and the store opens whole. The name sled
+/// gives it (a higher LSN: its log had advanced) is tried, and the same
+/// LSN as the finished snapshot, which sorts after it too.
 #[test]
 fn an_unfinished_sled_snapshot_does_not_make_the_store_unopenable() {
     let pristine = closed_store_with_sled_snapshot();
@@ -171,6 +171,42 @@ fn an_unfinished_sled_snapshot_does_not_make_the_store_unopenable() {
             .unwrap_or_else(|e| panic!("{unfinished}: {e}"));
         assert!(!planted.exists(), "{unfinished} is still there");
     }
+}
+
+/// A complete snapshot sled wrote and fsynced but did not rename (killed
+/// between the two, or a power loss that kept the file and lost the
+/// rename) is finished as sled would have finished it, not removed: sled's
+/// recovery after it may already have zeroed the torn tail of its log.
+/// Beside a finished file of the same name it is a leftover, and removed.
+#[test]
+fn a_complete_unrenamed_snapshot_is_finished_not_removed() {
+    let pristine = closed_store_with_sled_snapshot();
+    let finished = sled_file(pristine.path(), "snap.");
+    let name = finished.file_name().unwrap().to_str().unwrap().to_string();
+    let snapshot = std::fs::read(&finished).unwrap();
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(pristine.path(), work.path());
+    let db = work.path().join("db");
+    std::fs::rename(db.join(&name), db.join(format!("{name}.generating"))).unwrap();
+    let store = Store::open(work.path(), config()).unwrap();
+    assert_eq!(
+        std::fs::read(db.join(&name)).unwrap(),
+        snapshot,
+        "renamed back"
+    );
+    assert!(!db.join(format!("{name}.generating")).exists());
+    assert_eq!(store.size(), 2000);
+    store.check().unwrap();
+    drop(store);
+    // Both: the unfinished copy goes, the finished one stays.
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(pristine.path(), work.path());
+    let db = work.path().join("db");
+    std::fs::write(db.join(format!("{name}.generating")), &snapshot).unwrap();
+    let store = Store::open(work.path(), config()).unwrap();
+    assert!(!db.join(format!("{name}.generating")).exists());
+    assert_eq!(std::fs::read(db.join(&name)).unwrap(), snapshot);
+    assert_eq!(store.size(), 2000);
 }
 
 /// The repair never touches the files of a database another handle holds:
@@ -262,7 +298,16 @@ fn a_sled_panic_on_a_cut_log_is_reported_as_damage() {
                     // panic or a pass over missing data.
                     let checked = store.check();
                     if let Err(e) = checked {
-                        assert!(e.is_corruption(), "{at}: check failed with {e}");
+                        assert!(
+                            matches!(
+                                e,
+                                StoreError::Corrupt {
+                                    what: Corruption::DamagedDatabase(_),
+                                    ..
+                                }
+                            ),
+                            "{at}: check failed with {e}"
+                        );
                     }
                 }
             }
