@@ -97,31 +97,23 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
 /// or another) holds it. The probe's own lock is released when the file is
 /// dropped at the end of this function.
 pub fn lock_held(path: &Path) -> Result<bool, StoreError> {
-    let file_path = path.join("db");
-    let file = match std::fs::File::open(&file_path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-        Err(source) => {
-            return Err(StoreError::Io {
-                path: file_path,
-                source,
-            });
-        }
-    };
-    match fs2::FileExt::try_lock_exclusive(&file) {
-        Ok(()) => Ok(false),
-        Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
-        Err(source) => Err(StoreError::Io {
-            path: file_path,
-            source,
-        }),
-    }
+    probe_lock(path, |_| Ok(()))
 }
 
 /// [`lock_held`], and when the lock is free, [`settle_unfinished_snapshots`]
 /// while holding it, so that no running sled handle can be writing the
 /// snapshot that is settled.
 fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
+    probe_lock(path, settle_unfinished_snapshots)
+}
+
+/// Takes sled's lock on the database at `path` if it is free, runs
+/// `while_free` holding it, and releases it: `Ok(true)` if another handle
+/// held it (and `while_free` did not run).
+fn probe_lock(
+    path: &Path,
+    while_free: impl FnOnce(&Path) -> Result<(), StoreError>,
+) -> Result<bool, StoreError> {
     let file_path = path.join("db");
     let file = match std::fs::File::open(&file_path) {
         Ok(f) => f,
@@ -135,7 +127,7 @@ fn lock_held_else_tidy(path: &Path) -> Result<bool, StoreError> {
     };
     match fs2::FileExt::try_lock_exclusive(&file) {
         Ok(()) => {
-            settle_unfinished_snapshots(path)?;
+            while_free(path)?;
             Ok(false)
         }
         Err(e) if e.kind() == fs2::lock_contended_error().kind() => Ok(true),
