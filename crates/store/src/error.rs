@@ -164,7 +164,7 @@ impl fmt::Display for StoreError {
             }
             StoreError::UnsupportedFormat { found } => write!(
                 f,
-                "unknown store format \"{}\" (this version reads forewarn-store/v3)",
+                "unknown store format \"{}\" (this version reads forewarn-store/v4)",
                 printable(found)
             ),
             StoreError::Key(e) => write!(f, "log key: {e}"),

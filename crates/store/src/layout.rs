@@ -27,10 +27,16 @@ use forewarn_tlog::tile::TileDataError;
 use crate::error::{Corruption, FrameProblem, Place, StoreError};
 
 /// The format this version reads and writes (`m:format`).
-pub(crate) const FORMAT: &[u8] = b"forewarn-store/v3";
+pub(crate) const FORMAT: &[u8] = b"forewarn-store/v4";
 /// The earlier development formats: plain bundles in a compressed sled
-/// (v1); the whole auditor state saved as one value (v2).
-pub(crate) const EARLIER_FORMATS: [&[u8]; 2] = [b"forewarn-store/v1", b"forewarn-store/v2"];
+/// (v1); the whole auditor state saved as one value (v2); one
+/// duplicate-index value per statement and one case-list value per
+/// party and case (v3).
+pub(crate) const EARLIER_FORMATS: [&[u8]; 3] = [
+    b"forewarn-store/v1",
+    b"forewarn-store/v2",
+    b"forewarn-store/v3",
+];
 /// Sub-directory holding the sled database.
 pub(crate) const DB_DIR: &str = "db";
 

@@ -8,7 +8,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `m:format` | `forewarn-store/v3` |
+//! | `m:format` | `forewarn-store/v4` |
 //! | `m:origin`, `m:vkey` | the log's identity, fixed at `init` |
 //! | `m:size` | number of records (u64 big-endian) |
 //! | `m:checkpoint` | the latest signed checkpoint (C2SP note) |

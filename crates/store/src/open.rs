@@ -330,7 +330,7 @@ impl Store {
 
     /// The index of the record holding exactly these statement bytes.
     pub fn find_statement(&self, statement: &[u8]) -> Result<Option<u64>, StoreError> {
-        projections::find_statement(&self.shared.db, &self.sealer, statement)
+        projections::find_statement(&self.shared.db, &self.sealer, self.size(), statement)
     }
 
     /// The sealed fields of record `record`, by field number.

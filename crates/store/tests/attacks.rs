@@ -11,11 +11,9 @@ use forewarn_ledger::testkit::registration;
 use forewarn_ledger::*;
 use forewarn_store::{Corruption, LogCopy, MARK_FILE, Place, Store, StoreConfig, StoreError};
 use forewarn_tlog::checkpoint::SignedCheckpoint;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
 
 mod common;
-use common::{ORIGIN, config, copy_dir};
+use common::{ORIGIN, config, copy_dir, sealed};
 
 fn short_wait(ms: u64) -> StoreConfig {
     StoreConfig {
@@ -281,27 +279,6 @@ fn garbage_reads_are_out_of_range() {
     store.check().unwrap();
 }
 
-/// The MAC key of the projections of the test log (seed [7; 32]), as
-/// docs/FORMAT.md §20 defines it: HMAC-SHA256(seed, "forewarn/projection-mac/v1").
-fn mac_key() -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&[7; 32]).unwrap();
-    m.update(b"forewarn/projection-mac/v1");
-    m.finalize().into_bytes().to_vec()
-}
-
-/// A projection value sealed as the log key's holder would:
-/// payload ‖ HMAC-SHA256(mac key, len(key) ‖ key ‖ payload)[..16].
-fn sealed(key: &[u8], payload: &[u8]) -> Vec<u8> {
-    let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(&mac_key()).unwrap();
-    m.update(&(key.len() as u32).to_be_bytes());
-    m.update(key);
-    m.update(payload);
-    let tag = m.finalize().into_bytes();
-    let mut v = payload.to_vec();
-    v.extend_from_slice(&tag[..16]);
-    v
-}
-
 /// Rewrites every stored value whose payload contains `from`, replacing it
 /// by `to` (same length); with `reseal` the tag is recomputed with the log
 /// key (its holder), else the old tag is kept (anyone who can write the
@@ -461,9 +438,11 @@ fn an_edited_case_projection_is_found_by_check_and_rebuilt() {
 #[test]
 fn a_left_over_projection_is_found_by_check_and_removed_by_rebuild() {
     let dir = closed_store(3);
-    let key = [&b"q"[..], &[0u8; 8], &[0, 0, 0, 0, 0, 0, 0, 1]].concat();
+    // The case list of party 0 (chunk 0), naming a case opened by record 1.
+    let key = [&b"q"[..], &[0u8; 8], &[0u8; 4]].concat();
+    let link = [&1u64.to_be_bytes()[..], &[9u8; 16]].concat();
     let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
-    db.insert(&key, sealed(&key, &[9u8; 16])).unwrap();
+    db.insert(&key, sealed(&key, &link)).unwrap();
     db.flush().unwrap();
     drop(db);
     let store = Store::open(dir.path(), config()).unwrap();

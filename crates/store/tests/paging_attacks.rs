@@ -18,7 +18,7 @@ use forewarn_store::{Corruption, LogCopy, Store, StoreError};
 use forewarn_tlog::hash::Hash;
 
 mod common;
-use common::{ORIGIN, config};
+use common::{ORIGIN, config, sealed};
 
 /// A store and a full in-memory auditor fed the same statements.
 struct Twin {
@@ -1236,4 +1236,225 @@ fn deleted_index_entries_are_found_by_check() {
         let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
         store.check().unwrap();
     }
+}
+
+/// `q` ‖ party ‖ chunk (docs/FORMAT.md §20).
+fn links_key(party: u64, chunk: u32) -> Vec<u8> {
+    [&b"q"[..], &party.to_be_bytes(), &chunk.to_be_bytes()].concat()
+}
+
+/// The links of a stored `q` value (its 16-byte tag cut off): (opening
+/// record, case).
+fn links(value: &[u8]) -> Vec<(u64, [u8; 16])> {
+    let payload = &value[..value.len() - 16];
+    assert_eq!(payload.len() % 24, 0);
+    payload
+        .chunks(24)
+        .map(|l| {
+            (
+                u64::from_be_bytes(l[..8].try_into().unwrap()),
+                l[8..].try_into().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A store in which Acme (party 0) opened 70 cases over ten commits (a
+/// reopen among them), and Beta (party 1) was told of the newest case and
+/// then of the oldest. Case k is `[k; 16]`, opened by record k + 1.
+/// Also returns Beta's registration (record 1), to replay.
+fn seventy_cases() -> (tempfile::TempDir, SignedStatement) {
+    let mut t = Twin::new();
+    let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
+    let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
+    t.tick();
+    let batch = [t.sign(&acme, reg_a), t.sign(&beta, reg_b)];
+    t.commit(&batch);
+    let replay = batch[1].clone();
+    let b = t.cite(1);
+    for round in 0..10u8 {
+        t.tick();
+        let batch: Vec<_> = (1..=7u8)
+            .map(|i| t.sign(&acme, opened(CaseId([round * 7 + i; 16]))))
+            .collect();
+        assert!(t.commit(&batch).into_iter().all(|ok| ok));
+        if round == 4 {
+            t.reopen();
+        }
+    }
+    for case in [70u8, 1] {
+        t.tick();
+        let n = t.sign(&acme, notice(CaseId([case; 16]), b, None));
+        assert_eq!(t.commit(&[n]), [true]);
+    }
+    t.reopen();
+    t.store().check().unwrap();
+    t.store.take().unwrap().close().unwrap();
+    (t.dir, replay)
+}
+
+/// A party's case list is kept 64 links to a chunk, appended across
+/// commits and reopens in the order the party joined its cases; a report
+/// lists the cases in the order they were opened, `check` accepts the
+/// append order, and `rebuild` writes the list in log order.
+#[test]
+fn a_party_in_many_cases_has_its_list_in_chunks_of_64() {
+    let (dir, _) = seventy_cases();
+    let acme0 = links(&get_value(dir.path(), &links_key(0, 0)));
+    let acme1 = links(&get_value(dir.path(), &links_key(0, 1)));
+    assert_eq!(acme0.len(), 64);
+    assert_eq!(acme1.len(), 6);
+    let beta = links(&get_value(dir.path(), &links_key(1, 0)));
+    assert_eq!(
+        beta,
+        [(71, [70; 16]), (2, [1; 16])],
+        "appended as Beta joined"
+    );
+    let db = forewarn_store::open_db(&dir.path().join("db")).unwrap();
+    assert_eq!(db.scan_prefix(b"q").count(), 3);
+    drop(db);
+    let store = Store::open(dir.path(), config()).unwrap();
+    let acme_cases = store.cases_of_party(PartyId(0)).unwrap();
+    assert_eq!(
+        acme_cases,
+        (1..=70u8).map(|k| CaseId([k; 16])).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        store.cases_of_party(PartyId(1)).unwrap(),
+        [CaseId([1; 16]), CaseId([70; 16])]
+    );
+    drop(store);
+    let store = Store::open_and_rebuild(dir.path(), config()).unwrap();
+    store.check().unwrap();
+    assert_eq!(store.cases_of_party(PartyId(0)).unwrap(), acme_cases);
+    store.close().unwrap();
+    let beta = links(&get_value(dir.path(), &links_key(1, 0)));
+    assert_eq!(beta, [(2, [1; 16]), (71, [70; 16])], "rebuilt in log order");
+}
+
+fn check_error(dir: &Path) -> (Corruption, String) {
+    let store = Store::open(dir, config()).unwrap();
+    match store.check() {
+        Err(StoreError::Corrupt { what, at, .. }) => (what, at.to_string()),
+        other => panic!("{:?}", other.map_err(|e| e.to_string())),
+    }
+}
+
+/// A party's case list edited by the log key's holder (or rolled back to a
+/// genuine older chunk): a link dropped is found by `check`; a chunk
+/// deleted before the last, or a link repeated, is refused by the report
+/// as well; `rebuild` repairs each.
+#[test]
+fn an_edited_case_list_is_found_and_repaired() {
+    let (pristine, _) = seventy_cases();
+    let chunk0 = get_value(pristine.path(), &links_key(0, 0));
+    let chunk1 = get_value(pristine.path(), &links_key(0, 1));
+    let payload1 = &chunk1[..chunk1.len() - 16];
+    // What, the key, and its new value (none: deleted).
+    type Edit<'a> = (&'a str, Vec<u8>, Option<Vec<u8>>);
+    let edits: [Edit; 3] = [
+        (
+            "a link dropped",
+            links_key(0, 1),
+            Some(sealed(&links_key(0, 1), &payload1[24..])),
+        ),
+        ("a chunk deleted before the last", links_key(0, 0), None),
+        (
+            "a link repeated",
+            links_key(0, 1),
+            Some(sealed(
+                &links_key(0, 1),
+                &[payload1, &chunk0[..24]].concat(),
+            )),
+        ),
+    ];
+    for (what, key, value) in edits {
+        let work = tempfile::tempdir().unwrap();
+        common::copy_dir(pristine.path(), work.path());
+        put_value(work.path(), &key, value);
+        let (found, at) = check_error(work.path());
+        assert!(at.contains("q:"), "{what}: {at}");
+        let store = Store::open(work.path(), config()).unwrap();
+        let report = store.cases_of_party(PartyId(0));
+        if what == "a link dropped" {
+            assert_eq!(found, Corruption::ProjectionDiffers, "{what}");
+            // A tag cannot show a link missing: only `check` does.
+            assert_eq!(report.unwrap().len(), 69, "{what}");
+        } else {
+            assert_eq!(found, Corruption::Malformed, "{what}");
+            assert!(is_corrupt(&report), "{what}: {:?}", report.map(|c| c.len()));
+        }
+        drop(store);
+        let store = Store::open_and_rebuild(work.path(), config()).unwrap();
+        store.check().unwrap();
+        assert_eq!(
+            store.cases_of_party(PartyId(0)).unwrap().len(),
+            70,
+            "{what}"
+        );
+    }
+}
+
+/// The duplicate bucket holding a statement: a replay of it is refused;
+/// with its entry dropped by the log key's holder, `check` finds the
+/// bucket; with the entry moved to a record of another generation, the
+/// replay is refused as damage and nothing is appended.
+#[test]
+fn an_edited_duplicate_bucket_is_found_or_refused() {
+    use sha2::Digest;
+    let (pristine, replay) = seventy_cases();
+    let hash: [u8; 32] = sha2::Sha256::digest(&replay.bytes).into();
+    let k = forewarn_ledger::auditor::duplicate_key(&hash);
+    let key = [
+        &b"s"[..],
+        &0u64.to_be_bytes(),
+        &((k >> 112) as u16).to_be_bytes(),
+    ]
+    .concat();
+    let value = get_value(pristine.path(), &key);
+    let payload = value[..value.len() - 16].to_vec();
+    let at = payload
+        .chunks(24)
+        .position(|e| e[..16] == k.to_be_bytes())
+        .expect("the statement is in its bucket");
+    assert_eq!(payload[at * 24 + 16..at * 24 + 24], 1u64.to_be_bytes());
+    {
+        let mut store = Store::open(pristine.path(), config()).unwrap();
+        let r = store.append(std::slice::from_ref(&replay)).unwrap();
+        assert!(
+            matches!(r[0], Err(forewarn_store::Rejection::Replay { index: 1 })),
+            "{:?}",
+            r[0].as_ref().map(|_| ())
+        );
+    }
+    // Dropped: the bucket differs from a replay's (or is missing).
+    let work = tempfile::tempdir().unwrap();
+    common::copy_dir(pristine.path(), work.path());
+    let mut dropped = payload.clone();
+    dropped.drain(at * 24..at * 24 + 24);
+    let alone = dropped.is_empty();
+    put_value(work.path(), &key, (!alone).then(|| sealed(&key, &dropped)));
+    let (found, shown) = check_error(work.path());
+    let want = if alone {
+        Corruption::Missing
+    } else {
+        Corruption::ProjectionDiffers
+    };
+    assert_eq!(found, want);
+    assert!(shown.contains("s:"), "{shown}");
+    // Moved to generation 1: refused when read, and nothing changes.
+    let work = tempfile::tempdir().unwrap();
+    common::copy_dir(pristine.path(), work.path());
+    let mut moved = payload.clone();
+    moved[at * 24 + 16..at * 24 + 24].copy_from_slice(&((1u64 << 22) + 1).to_be_bytes());
+    put_value(work.path(), &key, Some(sealed(&key, &moved)));
+    let mut store = Store::open(work.path(), config()).unwrap();
+    let size = store.size();
+    let r = store.append(std::slice::from_ref(&replay));
+    assert!(is_corrupt(&r), "{:?}", r.map(|_| ()));
+    drop(store);
+    let store = Store::open(work.path(), config()).unwrap();
+    assert_eq!(store.size(), size);
+    drop(store);
+    assert_eq!(check_error(work.path()).0, Corruption::ProjectionDiffers);
 }

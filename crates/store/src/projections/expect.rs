@@ -76,15 +76,27 @@ pub(crate) fn each_expected(
             Ok((facts_key(b as u64), block))
         }),
     )?;
-    // Sorted by key (as they are drained from ordered maps, in linear
-    // time), so that the order holds whatever `drain` does.
-    ws.statements.sort_by_key(|(k, _)| *k);
+    // In bucket order (generation, then the key's first 16 bits), each
+    // bucket's entries in record order.
+    let bucket_of = |k: u128, r: RecordRef| (dup_generation(r.0), (k >> 112) as u16);
+    ws.statements
+        .sort_unstable_by_key(|(k, r)| (bucket_of(*k, *r), r.0));
+    let mut at = 0;
     visit(
         b's',
-        &mut ws
-            .statements
-            .iter()
-            .map(|(k, r)| Ok((statement_key(*k), r.0.to_be_bytes().to_vec()))),
+        &mut std::iter::from_fn(|| {
+            let (k, r) = *ws.statements.get(at)?;
+            let bucket = bucket_of(k, r);
+            let key = dup_bucket_key(bucket.0, k);
+            let mut payload = Vec::new();
+            while let Some((k, r)) = ws.statements.get(at).copied()
+                && bucket_of(k, r) == bucket
+            {
+                push_dup_entry(&mut payload, k, r.0);
+                at += 1;
+            }
+            Some(Ok((key, payload)))
+        }),
     )?;
     ws.loose_sealed.sort_by_key(|(k, _)| *k);
     visit(
@@ -110,14 +122,33 @@ pub(crate) fn each_expected(
             .enumerate()
             .map(|(i, f)| Ok((finding_key(i as u64), encode_versioned(f)))),
     )?;
-    // One entry per (party, opening record): a record opens one case.
+    // One link per (party, opening record): a record opens one case. Each
+    // party's links in log order, 64 to a chunk (the order `rebuild`
+    // writes; steps append in the order parties join cases, and `check`
+    // compares each party's links as a set).
     index.sort();
     index.dedup_by_key(|(p, r, _)| (*p, *r));
+    let mut at = 0;
+    let mut chunk = 0u32;
     visit(
         b'q',
-        &mut index
-            .iter()
-            .map(|(p, r, id)| Ok((party_case_key(*p, *r), id.0.to_vec()))),
+        &mut std::iter::from_fn(|| {
+            let (party, _, _) = *index.get(at)?;
+            if at > 0 && index[at - 1].0 != party {
+                chunk = 0;
+            }
+            let key = party_cases_key(party, chunk);
+            let mut payload = Vec::new();
+            while let Some((p, r, id)) = index.get(at)
+                && *p == party
+                && payload.len() < LINKS_PER_CHUNK * LINK
+            {
+                push_link(&mut payload, *r, id);
+                at += 1;
+            }
+            chunk += 1;
+            Some(Ok((key, payload)))
+        }),
     )?;
     visit(
         b'r',
@@ -166,6 +197,9 @@ pub(crate) fn compare(
     let mut visited = Vec::new();
     let hot = each_expected(state, facts, ranges, &mut |prefix, values| {
         visited.push(prefix);
+        if prefix == b'q' {
+            return compare_links(db, sealer, values);
+        }
         let mut stored = db.scan_prefix([prefix]);
         let mut previous: Option<Vec<u8>> = None;
         let mut next_stored = stored.next().transpose()?;
@@ -224,6 +258,82 @@ pub(crate) fn compare(
         return Err(differs(HOT));
     }
     Ok(())
+}
+
+/// The parties' case lists (`q`), compared party by party as sets of
+/// links: steps append links in the order parties join cases, which a
+/// replay does not see, so only the links and the shape of the chunks
+/// (numbered from 0, all full but the last) must match.
+fn compare_links(db: &sled::Db, sealer: &Sealer, expected: Values<'_>) -> Result<(), StoreError> {
+    type Chunks = Vec<(Vec<u8>, Vec<u8>)>;
+    /// The next party's chunks from a stream of `q` values in key order.
+    fn next_party(
+        values: &mut dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>>,
+        pending: &mut Option<(Vec<u8>, Vec<u8>)>,
+    ) -> Result<Option<(PartyId, Chunks)>, StoreError> {
+        let Some(first) = pending
+            .take()
+            .map(Ok)
+            .or_else(|| values.next())
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        let (party, _) = party_cases_of_key(&first.0)?;
+        let mut chunks = vec![first];
+        for value in &mut *values {
+            let value = value?;
+            if party_cases_of_key(&value.0)?.0 != party {
+                *pending = Some(value);
+                break;
+            }
+            chunks.push(value);
+        }
+        Ok(Some((party, chunks)))
+    }
+    let mut stored = db.scan_prefix([b'q']).map(|item| {
+        let (k, v) = item?;
+        let payload = sealer.open(&k, &v)?.to_vec();
+        Ok((k.to_vec(), payload))
+    });
+    let (mut stored_next, mut expected_next) = (None, None);
+    let mut s = next_party(&mut stored, &mut stored_next)?;
+    let mut e = next_party(expected, &mut expected_next)?;
+    loop {
+        match (&s, &e) {
+            (None, None) => return Ok(()),
+            (Some((ps, cs)), Some((pe, ce))) if ps == pe => {
+                let mut have = party_links(cs)?;
+                let mut want = party_links(ce)?;
+                have.sort_unstable();
+                want.sort_unstable();
+                if have != want || cs.len() != ce.len() {
+                    return Err(StoreError::corrupt(
+                        Corruption::ProjectionDiffers,
+                        place_of(&cs[0].0),
+                    ));
+                }
+            }
+            // A party's list that a replay does not imply.
+            (Some((ps, cs)), Some((pe, _))) if ps < pe => {
+                return Err(StoreError::corrupt(
+                    Corruption::ProjectionDiffers,
+                    place_of(&cs[0].0),
+                ));
+            }
+            (Some((_, cs)), None) => {
+                return Err(StoreError::corrupt(
+                    Corruption::ProjectionDiffers,
+                    place_of(&cs[0].0),
+                ));
+            }
+            (_, Some((_, ce))) => {
+                return Err(StoreError::corrupt(Corruption::Missing, place_of(&ce[0].0)));
+            }
+        }
+        s = next_party(&mut stored, &mut stored_next)?;
+        e = next_party(expected, &mut expected_next)?;
+    }
 }
 
 /// Replaces every stored projection with `expected`, in one batch.

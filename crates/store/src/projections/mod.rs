@@ -9,12 +9,18 @@
 //! | `k` ‖ key (32 bytes) | its [`KeyState`], without its uses |
 //! | `x` ‖ case (16 bytes) | its [`CaseEntry`], in one zstd frame |
 //! | `c` ‖ block (u64 BE) | the [`RecordFacts`] of records 256·block …, 98 bytes each (the last block grows in place) |
-//! | `s` ‖ key (16 bytes) | the record holding the statement whose SHA-256 starts with it (u64 BE) |
+//! | `s` ‖ generation (u64 BE) ‖ bucket (u16 BE) | the duplicate index: for each statement of records 2²²·generation …, whose key (the first 16 bytes of its SHA-256) begins with the bucket's 16 bits, the key and its record (24 bytes each, in record order; the bucket grows in place) |
 //! | `z` ‖ record (u64 BE) ‖ field | a [`SealedState`] of a record without a case |
 //! | `l` ‖ record (u64 BE) | a [`LateRecord`] without a case |
 //! | `f` ‖ n (u64 BE) | the n-th [`Finding`] without a case |
-//! | `q` ‖ party (u64 BE) ‖ opening record (u64 BE) | the case (16 bytes) whose `CaseOpened` that record is: the party appears in its report |
+//! | `q` ‖ party (u64 BE) ‖ chunk (u32 BE) | the party's cases: for each case whose report names the party, its `CaseOpened` record and id (24 bytes each), 64 to a chunk, new ones appended to the last chunk |
 //! | `r` ‖ size (u64 BE) | the compact range of the tree at that size (every multiple of 256) |
+//!
+//! Why `s` and `q` are packed: sled 0.34 keeps a table of its pages
+//! (leaves of at most 16 values) and rebuilds it at every open, so the cost
+//! of opening grows with the number of values. One value per statement
+//! and per party-case link made that cost grow with the log; packed, each
+//! kind adds one value per 64 entries or fewer.
 //!
 //! Every value ends in a 16-byte HMAC-SHA256 tag over its key and payload,
 //! under a key derived from the log's signing key ([`Sealer`]): someone
@@ -155,8 +161,88 @@ pub(crate) fn case_key(c: &CaseId) -> Vec<u8> {
 pub(crate) fn facts_key(block: u64) -> Vec<u8> {
     key1(b'c', &block.to_be_bytes())
 }
-fn statement_key(k: u128) -> Vec<u8> {
-    key1(b's', &k.to_be_bytes())
+/// Records per generation of the duplicate index: 2^22. With 2^16
+/// buckets a full generation holds 64 entries (1.5 KiB) per bucket, and a
+/// look-up reads one bucket per generation (3 at ten million records).
+pub(crate) const DUP_GENERATION_BITS: u32 = 22;
+/// Bytes of one duplicate-index entry: the key (16) and the record (u64).
+const DUP_ENTRY: usize = 24;
+
+/// The generation of the duplicate index that holds record `record`.
+fn dup_generation(record: u64) -> u64 {
+    record >> DUP_GENERATION_BITS
+}
+
+/// `s` ‖ generation ‖ the first 16 bits of `k`.
+fn dup_bucket_key(generation: u64, k: u128) -> Vec<u8> {
+    let mut key = key1(b's', &generation.to_be_bytes());
+    key.extend_from_slice(&((k >> 112) as u16).to_be_bytes());
+    key
+}
+
+/// The entries of duplicate bucket `key` (payload after its tag): each
+/// key begins with the bucket's bits, each record lies in the bucket's
+/// generation, records ascend. Anything else is damage.
+fn dup_entries(key: &[u8], payload: &[u8]) -> Result<Vec<(u128, u64)>, StoreError> {
+    let bad = || StoreError::corrupt(Corruption::Malformed, place_of(key));
+    let (generation, bucket) = match key {
+        [b's', g @ .., b0, b1] if g.len() == 8 => (
+            u64::from_be_bytes(g.try_into().expect("8 bytes")),
+            u16::from_be_bytes([*b0, *b1]),
+        ),
+        _ => return Err(bad()),
+    };
+    if payload.is_empty() || !payload.len().is_multiple_of(DUP_ENTRY) {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(payload.len() / DUP_ENTRY);
+    for e in payload.chunks_exact(DUP_ENTRY) {
+        let k = u128::from_be_bytes(e[..16].try_into().expect("16 bytes"));
+        let r = u64::from_be_bytes(e[16..].try_into().expect("8 bytes"));
+        if (k >> 112) as u16 != bucket
+            || dup_generation(r) != generation
+            || out.last().is_some_and(|(_, last)| *last >= r)
+        {
+            return Err(bad());
+        }
+        out.push((k, r));
+    }
+    Ok(out)
+}
+
+fn push_dup_entry(payload: &mut Vec<u8>, k: u128, r: u64) {
+    payload.extend_from_slice(&k.to_be_bytes());
+    payload.extend_from_slice(&r.to_be_bytes());
+}
+
+/// The first record below `on_disk` holding a statement with duplicate
+/// key `k`, from the duplicate index (one bucket per generation).
+fn find_duplicate(
+    db: &sled::Db,
+    sealer: &Sealer,
+    on_disk: u64,
+    k: u128,
+    mut keep: impl FnMut(Vec<u8>, Vec<u8>),
+) -> Result<Option<RecordRef>, StoreError> {
+    if on_disk == 0 {
+        return Ok(None);
+    }
+    let mut found = None;
+    for generation in 0..=dup_generation(on_disk - 1) {
+        let key = dup_bucket_key(generation, k);
+        let Some(payload) = get_open(db, sealer, &key)? else {
+            continue;
+        };
+        if found.is_none()
+            && let Some((_, r)) = dup_entries(&key, &payload)?
+                .into_iter()
+                .find(|(e, r)| *e == k && *r < on_disk)
+        {
+            found = Some(RecordRef(r));
+        }
+        keep(key, payload);
+    }
+    Ok(found)
 }
 fn sealed_key(r: RecordRef, field: u8) -> Vec<u8> {
     let mut k = key1(b'z', &r.0.to_be_bytes());
@@ -169,12 +255,75 @@ fn late_key(r: RecordRef) -> Vec<u8> {
 fn finding_key(n: u64) -> Vec<u8> {
     key1(b'f', &n.to_be_bytes())
 }
-/// `q` ‖ party ‖ the case's `CaseOpened` record: a party's cases are
-/// keyed in log order, so new ones go to the end of its range.
-fn party_case_key(p: PartyId, opened: RecordRef) -> Vec<u8> {
+/// Links (a case's `CaseOpened` record and id) per chunk of a party's
+/// case list.
+pub(crate) const LINKS_PER_CHUNK: usize = 64;
+/// Bytes of one link: the opening record (u64) and the case (16).
+const LINK: usize = 24;
+
+/// `q` ‖ party ‖ chunk: the `chunk`-th run of a party's case list.
+fn party_cases_key(p: PartyId, chunk: u32) -> Vec<u8> {
     let mut k = key1(b'q', &p.0.to_be_bytes());
-    k.extend_from_slice(&opened.0.to_be_bytes());
+    k.extend_from_slice(&chunk.to_be_bytes());
     k
+}
+
+/// The party and chunk number of a `q` key.
+fn party_cases_of_key(key: &[u8]) -> Result<(PartyId, u32), StoreError> {
+    match key {
+        [b'q', rest @ ..] if rest.len() == 12 => Ok((
+            PartyId(u64::from_be_bytes(rest[..8].try_into().expect("8 bytes"))),
+            u32::from_be_bytes(rest[8..].try_into().expect("4 bytes")),
+        )),
+        _ => Err(StoreError::corrupt(Corruption::Malformed, place_of(key))),
+    }
+}
+
+/// The links of one `q` chunk (payload after its tag): 1 to 64 of them.
+fn links_of(key: &[u8], payload: &[u8]) -> Result<Vec<(RecordRef, CaseId)>, StoreError> {
+    if payload.is_empty()
+        || !payload.len().is_multiple_of(LINK)
+        || payload.len() > LINKS_PER_CHUNK * LINK
+    {
+        return Err(StoreError::corrupt(Corruption::Malformed, place_of(key)));
+    }
+    Ok(payload
+        .chunks_exact(LINK)
+        .map(|l| {
+            (
+                RecordRef(u64::from_be_bytes(l[..8].try_into().expect("8 bytes"))),
+                CaseId(l[8..].try_into().expect("16 bytes")),
+            )
+        })
+        .collect())
+}
+
+fn push_link(payload: &mut Vec<u8>, opened: RecordRef, case: &CaseId) {
+    payload.extend_from_slice(&opened.0.to_be_bytes());
+    payload.extend_from_slice(&case.0);
+}
+
+/// Checks the chunks of one party's case list (keys and payloads, in key
+/// order) and returns its links: chunks numbered from 0 without a gap,
+/// every one full but the last, no link twice.
+fn party_links(chunks: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<(RecordRef, CaseId)>, StoreError> {
+    let mut out = Vec::new();
+    for (n, (key, payload)) in chunks.iter().enumerate() {
+        let (_, chunk) = party_cases_of_key(key)?;
+        let links = links_of(key, payload)?;
+        let last = n + 1 == chunks.len();
+        if chunk as usize != n || (!last && links.len() != LINKS_PER_CHUNK) {
+            return Err(StoreError::corrupt(Corruption::Malformed, place_of(key)));
+        }
+        out.extend(links);
+    }
+    let mut seen: Vec<RecordRef> = out.iter().map(|(r, _)| *r).collect();
+    seen.sort_unstable();
+    if seen.windows(2).any(|w| w[0] == w[1]) {
+        let key = &chunks.last().expect("a link, so a chunk").0;
+        return Err(StoreError::corrupt(Corruption::Malformed, place_of(key)));
+    }
+    Ok(out)
 }
 fn range_key(size: u64) -> Vec<u8> {
     key1(b'r', &size.to_be_bytes())
@@ -302,3 +451,71 @@ pub(crate) use page::{Pager, discard, initial_hot, note_appended, page_in, page_
 pub(crate) use read::{
     all_cases, cases_of_party, find_statement, load_case_part, sealed_of, state_with,
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use forewarn_tlog::note::SignatureType;
+
+    fn sealer() -> Sealer {
+        Sealer::new(
+            &SignerKey::from_seed("example.org/ledger", SignatureType::Ed25519, &[7; 32]).unwrap(),
+        )
+    }
+
+    /// A duplicate is found in whichever generation holds it, and only
+    /// below the size asked about; a bucket out of shape is damage.
+    #[test]
+    fn duplicates_are_found_across_generations() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let sealer = sealer();
+        let g1 = 1u64 << DUP_GENERATION_BITS;
+        let (a, b, c) = (
+            0xabcd_u128 << 112 | 1,
+            0xabcd_u128 << 112 | 2,
+            0x1234_u128 << 112,
+        );
+        let mut gen0 = Vec::new();
+        push_dup_entry(&mut gen0, a, 5);
+        push_dup_entry(&mut gen0, c, 9);
+        let mut gen1 = Vec::new();
+        push_dup_entry(&mut gen1, b, g1 + 3);
+        // `c` is in bucket 0x1234, not 0xabcd: the bucket is out of shape.
+        let mut wrong = Vec::new();
+        push_dup_entry(&mut wrong, c, 9);
+        let k0 = dup_bucket_key(0, a);
+        let k1 = dup_bucket_key(1, b);
+        db.insert(&k0, sealer.seal(&k0, gen0[..24].to_vec()))
+            .unwrap();
+        db.insert(&k1, sealer.seal(&k1, gen1)).unwrap();
+        let find = |size, k| find_duplicate(&db, &sealer, size, k, |_, _| ()).unwrap();
+        assert_eq!(find(g1 + 10, a), Some(RecordRef(5)));
+        assert_eq!(find(g1 + 10, b), Some(RecordRef(g1 + 3)));
+        assert_eq!(find(g1 + 3, b), None, "not below the size");
+        assert_eq!(find(g1, b), None, "generation 1 is not read below it");
+        assert_eq!(find(6, a), Some(RecordRef(5)));
+        assert_eq!(find(5, a), None);
+        assert_eq!(find(0, a), None);
+        assert_eq!(find(g1 + 10, c), None);
+        for bad in [
+            wrong,
+            gen0[..23].to_vec(),
+            Vec::new(),
+            [&gen0[..24], &gen0[..24]].concat(),
+        ] {
+            db.insert(&k0, sealer.seal(&k0, bad)).unwrap();
+            let r = find_duplicate(&db, &sealer, g1 + 10, a, |_, _| ());
+            assert!(
+                matches!(
+                    r,
+                    Err(StoreError::Corrupt {
+                        what: Corruption::Malformed,
+                        ..
+                    })
+                ),
+                "{r:?}"
+            );
+        }
+    }
+}

@@ -33,6 +33,9 @@ pub(crate) struct Pager {
     /// Full facts blocks already read and verified (they never change):
     /// citations cluster on a few records, such as party registrations.
     blocks: crate::HashMap<u64, std::sync::Arc<[u8]>>,
+    /// Duplicate buckets of the current generation read since the last
+    /// write-back (payloads, as on disk), which it appends to.
+    dup_buckets: crate::HashMap<Vec<u8>, Vec<u8>>,
 }
 
 /// Full facts blocks a [`Pager`] keeps (about 25 KiB each).
@@ -83,6 +86,7 @@ impl Pager {
             touched: BTreeSet::new(),
             facts: Vec::new(),
             blocks: Default::default(),
+            dup_buckets: Default::default(),
         }
     }
 
@@ -126,15 +130,19 @@ pub(crate) fn page_in(
     let base = pager.base;
     let state = auditor.working_set();
     let dk = duplicate_key(hash);
-    if !state.statements.contains_key(&dk)
-        && let Some(v) = get_open(db, sealer, &statement_key(dk))?
-    {
-        let r: [u8; 8] = v.as_slice().try_into().map_err(|_| {
-            StoreError::corrupt(Corruption::Malformed, place_of(&statement_key(dk)))
+    if let std::collections::btree_map::Entry::Vacant(slot) = state.statements.entry(dk) {
+        // The buckets of the generation new records go to are kept for
+        // the write-back, which appends to them.
+        let current = dup_generation(base);
+        let kept = &mut pager.dup_buckets;
+        let found = find_duplicate(db, sealer, base, dk, |key, payload| {
+            if key[1..9] == current.to_be_bytes() {
+                kept.insert(key, payload);
+            }
         })?;
-        state
-            .statements
-            .insert(dk, RecordRef(u64::from_be_bytes(r)));
+        if let Some(r) = found {
+            slot.insert(r);
+        }
     }
     if !signature_ok {
         return Ok(());
@@ -383,6 +391,7 @@ pub(crate) fn page_out(
         }
     }
     let mut cases = ws.cases;
+    let mut links: BTreeMap<PartyId, Vec<(RecordRef, CaseId)>> = BTreeMap::new();
     for (id, found) in orphans {
         if let Some(e) = cases.get_mut(&id) {
             e.findings.extend(found);
@@ -416,7 +425,7 @@ pub(crate) fn page_out(
         entry.findings = findings;
         pager.counts = pager.counts.changed(Counts::of(&entry), old.counts);
         for p in entry.parties().difference(&old.parties) {
-            values.put(party_case_key(*p, entry.case.opened), id.0.to_vec());
+            links.entry(*p).or_default().push((entry.case.opened, id));
         }
         values.put(case_key(&id), packer.pack(&entry.to_bytes())?);
     }
@@ -430,9 +439,10 @@ pub(crate) fn page_out(
         values.put(finding_key(pager.loose_findings), encode_versioned(&f));
         pager.loose_findings += 1;
     }
-    for (k, r) in ws.statements {
-        values.put(statement_key(k), r.0.to_be_bytes().to_vec());
+    for (party, new) in links {
+        append_links(db, sealer, &mut values, party, new)?;
     }
+    append_duplicates(db, sealer, pager, &mut values, ws.statements)?;
     // Facts: the blocks from the one holding `base` on.
     debug_assert_eq!(pager.facts.len() as u64, size - base);
     debug_assert_eq!(ws.citable.len() as u64, size - base);
@@ -489,10 +499,96 @@ pub(crate) fn page_out(
     }
     pager.base = size;
     pager.facts.clear();
+    pager.dup_buckets.clear();
     pager.loaded.clear();
     pager.absent.clear();
     pager.uses_from.clear();
     pager.touched.clear();
+    Ok(())
+}
+
+/// Appends the new duplicate entries (of records from `pager.base` on) to
+/// their buckets, in record order.
+fn append_duplicates(
+    db: &sled::Db,
+    sealer: &Sealer,
+    pager: &mut Pager,
+    values: &mut Values,
+    entries: Vec<(u128, RecordRef)>,
+) -> Result<(), StoreError> {
+    let mut buckets: BTreeMap<Vec<u8>, Vec<(u128, u64)>> = BTreeMap::new();
+    for (k, r) in entries {
+        buckets
+            .entry(dup_bucket_key(dup_generation(r.0), k))
+            .or_default()
+            .push((k, r.0));
+    }
+    for (key, mut new) in buckets {
+        new.sort_unstable_by_key(|(_, r)| *r);
+        let mut payload = match pager.dup_buckets.remove(&key) {
+            Some(p) => p,
+            None => get_open(db, sealer, &key)?.unwrap_or_default(),
+        };
+        // What is stored must be well formed and all before the new
+        // records (a bucket wider than the stored size is damage here).
+        if !payload.is_empty()
+            && dup_entries(&key, &payload)?
+                .last()
+                .is_some_and(|(_, r)| *r >= pager.base)
+        {
+            return Err(StoreError::corrupt(Corruption::Malformed, place_of(&key)));
+        }
+        for (k, r) in new {
+            push_dup_entry(&mut payload, k, r);
+        }
+        values.put(key, payload);
+    }
+    Ok(())
+}
+
+/// Appends `new` links to the end of `party`'s case list: to its last
+/// chunk until that holds [`LINKS_PER_CHUNK`], then to new chunks.
+fn append_links(
+    db: &sled::Db,
+    sealer: &Sealer,
+    values: &mut Values,
+    party: PartyId,
+    mut new: Vec<(RecordRef, CaseId)>,
+) -> Result<(), StoreError> {
+    new.sort_unstable_by_key(|(r, _)| *r);
+    let last = db
+        .scan_prefix(key1(b'q', &party.0.to_be_bytes()))
+        .next_back()
+        .transpose()?;
+    let (mut chunk, mut payload) = match last {
+        Some((k, v)) => {
+            let (_, n) = party_cases_of_key(&k)?;
+            let payload = sealer.open(&k, &v)?.to_vec();
+            links_of(&k, &payload)?;
+            (n, payload)
+        }
+        None => (0, Vec::new()),
+    };
+    // Whether `payload` holds a link of this batch (a full chunk from
+    // disk is not written again).
+    let mut changed = false;
+    for (opened, case) in new {
+        if payload.len() == LINKS_PER_CHUNK * LINK {
+            let full = core::mem::take(&mut payload);
+            if changed {
+                values.put(party_cases_key(party, chunk), full);
+            }
+            chunk = chunk.checked_add(1).ok_or_else(|| {
+                StoreError::corrupt(
+                    Corruption::Malformed,
+                    place_of(&party_cases_key(party, chunk)),
+                )
+            })?;
+        }
+        push_link(&mut payload, opened, &case);
+        changed = true;
+    }
+    values.put(party_cases_key(party, chunk), payload);
     Ok(())
 }
 
@@ -502,6 +598,7 @@ pub(crate) fn page_out(
 pub(crate) fn discard(pager: &mut Pager, auditor: &mut Auditor) {
     debug_assert!(pager.facts.is_empty(), "nothing was appended");
     WorkingSet::drain(auditor.working_set(), pager.base);
+    pager.dup_buckets.clear();
     pager.loaded.clear();
     pager.absent.clear();
     pager.uses_from.clear();

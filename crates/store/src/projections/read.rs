@@ -111,41 +111,35 @@ pub(crate) fn all_cases(db: &sled::Db, sealer: &Sealer) -> Result<Vec<CaseId>, S
     Ok(out)
 }
 
-/// The cases whose reports name `party`.
+/// The cases whose reports name `party`, in the order of their
+/// `CaseOpened` records.
 pub(crate) fn cases_of_party(
     db: &sled::Db,
     sealer: &Sealer,
     party: PartyId,
 ) -> Result<Vec<CaseId>, StoreError> {
-    let mut out = Vec::new();
+    let mut chunks = Vec::new();
     for item in db.scan_prefix(key1(b'q', &party.0.to_be_bytes())) {
         let (k, v) = item?;
-        let id: [u8; 16] = sealer
-            .open(&k, &v)?
-            .try_into()
-            .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&k)))?;
-        out.push(CaseId(id));
+        let payload = sealer.open(&k, &v)?.to_vec();
+        chunks.push((k.to_vec(), payload));
     }
-    Ok(out)
+    let mut links = party_links(&chunks)?;
+    links.sort_unstable_by_key(|(r, _)| *r);
+    Ok(links.into_iter().map(|(_, c)| c).collect())
 }
 
 /// The record holding exactly these statement bytes, by the duplicate
-/// index (a 128-bit prefix of their SHA-256, as the auditor keys it).
+/// index (a 128-bit prefix of their SHA-256, as the auditor keys it), in
+/// a log of `size` records.
 pub(crate) fn find_statement(
     db: &sled::Db,
     sealer: &Sealer,
+    size: u64,
     statement: &[u8],
 ) -> Result<Option<u64>, StoreError> {
     let hash: [u8; 32] = Sha256::digest(statement).into();
-    let key = statement_key(duplicate_key(&hash));
-    match get_open(db, sealer, &key)? {
-        None => Ok(None),
-        Some(v) => v
-            .as_slice()
-            .try_into()
-            .map(|b| Some(u64::from_be_bytes(b)))
-            .map_err(|_| StoreError::corrupt(Corruption::Malformed, place_of(&key))),
-    }
+    Ok(find_duplicate(db, sealer, size, duplicate_key(&hash), |_, _| ())?.map(|r| r.0))
 }
 
 /// The sealed fields of `record` (from its case's entry, or loose).
