@@ -148,7 +148,8 @@ impl Store {
             facts,
             ranges,
         } = self.replay_all()?;
-        let expected = projections::expected_values(fresh.working_set(), &facts, &ranges)?;
+        let expected =
+            projections::expected_values(&self.sealer, fresh.working_set(), &facts, &ranges)?;
         let db = &self.shared.db;
         let mut b = sled::Batch::default();
         for item in db.scan_prefix([b't']) {

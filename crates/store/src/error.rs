@@ -157,7 +157,7 @@ impl fmt::Display for StoreError {
                 write!(
                     f,
                     "this store has format {}, written by an earlier development version; this \
-                     version reads forewarn-store/v3: export it with the earlier version and \
+                     version reads forewarn-store/v4: export it with the earlier version and \
                      start a new ledger",
                     printable(found)
                 )

@@ -18,6 +18,7 @@ pub(crate) type Values<'a> = &'a mut dyn Iterator<Item = Result<(Vec<u8>, Vec<u8
 /// duplicate and citation entries are moved out of it (drained, not
 /// copied); its parties, keys and chain position stay.
 pub(crate) fn each_expected(
+    sealer: &Sealer,
     state: &mut AuditState,
     facts: &[RecordFacts],
     ranges: &[Vec<u8>],
@@ -76,23 +77,42 @@ pub(crate) fn each_expected(
             Ok((facts_key(b as u64), block))
         }),
     )?;
-    // In bucket order (generation, then the key's first 16 bits), each
-    // bucket's entries in record order.
-    let bucket_of = |k: u128, r: RecordRef| (dup_generation(r.0), (k >> 112) as u16);
-    ws.statements
-        .sort_unstable_by_key(|(k, r)| (bucket_of(*k, *r), r.0));
+    // In bucket order (generation, then bucket), each bucket's entries in
+    // record order: sorted by (generation ‖ bucket ‖ record within the
+    // generation) packed in a u64, in place (the pairs keep their size).
+    const LOW: u64 = (1 << DUP_GENERATION_BITS) - 1;
+    // (Records from 2^48 on do not fit; no log gets near.)
+    if ws.statements.iter().any(|(_, r)| r.0 >> 48 != 0) {
+        return Err(StoreError::corrupt(Corruption::Malformed, place_of(b"s")));
+    }
+    let mut dups: Vec<(u64, u128)> = std::mem::take(&mut ws.statements)
+        .into_iter()
+        .map(|(k, r)| {
+            let bucket = u64::from(sealer.bucket_of(k));
+            let order = (dup_generation(r.0) << (16 + DUP_GENERATION_BITS))
+                | (bucket << DUP_GENERATION_BITS)
+                | (r.0 & LOW);
+            (order, k)
+        })
+        .collect();
+    dups.sort_unstable_by_key(|(order, _)| *order);
     let mut at = 0;
     visit(
         b's',
         &mut std::iter::from_fn(|| {
-            let (k, r) = *ws.statements.get(at)?;
-            let bucket = bucket_of(k, r);
-            let key = dup_bucket_key(bucket.0, k);
+            let (order, _) = *dups.get(at)?;
+            let generation = order >> (16 + DUP_GENERATION_BITS);
+            let bucket = order >> DUP_GENERATION_BITS;
+            let key = dup_bucket_key(generation, bucket as u16);
             let mut payload = Vec::new();
-            while let Some((k, r)) = ws.statements.get(at).copied()
-                && bucket_of(k, r) == bucket
+            while let Some((o, k)) = dups.get(at).copied()
+                && o >> DUP_GENERATION_BITS == bucket
             {
-                push_dup_entry(&mut payload, k, r.0);
+                push_dup_entry(
+                    &mut payload,
+                    k,
+                    (generation << DUP_GENERATION_BITS) | (o & LOW),
+                );
                 at += 1;
             }
             Some(Ok((key, payload)))
@@ -164,12 +184,13 @@ pub(crate) fn each_expected(
 /// [`each_expected`] collected into one map (with `m:hot`): what
 /// `rebuild` writes in one batch.
 pub(crate) fn expected_values(
+    sealer: &Sealer,
     state: &mut AuditState,
     facts: &[RecordFacts],
     ranges: &[Vec<u8>],
 ) -> Result<BTreeMap<Vec<u8>, Vec<u8>>, StoreError> {
     let mut out = BTreeMap::new();
-    let hot = each_expected(state, facts, ranges, &mut |_, values| {
+    let hot = each_expected(sealer, state, facts, ranges, &mut |_, values| {
         for value in values {
             let (k, v) = value?;
             out.insert(k, v);
@@ -195,7 +216,7 @@ pub(crate) fn compare(
     let differs = |k: &[u8]| StoreError::corrupt(Corruption::ProjectionDiffers, place_of(k));
     let missing = |k: &[u8]| StoreError::corrupt(Corruption::Missing, place_of(k));
     let mut visited = Vec::new();
-    let hot = each_expected(state, facts, ranges, &mut |prefix, values| {
+    let hot = each_expected(sealer, state, facts, ranges, &mut |prefix, values| {
         visited.push(prefix);
         if prefix == b'q' {
             return compare_links(db, sealer, values);

@@ -9,7 +9,7 @@
 //! | `k` ‖ key (32 bytes) | its [`KeyState`], without its uses |
 //! | `x` ‖ case (16 bytes) | its [`CaseEntry`], in one zstd frame |
 //! | `c` ‖ block (u64 BE) | the [`RecordFacts`] of records 256·block …, 98 bytes each (the last block grows in place) |
-//! | `s` ‖ generation (u64 BE) ‖ bucket (u16 BE) | the duplicate index: for each statement of records 2²²·generation …, whose key (the first 16 bytes of its SHA-256) begins with the bucket's 16 bits, the key and its record (24 bytes each, in record order; the bucket grows in place) |
+//! | `s` ‖ generation (u64 BE) ‖ bucket (u16 BE) | the duplicate index: for each statement of records 2²²·generation … whose key (the first 16 bytes of its SHA-256) falls in the bucket (chosen by a MAC under a key derived from the log key, [`Sealer`]), the key and its record (24 bytes each, in record order; the bucket grows in place) |
 //! | `z` ‖ record (u64 BE) ‖ field | a [`SealedState`] of a record without a case |
 //! | `l` ‖ record (u64 BE) | a [`LateRecord`] without a case |
 //! | `f` ‖ n (u64 BE) | the n-th [`Finding`] without a case |
@@ -85,6 +85,9 @@ pub(crate) const PREFIXES: [u8; 10] = *b"pkxcszlfqr";
 #[derive(Clone)]
 pub(crate) struct Sealer {
     mac: HmacSha256,
+    /// Chooses a statement's duplicate bucket, so that nobody without the
+    /// log key can aim statements at one bucket and make it grow.
+    bucket: HmacSha256,
 }
 
 impl Sealer {
@@ -94,9 +97,23 @@ impl Sealer {
         kdf.update(b"forewarn/projection-mac/v1");
         let derived: zeroize::Zeroizing<[u8; 32]> =
             zeroize::Zeroizing::new(kdf.finalize().into_bytes().into());
+        let mut kdf = <HmacSha256 as KeyInit>::new_from_slice(&seed[..]).expect("any key length");
+        kdf.update(b"forewarn/duplicate-bucket/v1");
+        let bucket: zeroize::Zeroizing<[u8; 32]> =
+            zeroize::Zeroizing::new(kdf.finalize().into_bytes().into());
         Sealer {
             mac: <HmacSha256 as KeyInit>::new_from_slice(&derived[..]).expect("any key length"),
+            bucket: <HmacSha256 as KeyInit>::new_from_slice(&bucket[..]).expect("any key length"),
         }
+    }
+
+    /// The duplicate bucket of key `k`: the first 16 bits of
+    /// HMAC-SHA256(bucket key, k).
+    fn bucket_of(&self, k: u128) -> u16 {
+        let mut m = self.bucket.clone();
+        m.update(&k.to_be_bytes());
+        let out = m.finalize().into_bytes();
+        u16::from_be_bytes([out[0], out[1]])
     }
 
     /// The MAC state over `u32 length of key ‖ key ‖ payload`.
@@ -173,23 +190,22 @@ fn dup_generation(record: u64) -> u64 {
     record >> DUP_GENERATION_BITS
 }
 
-/// `s` ‖ generation ‖ the first 16 bits of `k`.
-fn dup_bucket_key(generation: u64, k: u128) -> Vec<u8> {
+/// `s` ‖ generation ‖ bucket.
+fn dup_bucket_key(generation: u64, bucket: u16) -> Vec<u8> {
     let mut key = key1(b's', &generation.to_be_bytes());
-    key.extend_from_slice(&((k >> 112) as u16).to_be_bytes());
+    key.extend_from_slice(&bucket.to_be_bytes());
     key
 }
 
 /// The entries of duplicate bucket `key` (payload after its tag): each
-/// key begins with the bucket's bits, each record lies in the bucket's
-/// generation, records ascend. Anything else is damage.
+/// record lies in the bucket's generation, records ascend. Anything else
+/// is damage. (Which bucket a key belongs in is not checked here, which
+/// would cost a MAC per entry: the tag vouches for the payload, and
+/// `check` compares it with a replay.)
 fn dup_entries(key: &[u8], payload: &[u8]) -> Result<Vec<(u128, u64)>, StoreError> {
     let bad = || StoreError::corrupt(Corruption::Malformed, place_of(key));
-    let (generation, bucket) = match key {
-        [b's', g @ .., b0, b1] if g.len() == 8 => (
-            u64::from_be_bytes(g.try_into().expect("8 bytes")),
-            u16::from_be_bytes([*b0, *b1]),
-        ),
+    let generation = match key {
+        [b's', g @ .., _, _] if g.len() == 8 => u64::from_be_bytes(g.try_into().expect("8 bytes")),
         _ => return Err(bad()),
     };
     if payload.is_empty() || !payload.len().is_multiple_of(DUP_ENTRY) {
@@ -199,10 +215,7 @@ fn dup_entries(key: &[u8], payload: &[u8]) -> Result<Vec<(u128, u64)>, StoreErro
     for e in payload.chunks_exact(DUP_ENTRY) {
         let k = u128::from_be_bytes(e[..16].try_into().expect("16 bytes"));
         let r = u64::from_be_bytes(e[16..].try_into().expect("8 bytes"));
-        if (k >> 112) as u16 != bucket
-            || dup_generation(r) != generation
-            || out.last().is_some_and(|(_, last)| *last >= r)
-        {
+        if dup_generation(r) != generation || out.last().is_some_and(|(_, last)| *last >= r) {
             return Err(bad());
         }
         out.push((k, r));
@@ -228,8 +241,9 @@ fn find_duplicate(
         return Ok(None);
     }
     let mut found = None;
+    let bucket = sealer.bucket_of(k);
     for generation in 0..=dup_generation(on_disk - 1) {
-        let key = dup_bucket_key(generation, k);
+        let key = dup_bucket_key(generation, bucket);
         let Some(payload) = get_open(db, sealer, &key)? else {
             continue;
         };
@@ -305,7 +319,9 @@ fn push_link(payload: &mut Vec<u8>, opened: RecordRef, case: &CaseId) {
 
 /// Checks the chunks of one party's case list (keys and payloads, in key
 /// order) and returns its links: chunks numbered from 0 without a gap,
-/// every one full but the last, no link twice.
+/// every one full but the last. A link may appear twice (a step appends a
+/// party again after its case's entry was put back from an older copy);
+/// readers drop the repeat and `check` finds it.
 fn party_links(chunks: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<(RecordRef, CaseId)>, StoreError> {
     let mut out = Vec::new();
     for (n, (key, payload)) in chunks.iter().enumerate() {
@@ -316,12 +332,6 @@ fn party_links(chunks: &[(Vec<u8>, Vec<u8>)]) -> Result<Vec<(RecordRef, CaseId)>
             return Err(StoreError::corrupt(Corruption::Malformed, place_of(key)));
         }
         out.extend(links);
-    }
-    let mut seen: Vec<RecordRef> = out.iter().map(|(r, _)| *r).collect();
-    seen.sort_unstable();
-    if seen.windows(2).any(|w| w[0] == w[1]) {
-        let key = &chunks.last().expect("a link, so a chunk").0;
-        return Err(StoreError::corrupt(Corruption::Malformed, place_of(key)));
     }
     Ok(out)
 }
@@ -471,21 +481,14 @@ mod tests {
         let db = sled::Config::new().path(dir.path()).open().unwrap();
         let sealer = sealer();
         let g1 = 1u64 << DUP_GENERATION_BITS;
-        let (a, b, c) = (
-            0xabcd_u128 << 112 | 1,
-            0xabcd_u128 << 112 | 2,
-            0x1234_u128 << 112,
-        );
+        let (a, b, c) = (11u128, 12u128, 13u128);
         let mut gen0 = Vec::new();
         push_dup_entry(&mut gen0, a, 5);
         push_dup_entry(&mut gen0, c, 9);
         let mut gen1 = Vec::new();
         push_dup_entry(&mut gen1, b, g1 + 3);
-        // `c` is in bucket 0x1234, not 0xabcd: the bucket is out of shape.
-        let mut wrong = Vec::new();
-        push_dup_entry(&mut wrong, c, 9);
-        let k0 = dup_bucket_key(0, a);
-        let k1 = dup_bucket_key(1, b);
+        let k0 = dup_bucket_key(0, sealer.bucket_of(a));
+        let k1 = dup_bucket_key(1, sealer.bucket_of(b));
         db.insert(&k0, sealer.seal(&k0, gen0[..24].to_vec()))
             .unwrap();
         db.insert(&k1, sealer.seal(&k1, gen1)).unwrap();
@@ -497,9 +500,13 @@ mod tests {
         assert_eq!(find(6, a), Some(RecordRef(5)));
         assert_eq!(find(5, a), None);
         assert_eq!(find(0, a), None);
-        assert_eq!(find(g1 + 10, c), None);
+        if sealer.bucket_of(c) != sealer.bucket_of(a) {
+            assert_eq!(find(g1 + 10, c), None, "not looked for in another bucket");
+        }
+        let mut wrong_generation = Vec::new();
+        push_dup_entry(&mut wrong_generation, a, g1 + 1);
         for bad in [
-            wrong,
+            wrong_generation,
             gen0[..23].to_vec(),
             Vec::new(),
             [&gen0[..24], &gen0[..24]].concat(),
@@ -517,5 +524,28 @@ mod tests {
                 "{r:?}"
             );
         }
+    }
+
+    /// The bucket is chosen by a key derived from the log key: the same
+    /// statement key lands in different buckets under two log keys, and
+    /// the choice spreads keys chosen by a submitter.
+    #[test]
+    fn buckets_depend_on_the_log_key() {
+        let a = sealer();
+        let b = Sealer::new(
+            &SignerKey::from_seed("example.org/ledger", SignatureType::Ed25519, &[8; 32]).unwrap(),
+        );
+        let differ = (0..64u128)
+            .filter(|k| a.bucket_of(*k) != b.bucket_of(*k))
+            .count();
+        assert!(differ > 60, "{differ}");
+        // Keys that share their first 16 bits (what a submitter could aim
+        // for) do not share a bucket.
+        let mut buckets: Vec<u16> = (0..256u128)
+            .map(|k| a.bucket_of(0xabcd << 112 | k))
+            .collect();
+        buckets.sort_unstable();
+        buckets.dedup();
+        assert!(buckets.len() > 250, "{}", buckets.len());
     }
 }

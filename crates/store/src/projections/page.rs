@@ -519,7 +519,7 @@ fn append_duplicates(
     let mut buckets: BTreeMap<Vec<u8>, Vec<(u128, u64)>> = BTreeMap::new();
     for (k, r) in entries {
         buckets
-            .entry(dup_bucket_key(dup_generation(r.0), k))
+            .entry(dup_bucket_key(dup_generation(r.0), sealer.bucket_of(k)))
             .or_default()
             .push((k, r.0));
     }

@@ -125,7 +125,8 @@ pub(crate) fn cases_of_party(
         chunks.push((k.to_vec(), payload));
     }
     let mut links = party_links(&chunks)?;
-    links.sort_unstable_by_key(|(r, _)| *r);
+    links.sort_unstable();
+    links.dedup();
     Ok(links.into_iter().map(|(_, c)| c).collect())
 }
 
