@@ -528,13 +528,21 @@ fn is_corrupt(r: &Result<impl Sized, StoreError>) -> bool {
 }
 
 /// A store of three parties and two cases, closed: Acme opened c1 and c2.
-fn two_cases() -> (tempfile::TempDir, Vec<Hash>) {
+/// A new store in which Acme (party 0) and Beta (party 1) registered, in
+/// one commit; also Acme's key and Beta's registration.
+fn acme_and_beta() -> (Twin, SigningKey, SignedStatement) {
     let mut t = Twin::new();
     let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
     let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
     t.tick();
     let batch = [t.sign(&acme, reg_a), t.sign(&beta, reg_b)];
     t.commit(&batch);
+    let [_, beta_registration] = batch;
+    (t, acme, beta_registration)
+}
+
+fn two_cases() -> (tempfile::TempDir, Vec<Hash>) {
+    let (mut t, acme, _) = acme_and_beta();
     let b = t.cite(1);
     t.tick();
     let batch = [
@@ -1264,13 +1272,7 @@ fn links(value: &[u8]) -> Vec<(u64, [u8; 16])> {
 /// then of the oldest. Case k is `[k; 16]`, opened by record k + 1.
 /// Also returns Beta's registration (record 1), to replay.
 fn seventy_cases() -> (tempfile::TempDir, SignedStatement) {
-    let mut t = Twin::new();
-    let (acme, reg_a) = registered("Acme Corp", PartyClass::Vendor);
-    let (beta, reg_b) = registered("Beta", PartyClass::Vendor);
-    t.tick();
-    let batch = [t.sign(&acme, reg_a), t.sign(&beta, reg_b)];
-    t.commit(&batch);
-    let replay = batch[1].clone();
+    let (mut t, acme, replay) = acme_and_beta();
     let b = t.cite(1);
     for round in 0..10u8 {
         t.tick();
