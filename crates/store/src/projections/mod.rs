@@ -229,19 +229,20 @@ fn push_dup_entry(payload: &mut Vec<u8>, k: u128, r: u64) {
 }
 
 /// The first record below `on_disk` holding a statement with duplicate
-/// key `k`, from the duplicate index (one bucket per generation).
+/// key `k`, from the duplicate index: `k`'s bucket (`sealer.bucket_of(k)`)
+/// in each generation.
 fn find_duplicate(
     db: &sled::Db,
     sealer: &Sealer,
     on_disk: u64,
     k: u128,
+    bucket: u16,
     mut keep: impl FnMut(Vec<u8>, Vec<u8>),
 ) -> Result<Option<RecordRef>, StoreError> {
     if on_disk == 0 {
         return Ok(None);
     }
     let mut found = None;
-    let bucket = sealer.bucket_of(k);
     for generation in 0..=dup_generation(on_disk - 1) {
         let key = dup_bucket_key(generation, bucket);
         let Some(payload) = get_open(db, sealer, &key)? else {
@@ -492,7 +493,9 @@ mod tests {
         db.insert(&k0, sealer.seal(&k0, gen0[..24].to_vec()))
             .unwrap();
         db.insert(&k1, sealer.seal(&k1, gen1)).unwrap();
-        let find = |size, k| find_duplicate(&db, &sealer, size, k, |_, _| ()).unwrap();
+        let find = |size, k| {
+            find_duplicate(&db, &sealer, size, k, sealer.bucket_of(k), |_, _| ()).unwrap()
+        };
         assert_eq!(find(g1 + 10, a), Some(RecordRef(5)));
         assert_eq!(find(g1 + 10, b), Some(RecordRef(g1 + 3)));
         assert_eq!(find(g1 + 3, b), None, "not below the size");
@@ -512,7 +515,7 @@ mod tests {
             [&gen0[..24], &gen0[..24]].concat(),
         ] {
             db.insert(&k0, sealer.seal(&k0, bad)).unwrap();
-            let r = find_duplicate(&db, &sealer, g1 + 10, a, |_, _| ());
+            let r = find_duplicate(&db, &sealer, g1 + 10, a, sealer.bucket_of(a), |_, _| ());
             assert!(
                 matches!(
                     r,

@@ -36,6 +36,9 @@ pub(crate) struct Pager {
     /// Duplicate buckets of the current generation read since the last
     /// write-back (payloads, as on disk), which it appends to.
     dup_buckets: crate::HashMap<Vec<u8>, Vec<u8>>,
+    /// The bucket of each duplicate key looked up since the last
+    /// write-back (a MAC each: the write-back need not compute it again).
+    bucket_of: crate::HashMap<u128, u16>,
 }
 
 /// Full facts blocks a [`Pager`] keeps (about 25 KiB each).
@@ -87,6 +90,7 @@ impl Pager {
             facts: Vec::new(),
             blocks: Default::default(),
             dup_buckets: Default::default(),
+            bucket_of: Default::default(),
         }
     }
 
@@ -134,8 +138,10 @@ pub(crate) fn page_in(
         // The buckets of the generation new records go to are kept for
         // the write-back, which appends to them.
         let current = dup_generation(base);
+        let bucket = sealer.bucket_of(dk);
+        pager.bucket_of.insert(dk, bucket);
         let kept = &mut pager.dup_buckets;
-        let found = find_duplicate(db, sealer, base, dk, |key, payload| {
+        let found = find_duplicate(db, sealer, base, dk, bucket, |key, payload| {
             if key[1..9] == current.to_be_bytes() {
                 kept.insert(key, payload);
             }
@@ -500,6 +506,7 @@ pub(crate) fn page_out(
     pager.base = size;
     pager.facts.clear();
     pager.dup_buckets.clear();
+    pager.bucket_of.clear();
     pager.loaded.clear();
     pager.absent.clear();
     pager.uses_from.clear();
@@ -519,7 +526,14 @@ fn append_duplicates(
     let mut buckets: BTreeMap<Vec<u8>, Vec<(u128, u64)>> = BTreeMap::new();
     for (k, r) in entries {
         buckets
-            .entry(dup_bucket_key(dup_generation(r.0), sealer.bucket_of(k)))
+            .entry(dup_bucket_key(
+                dup_generation(r.0),
+                pager
+                    .bucket_of
+                    .get(&k)
+                    .copied()
+                    .unwrap_or_else(|| sealer.bucket_of(k)),
+            ))
             .or_default()
             .push((k, r.0));
     }
@@ -599,6 +613,7 @@ pub(crate) fn discard(pager: &mut Pager, auditor: &mut Auditor) {
     debug_assert!(pager.facts.is_empty(), "nothing was appended");
     WorkingSet::drain(auditor.working_set(), pager.base);
     pager.dup_buckets.clear();
+    pager.bucket_of.clear();
     pager.loaded.clear();
     pager.absent.clear();
     pager.uses_from.clear();

@@ -140,7 +140,8 @@ pub(crate) fn find_statement(
     statement: &[u8],
 ) -> Result<Option<u64>, StoreError> {
     let hash: [u8; 32] = Sha256::digest(statement).into();
-    Ok(find_duplicate(db, sealer, size, duplicate_key(&hash), |_, _| ())?.map(|r| r.0))
+    let k = duplicate_key(&hash);
+    Ok(find_duplicate(db, sealer, size, k, sealer.bucket_of(k), |_, _| ())?.map(|r| r.0))
 }
 
 /// The sealed fields of `record` (from its case's entry, or loose).
