@@ -124,6 +124,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite the ledger's database with only its live values.
+    ///
+    /// The database keeps superseded versions of the values each commit
+    /// rewrites and grows to several times its live data; once it no longer
+    /// fits in memory every command waits on the disk. Run this when `du`
+    /// shows the ledger's `db` directory much larger than the records (for
+    /// example weekly, from cron). It holds the ledger for about as long as
+    /// reading the database once (other commands wait), checks the copy
+    /// value by value, and puts it in place in one atomic step: killing it
+    /// at any moment leaves the ledger as it was or compacted, never
+    /// half-done. Nothing is recomputed; the records, the checkpoint and
+    /// the projections stay byte for byte as they were.
+    ///
+    /// Example: forewarn compact --dir forewarn-data
+    Compact {
+        #[command(flatten)]
+        dir: DirArg,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build a realistic ledger from scratch, audit it, and explain the reports.
     ///
     /// Example: forewarn demo
@@ -205,6 +226,7 @@ fn main() -> ExitCode {
         Command::Export { to, dir } => cmd::export::run(&dir.dir, to),
         Command::Check { dir, json } => cmd::check::run(&dir.dir, *json),
         Command::Rebuild { dir, json } => cmd::rebuild::run(&dir.dir, *json),
+        Command::Compact { dir, json } => cmd::compact::run(&dir.dir, *json),
         Command::Demo { dir } => cmd::demo::run(dir),
     };
     match result {

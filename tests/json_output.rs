@@ -128,25 +128,59 @@ fn the_streamed_documents_of_the_demo_are_the_serialized_reports() {
     // `report` reads the store's saved projection state, whose summary
     // names no verified checkpoint (`audit` replays and verifies it): that
     // one field is compared apart.
-    let mut summary: Value = serde_json::from_str(&ok(d, &with(&["report", "summary"]))).unwrap();
+    let mut summary: Value =
+        serde_json::from_str(&ok(d, &with(&["report", "summary", "--findings"]))).unwrap();
     let checkpoint = summary["summary"]
         .as_object_mut()
         .unwrap()
         .remove("checkpoint");
     assert!(
-        matches!(&checkpoint, Some(c) if c.is_null() || *c == json!(report.summary.checkpoint)),
+        matches!(&checkpoint, Some(c) if c.is_null() || *c == json!(report.summary.totals.checkpoint)),
         "{checkpoint:?}"
     );
     let mut expected = as_printed(json!({
         "summary": report.summary,
         "parties": report.parties.iter().map(|p| json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(),
-        "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>(),
     }));
     expected["summary"]
         .as_object_mut()
         .unwrap()
         .remove("checkpoint");
     assert_eq!(summary, expected);
+
+    // Without --findings: the same counts, read from the kept counters,
+    // and nothing that needs a policy.
+    let mut totals: Value = serde_json::from_str(&ok(d, &with(&["report", "summary"]))).unwrap();
+    totals["summary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("checkpoint");
+    let mut counts = expected.clone();
+    for evaluated in [
+        "as_of",
+        "policy",
+        "findings_by_kind",
+        "protocol_findings",
+        "policy_findings",
+        "early_notice",
+    ] {
+        counts["summary"].as_object_mut().unwrap().remove(evaluated);
+    }
+    assert_eq!(totals, counts);
+
+    // `report cases`: every case of the replay, in the order opened.
+    let listed: Value = serde_json::from_str(&ok(d, &with(&["report", "cases"]))).unwrap();
+    let mut opened: Vec<_> = report.cases.iter().collect();
+    opened.sort_by_key(|c| c.opened_record);
+    assert_eq!(
+        listed,
+        as_printed(json!({"cases": opened.iter().map(|c| json!({
+            "case": c.case,
+            "opened_record": c.opened_record,
+            "opened_at": c.opened_at,
+            "summary": c.summary,
+        })).collect::<Vec<_>>()}))
+    );
 }
 
 #[test]
@@ -159,6 +193,8 @@ fn a_reader_that_goes_away_ends_a_json_command_with_exit_2_not_a_panic() {
         &["audit", "--dir", "demo", "--json"][..],
         &["report", "case", "--all", "--dir", "demo", "--json"],
         &["report", "summary", "--dir", "demo", "--json"],
+        &["report", "summary", "--findings", "--dir", "demo", "--json"],
+        &["report", "cases", "--dir", "demo", "--json"],
     ] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_forewarn"))
             .args(args)

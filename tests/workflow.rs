@@ -218,10 +218,10 @@ receipt: forewarn-data/receipts/3.tlog-proof
         ])
         .success();
     // The case id is random: the ledger's one case, from the JSON summary.
-    let summary = s.json(&["report", "summary", "--json"]);
-    let cases = summary["cases"].as_array().unwrap();
-    assert_eq!(cases.len(), 1, "{summary}");
-    let case = cases[0].as_str().unwrap().to_string();
+    let listed = s.json(&["report", "cases", "--json"]);
+    let cases = listed["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), 1, "{listed}");
+    let case = cases[0]["case"].as_str().unwrap().to_string();
     assert!(
         case.len() == 32 && case.bytes().all(|b| b.is_ascii_hexdigit()),
         "{case}"
@@ -712,7 +712,7 @@ hint: pin the log's public key: --vkey log.vkey (from the log's operator, not fr
         1,
         str![[r#"
 forewarn: the ledger refused the statement: case 00000000000000000000000000000000 was never opened
-hint: nothing was written; check the case id (`forewarn report summary` lists the cases)
+hint: nothing was written; check the case id (`forewarn report cases` lists them)
 
 "#]],
     );
@@ -806,7 +806,7 @@ hint: nothing was written; pass an --at no later than now (UTC)
         2,
         str![[r#"
 forewarn: "xyz" is not a case id
-hint: a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report summary`
+hint: a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report cases`
 
 "#]],
     );
@@ -875,19 +875,19 @@ fn demo_builds_audits_and_explains() {
     let demo = s.run(&["demo"]).success().stderr_eq(str![]);
     s.learn("[LOG_VKEY]", &s.read("forewarn-demo/log.vkey"));
     // The three cases' random ids, in the order they were opened.
-    let summary = s.json(&["report", "summary", "--dir", "forewarn-demo", "--json"]);
-    let mut cases: Vec<(u64, String, Value)> = summary["cases"]
+    let listed = s.json(&["report", "cases", "--dir", "forewarn-demo", "--json"]);
+    let mut cases: Vec<(u64, String, Value)> = listed["cases"]
         .as_array()
         .unwrap()
         .iter()
         .map(|c| {
-            let c = c.as_str().unwrap().to_string();
+            let c = c["case"].as_str().unwrap().to_string();
             let r = s.json(&["report", "case", &c, "--dir", "forewarn-demo", "--json"]);
             (r[0]["opened_at"].as_u64().unwrap(), c, r[0].clone())
         })
         .collect();
     cases.sort_by_key(|(opened_at, _, _)| *opened_at);
-    assert_eq!(cases.len(), 3, "{summary}");
+    assert_eq!(cases.len(), 3, "{listed}");
     s.learn("[CASE_ONE]", &cases[0].1);
     s.learn("[CASE_TWO]", &cases[1].1);
     s.learn("[CASE_THREE]", &cases[2].1);

@@ -148,16 +148,15 @@ pub fn report_document(report: &forewarn_ledger::report::Report) -> impl Seriali
     }
 }
 
-/// `forewarn report summary --json`: the counts, who the parties are, and
-/// the case ids.
+/// `forewarn report summary --json`: the counts (with `--findings`, the
+/// findings and early notice beside them), and who the parties are.
 #[derive(serde::Serialize)]
-pub struct SummaryDocument<'a, P, C> {
-    /// The counts.
-    pub summary: &'a Summary,
+pub struct SummaryDocument<'a, S, P> {
+    /// The counts: a [`forewarn_ledger::report::Totals`], or with
+    /// `--findings` a [`Summary`] (the same fields and more).
+    pub summary: &'a S,
     /// Every party ([`Seq`] of [`PartyRow`]).
     pub parties: P,
-    /// Every case id ([`Seq`] of `CaseId`).
-    pub cases: C,
 }
 
 /// One party in [`SummaryDocument`].
@@ -171,19 +170,38 @@ pub struct PartyRow<'a> {
     pub class: PartyClass,
 }
 
-/// The summary document: the counts, then the parties and the case ids
-/// as they come (a summary read one case at a time never holds a
-/// `Report`).
-pub fn summary_document<'a>(
-    summary: &'a Summary,
+/// The summary document: the counts, then the parties as they come.
+pub fn summary_document<'a, S: Serialize>(
+    summary: &'a S,
     parties: impl Iterator<Item = PartyRow<'a>> + 'a,
-    cases: impl Iterator<Item = CaseId> + 'a,
 ) -> impl Serialize + 'a {
     SummaryDocument {
         summary,
         parties: seq(parties),
-        cases: seq(cases),
     }
+}
+
+/// One case in the `forewarn report cases --json` document.
+#[derive(serde::Serialize)]
+pub struct CaseRow<'a> {
+    /// Its id.
+    pub case: CaseId,
+    /// The record that opened it.
+    pub opened_record: forewarn_ledger::types::RecordRef,
+    /// When it was opened (claimed time, ms since the Unix epoch).
+    pub opened_at: forewarn_ledger::types::Millis,
+    /// What it is about (clear, opened, or sealed).
+    pub summary: &'a forewarn_ledger::report::Shown,
+}
+
+/// `forewarn report cases --json`: `{"cases": [CaseRow…]}`, written as the
+/// rows come.
+pub fn cases_document<'a>(rows: impl Iterator<Item = CaseRow<'a>> + 'a) -> impl Serialize + 'a {
+    #[derive(serde::Serialize)]
+    struct CasesDocument<C> {
+        cases: C,
+    }
+    CasesDocument { cases: seq(rows) }
 }
 
 #[cfg(test)]
@@ -247,15 +265,10 @@ mod tests {
             name: &p.name,
             class: p.class,
         });
-        let ids = report.cases.iter().map(|c| c.case);
-        let summary = streamed(
-            &summary_document(&report.summary, rows, ids),
-            Layout::Pretty,
-        );
+        let summary = streamed(&summary_document(&report.summary, rows), Layout::Pretty);
         let expected = serde_json::json!({
             "summary": report.summary,
             "parties": report.parties.iter().map(|p| serde_json::json!({"party": p.party, "name": p.name, "class": p.class})).collect::<Vec<_>>(),
-            "cases": report.cases.iter().map(|c| c.case.to_string()).collect::<Vec<_>>(),
         });
         assert_eq!(parsed(&summary), through_value(expected));
         // Field order: the small fields first, the report last.

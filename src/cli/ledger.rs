@@ -40,7 +40,7 @@ pub fn copy_store(dir: &Path) -> Result<forewarn_store::LogCopy, Failure> {
 /// that the command waits for it (the store waits up to
 /// `DEFAULT_LOCK_WAIT`), so a wait is never silent. Only a message: the
 /// open that follows decides.
-fn say_if_busy(dir: &Path) {
+pub fn say_if_busy(dir: &Path) {
     if let Ok(true) = forewarn_store::lock_held(&dir.join("db")) {
         eprintln!(
             "forewarn: the ledger in {} is in use by another forewarn process; waiting up to {} s",
@@ -97,7 +97,7 @@ pub fn parse_case(s: &str) -> Result<CaseId, Failure> {
     base16ct::mixed::decode(s, &mut b).ok().filter(|d| d.len() == 16).ok_or_else(|| {
         Failure::input(
             format!("{s:?} is not a case id"),
-            "a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report summary`",
+            "a case id is 32 hex digits, as printed by `forewarn case open` or `forewarn report cases`",
         )
     })?;
     Ok(CaseId(b))

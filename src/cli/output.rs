@@ -33,6 +33,32 @@ pub fn progress_callback(what: &'static str) -> Arc<dyn Fn(u64, u64) + Send + Sy
     })
 }
 
+/// A progress callback drawing a bar in `unit`s of `scale` bytes (for work
+/// counted in bytes, not records), hidden when standard error is not a
+/// terminal.
+pub fn progress_bar(
+    what: &'static str,
+    unit: &'static str,
+    scale: u64,
+) -> Arc<dyn Fn(u64, u64) + Send + Sync> {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(&format!(
+            "{{msg:>20}} [{{bar:40}}] {{pos}}/{{len}} {unit} (eta {{eta}})"
+        ))
+        .expect("template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(what);
+    Arc::new(move |done, total| {
+        bar.set_length(total / scale);
+        bar.set_position(done / scale);
+        if done >= total {
+            bar.finish_and_clear();
+        }
+    })
+}
+
 /// Prints `value` as one line of compact JSON.
 pub fn print_json_line(value: &impl Serialize) {
     print_json(value, Layout::Line);

@@ -185,7 +185,7 @@ fn refusal_hint(rejection: &Rejection, count: usize) -> String {
                 "check the record number (`forewarn report case ID` lists a case's records)".into()
             }
             IntegrityKind::UnknownCase { .. } => {
-                "check the case id (`forewarn report summary` lists the cases)".into()
+                "check the case id (`forewarn report cases` lists them)".into()
             }
             _ => "fix the step and run it again".into(),
         },

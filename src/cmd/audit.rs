@@ -236,9 +236,13 @@ pub fn run(args: &AuditArgs) -> Outcome {
         trace.phase("report", None);
         outln!(
             "integrity: ok — {} records, every hash, link and signature checked",
-            summary.records
+            summary.totals.records
         );
-        outln!("checkpoint: size {} root {}", summary.records, summary.root);
+        outln!(
+            "checkpoint: size {} root {}",
+            summary.totals.records,
+            summary.totals.root
+        );
         outln!();
         print_summary(&summary);
         print_findings(&findings, 40);

@@ -4,6 +4,7 @@
 pub mod append;
 pub mod audit;
 pub mod check;
+pub mod compact;
 pub mod demo;
 pub mod evidence;
 pub mod export;

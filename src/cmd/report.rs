@@ -39,10 +39,31 @@ pub enum ReportCmd {
         #[command(flatten)]
         common: ReportCommon,
     },
-    /// Counts, early notice by recipient class, and findings.
+    /// Counts kept with the log, and the parties; with --findings, early
+    /// notice by recipient class and findings under a policy.
     ///
-    /// Example: forewarn report summary --policy cert-cc --json
+    /// Without --findings it reads only the counters every commit keeps,
+    /// so it answers at once on a log of any size. --findings evaluates
+    /// every case under the policy at the report time, which takes time in
+    /// proportion to the number of cases (`forewarn audit` does the same
+    /// and re-verifies every record as well).
+    ///
+    /// Example: forewarn report summary --findings --policy cert-cc --json
     Summary {
+        /// Evaluate every case: findings by kind and early notice by class.
+        #[arg(long)]
+        findings: bool,
+        #[command(flatten)]
+        common: ReportCommon,
+    },
+    /// Every case: its id, when it was opened, and what it is about.
+    ///
+    /// Reads each case in turn (the time grows with the number of cases;
+    /// memory holds one line per case, to print them in the order they
+    /// were opened).
+    ///
+    /// Example: forewarn report cases --json
+    Cases {
         #[command(flatten)]
         common: ReportCommon,
     },
@@ -99,16 +120,25 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     let common = match cmd {
         ReportCmd::Case { common, .. }
         | ReportCmd::Party { common, .. }
-        | ReportCmd::Summary { common } => common,
+        | ReportCmd::Summary { common, .. }
+        | ReportCmd::Cases { common } => common,
     };
     let policy = common.policy.load()?;
     let as_of = common.policy.as_of()?;
-    // Each report reads only the projections it shows: one case's entry,
-    // the entries of the cases a party appears in, or (summary, --all)
-    // every case. The database is closed again before the report is built.
+    // Each report reads only the projections it shows: the kept counters
+    // (summary), one case's entry, the entries of the cases a party
+    // appears in, or (summary --findings, cases, --all) every case. The
+    // database is closed again before the report is built.
     let store = open_store(&common.dir.dir, true)?;
-    if let ReportCmd::Summary { .. } = cmd {
-        return summary(store, &policy, as_of, common.json);
+    match cmd {
+        ReportCmd::Summary {
+            findings: false, ..
+        } => return totals(store, common.json),
+        ReportCmd::Summary { findings: true, .. } => {
+            return summary(store, &policy, as_of, common.json);
+        }
+        ReportCmd::Cases { .. } => return cases(store, common.json),
+        _ => {}
     }
     let state = match cmd {
         ReportCmd::Case { id: Some(id), .. } => {
@@ -122,7 +152,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 .and_then(|cases| store.state_of_cases(&cases))
         }
         ReportCmd::Case { id: None, .. } => store.full_state(),
-        ReportCmd::Summary { .. } => unreachable!("answered above"),
+        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } => unreachable!("answered above"),
     }
     .map_err(store_failure)?;
     let root = store.auditor().root();
@@ -145,7 +175,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                         .ok_or_else(|| {
                             Failure::input(
                                 format!("the ledger has no case {id}"),
-                                "list the cases with `forewarn report summary`",
+                                "list the cases with `forewarn report cases`",
                             )
                         })?,
                 ]
@@ -205,7 +235,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 outln!("findings concerning this party: {}", p.findings);
             }
         }
-        ReportCmd::Summary { .. } => unreachable!("answered above"),
+        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } => unreachable!("answered above"),
     }
     Ok(())
 }
@@ -222,9 +252,61 @@ fn shown(s: &Shown) -> String {
 /// Findings the text summary lists (the rest are counted).
 const SHOWN_FINDINGS: usize = 40;
 
-/// `report summary`: the store's cases are read one at a time, each folded
-/// into the summary ([`report::SummaryBuilder`]) and dropped, so memory
-/// stays that of one case; the time is linear in the number of cases.
+/// The parties of the hot state: number, name, class.
+fn party_rows(hot: &AuditState) -> Vec<(PartyId, String, PartyClass)> {
+    hot.parties
+        .iter()
+        .map(|(id, p)| (*id, p.name.clone(), p.class))
+        .collect()
+}
+
+/// Prints the parties: one JSON document with `head` (the summary), or
+/// text lines after what the caller printed.
+fn print_with_parties(
+    head: &impl serde::Serialize,
+    parties: &[(PartyId, String, PartyClass)],
+    json: bool,
+) {
+    if json {
+        let rows = parties
+            .iter()
+            .map(|(party, name, class)| crate::cli::json::PartyRow {
+                party: *party,
+                name,
+                class: *class,
+            });
+        print_json_pretty(&crate::cli::json::summary_document(head, rows));
+    } else {
+        outln!("parties:");
+        for (party, name, class) in parties {
+            outln!("  {:>6}  {:<40} {}", party, name, class.name());
+        }
+    }
+}
+
+/// `report summary`: the counters every commit keeps (`m:hot`) and the
+/// parties, read without loading any case.
+fn totals(store: forewarn_store::Store, json: bool) -> Outcome {
+    let hot = store.auditor().state();
+    let totals = report::Totals::of(hot, store.counts(), &store.auditor().root());
+    let parties = party_rows(hot);
+    store.close().map_err(store_failure)?;
+    if !json {
+        print_totals(&totals);
+    }
+    print_with_parties(&totals, &parties, json);
+    if !json {
+        outln!(
+            "findings and early notice: `forewarn report summary --findings` (reads every case); cases: `forewarn report cases`"
+        );
+    }
+    Ok(())
+}
+
+/// `report summary --findings`: the store's cases are read one at a time,
+/// each folded into the summary ([`report::SummaryBuilder`]) and dropped,
+/// so memory stays that of one case; the time is linear in the number of
+/// cases.
 fn summary(
     store: forewarn_store::Store,
     policy: &AuditPolicy,
@@ -233,7 +315,6 @@ fn summary(
 ) -> Outcome {
     let root = store.auditor().root();
     let mut builder = report::SummaryBuilder::default();
-    let mut cases: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::new();
     let mut first: Vec<Finding> = Vec::new();
     let mut total = 0usize;
     let mut keep = |found: Vec<Finding>| {
@@ -257,10 +338,6 @@ fn summary(
         let found = forewarn_ledger::auditor::all_findings(part, policy, as_of);
         let case = report::case_report(part, id, &found);
         builder.add(part, case.as_slice(), &found);
-        cases.extend(
-            case.iter()
-                .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
-        );
         keep(found);
     }
     let loose = store.loose_part().map_err(store_failure)?;
@@ -269,58 +346,80 @@ fn summary(
     keep(found);
     let hot = store.auditor().state();
     let summary = builder.finish(hot, policy, as_of, &root);
-    let parties: Vec<(PartyId, String, PartyClass)> = hot
-        .parties
-        .iter()
-        .map(|(id, p)| (*id, p.name.clone(), p.class))
-        .collect();
+    let parties = party_rows(hot);
     store.close().map_err(store_failure)?;
-    cases.sort_by_key(|c| c.0);
-    if json {
-        let rows = parties
-            .iter()
-            .map(|(party, name, class)| crate::cli::json::PartyRow {
-                party: *party,
-                name,
-                class: *class,
-            });
-        print_json_pretty(&crate::cli::json::summary_document(
-            &summary,
-            rows,
-            cases.iter().map(|c| c.1),
-        ));
-    } else {
+    if !json {
         print_summary(&summary);
-        outln!("parties:");
-        for (party, name, class) in &parties {
-            outln!("  {:>6}  {:<40} {}", party, name, class.name());
-        }
-        outln!("cases:");
-        for (_, case, opened_at, text) in &cases {
-            outln!(
-                "  {}  opened {}  {}",
-                case,
-                format_time(*opened_at),
-                shown(text)
-            );
-        }
+    }
+    print_with_parties(&summary, &parties, json);
+    if !json {
         print_counted_findings(&first, total, SHOWN_FINDINGS);
     }
     Ok(())
 }
 
-/// The summary block: counts, early notice by class, findings by category.
-pub fn print_summary(s: &report::Summary) {
+/// `report cases`: every case's opening record, id, time and subject,
+/// read one case at a time and printed in the order they were opened.
+fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
+    let ids = store.case_ids().map_err(store_failure)?;
+    let mut rows: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::with_capacity(ids.len());
+    let mut part = None;
+    for id in &ids {
+        let part = match &mut part {
+            None => part.insert(store.case_part(id).map_err(store_failure)?),
+            Some(p) => {
+                store.load_case_part(p, id).map_err(store_failure)?;
+                p
+            }
+        };
+        rows.extend(
+            report::case_report(part, id, &[])
+                .iter()
+                .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
+        );
+    }
+    store.close().map_err(store_failure)?;
+    rows.sort_by_key(|c| c.0);
+    if json {
+        print_json_pretty(&crate::cli::json::cases_document(rows.iter().map(
+            |(record, case, opened_at, summary)| crate::cli::json::CaseRow {
+                case: *case,
+                opened_record: *record,
+                opened_at: *opened_at,
+                summary,
+            },
+        )));
+    } else {
+        for (_, case, opened_at, text) in &rows {
+            outln!(
+                "{}  opened {}  {}",
+                case,
+                format_time(*opened_at),
+                shown(text)
+            );
+        }
+        outln!("{} cases", rows.len());
+    }
+    Ok(())
+}
+
+/// The counts line every summary starts with.
+fn print_totals(t: &report::Totals) {
     outln!(
         "{} records · {} parties · {} keys · {} cases ({} public) · {} notices ({} acknowledged)",
-        s.records,
-        s.parties,
-        s.keys,
-        s.cases,
-        s.public_cases,
-        s.notices,
-        s.acknowledged_notices
+        t.records,
+        t.parties,
+        t.keys,
+        t.cases,
+        t.public_cases,
+        t.notices,
+        t.acknowledged_notices
     );
+}
+
+/// The summary block: counts, early notice by class, findings by category.
+pub fn print_summary(s: &report::Summary) {
+    print_totals(&s.totals);
     outln!(
         "policy: {} · evaluated at {}",
         s.policy,

@@ -149,38 +149,48 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         // which is measured last: its copy of the log, freed or not, then
         // no longer shares the machine's memory with the commands measured.
         let mut rows: Vec<(&str, Cost, Option<u64>)> = Vec::new();
-        // One step, three times (each registers a new party).
-        let mut steps = Vec::new();
-        for i in 0..3 {
-            let name = format!("Scale party {}", size + i);
-            steps.push(measure(
-                &forewarn,
-                &[
-                    "party", "register", "--key", key, "--name", &name, "--class", "vendor",
-                    "--dir", l,
-                ],
-                &[0],
-            )?);
-            // A key registers one party: a fresh key for the next.
-            let k = keys.to_str().expect("UTF-8 above");
-            std::fs::remove_file(keys.join("scale.example.key")).map_err(fail)?;
-            std::fs::remove_file(keys.join("scale.example.vkey")).map_err(fail)?;
-            measure(
-                &forewarn,
-                &["keygen", "--name", "scale.example", "--out", k],
-                &[0],
-            )?;
-        }
-        steps.sort_by_key(|c| c.wall);
-        let worst = steps.iter().map(|c| c.peak_kib).max().unwrap_or(0);
-        rows.push((
-            "one step (party register), median",
-            Cost {
+        // One step, three times (each registers a new party): on the
+        // database as the ingest left it, then again once compacted.
+        let steps = |first: u64| -> Result<Cost, Failure> {
+            let mut steps = Vec::new();
+            for i in 0..3 {
+                let name = format!("Scale party {}", first + i);
+                steps.push(measure(
+                    &forewarn,
+                    &[
+                        "party", "register", "--key", key, "--name", &name, "--class", "vendor",
+                        "--dir", l,
+                    ],
+                    &[0],
+                )?);
+                // A key registers one party: a fresh key for the next.
+                let k = keys.to_str().expect("UTF-8 above");
+                std::fs::remove_file(keys.join("scale.example.key")).map_err(fail)?;
+                std::fs::remove_file(keys.join("scale.example.vkey")).map_err(fail)?;
+                measure(
+                    &forewarn,
+                    &["keygen", "--name", "scale.example", "--out", k],
+                    &[0],
+                )?;
+            }
+            steps.sort_by_key(|c| c.wall);
+            let worst = steps.iter().map(|c| c.peak_kib).max().unwrap_or(0);
+            Ok(Cost {
                 wall: steps[1].wall,
                 peak_kib: worst,
-            },
-            None,
-        ));
+            })
+        };
+        rows.push(("one step, before compact, median", steps(size)?, None));
+        let before = dir_bytes(&ledger.join("db"))?;
+        let compacted = measure(&forewarn, &["compact", "--dir", l], &[0])?;
+        let after = dir_bytes(&ledger.join("db"))?;
+        println!(
+            "database: {:.0} MiB as ingested, {:.0} MiB compacted",
+            before as f64 / f64::from(1 << 20),
+            after as f64 / f64::from(1 << 20)
+        );
+        rows.push(("compact", compacted, None));
+        rows.push(("one step (party register), median", steps(size + 3)?, None));
         rows.push((
             "report case ID",
             measure(&forewarn, &["report", "case", &case, "--dir", l], &[0])?,
@@ -199,7 +209,7 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         // A generated log has findings (exit 1) or none (exit 0): take
         // either, but nothing else.
         let audit = |args: &[&str]| measure(&forewarn, args, &[0, 1]);
-        let size = size + 3;
+        let size = size + 6;
         rows.push(("audit --dir", audit(&["audit", "--dir", l])?, Some(size)));
         rows.push((
             "audit --dir --json",
@@ -248,6 +258,21 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         print_rows(&ledger, size, auditor_rate, &rows);
     }
     Ok(())
+}
+
+/// Bytes of the files under `path`.
+fn dir_bytes(path: &Path) -> Result<u64, Failure> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).map_err(fail)? {
+        let entry = entry.map_err(fail)?;
+        let meta = entry.metadata().map_err(fail)?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }
 
 /// The table of one ledger's measurements.

@@ -408,9 +408,11 @@ pub struct ClassLead {
     pub max_days_before_public: Option<f64>,
 }
 
-/// Counts and headline figures.
+/// The counts a log keeps as it grows: what `forewarn report summary`
+/// shows at a cost that does not grow with the log. Nothing here depends
+/// on a policy or on the time of the report.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Summary {
+pub struct Totals {
     /// Records audited.
     pub records: u64,
     /// Merkle root of those records (hex).
@@ -421,10 +423,6 @@ pub struct Summary {
     pub first_logged_at: Option<Millis>,
     /// Log time of the last record.
     pub last_logged_at: Option<Millis>,
-    /// Time the deadline findings were evaluated at.
-    pub as_of: Millis,
-    /// Policy name.
-    pub policy: String,
     /// Parties.
     pub parties: usize,
     /// Keys (revoked ones included).
@@ -439,6 +437,50 @@ pub struct Summary {
     pub acknowledged_notices: usize,
     /// Records per event kind (kinds with zero omitted).
     pub events: BTreeMap<&'static str, u64>,
+}
+
+impl Totals {
+    /// The totals of `whole` (its records, times, parties, keys and event
+    /// counts) with the case and notice counts given.
+    pub fn of(
+        whole: &AuditState,
+        counts: crate::auditor::keyed::Counts,
+        root: &forewarn_tlog::hash::Hash,
+    ) -> Totals {
+        Totals {
+            records: whole.size,
+            root: root.to_hex(),
+            checkpoint: whole.checkpoint.map(|c| (c.size, c.root.to_hex())),
+            first_logged_at: whole.first_logged_at,
+            last_logged_at: (whole.size > 0).then_some(whole.last_logged_at),
+            parties: whole.parties.len(),
+            keys: whole.keys.len(),
+            cases: counts.cases as usize,
+            public_cases: counts.public_cases as usize,
+            notices: counts.notices as usize,
+            acknowledged_notices: counts.acknowledged_notices as usize,
+            events: whole
+                .kind_counts
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(i, n)| (KIND_NAMES[i], *n))
+                .collect(),
+        }
+    }
+}
+
+/// Counts and headline figures: the [`Totals`], and what evaluating every
+/// case under a policy at a time adds (findings, early notice).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Summary {
+    /// The counts (serialized inline, beside the fields below).
+    #[serde(flatten)]
+    pub totals: Totals,
+    /// Time the deadline findings were evaluated at.
+    pub as_of: Millis,
+    /// Policy name.
+    pub policy: String,
     /// Findings per kind.
     pub findings_by_kind: BTreeMap<String, u64>,
     /// Protocol findings.
@@ -549,27 +591,16 @@ impl SummaryBuilder {
                 median_days_before_public: median(v),
             })
             .collect();
+        let counts = crate::auditor::keyed::Counts {
+            cases: self.cases as u64,
+            public_cases: self.public_cases as u64,
+            notices: self.notices as u64,
+            acknowledged_notices: self.acknowledged as u64,
+        };
         Summary {
-            records: whole.size,
-            root: root.to_hex(),
-            checkpoint: whole.checkpoint.map(|c| (c.size, c.root.to_hex())),
-            first_logged_at: whole.first_logged_at,
-            last_logged_at: (whole.size > 0).then_some(whole.last_logged_at),
+            totals: Totals::of(whole, counts, root),
             as_of,
             policy: policy.name.clone(),
-            parties: whole.parties.len(),
-            keys: whole.keys.len(),
-            cases: self.cases,
-            public_cases: self.public_cases,
-            notices: self.notices,
-            acknowledged_notices: self.acknowledged,
-            events: whole
-                .kind_counts
-                .iter()
-                .enumerate()
-                .filter(|(_, n)| **n > 0)
-                .map(|(i, n)| (KIND_NAMES[i], *n))
-                .collect(),
             findings_by_kind: self.findings_by_kind,
             protocol_findings: self.protocol,
             policy_findings: self.policy,

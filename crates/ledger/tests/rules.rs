@@ -1408,9 +1408,9 @@ fn reports_fold_lead_times_by_party_and_class() {
     }
     let a = clean(&w.s, AuditConfig::default());
     let r = report::build(a.state(), &AuditPolicy::default(), w.s.now, &a.root());
-    assert_eq!(r.summary.cases, 3);
-    assert_eq!(r.summary.notices, 6);
-    assert_eq!(r.summary.public_cases, 3);
+    assert_eq!(r.summary.totals.cases, 3);
+    assert_eq!(r.summary.totals.notices, 6);
+    assert_eq!(r.summary.totals.public_cases, 3);
     let gov_lead = r
         .summary
         .early_notice
@@ -1505,7 +1505,7 @@ fn extreme_times_never_overflow() {
             let a = lawful(&s, c.clone());
             for as_of in [0, start, u64::MAX] {
                 let r = report::build(a.state(), &c.policy, as_of, &a.root());
-                assert_eq!(r.summary.records, a.size());
+                assert_eq!(r.summary.totals.records, a.size());
                 let (summary, findings) =
                     report::summary_and_findings(a.state(), &c.policy, as_of, &a.root());
                 assert_eq!((summary, findings), (r.summary.clone(), r.findings.clone()));

@@ -40,9 +40,24 @@ pub fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 /// fails with [`StoreError::InUse`]. A panic inside sled while it opens
 /// and first reads its files is caught and reported as corruption.
 pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreError> {
+    open_db_caching(path, wait, SLED_CACHE)
+}
+
+/// sled's default cache size (1 GiB): the most of the database it keeps in
+/// memory.
+const SLED_CACHE: u64 = 1 << 30;
+
+/// [`open_db_waiting`] with sled's cache limited to `cache` bytes (sled's
+/// default is 1 GiB), for a pass that reads everything once.
+pub(crate) fn open_db_caching(
+    path: &Path,
+    wait: Duration,
+    cache: u64,
+) -> Result<sled::Db, StoreError> {
     let config = sled::Config::new()
         .path(path)
         .mode(sled::Mode::LowSpace)
+        .cache_capacity(cache)
         .flush_every_ms(None);
     let start = Instant::now();
     let mut settled_again = 0;

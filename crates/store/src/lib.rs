@@ -27,6 +27,11 @@
 //! log key lives beside the database in `log.key` (mode 0600, never
 //! logged).
 //!
+//! sled keeps the superseded versions of rewritten values until a segment
+//! of its log holds nothing live, so the database grows to several times
+//! its live data; [`compact`] copies the live values into a new database
+//! and exchanges the two atomically (`forewarn compact`).
+//!
 //! Beside the database, [`MARK_FILE`] holds the latest durable signed
 //! checkpoint, replaced after every commit's flush: a database that comes
 //! back older than it (sled recovering an earlier state from damaged
@@ -63,6 +68,7 @@
 //! | `reader` | [`LogReader`], receipts, tile and hash readers |
 //! | `projections` | the projections in keyed form: seal, open-time load, page-in and write-back, what `check` expects |
 //! | `check` | [`Store::check`], [`Store::rebuild`] |
+//! | `compact` | [`compact`]: the database rewritten with its live values only, put in place atomically |
 //! | `copy` | [`LogCopy`], the full audit |
 //! | [`export`] | static tlog-tiles export and its audit |
 //! | `error` | [`StoreError`] and its parts |
@@ -80,6 +86,7 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 mod check;
 mod commit;
+mod compact;
 mod copy;
 mod database;
 mod error;
@@ -93,6 +100,7 @@ mod sequencer;
 
 pub use check::Checked;
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};
+pub use compact::{Compacted, compact};
 pub use copy::{AuditError, LogCopy};
 pub use database::{lock_held, open_db, open_db_waiting};
 pub use error::{Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, StoreError};

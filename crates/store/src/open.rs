@@ -211,6 +211,9 @@ impl Store {
             Some(db) => db,
             None => open_db_waiting(&dir.join(DB_DIR), config.lock_wait)?,
         };
+        // A copy left by a compaction killed before its end (this handle
+        // holds the lock every compaction holds until its exchange).
+        crate::compact::remove_leftovers(dir)?;
         let vkey = key.verifier();
         // The checkpoint is verified under the recorded key, which must be
         // the key file's.
@@ -357,6 +360,13 @@ impl Store {
             cases,
             true,
         )
+    }
+
+    /// The case and notice counts kept with the projections (in `m:hot`,
+    /// updated by every commit): what `report summary` shows without
+    /// reading any case.
+    pub fn counts(&self) -> forewarn_ledger::auditor::keyed::Counts {
+        self.pager.counts
     }
 
     /// The parts of the projection state, for reading the whole one part

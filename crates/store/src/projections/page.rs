@@ -20,7 +20,8 @@ struct Loaded {
 pub(crate) struct Pager {
     /// Records whose projections are on disk.
     pub(crate) base: u64,
-    counts: Counts,
+    /// The case and notice counts of the records on disk.
+    pub(crate) counts: Counts,
     loose_findings: u64,
     digest: [u8; 32],
     loaded: BTreeMap<CaseId, Loaded>,

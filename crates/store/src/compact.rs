@@ -1,0 +1,285 @@
+//! Compaction (`forewarn compact`): the database rewritten with only its
+//! live values, and put in place of the old one in one atomic step.
+//!
+//! Why: sled 0.34 appends every write to its log and reuses a segment of
+//! that log only once every page in it has been superseded; its cleaner,
+//! which moves the live pages out of mostly-stale segments, runs only in
+//! its periodic flush thread, which the store does not start (every write
+//! the store makes is flushed by the store itself). The growing values a
+//! commit rewrites (the last entry bundle, tile and record-facts block, a
+//! case's entry, a duplicate bucket) leave their older versions behind, so
+//! the database grows to several times its live data: 2,673 MiB on disk
+//! for 477 MiB of keys and values at 1,250,410 records. Reads that no
+//! longer fit in the page cache then wait on the disk
+//! (docs/PERFORMANCE.md). A compacted copy holds the live values once.
+//!
+//! How, and why it is safe:
+//! 1. The database is opened, which takes sled's lock: no other handle can
+//!    write while the copy is made, and one that tries waits, as it waits
+//!    for any other command. Its head is read and its checkpoint verified,
+//!    so only a forewarn store is compacted.
+//! 2. Every tree is copied, value by value in key order, into a new
+//!    database beside it (`db.compacting-<pid>-<n>`), which is flushed and
+//!    then read back and compared with the old one, value by value.
+//! 3. The two directories are exchanged in one `renameat2(RENAME_EXCHANGE)`
+//!    (Linux) and the store directory is fsynced. Before the exchange the
+//!    store is the old database, after it the verified copy; there is no
+//!    moment at which `DIR/db` is missing or partly written, whenever the
+//!    process is killed. A waiting handle's next attempt opens the new
+//!    database (the old handle's lock stays on the old files, which nothing
+//!    writes to again).
+//! 4. The old database, now under the temporary name, is removed. A copy
+//!    left by a process killed before the end (either an unfinished copy or
+//!    the old database after the exchange) is removed by the next
+//!    compaction or open, which hold the lock of the database in place.
+//!
+//! The copy is byte for byte: every value keeps its seal (a tag over its
+//! key and payload), the signed checkpoint and the high-water mark beside
+//! the database stay valid, and nothing is recomputed.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::database::{lock_held, open_db_caching};
+use crate::error::{Corruption, DatabaseDamage, Place, StoreError, io};
+use crate::layout::DB_DIR;
+use crate::open::read_head;
+
+/// The name the new database is built under, before the exchange (and the
+/// old one's after it), followed by the process id and a number.
+pub(crate) const COMPACTING: &str = "db.compacting-";
+
+/// Bytes of values copied per sled batch.
+const BATCH_BYTES: usize = 8 << 20;
+
+/// sled's cache for each of the two databases: each value is read or
+/// written once, so a large cache would only hold memory.
+const CACHE: u64 = 64 << 20;
+
+/// How long compaction waits for sled to release the new database's lock
+/// after closing it.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// What a compaction did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// Values copied (in every tree).
+    pub values: u64,
+    /// Bytes of keys and values copied.
+    pub live_bytes: u64,
+    /// Bytes of the database directory before.
+    pub bytes_before: u64,
+    /// Bytes of the database directory after.
+    pub bytes_after: u64,
+}
+
+/// Compacts the store in `dir` (see the module docs), waiting up to
+/// `lock_wait` for another handle to close it. `progress` is called with
+/// the bytes of values copied so far and the bytes of the old database (a
+/// bound, not the total: the copy holds only the live part).
+pub fn compact(
+    dir: &Path,
+    lock_wait: Duration,
+    progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+) -> Result<Compacted, StoreError> {
+    let db_dir = dir.join(DB_DIR);
+    if !db_dir.exists() {
+        return Err(StoreError::NotAStore(dir.to_path_buf()));
+    }
+    let old = open_db_caching(&db_dir, lock_wait, CACHE)?;
+    read_head(&old, None)?;
+    remove_leftovers(dir)?;
+    let bytes_before = dir_bytes(&db_dir)?;
+    let temp = dir.join(format!(
+        "{COMPACTING}{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    ));
+    let outcome = copy_and_exchange(&old, &db_dir, &temp, bytes_before, progress);
+    // Nothing was written to the old database; after an exchange its files
+    // are under `temp`, and before one (a failure) `temp` is the copy.
+    drop(old);
+    let (values, live_bytes) = match outcome {
+        Ok(copied) => copied,
+        Err(e) => {
+            let _ = remove_dir_tolerant(&temp);
+            return Err(e);
+        }
+    };
+    remove_dir_tolerant(&temp)?;
+    Ok(Compacted {
+        values,
+        live_bytes,
+        bytes_before,
+        bytes_after: dir_bytes(&db_dir)?,
+    })
+}
+
+/// Steps 2 and 3 of the module docs: the copy, its comparison with the
+/// old database, and the exchange. Returns the values and bytes copied.
+fn copy_and_exchange(
+    old: &sled::Db,
+    db_dir: &Path,
+    temp: &Path,
+    bound: u64,
+    progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+) -> Result<(u64, u64), StoreError> {
+    let new = open_db_caching(temp, Duration::ZERO, CACHE)?;
+    let mut values = 0u64;
+    let mut bytes = 0u64;
+    for name in old.tree_names() {
+        let from = old.open_tree(&name)?;
+        let to = new.open_tree(&name)?;
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0usize;
+        for kv in from.iter() {
+            let (k, v) = kv?;
+            in_batch += k.len() + v.len();
+            bytes += (k.len() + v.len()) as u64;
+            values += 1;
+            batch.insert(k, v);
+            if in_batch >= BATCH_BYTES {
+                to.apply_batch(std::mem::take(&mut batch))?;
+                in_batch = 0;
+                if let Some(p) = progress {
+                    p(bytes, bound.max(bytes));
+                }
+            }
+        }
+        to.apply_batch(batch)?;
+    }
+    new.flush()?;
+    compare(old, &new, temp)?;
+    drop(new);
+    let start = Instant::now();
+    while lock_held(temp)? {
+        if start.elapsed() > CLOSE_WAIT {
+            return Err(StoreError::InUse {
+                path: temp.to_path_buf(),
+                waited: start.elapsed(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Whatever the old handle had buffered is on disk before its files
+    // move (it wrote nothing; this makes sure).
+    old.flush()?;
+    exchange(db_dir, temp)?;
+    let parent = db_dir.parent().unwrap_or(Path::new("."));
+    std::fs::File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(io(parent))?;
+    if let Some(p) = progress {
+        p(bytes, bytes);
+    }
+    Ok((values, bytes))
+}
+
+/// Reads the copy back and compares it with the old database, tree by tree
+/// and value by value: a copy that differs in anything is not put in place.
+fn compare(old: &sled::Db, new: &sled::Db, temp: &Path) -> Result<(), StoreError> {
+    let differs = || {
+        StoreError::corrupt(
+            Corruption::DamagedDatabase(DatabaseDamage::Reported),
+            Place::DatabaseFiles(temp.to_path_buf()),
+        )
+    };
+    if old.tree_names() != new.tree_names() {
+        return Err(differs());
+    }
+    for name in old.tree_names() {
+        let mut a = old.open_tree(&name)?.iter();
+        let mut b = new.open_tree(&name)?.iter();
+        loop {
+            match (a.next().transpose()?, b.next().transpose()?) {
+                (None, None) => break,
+                (Some(x), Some(y)) if x == y => {}
+                _ => return Err(differs()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Exchanges two directories atomically (Linux `renameat2` with
+/// `RENAME_EXCHANGE`). A file system without it gets an error and no
+/// change.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> Result<(), StoreError> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE).map_err(|e| StoreError::Io {
+        path: a.to_path_buf(),
+        source: e.into(),
+    })
+}
+
+/// Exchanges two directories atomically: not available on this system, so
+/// compaction stops before anything is changed.
+#[cfg(not(target_os = "linux"))]
+fn exchange(a: &Path, _b: &Path) -> Result<(), StoreError> {
+    Err(StoreError::Io {
+        path: a.to_path_buf(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "compaction needs an atomic exchange of two directories (Linux renameat2)",
+        ),
+    })
+}
+
+/// Removes what a compaction killed before its end left in `dir` (see the
+/// module docs). The caller holds the lock of the database in place, so no
+/// running compaction owns any of them: a compaction holds that lock from
+/// before it creates its copy until the exchange, after which its copy's
+/// name holds the old database.
+pub(crate) fn remove_leftovers(dir: &Path) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let leftovers: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(COMPACTING))
+        .map(|e| e.path())
+        .collect();
+    for path in leftovers {
+        remove_dir_tolerant(&path)?;
+    }
+    Ok(())
+}
+
+/// `remove_dir_all`, where a path already gone (removed by another
+/// process) is no failure.
+fn remove_dir_tolerant(path: &Path) -> Result<(), StoreError> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
+}
+
+/// Bytes of the files under `path`.
+fn dir_bytes(path: &Path) -> Result<u64, StoreError> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path).map_err(io(path))? {
+        let entry = entry.map_err(io(path))?;
+        let meta = entry.metadata().map_err(io(&entry.path()))?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
