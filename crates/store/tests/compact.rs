@@ -140,9 +140,14 @@ fn what_a_killed_compaction_left_is_removed_by_the_next_open() {
     std::fs::write(partial.join("db"), b"half a copy").unwrap();
     let old = dir.path().join("db.compacting-3-4");
     copy_dir(&dir.path().join("db"), &old);
-    // A name that only looks alike is not ours to remove.
+    // Names that only look alike are not ours to remove, and a file of
+    // our name neither stops the open nor is removed.
     let other = dir.path().join("db.compacting");
     std::fs::create_dir(&other).unwrap();
+    let user = dir.path().join("db.compacting-mine");
+    std::fs::create_dir(&user).unwrap();
+    let file = dir.path().join("db.compacting-5-6");
+    std::fs::write(&file, b"not a directory").unwrap();
 
     let s = Store::open(dir.path(), config(&t)).unwrap();
     s.check().unwrap();
@@ -150,6 +155,8 @@ fn what_a_killed_compaction_left_is_removed_by_the_next_open() {
     assert!(!partial.exists());
     assert!(!old.exists());
     assert!(other.exists());
+    assert!(user.exists());
+    assert!(file.exists());
 }
 
 #[test]
