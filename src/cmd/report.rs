@@ -323,23 +323,13 @@ fn summary(
         first.sort_by_key(|f| (f.record, f.kind));
         first.truncate(SHOWN_FINDINGS);
     };
-    let ids = store.case_ids().map_err(store_failure)?;
-    let mut part = None;
-    for id in &ids {
-        // One state, holding one case at a time (parties and keys copied
-        // once); only that case's report and findings are built.
-        let part = match &mut part {
-            None => part.insert(store.case_part(id).map_err(store_failure)?),
-            Some(p) => {
-                store.load_case_part(p, id).map_err(store_failure)?;
-                p
-            }
-        };
+    // Only each case's own report and findings are built.
+    each_case(&store, |part, id| {
         let found = forewarn_ledger::auditor::all_findings(part, policy, as_of);
         let case = report::case_report(part, id, &found);
         builder.add(part, case.as_slice(), &found);
         keep(found);
-    }
+    })?;
     let loose = store.loose_part().map_err(store_failure)?;
     let found = forewarn_ledger::auditor::all_findings(&loose, policy, as_of);
     builder.add(&loose, &[], &found);
@@ -358,11 +348,14 @@ fn summary(
     Ok(())
 }
 
-/// `report cases`: every case's opening record, id, time and subject,
-/// read one case at a time and printed in the order they were opened.
-fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
+/// Calls `f` with each case of the store in turn, in one state that holds
+/// that case alone (parties and keys copied once), so memory stays that of
+/// one case.
+fn each_case(
+    store: &forewarn_store::Store,
+    mut f: impl FnMut(&AuditState, &CaseId),
+) -> Result<(), Failure> {
     let ids = store.case_ids().map_err(store_failure)?;
-    let mut rows: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::with_capacity(ids.len());
     let mut part = None;
     for id in &ids {
         let part = match &mut part {
@@ -372,12 +365,22 @@ fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
                 p
             }
         };
+        f(part, id);
+    }
+    Ok(())
+}
+
+/// `report cases`: every case's opening record, id, time and subject,
+/// read one case at a time and printed in the order they were opened.
+fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
+    let mut rows: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::new();
+    each_case(&store, |part, id| {
         rows.extend(
             report::case_report(part, id, &[])
                 .iter()
                 .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
         );
-    }
+    })?;
     store.close().map_err(store_failure)?;
     rows.sort_by_key(|c| c.0);
     if json {
