@@ -16,8 +16,7 @@
 use std::cell::Cell;
 use std::io::{self, Write};
 
-use forewarn_ledger::AuditState;
-use forewarn_ledger::report::{ReportParts, Summary};
+use forewarn_ledger::report::Summary;
 use forewarn_ledger::{CaseId, PartyClass, PartyId};
 use serde::ser::{Error as _, Serialize, Serializer};
 
@@ -87,8 +86,8 @@ pub struct AuditDocument<'a, R> {
 }
 
 /// The audit document of `report` read from `source`: the reference that
-/// [`audit_document_of_parts`], which `audit --json` writes, is tested
-/// against.
+/// the document `audit --json` writes
+/// ([`crate::cli::projected::write_audit_document`]) is tested against.
 #[cfg(test)]
 pub fn audit_document<'a>(
     source: &'a str,
@@ -98,28 +97,6 @@ pub fn audit_document<'a>(
         integrity: "ok",
         source,
         report: report_document(report),
-    }
-}
-
-/// The audit document of the report whose `parts` were built from
-/// `state` ([`forewarn_ledger::report::parts`]): byte for byte the derived
-/// serialization of that report (tested against `audit_document`), with
-/// each case's report built as it is written and dropped after, so that
-/// the document's cases are never all held at once.
-pub fn audit_document_of_parts<'a>(
-    source: &'a str,
-    parts: &'a ReportParts,
-    state: &'a AuditState,
-) -> impl Serialize + 'a {
-    AuditDocument {
-        integrity: "ok",
-        source,
-        report: ReportDocument {
-            summary: &parts.summary,
-            cases: seq(parts.cases(state)),
-            parties: seq(&parts.parties),
-            findings: seq(&parts.findings),
-        },
     }
 }
 
@@ -278,37 +255,6 @@ mod tests {
             "{}",
             &text[..80]
         );
-    }
-
-    /// The audit document written from the report's parts, each case
-    /// built as it is written, is byte for byte the document of the whole
-    /// report.
-    #[test]
-    fn the_document_of_the_parts_is_the_document_of_the_report() {
-        for (seed, records, policy) in
-            [(5, 5_000, "cert-cc"), (6, 0, "baseline"), (7, 60, "eu-cra")]
-        {
-            let mut log = RealisticLog::new(seed, 12, false);
-            log.grow_to(records);
-            let auditor = log.scenario.audit(AuditConfig::default()).unwrap();
-            let policy = AuditPolicy::preset(policy).unwrap();
-            let as_of = log.scenario.now + 30 * 86_400_000;
-            let (state, root) = (auditor.state(), auditor.root());
-            let whole = report::build(state, &policy, as_of, &root);
-            let parts = report::parts(state, &policy, as_of, &root);
-            assert_eq!(
-                parts.cases(state).collect::<Vec<_>>(),
-                whole.cases,
-                "seed {seed}"
-            );
-            for layout in [Layout::Pretty, Layout::Line] {
-                assert_eq!(
-                    streamed(&audit_document_of_parts("D", &parts, state), layout),
-                    streamed(&audit_document("D", &whole), layout),
-                    "seed {seed}"
-                );
-            }
-        }
     }
 
     #[test]

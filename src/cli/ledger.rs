@@ -31,9 +31,10 @@ pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
 
 /// Takes a copy of the ledger's signed state for a long read (`audit`,
 /// `report`): the database is closed again before the work starts.
-pub fn copy_store(dir: &Path) -> Result<forewarn_store::LogCopy, Failure> {
+pub fn copy_store(dir: &Path, scratch: Option<&Path>) -> Result<forewarn_store::LogCopy, Failure> {
     say_if_busy(dir);
-    forewarn_store::LogCopy::take(dir, forewarn_store::DEFAULT_LOCK_WAIT).map_err(store_failure)
+    forewarn_store::LogCopy::take_into(dir, forewarn_store::DEFAULT_LOCK_WAIT, scratch)
+        .map_err(store_failure)
 }
 
 /// Says on standard error that the ledger is held by another process and

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod json;
 pub mod ledger;
 pub mod output;
+pub mod projected;
 pub mod time;
 
 use crate::Exit;

@@ -108,7 +108,7 @@ pub fn write_line(line: fmt::Arguments<'_>) {
 }
 
 /// Standard output is gone or failing: nothing more can be said there.
-fn stdout_failed(e: &io::Error) -> ! {
+pub(crate) fn stdout_failed(e: &io::Error) -> ! {
     if e.kind() != io::ErrorKind::BrokenPipe {
         eprintln!("forewarn: cannot write to standard output: {e}");
     }

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use forewarn_ledger::report;
 use forewarn_ledger::*;
 
 use crate::cli::files::{
@@ -15,11 +14,12 @@ use crate::cli::files::{
 use crate::cli::json;
 use crate::cli::ledger::copy_store;
 use crate::cli::output::outln;
-use crate::cli::output::{print_json_pretty, progress_callback};
+use crate::cli::output::progress_callback;
+use crate::cli::projected;
 use crate::cli::time::{now, parse_time};
 use crate::cli::{Failure, Outcome};
 use crate::cmd::evidence;
-use crate::cmd::report::{print_findings, print_summary};
+use crate::cmd::report::{SHOWN_FINDINGS, print_counted_findings, print_summary};
 
 /// Policy selection shared by audit and report.
 #[derive(Args, Clone, Debug)]
@@ -109,6 +109,11 @@ pub struct AuditArgs {
     /// produced (streamed; keys in the report types' field order).
     #[arg(long)]
     pub json: bool,
+    /// Where the audit keeps the replayed projections while it runs (a
+    /// new directory, removed at the end; about the size of the ledger's
+    /// database). Default: the system's temporary directory ($TMPDIR).
+    #[arg(long, value_name = "DIR")]
+    pub scratch: Option<PathBuf>,
 }
 
 /// `FOREWARN_TRACE` (docs/CLI.md): the time of each phase of the audit on
@@ -150,21 +155,28 @@ pub fn run(args: &AuditArgs) -> Outcome {
             .min(8),
         ..AuditConfig::default()
     };
-    let (auditor, source) = if let Some(tiles) = &args.tiles {
+    let scratch = args.scratch.as_deref();
+    let (replay, source) = if let Some(tiles) = &args.tiles {
         let vkey = args.vkey.as_deref().ok_or_else(|| {
             Failure::input("--tiles needs --vkey", "pin the log's public key: --vkey log.vkey (from the log's operator, not from the export)")
         })?;
         let vkey = load_vkey(vkey)?;
         let cb = progress_callback("auditing tiles");
-        let a = forewarn_store::export::audit_tiles(tiles, &vkey, config, &|d, t| cb(d, t))
+        let a =
+            forewarn_store::export::audit_tiles_paged(tiles, &vkey, config, scratch, &|d, t| {
+                cb(d, t)
+            })
             .map_err(|e| {
-                Failure::integrity(
-                    format!("integrity failure in {}: {e}", tiles.display()),
-                    Some(
-                        "the export does not match a log signed by this key; do not trust its contents"
-                            .into(),
-                    ),
-                )
+                match e {
+            forewarn_store::export::ExportAuditError::Scratch(e) => scratch_failure(e),
+            e => Failure::integrity(
+                format!("integrity failure in {}: {e}", tiles.display()),
+                Some(
+                    "the export does not match a log signed by this key; do not trust its contents"
+                        .into(),
+                ),
+            ),
+        }
             })?;
         trace.phase("audit", Some(a.size()));
         (a, tiles.display().to_string())
@@ -175,7 +187,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
             .unwrap_or_else(|| PathBuf::from("forewarn-data"));
         // A copy of the signed state, taken with the database closed again
         // at once: the long audit below does not lock writers out.
-        let store = copy_store(&dir)?;
+        let store = copy_store(&dir, scratch)?;
         trace.phase("copy", None);
         if let Some(v) = &args.vkey {
             let pinned = load_vkey(v)?;
@@ -196,8 +208,11 @@ pub fn run(args: &AuditArgs) -> Outcome {
         }
         let bar = progress_callback("auditing");
         let fresh = store
-            .audit(config.clone(), &|d, t| bar(d, t))
+            .audit_paged(config.clone(), scratch, &|d, t| bar(d, t))
             .map_err(|f| {
+                if let forewarn_store::AuditError::Scratch(e) = f {
+                    return scratch_failure(e);
+                }
                 let mut hint = "the ledger is not trustworthy from this record on".to_string();
                 let vkey = args
                     .vkey
@@ -213,27 +228,51 @@ pub fn run(args: &AuditArgs) -> Outcome {
         (fresh, dir.display().to_string())
     };
     let findings = if args.json {
-        // Everything but the cases' reports, which are built one at a
-        // time as the document is written.
-        let parts = report::parts(auditor.state(), &policy, as_of, &auditor.root());
-        trace.phase("report", None);
-        print_json_pretty(&json::audit_document_of_parts(
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = projected::write_audit_document(
+            &mut out,
+            json::Layout::Pretty,
             &source,
-            &parts,
-            auditor.state(),
-        ));
-        let findings = parts.findings.len();
-        // The process ends next: the operating system takes back the
-        // parts at once, where freeing their millions of allocations one
-        // by one would take about half a second per million records.
-        std::mem::forget(parts);
-        findings
+            &replay,
+            &policy,
+            as_of,
+        )
+        .and_then(|n| {
+            use std::io::Write as _;
+            out.flush().map(|()| n).map_err(projected::Unwritten::Write)
+        });
+        match written {
+            Ok(n) => {
+                trace.phase("report", None);
+                n
+            }
+            Err(projected::Unwritten::Read(e)) => return Err(scratch_failure(e)),
+            Err(projected::Unwritten::Write(e)) => {
+                // What is still buffered can no longer be delivered.
+                drop(out.into_parts());
+                crate::cli::output::stdout_failed(&e)
+            }
+        }
     } else {
-        // The text prints the summary and the findings only: each case's
-        // report is built and dropped in turn, never all of them at once.
-        let (summary, findings) =
-            report::summary_and_findings(auditor.state(), &policy, as_of, &auditor.root());
+        // The text prints the summary and the first findings only.
+        let mut first: Vec<Finding> = Vec::new();
+        let mut total = 0usize;
+        let eval = projected::evaluate(
+            &replay.projections(),
+            &replay.auditor().root(),
+            &policy,
+            as_of,
+            |found| {
+                total += found.len();
+                first.extend_from_slice(found);
+                first.sort_by_key(|f| (f.record, f.kind));
+                first.truncate(SHOWN_FINDINGS);
+                Ok(())
+            },
+        )
+        .map_err(scratch_failure)?;
         trace.phase("report", None);
+        let summary = eval.summary;
         outln!(
             "integrity: ok — {} records, every hash, link and signature checked",
             summary.totals.records
@@ -245,16 +284,27 @@ pub fn run(args: &AuditArgs) -> Outcome {
         );
         outln!();
         print_summary(&summary);
-        print_findings(&findings, 40);
-        findings.len()
+        print_counted_findings(&first, total, SHOWN_FINDINGS);
+        total
     };
     trace.phase("output", None);
-    // As for the report: the state goes with the process.
-    std::mem::forget(auditor);
     if findings > 0 {
         return Err(Failure::not_verified(format!(
             "{findings} findings (see above)"
         )));
     }
     Ok(())
+}
+
+/// The audit's own scratch database failed (not the ledger): say where it
+/// was and how to give it room.
+fn scratch_failure(e: forewarn_store::StoreError) -> Failure {
+    Failure {
+        exit: crate::Exit::Input,
+        message: format!("the audit's scratch database failed: {e}"),
+        hint: Some(
+            "the audit keeps its replayed projections on disk: give --scratch a directory with room (about the size of the ledger's database)"
+                .into(),
+        ),
+    }
 }

@@ -250,7 +250,7 @@ fn shown(s: &Shown) -> String {
 }
 
 /// Findings the text summary lists (the rest are counted).
-const SHOWN_FINDINGS: usize = 40;
+pub const SHOWN_FINDINGS: usize = 40;
 
 /// The parties of the hot state: number, name, class.
 fn party_rows(hot: &AuditState) -> Vec<(PartyId, String, PartyClass)> {
@@ -304,39 +304,33 @@ fn totals(store: forewarn_store::Store, json: bool) -> Outcome {
 }
 
 /// `report summary --findings`: the store's cases are read one at a time,
-/// each folded into the summary ([`report::SummaryBuilder`]) and dropped,
-/// so memory stays that of one case; the time is linear in the number of
-/// cases.
+/// each folded into the summary and dropped
+/// ([`crate::cli::projected::evaluate`]), so memory stays that of one
+/// case; the time is linear in the number of cases.
 fn summary(
     store: forewarn_store::Store,
     policy: &AuditPolicy,
     as_of: Millis,
     json: bool,
 ) -> Outcome {
-    let root = store.auditor().root();
-    let mut builder = report::SummaryBuilder::default();
     let mut first: Vec<Finding> = Vec::new();
     let mut total = 0usize;
-    let mut keep = |found: Vec<Finding>| {
-        total += found.len();
-        first.extend(found);
-        first.sort_by_key(|f| (f.record, f.kind));
-        first.truncate(SHOWN_FINDINGS);
-    };
-    // Only each case's own report and findings are built.
-    each_case(&store, |part, id| {
-        let found = forewarn_ledger::auditor::all_findings(part, policy, as_of);
-        let case = report::case_report(part, id, &found);
-        builder.add(part, case.as_slice(), &found);
-        keep(found);
-    })?;
-    let loose = store.loose_part().map_err(store_failure)?;
-    let found = forewarn_ledger::auditor::all_findings(&loose, policy, as_of);
-    builder.add(&loose, &[], &found);
-    keep(found);
-    let hot = store.auditor().state();
-    let summary = builder.finish(hot, policy, as_of, &root);
-    let parties = party_rows(hot);
+    let evaluation = crate::cli::projected::evaluate(
+        &store.projections(),
+        &store.auditor().root(),
+        policy,
+        as_of,
+        |found| {
+            total += found.len();
+            first.extend_from_slice(found);
+            first.sort_by_key(|f| (f.record, f.kind));
+            first.truncate(SHOWN_FINDINGS);
+            Ok(())
+        },
+    )
+    .map_err(store_failure)?;
+    let summary = evaluation.summary;
+    let parties = party_rows(store.auditor().state());
     store.close().map_err(store_failure)?;
     if !json {
         print_summary(&summary);
@@ -348,39 +342,21 @@ fn summary(
     Ok(())
 }
 
-/// Calls `f` with each case of the store in turn, in one state that holds
-/// that case alone (parties and keys copied once), so memory stays that of
-/// one case.
-fn each_case(
-    store: &forewarn_store::Store,
-    mut f: impl FnMut(&AuditState, &CaseId),
-) -> Result<(), Failure> {
-    let ids = store.case_ids().map_err(store_failure)?;
-    let mut part = None;
-    for id in &ids {
-        let part = match &mut part {
-            None => part.insert(store.case_part(id).map_err(store_failure)?),
-            Some(p) => {
-                store.load_case_part(p, id).map_err(store_failure)?;
-                p
-            }
-        };
-        f(part, id);
-    }
-    Ok(())
-}
-
 /// `report cases`: every case's opening record, id, time and subject,
 /// read one case at a time and printed in the order they were opened.
 fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
     let mut rows: Vec<(RecordRef, CaseId, Millis, Shown)> = Vec::new();
-    each_case(&store, |part, id| {
+    let p = store.projections();
+    let ids = p.case_ids().map_err(store_failure)?;
+    crate::cli::projected::each_case(&p, &ids, |part, id| {
         rows.extend(
             report::case_report(part, id, &[])
                 .iter()
                 .map(|c| (c.opened_record, c.case, c.opened_at, c.summary.clone())),
         );
-    })?;
+        Ok(())
+    })
+    .map_err(store_failure)?;
     store.close().map_err(store_failure)?;
     rows.sort_by_key(|c| c.0);
     if json {
@@ -454,7 +430,7 @@ pub fn print_findings(findings: &[Finding], max: usize) {
 
 /// The first `max` of `total` findings (`first` holds at least those),
 /// one line each, and how many more there are.
-fn print_counted_findings(first: &[Finding], total: usize, max: usize) {
+pub fn print_counted_findings(first: &[Finding], total: usize, max: usize) {
     for f in first.iter().take(max) {
         outln!(
             "  record {:>6}  {:<8} {:<28} {}",

@@ -25,7 +25,19 @@ use crate::sealed::Sealed;
 use crate::types::*;
 
 /// How a party first learned of a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    bincode::Encode,
+    bincode::Decode,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Learned {
     /// It signed a statement about the case (`"acted"`).
@@ -358,7 +370,7 @@ pub fn case_report(state: &AuditState, id: &CaseId, findings: &[Finding]) -> Opt
 }
 
 /// One case in a party's history.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, bincode::Encode, bincode::Decode)]
 pub struct PartyCase {
     /// The case.
     pub case: CaseId,

@@ -25,11 +25,11 @@ use crate::projections;
 /// A full replay of the records, with what the derived state is made
 /// from: the tree (for the tiles), and the records' facts and compact
 /// ranges beside the replayed state (for the projections).
-struct Replayed {
-    fresh: Auditor,
-    tree: InMemoryTree,
-    facts: Vec<RecordFacts>,
-    ranges: Vec<Vec<u8>>,
+pub(crate) struct Replayed {
+    pub(crate) fresh: Auditor,
+    pub(crate) tree: InMemoryTree,
+    pub(crate) facts: Vec<RecordFacts>,
+    pub(crate) ranges: Vec<Vec<u8>>,
 }
 
 /// What [`Store::check`] proved: the records, replayed from scratch, hash
@@ -57,7 +57,12 @@ impl Store {
             tree,
             facts,
             ranges,
-        } = self.replay_all()?;
+        } = replay_full(
+            self.config.audit.clone(),
+            self.records(0, self.size()),
+            self.size(),
+            self.config.progress.as_deref(),
+        )?;
         // The signed checkpoint (verified again: it is re-read).
         let head = crate::open::read_head(db, Some(self.vkey()))?;
         if head.state.size != size || fresh.root() != head.state.root {
@@ -104,7 +109,7 @@ impl Store {
         }
         // Drains the replayed projections (not parties, keys or the chain
         // position, compared below) as it compares them.
-        projections::compare(db, &self.sealer, fresh.working_set(), &facts, &ranges)?;
+        projections::compare(db, &self.sealer, fresh.working_set(), &facts, &ranges, true)?;
         drop(facts);
         // The memory-resident state this store serves: parties, keys and
         // the chain position, as a replay has them.
@@ -147,7 +152,12 @@ impl Store {
             tree,
             facts,
             ranges,
-        } = self.replay_all()?;
+        } = replay_full(
+            self.config.audit.clone(),
+            self.records(0, self.size()),
+            self.size(),
+            self.config.progress.as_deref(),
+        )?;
         let expected =
             projections::expected_values(&self.sealer, fresh.working_set(), &facts, &ranges)?;
         let db = &self.shared.db;
@@ -176,47 +186,50 @@ impl Store {
         projections::rewrite(db, &self.sealer, expected)?;
         self.load(size)
     }
+}
 
-    /// Replays every record from scratch, collecting the tree, the records'
-    /// facts and the compact ranges every 256 records.
-    fn replay_all(&self) -> Result<Replayed, StoreError> {
-        let mut fresh = Auditor::new(self.config.audit.clone());
-        let mut tree = InMemoryTree::new();
-        let size = self.size();
-        let mut range = CompactRange::new();
-        let mut ranges = Vec::new();
-        let mut facts: Vec<RecordFacts> = Vec::with_capacity(size as usize);
-        let progress = self.config.progress.as_deref();
-        replay_records(&mut fresh, self.records(0, size), size, progress, |r| {
-            let leaf = leaf_hash(r);
-            tree.append(leaf);
-            if range.size().is_multiple_of(SNAPSHOT_EVERY) {
-                ranges.push(range.to_bytes());
-            }
-            range.push(leaf);
-            // Records that do not decode fail the replay itself.
-            if let Ok(rec) = Record::from_bytes(r)
-                && let Ok(st) = Statement::from_bytes(&rec.statement)
-            {
-                facts.push(RecordFacts {
-                    leaf,
-                    key: st.signer,
-                    logged_at: rec.logged_at,
-                    party: forewarn_ledger::PartyId(0),
-                    event: st.event.tag() as u8,
-                    case: st.event.case(),
-                });
-            }
-        })?;
-        let citable = &fresh.state().citable;
-        for (i, f) in facts.iter_mut().enumerate() {
-            f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
+/// Replays `records` (`size` of them) from scratch, collecting the tree,
+/// the records' facts and the compact ranges every 256 records.
+pub(crate) fn replay_full(
+    config: forewarn_ledger::auditor::AuditConfig,
+    records: impl Iterator<Item = Result<Vec<u8>, StoreError>>,
+    size: u64,
+    progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+) -> Result<Replayed, StoreError> {
+    let mut fresh = Auditor::new(config);
+    let mut tree = InMemoryTree::new();
+    let mut range = CompactRange::new();
+    let mut ranges = Vec::new();
+    let mut facts: Vec<RecordFacts> = Vec::with_capacity(size as usize);
+    replay_records(&mut fresh, records, size, progress, |r| {
+        let leaf = leaf_hash(r);
+        tree.append(leaf);
+        if range.size().is_multiple_of(SNAPSHOT_EVERY) {
+            ranges.push(range.to_bytes());
         }
-        Ok(Replayed {
-            fresh,
-            tree,
-            facts,
-            ranges,
-        })
+        range.push(leaf);
+        // Records that do not decode fail the replay itself.
+        if let Ok(rec) = Record::from_bytes(r)
+            && let Ok(st) = Statement::from_bytes(&rec.statement)
+        {
+            facts.push(RecordFacts {
+                leaf,
+                key: st.signer,
+                logged_at: rec.logged_at,
+                party: forewarn_ledger::PartyId(0),
+                event: st.event.tag() as u8,
+                case: st.event.case(),
+            });
+        }
+    })?;
+    let citable = &fresh.state().citable;
+    for (i, f) in facts.iter_mut().enumerate() {
+        f.party = citable.get(i).map(|c| c.signer).unwrap_or(f.party);
     }
+    Ok(Replayed {
+        fresh,
+        tree,
+        facts,
+        ranges,
+    })
 }

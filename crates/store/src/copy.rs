@@ -8,13 +8,15 @@
 //! million records, mostly reading — before any long CPU work. Writers
 //! meanwhile wait for the lock ([`crate::StoreConfig::lock_wait`]). The
 //! copy is a consistent, signed state: everything in it is read at the
-//! checkpoint's size, and the last bundle is cut to it. It holds the
-//! compressed bundles in memory: about half the size of the records. A
-//! database older than its high-water mark (`crate::mark`) is refused.
+//! checkpoint's size, and the last bundle is cut to it. The compressed
+//! bundles (about half the size of the records) go to an unnamed
+//! temporary file, which the system removes when the copy is dropped, so
+//! the copy's memory does not grow with the log. A database older than
+//! its high-water mark (`crate::mark`) is refused.
 
 use std::path::Path;
 
-use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::auditor::{AuditConfig, Auditor, PagedError};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_tlog::note::VerifierKey;
 use forewarn_tlog::tile::parse_entry_bundle;
@@ -24,6 +26,7 @@ use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, DB_DIR, bundle_key, unpack_bundle};
 use crate::mark::check_mark;
 use crate::open::{Store, read_head};
+use crate::paged::{Fold, PagedReplay};
 use crate::reader::LogState;
 
 /// What a full audit found wrong: the records fail the ledger's checks,
@@ -35,6 +38,17 @@ pub enum AuditError {
     Integrity(IntegrityFailure),
     /// The store could not be read.
     Store(StoreError),
+    /// A paged replay's scratch database could not be read or written.
+    Scratch(StoreError),
+}
+
+impl From<PagedError<StoreError>> for AuditError {
+    fn from(e: PagedError<StoreError>) -> AuditError {
+        match e {
+            PagedError::Integrity(f) => AuditError::Integrity(f),
+            PagedError::Paging(e) => AuditError::Scratch(e),
+        }
+    }
 }
 
 impl std::fmt::Display for AuditError {
@@ -42,6 +56,7 @@ impl std::fmt::Display for AuditError {
         match self {
             AuditError::Integrity(failure) => write!(f, "{failure}"),
             AuditError::Store(e) => write!(f, "{e}"),
+            AuditError::Scratch(e) => write!(f, "the audit's scratch database: {e}"),
         }
     }
 }
@@ -54,8 +69,13 @@ pub struct LogCopy {
     origin: String,
     vkey: VerifierKey,
     state: LogState,
-    /// The stored (compressed) bundles `0..⌈size/256⌉`.
-    bundles: Vec<sled::IVec>,
+    /// The stored (compressed) bundles `0..⌈size/256⌉`, one after the
+    /// other.
+    file: std::fs::File,
+    /// Where each bundle ends in `file`.
+    ends: Vec<u64>,
+    /// The directory `file` is in (for errors).
+    parent: std::path::PathBuf,
 }
 
 impl LogCopy {
@@ -63,6 +83,17 @@ impl LogCopy {
     /// to finish). The checkpoint is verified under the log key in
     /// `m:vkey`; callers that pin a key compare it with [`LogCopy::vkey`].
     pub fn take(dir: &Path, lock_wait: std::time::Duration) -> Result<LogCopy, StoreError> {
+        Self::take_into(dir, lock_wait, None)
+    }
+
+    /// [`LogCopy::take`], its file of bundles made under `scratch`
+    /// (default: the system's temporary directory).
+    pub fn take_into(
+        dir: &Path,
+        lock_wait: std::time::Duration,
+        scratch: Option<&Path>,
+    ) -> Result<LogCopy, StoreError> {
+        use std::io::Write as _;
         if !dir.join(DB_DIR).exists() {
             return Err(StoreError::NotAStore(dir.to_path_buf()));
         }
@@ -79,20 +110,49 @@ impl LogCopy {
         // here too; a missing or older mark is left for the writer.
         check_mark(dir, &db, &vkey, &head.origin, &head.state)?;
         let count = head.state.size.div_ceil(BUNDLE);
-        let mut bundles = Vec::with_capacity(count as usize);
+        let parent = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let io = |source| StoreError::Io {
+            path: parent.clone(),
+            source,
+        };
+        let file = tempfile::tempfile_in(&parent).map_err(io)?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
+        let mut ends = Vec::with_capacity(count as usize);
+        let mut end = 0u64;
         for n in 0..count {
-            bundles.push(
-                db.get(bundle_key(n))?
-                    .ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(n)))?,
-            );
+            let bundle = db
+                .get(bundle_key(n))?
+                .ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(n)))?;
+            out.write_all(&bundle).map_err(io)?;
+            end += bundle.len() as u64;
+            ends.push(end);
         }
+        out.flush().map_err(io)?;
+        drop(out);
         drop(db);
         Ok(LogCopy {
             origin: head.origin,
             vkey,
             state: head.state,
-            bundles,
+            file,
+            ends,
+            parent,
         })
+    }
+
+    /// Stored bundle `n`, read back from the copy's file.
+    fn bundle(&self, n: u64) -> Result<Vec<u8>, StoreError> {
+        use std::os::unix::fs::FileExt as _;
+        let n = n as usize;
+        let start = if n == 0 { 0 } else { self.ends[n - 1] };
+        let mut out = vec![0; (self.ends[n] - start) as usize];
+        self.file
+            .read_exact_at(&mut out, start)
+            .map_err(|source| StoreError::Io {
+                path: self.parent.clone(),
+                source,
+            })?;
+        Ok(out)
     }
 
     /// The log's origin.
@@ -115,12 +175,12 @@ impl LogCopy {
     /// leaves of the whole tree).
     pub fn records(&self) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
         let size = self.state.size;
-        self.bundles
-            .iter()
-            .zip(0u64..)
-            .flat_map(move |(stored, n)| {
-                let count = (size - n * BUNDLE).min(BUNDLE) as usize;
-                let entries = unpack_bundle(n, stored).and_then(|data| {
+        (0..self.ends.len() as u64).flat_map(move |n| {
+            let count = (size - n * BUNDLE).min(BUNDLE) as usize;
+            let entries = self
+                .bundle(n)
+                .and_then(|stored| unpack_bundle(n, &stored))
+                .and_then(|data| {
                     crate::layout::bundle_prefix(&data, count)
                         .and_then(|p| parse_entry_bundle(p, count))
                         .map(|es| es.into_iter().map(<[u8]>::to_vec).collect::<Vec<_>>())
@@ -128,12 +188,12 @@ impl LogCopy {
                             StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(n))
                         })
                 });
-                let items: Vec<Result<Vec<u8>, StoreError>> = match entries {
-                    Ok(es) => es.into_iter().map(Ok).collect(),
-                    Err(e) => vec![Err(e)],
-                };
-                items
-            })
+            let items: Vec<Result<Vec<u8>, StoreError>> = match entries {
+                Ok(es) => es.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            items
+        })
     }
 
     /// Audits every record from scratch with a fresh auditor, as a
@@ -146,10 +206,30 @@ impl LogCopy {
         let config = with_origin(config, &self.origin);
         audit_bundles(
             self.state.size,
-            |n| Ok(Some(self.bundles[n as usize].clone())),
+            |n| self.bundle(n).map(|b| Some(b.into())),
             &self.state.checkpoint,
             &self.vkey,
-            config,
+            Auditor::new(config),
+            progress,
+        )
+    }
+
+    /// [`LogCopy::audit`] in bounded memory: a [`PagedReplay`] whose
+    /// scratch database is made under `scratch` (default: the system's
+    /// temporary directory).
+    pub fn audit_paged(
+        &self,
+        config: AuditConfig,
+        scratch: Option<&Path>,
+        progress: &(dyn Fn(u64, u64) + Sync),
+    ) -> Result<PagedReplay, AuditError> {
+        let config = with_origin(config, &self.origin);
+        audit_bundles(
+            self.state.size,
+            |n| self.bundle(n).map(|b| Some(b.into())),
+            &self.state.checkpoint,
+            &self.vkey,
+            PagedReplay::new(config, scratch, self.state.size).map_err(AuditError::Scratch)?,
             progress,
         )
     }
@@ -173,7 +253,7 @@ impl Store {
             |n| Ok(db.get(bundle_key(n))?),
             self.checkpoint(),
             self.vkey(),
-            config,
+            Auditor::new(config),
             progress,
         )
     }
@@ -191,17 +271,16 @@ fn with_origin(config: AuditConfig, origin: &str) -> AuditConfig {
     }
 }
 
-fn audit_bundles(
+fn audit_bundles<F: Fold>(
     size: u64,
     bundle: impl Fn(u64) -> Result<Option<sled::IVec>, StoreError> + Sync,
     checkpoint: &[u8],
     vkey: &VerifierKey,
-    config: AuditConfig,
+    mut auditor: F,
     progress: &(dyn Fn(u64, u64) + Sync),
-) -> Result<Auditor, AuditError> {
+) -> Result<F, AuditError> {
     // 128 bundles = 32,768 records per chunk.
     const BUNDLES: u64 = 128;
-    let mut auditor = Auditor::new(config);
     type Part = Result<Vec<(Vec<u8>, usize)>, StoreError>;
     let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
     let bundle = &bundle;
@@ -250,14 +329,13 @@ fn audit_bundles(
                     })?;
                 entries.extend(prefix);
             }
-            auditor
-                .push_batch(&entries)
-                .map_err(AuditError::Integrity)?;
-            progress(auditor.size(), size);
+            auditor.fold(&entries)?;
+            progress(auditor.auditor_mut().size(), size);
         }
         Ok::<(), AuditError>(())
     })?;
     auditor
+        .auditor_mut()
         .verify_checkpoint(checkpoint, vkey, None)
         .map_err(AuditError::Integrity)?;
     Ok(auditor)

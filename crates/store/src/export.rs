@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use forewarn_ledger::auditor::{AuditConfig, Auditor};
+use forewarn_ledger::auditor::{AuditConfig, Auditor, PagedError};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_tlog::checkpoint::CheckpointError;
@@ -23,6 +23,7 @@ use forewarn_tlog::tile::{
 use crate::error::{Corruption, Place, StoreError, io};
 use crate::layout::{BUNDLE, tile_key};
 use crate::open::Store;
+use crate::paged::{Fold, PagedReplay};
 use crate::reader::bundle_bytes;
 
 impl Store {
@@ -105,6 +106,8 @@ pub enum ExportAuditError {
     /// The records fail the ledger's checks, or the checkpoint does not
     /// match them.
     Integrity(IntegrityFailure),
+    /// A paged replay's scratch database could not be read or written.
+    Scratch(StoreError),
 }
 
 impl std::fmt::Display for ExportAuditError {
@@ -117,6 +120,7 @@ impl std::fmt::Display for ExportAuditError {
                 write!(f, "{path}: the hash tile does not match the records")
             }
             ExportAuditError::Integrity(failure) => write!(f, "{failure}"),
+            ExportAuditError::Scratch(e) => write!(f, "the audit's scratch database: {e}"),
         }
     }
 }
@@ -172,17 +176,47 @@ pub fn audit_tiles(
     config: AuditConfig,
     progress: &dyn Fn(u64, u64),
 ) -> Result<Auditor, ExportAuditError> {
+    audit_tiles_into(dir, log_key, config, progress, |config, _| {
+        Ok(Auditor::new(config))
+    })
+}
+
+/// [`audit_tiles`] in bounded memory: a [`PagedReplay`] whose scratch
+/// database is made under `scratch` (default: the system's temporary
+/// directory).
+pub fn audit_tiles_paged(
+    dir: &Path,
+    log_key: &VerifierKey,
+    config: AuditConfig,
+    scratch: Option<&Path>,
+    progress: &dyn Fn(u64, u64),
+) -> Result<PagedReplay, ExportAuditError> {
+    audit_tiles_into(dir, log_key, config, progress, |config, size| {
+        PagedReplay::new(config, scratch, size).map_err(ExportAuditError::Scratch)
+    })
+}
+
+fn audit_tiles_into<F: Fold>(
+    dir: &Path,
+    log_key: &VerifierKey,
+    config: AuditConfig,
+    progress: &dyn Fn(u64, u64),
+    make: impl FnOnce(AuditConfig, u64) -> Result<F, ExportAuditError>,
+) -> Result<F, ExportAuditError> {
     let checkpoint = read_file(dir.join("checkpoint"), MAX_NOTE_SIZE)?;
     let signed = forewarn_tlog::checkpoint::SignedCheckpoint::open(&checkpoint, log_key, None, &[])
         .map_err(ExportAuditError::Checkpoint)?;
     let size = signed.checkpoint.size();
     // Every statement must name the log the pinned key's checkpoint names.
-    let mut auditor = Auditor::new(AuditConfig {
-        origin: config
-            .origin
-            .or_else(|| Some(signed.checkpoint.origin().to_string())),
-        ..config
-    });
+    let mut auditor = make(
+        AuditConfig {
+            origin: config
+                .origin
+                .or_else(|| Some(signed.checkpoint.origin().to_string())),
+            ..config
+        },
+        size,
+    )?;
     // A rendezvous: the reader fills the next chunk while the auditor
     // works on this one (reading is a small part of the work), so at most
     // two chunks are held.
@@ -204,10 +238,11 @@ pub fn audit_tiles(
                     })?;
                 entries.extend(parsed);
             }
-            auditor
-                .push_batch(&entries)
-                .map_err(ExportAuditError::Integrity)?;
-            progress(auditor.size(), size);
+            auditor.fold(&entries).map_err(|e| match e {
+                PagedError::Integrity(f) => ExportAuditError::Integrity(f),
+                PagedError::Paging(e) => ExportAuditError::Scratch(e),
+            })?;
+            progress(auditor.auditor_mut().size(), size);
         }
         // The channel closed: every bundle was sent (an error would have
         // been sent, and returned above). A reader that panicked is a bug,
@@ -217,6 +252,7 @@ pub fn audit_tiles(
             .unwrap_or_else(|p| std::panic::resume_unwind(p)))
     })?;
     auditor
+        .auditor_mut()
         .verify_checkpoint(&checkpoint, log_key, None)
         .map_err(ExportAuditError::Integrity)?;
     tiles?;

@@ -94,8 +94,10 @@ pub mod export;
 mod layout;
 mod mark;
 mod open;
+mod paged;
 mod projections;
 mod reader;
+mod seen;
 mod sequencer;
 
 pub use check::Checked;
@@ -108,5 +110,6 @@ pub use mark::MARK_FILE;
 pub use open::{
     Clock, DEFAULT_LOCK_WAIT, KEY_FILE, Store, StoreConfig, VKEY_FILE, system_clock, write_secret,
 };
+pub use paged::{Fold, PAGED_BATCH, PagedReplay, Projections, Spill};
 pub use reader::{LogReader, LogState, Receipt, ReceiptParts};
 pub use sequencer::{Answer, Sequencer, Submission, Submitter};

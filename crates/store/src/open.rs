@@ -362,6 +362,16 @@ impl Store {
         )
     }
 
+    /// The keyed projections, to read one case at a time.
+    pub fn projections(&self) -> crate::paged::Projections<'_> {
+        crate::paged::Projections {
+            db: &self.shared.db,
+            sealer: &self.sealer,
+            hot: self.auditor.state(),
+            counts: self.pager.counts,
+        }
+    }
+
     /// The case and notice counts kept with the projections (in `m:hot`,
     /// updated by every commit): what `report summary` shows without
     /// reading any case.

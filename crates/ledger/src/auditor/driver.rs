@@ -31,6 +31,39 @@ enum Mode {
     Sequence,
 }
 
+/// What an auditor holding only a working set does around each record of
+/// [`Auditor::push_batch_paged`]: load what the record's rules read
+/// before it is folded, and note what it appended after.
+pub trait Paging {
+    /// Why loading failed.
+    type Error;
+    /// Called with each record, prepared, before it is folded.
+    fn before(&mut self, auditor: &mut Auditor, prepared: &Prepared) -> Result<(), Self::Error>;
+    /// Called after the record given to [`Paging::before`] was folded
+    /// (it is then the auditor's last record).
+    fn after(&mut self, auditor: &Auditor);
+}
+
+/// Why [`Auditor::push_batch_paged`] stopped.
+#[derive(Debug)]
+pub enum PagedError<E> {
+    /// A record failed an integrity check: the auditor is poisoned.
+    Integrity(IntegrityFailure),
+    /// Loading what a record's rules read failed before it was folded.
+    Paging(E),
+}
+
+/// The paging of an auditor that holds its whole state: nothing to do.
+struct NoPaging;
+
+impl Paging for NoPaging {
+    type Error = core::convert::Infallible;
+    fn before(&mut self, _: &mut Auditor, _: &Prepared) -> Result<(), Self::Error> {
+        Ok(())
+    }
+    fn after(&mut self, _: &Auditor) {}
+}
+
 /// The streaming auditor. Cloning it forks the audit (tests use this to
 /// try many continuations of one prefix).
 #[derive(Debug, Clone)]
@@ -207,17 +240,35 @@ impl Auditor {
     /// pass at least a few thousand records per thread.
     #[cfg(feature = "std")]
     pub fn push_batch(&mut self, records: &[&[u8]]) -> Result<(), IntegrityFailure> {
+        self.push_batch_paged(records, &mut NoPaging)
+            .map_err(|e| match e {
+                PagedError::Integrity(f) => f,
+                PagedError::Paging(never) => match never {},
+            })
+    }
+
+    /// [`Auditor::push_batch`] for an auditor that holds only a working
+    /// set (see [`super::keyed`]): `paging.before` is called with each
+    /// record, prepared, just before it is folded (to load what its rules
+    /// read), and `paging.after` once it has been. An error from `paging`
+    /// stops the batch there; the record it was called for is not folded.
+    #[cfg(feature = "std")]
+    pub fn push_batch_paged<P: Paging>(
+        &mut self,
+        records: &[&[u8]],
+        paging: &mut P,
+    ) -> Result<(), PagedError<P::Error>> {
         use alloc::collections::BTreeMap;
         use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         if let Some(f) = &self.failed {
-            return Err(f.clone());
+            return Err(PagedError::Integrity(f.clone()));
         }
         let mode = self.config.verify_mode;
         let workers = self.caches.len();
         if workers <= 1 || records.len() < 64 {
             let prepared = prepare_records(records, mode, &mut self.caches[0]);
             for (bytes, p) in records.iter().zip(prepared) {
-                self.apply(bytes, p)?;
+                self.fold_paged(bytes, p, paging)?;
             }
             return Ok(());
         }
@@ -257,9 +308,9 @@ impl Auditor {
                 pending.insert(i, prepared);
                 while let Some(prepared) = pending.remove(&want) {
                     for (bytes, p) in chunks[want].iter().zip(prepared) {
-                        if let Err(f) = self.apply(bytes, p) {
+                        if let Err(e) = self.fold_paged(bytes, p, paging) {
                             stop.store(true, Ordering::Relaxed);
-                            return Err(f);
+                            return Err(e);
                         }
                     }
                     want += 1;
@@ -269,6 +320,20 @@ impl Auditor {
         });
         self.caches = caches;
         result
+    }
+
+    /// One record of [`Auditor::push_batch_paged`].
+    #[cfg(feature = "std")]
+    fn fold_paged<P: Paging>(
+        &mut self,
+        bytes: &[u8],
+        p: Prepared,
+        paging: &mut P,
+    ) -> Result<(), PagedError<P::Error>> {
+        paging.before(self, &p).map_err(PagedError::Paging)?;
+        self.apply(bytes, p).map_err(PagedError::Integrity)?;
+        paging.after(self);
+        Ok(())
     }
 
     /// For a sequencer: validates a signed statement as the next record,

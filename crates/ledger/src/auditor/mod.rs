@@ -57,7 +57,7 @@ mod sealed;
 mod state;
 
 pub use cases::DESIDERATA;
-pub use driver::Auditor;
+pub use driver::{Auditor, PagedError, Paging};
 pub use prepare::{Prepared, prepare_records, statement_hash};
 pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};
 pub use state::{

@@ -37,6 +37,28 @@ pub struct Prepared {
     pub(super) signature_ok: bool,
 }
 
+impl Prepared {
+    /// The decoded record, if it decoded.
+    pub fn record(&self) -> Option<&Record> {
+        self.record.as_ref().ok()
+    }
+
+    /// The decoded statement, if the record and its statement decoded.
+    pub fn statement(&self) -> Option<&Statement> {
+        self.statement.as_ref()?.as_ref().ok()
+    }
+
+    /// The SHA-256 of the statement's bytes ([`statement_hash`]).
+    pub fn statement_hash(&self) -> &[u8; 32] {
+        &self.statement_hash
+    }
+
+    /// Whether the statement's signature verified.
+    pub fn signature_ok(&self) -> bool {
+        self.signature_ok
+    }
+}
+
 /// Decodes, hashes and verifies a slice of records (one thread's share).
 pub fn prepare_records(records: &[&[u8]], mode: VerifyMode, cache: &mut KeyCache) -> Vec<Prepared> {
     let mut prepared: Vec<Prepared> = records

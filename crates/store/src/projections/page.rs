@@ -40,6 +40,10 @@ pub(crate) struct Pager {
     /// The bucket of each duplicate key looked up since the last
     /// write-back (a MAC each: the write-back need not compute it again).
     bucket_of: crate::HashMap<u128, u16>,
+    /// Whether the duplicate index (`s` values) is read and written here:
+    /// a store's pager does; a paged replay keeps its own
+    /// ([`crate::seen`]).
+    pub(crate) duplicate_index: bool,
 }
 
 /// Full facts blocks a [`Pager`] keeps (about 25 KiB each).
@@ -92,6 +96,7 @@ impl Pager {
             blocks: Default::default(),
             dup_buckets: Default::default(),
             bucket_of: Default::default(),
+            duplicate_index: true,
         }
     }
 
@@ -135,7 +140,9 @@ pub(crate) fn page_in(
     let base = pager.base;
     let state = auditor.working_set();
     let dk = duplicate_key(hash);
-    if let std::collections::btree_map::Entry::Vacant(slot) = state.statements.entry(dk) {
+    if !pager.duplicate_index {
+        // The caller looks the statement up in its own index.
+    } else if let std::collections::btree_map::Entry::Vacant(slot) = state.statements.entry(dk) {
         // The buckets of the generation new records go to are kept for
         // the write-back, which appends to them.
         let current = dup_generation(base);
@@ -449,7 +456,9 @@ pub(crate) fn page_out(
     for (party, new) in links {
         append_links(db, sealer, &mut values, party, new)?;
     }
-    append_duplicates(db, sealer, pager, &mut values, ws.statements)?;
+    if pager.duplicate_index {
+        append_duplicates(db, sealer, pager, &mut values, ws.statements)?;
+    }
     // Facts: the blocks from the one holding `base` on.
     debug_assert_eq!(pager.facts.len() as u64, size - base);
     debug_assert_eq!(ws.citable.len() as u64, size - base);

@@ -1,0 +1,596 @@
+//! A full replay in bounded memory: the auditor holds only a working set,
+//! and the keyed projections (docs/FORMAT.md §20) go to a scratch
+//! database, exactly as a store keeps them.
+//!
+//! A full [`AuditState`] grows with the log (about 1 KB a record in the
+//! ingest benchmark's mix): 12 GB at twelve million records. A
+//! [`PagedReplay`] instead drives the auditor as the sequencer does
+//! (`crate::projections`): before each record is folded, what its rules
+//! read is loaded from the scratch database ([`Auditor::push_batch_paged`]),
+//! and after each batch what the batch touched is written back. Memory is
+//! then the parties and keys, the chain position, one batch's working set
+//! and sled's cache, whatever the size of the log; the scratch database on
+//! disk grows with it.
+//!
+//! The scratch database lives in a new directory (mode 0700, under the
+//! system's temporary directory unless the caller names another), removed
+//! when the replay is dropped. Its values are sealed under a key drawn
+//! for this replay alone, so nothing written there by anyone else is
+//! read back as the replay's own.
+//!
+//! The verdicts are the full auditor's: `tests/paged_replay.rs` compares
+//! every projection value and every report with a replay that holds the
+//! whole state.
+
+use std::path::Path;
+
+use forewarn_ledger::PartyId;
+use forewarn_ledger::auditor::keyed::Counts;
+use forewarn_ledger::auditor::{AuditConfig, AuditState, Auditor, PagedError, Paging, Prepared};
+use forewarn_ledger::finding::Finding;
+use forewarn_ledger::report::PartyCase;
+use forewarn_ledger::types::{CaseId, Millis, PublicKey};
+use forewarn_tlog::note::{SignatureType, SignerKey};
+
+use crate::error::{Corruption, StoreError};
+use crate::layout::Packer;
+use crate::projections::{self, Pager, Sealer};
+use crate::seen::SeenStatements;
+
+/// Records folded between two write-backs: a batch's working set holds at
+/// most the entries of the cases these records touch.
+pub const PAGED_BATCH: usize = 16_384;
+
+/// sled's page cache for the scratch database.
+const SCRATCH_CACHE: u64 = 128 << 20;
+
+/// A replay whose projections are kept on disk (see the module docs).
+pub struct PagedReplay {
+    auditor: Auditor,
+    db: sled::Db,
+    sealer: Sealer,
+    pager: Pager,
+    packer: Packer,
+    /// The statements folded, for the duplicate check (`None`: the
+    /// store's own duplicate index is kept in the scratch database).
+    seen: Option<SeenStatements>,
+    // Dropped last: the directory goes once the database is closed.
+    _dir: tempfile::TempDir,
+}
+
+impl std::fmt::Debug for PagedReplay {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PagedReplay")
+            .field("size", &self.auditor.size())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Loads what each record's rules read ([`projections::page_in`]) and
+/// notes what it appended ([`projections::note_appended`]).
+struct PageIn<'a> {
+    db: &'a sled::Db,
+    sealer: &'a Sealer,
+    pager: &'a mut Pager,
+    seen: Option<&'a mut SeenStatements>,
+    appended: Option<(PublicKey, Option<CaseId>, Millis, u128)>,
+}
+
+impl Paging for PageIn<'_> {
+    type Error = StoreError;
+
+    fn before(&mut self, auditor: &mut Auditor, p: &Prepared) -> Result<(), StoreError> {
+        self.appended = None;
+        // A record or statement that does not decode fails the fold: it
+        // reads nothing.
+        if let (Some(record), Some(st)) = (p.record(), p.statement()) {
+            let key = forewarn_ledger::auditor::duplicate_key(p.statement_hash());
+            if let Some(seen) = &self.seen
+                && let Some(first) = seen.first(key)?
+            {
+                auditor
+                    .working_set()
+                    .statements
+                    .entry(key)
+                    .or_insert(forewarn_ledger::types::RecordRef(first));
+            }
+            projections::page_in(
+                self.db,
+                self.sealer,
+                self.pager,
+                auditor,
+                st,
+                p.statement_hash(),
+                p.signature_ok(),
+            )?;
+            self.appended = Some((st.signer, st.event.case(), record.logged_at, key));
+        }
+        Ok(())
+    }
+
+    fn after(&mut self, auditor: &Auditor) {
+        if let Some((signer, case, logged_at, key)) = self.appended.take() {
+            projections::note_appended(self.pager, auditor, signer, case, logged_at);
+            if let Some(seen) = self.seen.as_deref_mut() {
+                seen.note(key, auditor.size() - 1);
+            }
+        }
+    }
+}
+
+impl PagedReplay {
+    /// A replay from the first record, its scratch database in a new
+    /// directory under `scratch` (default: the system's temporary
+    /// directory).
+    ///
+    /// `planned` is about how many records will be folded (the size of
+    /// the log's checkpoint): it sizes the filter of the duplicate check.
+    pub fn new(
+        config: AuditConfig,
+        scratch: Option<&Path>,
+        planned: u64,
+    ) -> Result<PagedReplay, StoreError> {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        getrandom::fill(&mut seed[..]).map_err(|e| StoreError::Io {
+            path: std::env::temp_dir(),
+            source: std::io::Error::other(format!("no randomness for the scratch key: {e}")),
+        })?;
+        let key = SignerKey::from_seed("forewarn/scratch", SignatureType::Ed25519, &seed)
+            .expect("a fixed, valid key name");
+        Self::with_sealer(config, scratch, Sealer::new(&key), Some(planned))
+    }
+
+    /// A replay sealing its values with `sealer`; with `planned`, its
+    /// duplicate check is [`SeenStatements`], else the store's duplicate
+    /// index, kept in the scratch database like every other value.
+    fn with_sealer(
+        config: AuditConfig,
+        scratch: Option<&Path>,
+        sealer: Sealer,
+        planned: Option<u64>,
+    ) -> Result<PagedReplay, StoreError> {
+        let mut builder = tempfile::Builder::new();
+        builder.prefix("forewarn-replay-");
+        let parent = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let dir = builder
+            .tempdir_in(&parent)
+            .map_err(|source| StoreError::Io {
+                path: parent.clone(),
+                source,
+            })?;
+        let db = sled::Config::new()
+            .path(dir.path().join("db"))
+            .cache_capacity(SCRATCH_CACHE)
+            .open()?;
+        let mut pager = Pager::empty();
+        pager.duplicate_index = planned.is_none();
+        Ok(PagedReplay {
+            auditor: Auditor::new(config),
+            db,
+            sealer,
+            pager,
+            packer: Packer::new()?,
+            seen: planned.map(|n| SeenStatements::new(dir.path(), n)),
+            _dir: dir,
+        })
+    }
+
+    /// Folds `records` (the next ones of the log, in order), then writes
+    /// what they touched back to the scratch database. Pass about
+    /// [`PAGED_BATCH`] at a time: fewer pay the write-back more often,
+    /// more hold a larger working set.
+    pub fn push_batch(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
+        let mut paging = PageIn {
+            db: &self.db,
+            sealer: &self.sealer,
+            pager: &mut self.pager,
+            seen: self.seen.as_mut(),
+            appended: None,
+        };
+        let folded = self.auditor.push_batch_paged(records, &mut paging);
+        if let Err(PagedError::Paging(e)) = folded {
+            return Err(PagedError::Paging(e));
+        }
+        // What was folded before a failure is written back too, so the
+        // projections show the log up to the failing record.
+        let mut batch = sled::Batch::default();
+        projections::page_out(
+            &self.db,
+            &self.sealer,
+            &mut self.pager,
+            &mut self.auditor,
+            &mut self.packer,
+            &mut batch,
+        )
+        .map_err(PagedError::Paging)?;
+        self.db
+            .apply_batch(batch)
+            .map_err(|e| PagedError::Paging(e.into()))?;
+        if let Some(seen) = &mut self.seen {
+            seen.end_batch().map_err(PagedError::Paging)?;
+        }
+        folded
+    }
+
+    /// The auditor: its state holds the parties, keys and chain position
+    /// (the rest is in [`PagedReplay::projections`]).
+    pub fn auditor(&self) -> &Auditor {
+        &self.auditor
+    }
+
+    /// Records folded.
+    pub fn size(&self) -> u64 {
+        self.auditor.size()
+    }
+
+    /// An empty [`Spill`] in the scratch database, for a report that
+    /// writes in another order than it computes.
+    pub fn spill(&self) -> Result<Spill, StoreError> {
+        let tree = self.db.open_tree("spill")?;
+        tree.clear()?;
+        Ok(Spill {
+            tree,
+            n: std::cell::Cell::new(0),
+        })
+    }
+
+    /// The replayed projections, read one case at a time.
+    pub fn projections(&self) -> Projections<'_> {
+        Projections {
+            db: &self.db,
+            sealer: &self.sealer,
+            hot: self.auditor.state(),
+            counts: self.pager.counts,
+        }
+    }
+}
+
+/// What a full audit folds records into: an [`Auditor`] holding the
+/// whole state, or a [`PagedReplay`].
+pub trait Fold {
+    /// Folds the next records. A failure of the records is
+    /// `PagedError::Integrity`; one of the scratch database, `Paging`.
+    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>>;
+    /// The auditor (to check the signed checkpoint at the end).
+    fn auditor_mut(&mut self) -> &mut Auditor;
+}
+
+impl Fold for Auditor {
+    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
+        self.push_batch(records).map_err(PagedError::Integrity)
+    }
+    fn auditor_mut(&mut self) -> &mut Auditor {
+        self
+    }
+}
+
+impl Fold for PagedReplay {
+    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
+        self.push_batch(records)
+    }
+    fn auditor_mut(&mut self) -> &mut Auditor {
+        &mut self.auditor
+    }
+}
+
+/// Keyed projections to read from (a store's or a [`PagedReplay`]'s):
+/// the parts of the whole state, one case at a time, so that a report of
+/// everything holds one case in memory at once.
+#[derive(Clone, Copy)]
+pub struct Projections<'a> {
+    pub(crate) db: &'a sled::Db,
+    pub(crate) sealer: &'a Sealer,
+    pub(crate) hot: &'a AuditState,
+    pub(crate) counts: Counts,
+}
+
+impl std::fmt::Debug for Projections<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Projections")
+            .field("size", &self.hot.size)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Projections<'_> {
+    /// The memory-resident state: parties, keys and the chain position.
+    pub fn hot(&self) -> &AuditState {
+        self.hot
+    }
+
+    /// The case and notice counts.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Every case id, in key order.
+    pub fn case_ids(&self) -> Result<Vec<CaseId>, StoreError> {
+        projections::all_cases(self.db, self.sealer)
+    }
+
+    /// A state holding parties, keys and case `id` alone.
+    pub fn case_part(&self, id: &CaseId) -> Result<AuditState, StoreError> {
+        let mut state = projections::state_with(self.db, self.sealer, self.hot, &[], false)?;
+        self.load_case_part(&mut state, id)?;
+        Ok(state)
+    }
+
+    /// Puts case `id` alone into `part` (a [`Projections::case_part`]),
+    /// in place of the case it held.
+    pub fn load_case_part(&self, part: &mut AuditState, id: &CaseId) -> Result<(), StoreError> {
+        projections::load_case_part(self.db, self.sealer, part, id)
+    }
+
+    /// A state holding parties, keys and what names no case, and no case.
+    pub fn loose_part(&self) -> Result<AuditState, StoreError> {
+        projections::state_with(self.db, self.sealer, self.hot, &[], true)
+    }
+
+    /// The error for case `id`, listed before, found missing now.
+    pub fn missing_case(id: &CaseId) -> StoreError {
+        StoreError::corrupt(
+            Corruption::Missing,
+            projections::place_of(&projections::case_key(id)),
+        )
+    }
+
+    /// The cases whose reports name `party`, in the order they were
+    /// opened.
+    pub fn cases_of_party(&self, party: PartyId) -> Result<Vec<CaseId>, StoreError> {
+        projections::cases_of_party(self.db, self.sealer, party)
+    }
+}
+
+/// What a full report writes in another order than it computes, kept on
+/// disk in a tree of the replay's scratch database:
+///
+/// | key | value |
+/// |---|---|
+/// | `f` ‖ record (u64 BE) ‖ kind (u8) ‖ n (u64 BE) | a finding |
+/// | `p` ‖ party (u64 BE) ‖ first known (u64 BE) ‖ n (u64 BE) | a case in that party's history |
+///
+/// `n` counts insertions, so that entries equal in what they sort by come
+/// out in the order they went in (as a stable sort leaves them).
+#[derive(Debug)]
+pub struct Spill {
+    tree: sled::Tree,
+    n: std::cell::Cell<u64>,
+}
+
+fn decode<T: forewarn_ledger::auditor::keyed::Value>(
+    key: &[u8],
+    v: &[u8],
+) -> Result<T, StoreError> {
+    forewarn_ledger::auditor::keyed::decode_value(v)
+        .map_err(|_| StoreError::corrupt(Corruption::Malformed, projections::place_of(key)))
+}
+
+impl Spill {
+    fn next(&self) -> u64 {
+        let n = self.n.get();
+        self.n.set(n + 1);
+        n
+    }
+
+    /// Keeps `found` for [`Spill::findings`].
+    pub fn keep_findings(&self, found: &[Finding]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for f in found {
+            let mut key = vec![b'f'];
+            key.extend_from_slice(&f.record.0.to_be_bytes());
+            key.push(f.kind as u8);
+            key.extend_from_slice(&self.next().to_be_bytes());
+            batch.insert(key, forewarn_ledger::auditor::keyed::encode_value(f));
+        }
+        Ok(self.tree.apply_batch(batch)?)
+    }
+
+    /// Keeps a case of `party`'s history for [`Spill::party_cases`].
+    pub fn keep_party_case(&self, party: PartyId, c: &PartyCase) -> Result<(), StoreError> {
+        let mut key = vec![b'p'];
+        key.extend_from_slice(&party.0.to_be_bytes());
+        key.extend_from_slice(&c.first_known_at.to_be_bytes());
+        key.extend_from_slice(&self.next().to_be_bytes());
+        self.tree
+            .insert(key, forewarn_ledger::auditor::keyed::encode_value(c))?;
+        Ok(())
+    }
+
+    /// Every finding kept, in record order (then kind, then as kept).
+    pub fn findings(&self) -> impl Iterator<Item = Result<Finding, StoreError>> + '_ {
+        self.tree.scan_prefix([b'f']).map(|item| {
+            let (k, v) = item?;
+            decode(&k, &v)
+        })
+    }
+
+    /// `party`'s cases kept, by the time it first knew (then as kept).
+    pub fn party_cases(&self, party: PartyId) -> Result<Vec<PartyCase>, StoreError> {
+        let mut prefix = vec![b'p'];
+        prefix.extend_from_slice(&party.0.to_be_bytes());
+        self.tree
+            .scan_prefix(prefix)
+            .map(|item| {
+                let (k, v) = item?;
+                decode(&k, &v)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use forewarn_ledger::Event;
+    use forewarn_ledger::testkit::{RealisticLog, START, Scenario, golden_scenario};
+    use forewarn_ledger::types::DAY_MS;
+    use forewarn_tlog::note::SignatureType;
+
+    use super::*;
+    use crate::check::replay_full;
+
+    const ORIGIN: &str = "example.org/ledger";
+
+    fn config() -> AuditConfig {
+        AuditConfig {
+            origin: Some(ORIGIN.into()),
+            threads: 2,
+            ..AuditConfig::default()
+        }
+    }
+
+    fn sealer() -> Sealer {
+        Sealer::new(&SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap())
+    }
+
+    /// A generated log ending in a key revoked as compromised from long
+    /// ago (its uses are read back from the scratch facts).
+    fn generated(seed: u64, records: u64) -> Scenario {
+        let mut log = RealisticLog::new(seed, 12, false);
+        log.grow_to(records);
+        let victim = log.actors[0].clone();
+        let s = &mut log.scenario;
+        s.hours(1);
+        let newer = s.add_key(&victim, "replacement key");
+        s.submit(
+            &newer,
+            Event::KeyRevoked {
+                key: victim.public(),
+                effective_at: START + 3 * DAY_MS,
+            },
+        );
+        log.scenario
+    }
+
+    /// Replays `records` paged, `batch` at a time, and compares every
+    /// scratch value with what a full replay implies, and the
+    /// memory-resident state with the full replay's.
+    fn paged_equals_full(records: &[Vec<u8>], batch: usize) {
+        paged_equals_full_with(records, batch, None);
+        paged_equals_full_with(records, batch, Some(records.len() as u64 / 4));
+    }
+
+    /// The same with the duplicate check of `planned` records, or the
+    /// store's duplicate index.
+    fn paged_equals_full_with(records: &[Vec<u8>], batch: usize, planned: Option<u64>) {
+        let size = records.len() as u64;
+        let mut full = replay_full(config(), records.iter().cloned().map(Ok), size, None).unwrap();
+        let mut paged = PagedReplay::with_sealer(config(), None, sealer(), planned).unwrap();
+        for chunk in records.chunks(batch) {
+            let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            paged.push_batch(&refs).unwrap();
+        }
+        assert_eq!(paged.size(), size);
+        assert_eq!(paged.auditor().root(), full.fresh.root());
+        let (mine, theirs) = (paged.auditor().state(), full.fresh.state());
+        assert_eq!(mine.parties, theirs.parties);
+        assert_eq!(mine.recent, theirs.recent);
+        assert_eq!(mine.prev_leaf, theirs.prev_leaf);
+        assert_eq!(mine.kind_counts, theirs.kind_counts);
+        for (k, v) in &theirs.keys {
+            let m = &mine.keys[k];
+            assert_eq!(
+                (m.party, m.added_by, m.added_at, m.revoked),
+                (v.party, v.added_by, v.added_at, v.revoked)
+            );
+        }
+        assert_eq!(mine.keys.len(), theirs.keys.len());
+        projections::compare(
+            &paged.db,
+            &paged.sealer,
+            full.fresh.working_set(),
+            &full.facts,
+            &full.ranges,
+            planned.is_none(),
+        )
+        .unwrap_or_else(|e| panic!("batch {batch}: {e}"));
+    }
+
+    #[test]
+    fn the_golden_log_paged_equals_a_full_replay() {
+        let s = golden_scenario();
+        for batch in [1, 5, 64, PAGED_BATCH] {
+            paged_equals_full(s.records(), batch);
+        }
+    }
+
+    #[test]
+    fn generated_logs_paged_equal_a_full_replay() {
+        for (seed, records, batch) in [(1, 3_000, 700), (2, 1_500, 13)] {
+            let s = generated(seed, records);
+            paged_equals_full(s.records(), batch);
+        }
+    }
+
+    /// A record that breaks the chain stops the replay there, with the
+    /// auditor's own integrity failure, and what came before it is kept.
+    #[test]
+    fn a_broken_record_stops_the_replay_with_the_auditors_verdict() {
+        let s = generated(3, 600);
+        let mut records = s.records().to_vec();
+        records.swap(300, 301);
+        let mut paged = PagedReplay::new(config(), None, 600).unwrap();
+        let refs: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        let mut full = Auditor::new(config());
+        let want = full.push_batch(&refs).unwrap_err();
+        match paged.push_batch(&refs) {
+            Err(PagedError::Integrity(f)) => assert_eq!(f, want),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(paged.size(), 300);
+        assert_eq!(
+            paged.projections().counts().cases,
+            full.state().cases.len() as u64
+        );
+    }
+
+    /// A statement logged again (an operator replaying one) fails the
+    /// paged replay exactly as it fails the full auditor, whether the
+    /// first copy was folded in an earlier batch or in the same one, and
+    /// whether or not the filter had to be passed through.
+    #[test]
+    fn a_replayed_statement_is_the_full_auditors_failure() {
+        for (first, batch) in [(10u64, 100usize), (250, 100), (255, 1_000), (3, 7)] {
+            let mut s = generated(4, 300);
+            let r = forewarn_ledger::statement::Record::from_bytes(&s.records()[first as usize])
+                .unwrap();
+            let last = s.records().last().unwrap();
+            let at = forewarn_ledger::statement::Record::from_bytes(last)
+                .unwrap()
+                .logged_at;
+            s.append_raw(r.statement, r.signature, at);
+            let refs: Vec<&[u8]> = s.records().iter().map(Vec::as_slice).collect();
+            let want = Auditor::new(config()).push_batch(&refs).unwrap_err();
+            assert!(
+                matches!(
+                    want.kind,
+                    forewarn_ledger::finding::IntegrityKind::DuplicateStatement { first: f }
+                        if f.0 == first
+                ),
+                "{want:?}"
+            );
+            let mut paged = PagedReplay::new(config(), None, refs.len() as u64).unwrap();
+            let mut got = None;
+            for chunk in refs.chunks(batch) {
+                if let Err(e) = paged.push_batch(chunk) {
+                    got = Some(e);
+                    break;
+                }
+            }
+            match got {
+                Some(PagedError::Integrity(f)) => assert_eq!(f, want, "first {first}"),
+                other => panic!("first {first}: {other:?}"),
+            }
+        }
+    }
+
+    /// The scratch directory is made under the one named, and is gone
+    /// once the replay is dropped.
+    #[test]
+    fn the_scratch_directory_goes_with_the_replay() {
+        let parent = tempfile::tempdir().unwrap();
+        let paged = PagedReplay::new(config(), Some(parent.path()), 0).unwrap();
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 1);
+        drop(paged);
+        assert_eq!(std::fs::read_dir(parent.path()).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,329 @@
+//! The report of everything, read from keyed projections one case at a
+//! time (a store's, for `report summary --findings`, or a paged replay's,
+//! for `audit`), so that memory holds one case, never the whole state.
+//!
+//! [`evaluate`] is the first pass: every case, then what names no case,
+//! folded into the summary; it hands each part's findings to the caller,
+//! which keeps what it shows. A full report (`audit --json`) then walks
+//! the cases again in the order they were opened, writing each case's
+//! report as it goes ([`cases`]), and spills what must come out in
+//! another order (findings by record, each party's cases by time) to the
+//! replay's scratch database ([`Spill`]), read back in order as the
+//! document is written.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+
+use forewarn_ledger::auditor::all_findings;
+use forewarn_ledger::report::{self, CaseReport, PartyCase, PartyReport, Summary};
+use forewarn_ledger::*;
+use forewarn_store::{Projections, Spill, StoreError};
+
+/// What the first pass gives.
+pub struct Evaluation {
+    /// The summary of the whole state.
+    pub summary: Summary,
+    /// Every case, by its opening record: the report's order.
+    pub order: Vec<(RecordRef, CaseId)>,
+    /// Findings about each party.
+    pub findings_of: BTreeMap<PartyId, usize>,
+}
+
+/// Calls `f` with each case of `p` in turn (in key order), in one state
+/// that holds that case alone (parties and keys copied once).
+pub fn each_case(
+    p: &Projections<'_>,
+    ids: &[CaseId],
+    mut f: impl FnMut(&AuditState, &CaseId) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut part: Option<AuditState> = None;
+    for id in ids {
+        let part = match &mut part {
+            None => part.insert(p.case_part(id)?),
+            Some(held) => {
+                p.load_case_part(held, id)?;
+                held
+            }
+        };
+        f(part, id)?;
+    }
+    Ok(())
+}
+
+/// The first pass: the summary under `policy` at `as_of`, with each
+/// part's findings (record order within the part) given to `found`.
+pub fn evaluate(
+    p: &Projections<'_>,
+    root: &forewarn_tlog::hash::Hash,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    mut found: impl FnMut(&[Finding]) -> Result<(), StoreError>,
+) -> Result<Evaluation, StoreError> {
+    let mut builder = report::SummaryBuilder::default();
+    let mut order = Vec::new();
+    let mut findings_of: BTreeMap<PartyId, usize> = BTreeMap::new();
+    let mut count = |found: &[Finding]| {
+        for party in found.iter().filter_map(|f| f.party) {
+            *findings_of.entry(party).or_insert(0) += 1;
+        }
+    };
+    let ids = p.case_ids()?;
+    each_case(p, &ids, |part, id| {
+        let findings = all_findings(part, policy, as_of);
+        let case = report::case_report(part, id, &findings);
+        if let Some(c) = &case {
+            order.push((c.opened_record, *id));
+        }
+        builder.add(part, case.as_slice(), &findings);
+        count(&findings);
+        found(&findings)
+    })?;
+    let loose = p.loose_part()?;
+    let findings = all_findings(&loose, policy, as_of);
+    builder.add(&loose, &[], &findings);
+    count(&findings);
+    found(&findings)?;
+    order.sort_unstable();
+    Ok(Evaluation {
+        summary: builder.finish(p.hot(), policy, as_of, root),
+        order,
+        findings_of,
+    })
+}
+
+/// A read failure met while a document was being written, kept so that
+/// the command can report it (serde can only say that writing stopped).
+#[derive(Default)]
+pub struct Stopped(RefCell<Option<StoreError>>);
+
+impl Stopped {
+    fn stop(&self, e: StoreError) {
+        self.0.borrow_mut().get_or_insert(e);
+    }
+
+    /// The failure, if one stopped the document.
+    pub fn take(&self) -> Option<StoreError> {
+        self.0.borrow_mut().take()
+    }
+}
+
+/// A JSON array written element by element from `items`, which fails
+/// the document (instead of ending the array early) if a read stopped
+/// the items.
+pub struct Checked<'a, I> {
+    items: std::cell::Cell<Option<I>>,
+    stopped: &'a Stopped,
+}
+
+/// The [`Checked`] array of `items`.
+pub fn checked<I: Iterator>(items: I, stopped: &Stopped) -> Checked<'_, I> {
+    Checked {
+        items: std::cell::Cell::new(Some(items)),
+        stopped,
+    }
+}
+
+impl<I> serde::Serialize for Checked<'_, I>
+where
+    I: Iterator,
+    I::Item: serde::Serialize,
+{
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        let items = self
+            .items
+            .take()
+            .ok_or_else(|| S::Error::custom("a streamed array is written only once"))?;
+        let mut seq = s.serialize_seq(None)?;
+        for item in items {
+            seq.serialize_element(&item)?;
+        }
+        if self.stopped.0.borrow().is_some() {
+            return Err(S::Error::custom("a read stopped the report"));
+        }
+        seq.end()
+    }
+}
+
+/// Why a full report could not be written.
+pub enum Unwritten {
+    /// A read of the projections or the spill failed.
+    Read(StoreError),
+    /// The writer failed (standard output closed, say).
+    Write(std::io::Error),
+}
+
+/// Writes the `audit --json` document of `replay` (read from `source`)
+/// to `out`, in `layout`, streamed: the summary (a first pass over the
+/// cases, spilling the findings), each case's report as it is written
+/// (spilling the parties' histories), then the parties and the findings
+/// read back in order. Returns the number of findings.
+pub fn write_audit_document<W: std::io::Write>(
+    out: W,
+    layout: crate::cli::json::Layout,
+    source: &str,
+    replay: &forewarn_store::PagedReplay,
+    policy: &AuditPolicy,
+    as_of: Millis,
+) -> Result<usize, Unwritten> {
+    use crate::cli::json;
+    let root = replay.auditor().root();
+    let p = replay.projections();
+    let spill = replay.spill().map_err(Unwritten::Read)?;
+    let eval = evaluate(&p, &root, policy, as_of, |found| spill.keep_findings(found))
+        .map_err(Unwritten::Read)?;
+    let stopped = Stopped::default();
+    let document = json::AuditDocument {
+        integrity: "ok",
+        source,
+        report: json::ReportDocument {
+            summary: &eval.summary,
+            cases: checked(
+                cases(&p, &eval.order, policy, as_of, &spill, &stopped),
+                &stopped,
+            ),
+            parties: checked(parties(&p, &eval.findings_of, &spill, &stopped), &stopped),
+            findings: checked(findings(&spill, &stopped), &stopped),
+        },
+    };
+    if let Err(e) = json::write_document(out, &document, layout) {
+        return Err(match stopped.take() {
+            Some(read) => Unwritten::Read(read),
+            None => Unwritten::Write(e),
+        });
+    }
+    Ok(eval.summary.protocol_findings + eval.summary.policy_findings)
+}
+
+/// Each case's report, in `order`, built as it is asked for; the
+/// who-knew rows of registered parties are spilled as they pass.
+pub fn cases<'a>(
+    p: &'a Projections<'a>,
+    order: &'a [(RecordRef, CaseId)],
+    policy: &'a AuditPolicy,
+    as_of: Millis,
+    spill: &'a Spill,
+    stopped: &'a Stopped,
+) -> impl Iterator<Item = CaseReport> + 'a {
+    let mut part: Option<AuditState> = None;
+    order.iter().map_while(move |(_, id)| {
+        let loaded = match &mut part {
+            None => p.case_part(id).map(|s| part.insert(s)),
+            Some(held) => p.load_case_part(held, id).map(|()| held),
+        };
+        let c = loaded.and_then(|part| {
+            let findings = all_findings(part, policy, as_of);
+            let c = report::case_report(part, id, &findings)
+                .ok_or_else(|| Projections::missing_case(id))?;
+            for w in &c.who_knew {
+                if let Some(party) = w.party {
+                    spill.keep_party_case(
+                        party,
+                        &PartyCase {
+                            case: c.case,
+                            how: w.how,
+                            first_known_at: w.first_known_at,
+                            level: w.level,
+                            acknowledged_at: w.acknowledged_at,
+                            lead_before_public_ms: w.lead_before_public_ms,
+                        },
+                    )?;
+                }
+            }
+            Ok(c)
+        });
+        match c {
+            Ok(c) => Some(c),
+            Err(e) => {
+                stopped.stop(e);
+                None
+            }
+        }
+    })
+}
+
+/// Each registered party's report, its cases read back from the spill
+/// (complete once [`cases`] has been written).
+pub fn parties<'a>(
+    p: &'a Projections<'a>,
+    findings_of: &'a BTreeMap<PartyId, usize>,
+    spill: &'a Spill,
+    stopped: &'a Stopped,
+) -> impl Iterator<Item = PartyReport> + 'a {
+    let hot = p.hot();
+    hot.parties
+        .iter()
+        .map_while(move |(id, party)| match spill.party_cases(*id) {
+            Ok(cases) => Some(PartyReport {
+                party: *id,
+                name: party.name.clone(),
+                class: party.class,
+                registered_at: party.registered_at,
+                keys: party.keys.len(),
+                revoked_keys: party
+                    .keys
+                    .iter()
+                    .filter(|k| hot.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
+                    .count(),
+                cases,
+                findings: findings_of.get(id).copied().unwrap_or(0),
+            }),
+            Err(e) => {
+                stopped.stop(e);
+                None
+            }
+        })
+}
+
+/// Every spilled finding, in record order.
+pub fn findings<'a>(spill: &'a Spill, stopped: &'a Stopped) -> impl Iterator<Item = Finding> + 'a {
+    spill.findings().map_while(move |item| match item {
+        Ok(f) => Some(f),
+        Err(e) => {
+            stopped.stop(e);
+            None
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use forewarn_ledger::auditor::AuditConfig;
+    use forewarn_ledger::testkit::RealisticLog;
+
+    use super::*;
+    use crate::cli::json::{Layout, audit_document, write_document};
+
+    /// The document written from a paged replay, each case read from the
+    /// scratch database as it is written, is byte for byte the document
+    /// of the whole report built from a full replay.
+    #[test]
+    fn the_paged_document_is_the_document_of_the_whole_report() {
+        for (seed, records, policy) in
+            [(5, 5_000, "cert-cc"), (6, 0, "baseline"), (7, 60, "eu-cra")]
+        {
+            let mut log = RealisticLog::new(seed, 12, false);
+            log.grow_to(records);
+            let full = log.scenario.audit(AuditConfig::default()).unwrap();
+            let policy = AuditPolicy::preset(policy).unwrap();
+            let as_of = log.scenario.now + 30 * 86_400_000;
+            let whole = report::build(full.state(), &policy, as_of, &full.root());
+            let mut paged =
+                forewarn_store::PagedReplay::new(AuditConfig::default(), None, log.scenario.size())
+                    .unwrap();
+            for chunk in log.scenario.records().chunks(1_000) {
+                let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+                paged.push_batch(&refs).unwrap();
+            }
+            for layout in [Layout::Pretty, Layout::Line] {
+                let mut want = Vec::new();
+                write_document(&mut want, &audit_document("D", &whole), layout).unwrap();
+                let mut got = Vec::new();
+                let n = write_audit_document(&mut got, layout, "D", &paged, &policy, as_of)
+                    .unwrap_or_else(|_| panic!("seed {seed}: not written"));
+                assert_eq!(n, whole.findings.len(), "seed {seed}");
+                assert!(got == want, "seed {seed}: the documents differ");
+            }
+        }
+    }
+}
