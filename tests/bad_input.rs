@@ -809,3 +809,48 @@ fn a_closed_standard_output_ends_a_command_quietly_without_claiming_success() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `audit --scratch`: a directory the audit cannot use fails with exit 2,
+/// says it is the scratch directory (not the ledger) and how to fix it,
+/// and changes nothing; a usable one gets the same report as the default
+/// and is left empty again.
+#[test]
+fn the_audit_scratch_directory() {
+    let tmp = ledger();
+    let d = tmp.path();
+    let before = fingerprint(d);
+    let file = d.join("not-a-directory");
+    fs::write(&file, b"x").unwrap();
+    for bad in ["no/such/directory", "not-a-directory"] {
+        for json in [false, true] {
+            let mut args = vec!["audit", "--scratch", bad];
+            if json {
+                args.push("--json");
+            }
+            let out = run(d, &args);
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+            let err = stderr(&out);
+            assert!(err.contains("scratch"), "{err}");
+            assert!(err.contains("hint:") && err.contains("--scratch"), "{err}");
+            assert!(
+                out.stdout.is_empty(),
+                "no report: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+    }
+    assert_eq!(fingerprint(d), before);
+    let room = tempfile::tempdir().unwrap();
+    let room_arg = room.path().to_str().unwrap();
+    for extra in [&[][..], &["--json"][..]] {
+        let mut plain = vec!["audit", "--as-of", "2030-01-01T00:00:00Z"];
+        plain.extend_from_slice(extra);
+        let mut scratch = plain.clone();
+        scratch.extend_from_slice(&["--scratch", room_arg]);
+        let (a, b) = (run(d, &plain), run(d, &scratch));
+        assert_eq!(a.status.code(), b.status.code(), "{}", stderr(&b));
+        assert!(matches!(b.status.code(), Some(0 | 1)), "{}", stderr(&b));
+        assert_eq!(a.stdout, b.stdout);
+        assert_eq!(fs::read_dir(room.path()).unwrap().count(), 0, "left behind");
+    }
+}

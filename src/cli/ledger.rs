@@ -21,20 +21,22 @@ pub struct DirArg {
 
 /// Opens the ledger, with a progress bar unless `quiet`.
 pub fn open_store(dir: &Path, quiet: bool) -> Result<Store, Failure> {
+    open_store_with(dir, quiet, |_| {})
+}
+
+/// [`open_store`] with `adjust` applied to the store's settings.
+pub fn open_store_with(
+    dir: &Path,
+    quiet: bool,
+    adjust: impl FnOnce(&mut StoreConfig),
+) -> Result<Store, Failure> {
     let mut config = StoreConfig::default();
+    adjust(&mut config);
     if !quiet {
         config.progress = Some(progress_callback("replaying the ledger"));
     }
     say_if_busy(dir);
     Store::open(dir, config).map_err(store_failure)
-}
-
-/// Takes a copy of the ledger's signed state for a long read (`audit`,
-/// `report`): the database is closed again before the work starts.
-pub fn copy_store(dir: &Path, scratch: Option<&Path>) -> Result<forewarn_store::LogCopy, Failure> {
-    say_if_busy(dir);
-    forewarn_store::LogCopy::take_into(dir, forewarn_store::DEFAULT_LOCK_WAIT, scratch)
-        .map_err(store_failure)
 }
 
 /// Says on standard error that the ledger is held by another process and

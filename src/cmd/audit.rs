@@ -12,7 +12,7 @@ use crate::cli::files::{
     without_quotes_from_input,
 };
 use crate::cli::json;
-use crate::cli::ledger::copy_store;
+use crate::cli::ledger::{say_if_busy, store_failure};
 use crate::cli::output::outln;
 use crate::cli::output::progress_callback;
 use crate::cli::projected;
@@ -156,6 +156,14 @@ pub fn run(args: &AuditArgs) -> Outcome {
         ..AuditConfig::default()
     };
     let scratch = args.scratch.as_deref();
+    if let Some(dir) = scratch
+        && !dir.is_dir()
+    {
+        return Err(scratch_failure_of(format!(
+            "{} is not a directory",
+            dir.display()
+        )));
+    }
     let (replay, source) = if let Some(tiles) = &args.tiles {
         let vkey = args.vkey.as_deref().ok_or_else(|| {
             Failure::input("--tiles needs --vkey", "pin the log's public key: --vkey log.vkey (from the log's operator, not from the export)")
@@ -187,7 +195,18 @@ pub fn run(args: &AuditArgs) -> Outcome {
             .unwrap_or_else(|| PathBuf::from("forewarn-data"));
         // A copy of the signed state, taken with the database closed again
         // at once: the long audit below does not lock writers out.
-        let store = copy_store(&dir, scratch)?;
+        say_if_busy(&dir);
+        let parent = scratch.map_or_else(std::env::temp_dir, Path::to_path_buf);
+        let store = forewarn_store::LogCopy::take_into(
+            &dir,
+            forewarn_store::DEFAULT_LOCK_WAIT,
+            Some(&parent),
+        )
+        .map_err(|e| match &e {
+            // The copy's file of bundles goes to the scratch directory.
+            forewarn_store::StoreError::Io { path, .. } if *path == parent => scratch_failure(e),
+            _ => store_failure(e),
+        })?;
         trace.phase("copy", None);
         if let Some(v) = &args.vkey {
             let pinned = load_vkey(v)?;
@@ -299,9 +318,14 @@ pub fn run(args: &AuditArgs) -> Outcome {
 /// The audit's own scratch database failed (not the ledger): say where it
 /// was and how to give it room.
 fn scratch_failure(e: forewarn_store::StoreError) -> Failure {
+    scratch_failure_of(e.to_string())
+}
+
+/// [`scratch_failure`] for a failure already told in words.
+fn scratch_failure_of(why: String) -> Failure {
     Failure {
         exit: crate::Exit::Input,
-        message: format!("the audit's scratch database failed: {e}"),
+        message: format!("the audit's scratch directory failed: {why}"),
         hint: Some(
             "the audit keeps its replayed projections on disk: give --scratch a directory with room (about the size of the ledger's database)"
                 .into(),

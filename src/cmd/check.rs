@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use crate::cli::Outcome;
-use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::ledger::{open_store_with, store_failure};
 use crate::cli::output::outln;
 use crate::cli::output::print_json_line;
 
 /// `forewarn check`: the store's own consistency walk.
 pub fn run(dir: &Path, json: bool) -> Outcome {
-    let store = open_store(dir, json)?;
+    // Every record and value is read once: sled's cache is kept small.
+    let store = open_store_with(dir, json, |c| c.cache_bytes = 64 << 20)?;
     let a = store.check().map_err(store_failure)?;
     if json {
         print_json_line(

@@ -11,16 +11,18 @@
 //! projection from the records.
 
 use forewarn_ledger::auditor::keyed::RecordFacts;
-use forewarn_ledger::auditor::{Auditor, SNAPSHOT_EVERY};
+use forewarn_ledger::auditor::{Auditor, PagedError, SNAPSHOT_EVERY};
 use forewarn_ledger::statement::{Record, Statement, leaf_hash};
 use forewarn_tlog::compact::CompactRange;
-use forewarn_tlog::tile::{TileKind, read_tile_data, tiles_for_size};
+use forewarn_tlog::tile::{Tile, TileKind, read_tile_data, tiles_for_size};
 use forewarn_tlog::tree::InMemoryTree;
 
 use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, tile_key};
 use crate::open::{Store, replay_records};
+use crate::paged::{PAGED_BATCH, PagedReplay};
 use crate::projections;
+use crate::tile_check::TileCheck;
 
 /// A full replay of the records, with what the derived state is made
 /// from: the tree (for the tiles), and the records' facts and compact
@@ -43,7 +45,10 @@ pub struct Checked {
 }
 
 impl Store {
-    /// Walks the whole store (see the module docs).
+    /// Walks the whole store (see the module docs). The replay is paged
+    /// ([`PagedReplay`], with the store's own seal and duplicate index),
+    /// and the tiles are checked as the leaves stream past, so memory
+    /// stays bounded whatever the size of the log.
     pub fn check(&self) -> Result<Checked, StoreError> {
         // After a failed commit the in-memory state is ahead of the
         // database: comparing them would report damage that is not there.
@@ -52,41 +57,71 @@ impl Store {
         }
         let db = &self.shared.db;
         let size = self.size();
-        let Replayed {
-            mut fresh,
-            tree,
-            facts,
-            ranges,
-        } = replay_full(
-            self.config.audit.clone(),
-            self.records(0, self.size()),
-            self.size(),
-            self.config.progress.as_deref(),
-        )?;
+        let mut fresh =
+            PagedReplay::with_sealer(self.config.audit.clone(), None, self.sealer.clone(), None)?;
+        let mut tiles = TileCheck::new(|tile: Tile, want: &[u8]| {
+            let TileKind::Hashes { level } = tile.kind else {
+                return None;
+            };
+            match db.get(tile_key(level, tile.index)) {
+                Err(e) => Some(StoreError::from(e)),
+                Ok(v) if v.as_deref() == Some(want) => None,
+                Ok(_) => Some(StoreError::corrupt(
+                    Corruption::TileDiffers,
+                    Place::Tile {
+                        level,
+                        index: tile.index,
+                    },
+                )),
+            }
+        });
+        let progress = self.config.progress.as_deref();
+        let push = |fresh: &mut PagedReplay, chunk: &mut Vec<Vec<u8>>| {
+            let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            fresh.push_batch(&refs).map_err(|e| match e {
+                PagedError::Integrity(f) => {
+                    StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
+                }
+                PagedError::Paging(e) => e,
+            })?;
+            chunk.clear();
+            if let Some(p) = progress {
+                p(fresh.size(), size);
+            }
+            Ok::<(), StoreError>(())
+        };
+        let mut chunk = Vec::with_capacity(PAGED_BATCH);
+        for r in self.records(0, size) {
+            let r = r?;
+            tiles.push(0, leaf_hash(&r));
+            chunk.push(r);
+            if chunk.len() == PAGED_BATCH {
+                push(&mut fresh, &mut chunk)?;
+            }
+        }
+        push(&mut fresh, &mut chunk)?;
+        if fresh.size() != size {
+            return Err(StoreError::corrupt(
+                Corruption::RecordCount {
+                    found: fresh.size(),
+                    expected: size,
+                },
+                Place::Bundles,
+            ));
+        }
         // The signed checkpoint (verified again: it is re-read).
         let head = crate::open::read_head(db, Some(self.vkey()))?;
-        if head.state.size != size || fresh.root() != head.state.root {
+        if head.state.size != size || fresh.auditor().root() != head.state.root {
             return Err(StoreError::corrupt(
                 Corruption::RootMismatch,
                 Place::Checkpoint,
             ));
         }
-        let mut expected_tiles = 0u64;
-        for tile in tiles_for_size(size) {
-            let TileKind::Hashes { level } = tile.kind else {
-                continue;
-            };
-            expected_tiles += 1;
-            let at = Place::Tile {
-                level,
-                index: tile.index,
-            };
-            let want = read_tile_data(tile, &tree)
-                .map_err(|_| StoreError::corrupt(Corruption::Tree, at.clone()))?;
-            if db.get(tile_key(level, tile.index))?.as_deref() != Some(&want[..]) {
-                return Err(StoreError::corrupt(Corruption::TileDiffers, at));
-            }
-        }
+        tiles.finish()?;
+        let expected_tiles = tiles_for_size(size)
+            .into_iter()
+            .filter(|t| matches!(t.kind, TileKind::Hashes { .. }))
+            .count() as u64;
         let tiles = db.scan_prefix([b't']).count() as u64;
         if tiles != expected_tiles {
             return Err(StoreError::corrupt(
@@ -107,14 +142,11 @@ impl Store {
                 Place::Bundles,
             ));
         }
-        // Drains the replayed projections (not parties, keys or the chain
-        // position, compared below) as it compares them.
-        projections::compare(db, &self.sealer, fresh.working_set(), &facts, &ranges, true)?;
-        drop(facts);
+        projections::compare_replayed(db, &self.sealer, fresh.db())?;
         // The memory-resident state this store serves: parties, keys and
         // the chain position, as a replay has them.
         let mine = self.auditor.state();
-        let theirs = fresh.state();
+        let theirs = fresh.auditor().state();
         let same_keys = mine.keys.len() == theirs.keys.len()
             && mine.keys.iter().zip(&theirs.keys).all(|((a, x), (b, y))| {
                 a == b
@@ -127,7 +159,7 @@ impl Store {
             || !same_keys
             || mine.prev_leaf != theirs.prev_leaf
             || mine.recent != theirs.recent
-            || self.auditor.root() != fresh.root()
+            || self.auditor.root() != fresh.auditor().root()
         {
             return Err(StoreError::corrupt(
                 Corruption::ProjectionDiffers,
@@ -136,7 +168,7 @@ impl Store {
         }
         Ok(Checked {
             size,
-            root: fresh.root(),
+            root: fresh.auditor().root(),
         })
     }
 

@@ -21,7 +21,7 @@ use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_tlog::note::VerifierKey;
 use forewarn_tlog::tile::parse_entry_bundle;
 
-use crate::database::open_db_waiting;
+use crate::database::open_db_caching;
 use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, DB_DIR, bundle_key, unpack_bundle};
 use crate::mark::check_mark;
@@ -97,7 +97,9 @@ impl LogCopy {
         if !dir.join(DB_DIR).exists() {
             return Err(StoreError::NotAStore(dir.to_path_buf()));
         }
-        let db = open_db_waiting(&dir.join(DB_DIR), lock_wait)?;
+        // Every bundle is read once: a small cache keeps sled from holding
+        // them all.
+        let db = open_db_caching(&dir.join(DB_DIR), lock_wait, 64 << 20)?;
         let head = read_head(&db, None)?;
         let vkey = std::str::from_utf8(&head.vkey)
             .ok()

@@ -45,7 +45,7 @@ pub fn open_db_waiting(path: &Path, wait: Duration) -> Result<sled::Db, StoreErr
 
 /// sled's default cache size (1 GiB): the most of the database it keeps in
 /// memory.
-const SLED_CACHE: u64 = 1 << 30;
+pub(crate) const SLED_CACHE: u64 = 1 << 30;
 
 /// [`open_db_waiting`] with sled's cache limited to `cache` bytes (sled's
 /// default is 1 GiB), for a pass that reads everything once.

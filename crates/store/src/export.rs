@@ -13,11 +13,10 @@ use forewarn_ledger::auditor::{AuditConfig, Auditor, PagedError};
 use forewarn_ledger::finding::IntegrityFailure;
 use forewarn_ledger::statement::leaf_hash;
 use forewarn_tlog::checkpoint::CheckpointError;
-use forewarn_tlog::hash::{Hash, node_hash};
 use forewarn_tlog::note::{MAX_NOTE_SIZE, VerifierKey};
 use forewarn_tlog::tile::{
-    MAX_ENTRY_SIZE, TILE_WIDTH, Tile, TileDataError, TileKind, new_entry_bundles,
-    parse_entry_bundle, tiles_for_size,
+    MAX_ENTRY_SIZE, Tile, TileDataError, TileKind, new_entry_bundles, parse_entry_bundle,
+    tiles_for_size,
 };
 
 use crate::error::{Corruption, Place, StoreError, io};
@@ -25,6 +24,7 @@ use crate::layout::{BUNDLE, tile_key};
 use crate::open::Store;
 use crate::paged::{Fold, PagedReplay};
 use crate::reader::bundle_bytes;
+use crate::tile_check::TileCheck;
 
 impl Store {
     /// Writes the log as static tiles under `dir` (created if needed).
@@ -274,7 +274,13 @@ fn read_ahead(
     size: u64,
     tx: &std::sync::mpsc::SyncSender<Chunk>,
 ) -> Result<(), ExportAuditError> {
-    let mut tiles = TileCheck::new(dir);
+    let mut tiles = TileCheck::new(|tile: Tile, want: &[u8]| {
+        match read_file(dir.join(tile.path()), want.len()) {
+            Err(e) => Some(e),
+            Ok(data) if data != want => Some(ExportAuditError::TileMismatch { path: tile.path() }),
+            Ok(_) => None,
+        }
+    });
     let mut chunk = Vec::with_capacity(CHUNK_BUNDLES);
     let mut bytes = 0;
     for bundle in new_entry_bundles(0, size) {
@@ -326,97 +332,9 @@ fn read_ahead(
     tiles.finish()
 }
 
-/// The hash tiles of an export, checked as the leaf hashes stream past
-/// (C2SP tlog-tiles: the tile at level L, index N holds the hashes of the
-/// 256 subtrees of 256^L leaves from leaf 256^(L+1)·N on). Each level keeps
-/// only its open tile: when it fills, it is compared with its file and its
-/// root becomes the next hash of the level above; at the end the open
-/// tiles are the partial tiles. So every tile of `tiles_for_size(size)` is
-/// checked, with at most 256 hashes held per level.
-struct TileCheck<'a> {
-    dir: &'a Path,
-    /// Per level: the hashes of its open tile, and how many tiles of the
-    /// level are complete (the open tile's index).
-    levels: Vec<(Vec<Hash>, u64)>,
-    /// The first failure at the lowest level found so far: the first of
-    /// all in `tiles_for_size` order, which is level by level and, within
-    /// a level, by index, the order in which a level's tiles complete.
-    failure: Option<(u8, ExportAuditError)>,
-}
-
-impl<'a> TileCheck<'a> {
-    fn new(dir: &'a Path) -> TileCheck<'a> {
-        TileCheck {
-            dir,
-            levels: Vec::new(),
-            failure: None,
-        }
-    }
-
-    /// Adds the next hash of tile level `level` (0: a leaf hash).
-    fn push(&mut self, level: u8, hash: Hash) {
-        let at = usize::from(level);
-        if self.levels.len() == at {
-            self.levels
-                .push((Vec::with_capacity(TILE_WIDTH as usize), 0));
-        }
-        self.levels[at].0.push(hash);
-        if self.levels[at].0.len() == TILE_WIDTH as usize {
-            let mut hashes = std::mem::take(&mut self.levels[at].0);
-            let index = self.levels[at].1;
-            self.check(level, index, &hashes);
-            let root = subtree_root(&mut hashes);
-            hashes.clear();
-            self.levels[at] = (hashes, index + 1);
-            self.push(level + 1, root);
-        }
-    }
-
-    /// Compares the tile at `level` and `index` holding `hashes` with its
-    /// file, unless a failure at this level or below is already known.
-    fn check(&mut self, level: u8, index: u64, hashes: &[Hash]) {
-        if self.failure.as_ref().is_some_and(|(l, _)| *l <= level) {
-            return;
-        }
-        // `hashes` holds 1 to 256 hashes.
-        let tile = Tile::hashes(level, index, hashes.len() as u16);
-        let want: Vec<u8> = hashes.iter().flat_map(|h| *h.as_bytes()).collect();
-        let failure = match read_file(self.dir.join(tile.path()), want.len()) {
-            Err(e) => e,
-            Ok(data) if data != want => ExportAuditError::TileMismatch { path: tile.path() },
-            Ok(_) => return,
-        };
-        self.failure = Some((level, failure));
-    }
-
-    /// Checks the partial tile of each level; the verdict.
-    fn finish(mut self) -> Result<(), ExportAuditError> {
-        for at in 0..self.levels.len() {
-            let (hashes, index) = std::mem::take(&mut self.levels[at]);
-            if !hashes.is_empty() {
-                // At most 9 levels for a 64-bit size.
-                self.check(at as u8, index, &hashes);
-            }
-        }
-        self.failure.map_or(Ok(()), |(_, e)| Err(e))
-    }
-}
-
-/// The root of a full tile's 256 hashes (a power of two: RFC 9162 §2.1.1
-/// reduces to pairwise node hashes), computed in place.
-fn subtree_root(hashes: &mut [Hash]) -> Hash {
-    let mut n = hashes.len();
-    while n > 1 {
-        for i in 0..n / 2 {
-            hashes[i] = node_hash(&hashes[2 * i], &hashes[2 * i + 1]);
-        }
-        n /= 2;
-    }
-    hashes[0]
-}
-
 #[cfg(test)]
 mod tests {
+    use forewarn_tlog::hash::Hash;
     use forewarn_tlog::tile::{TileKind, read_tile_data, tiles_for_size};
     use forewarn_tlog::tree::InMemoryTree;
     use sha2::{Digest, Sha256};
@@ -447,7 +365,15 @@ mod tests {
     }
 
     fn check(dir: &Path, leaves: &[Hash]) -> Result<(), ExportAuditError> {
-        let mut c = TileCheck::new(dir);
+        let mut c = TileCheck::new(|tile: Tile, want: &[u8]| {
+            match read_file(dir.join(tile.path()), want.len()) {
+                Err(e) => Some(e),
+                Ok(data) if data != want => {
+                    Some(ExportAuditError::TileMismatch { path: tile.path() })
+                }
+                Ok(_) => None,
+            }
+        });
         for l in leaves {
             c.push(0, *l);
         }

@@ -102,7 +102,22 @@ pub(crate) fn unpack(data: &[u8], limit: usize) -> Result<Vec<u8>, FrameProblem>
             limit: limit as u64,
         });
     }
-    let out = zstd::bulk::decompress(data, size as usize).map_err(|_| FrameProblem::Damaged)?;
+    // One decompression context per thread, reused: making one costs
+    // more than unpacking a small case entry.
+    thread_local! {
+        static CONTEXT: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let out = CONTEXT
+        .with(|c| {
+            let mut c = c.borrow_mut();
+            let d = match &mut *c {
+                Some(d) => d,
+                None => c.insert(zstd::bulk::Decompressor::new()?),
+            };
+            d.decompress(data, size as usize)
+        })
+        .map_err(|_| FrameProblem::Damaged)?;
     if out.len() as u64 != size {
         return Err(FrameProblem::WrongLength {
             got: out.len() as u64,

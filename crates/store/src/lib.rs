@@ -99,6 +99,7 @@ mod projections;
 mod reader;
 mod seen;
 mod sequencer;
+mod tile_check;
 
 pub use check::Checked;
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};

@@ -84,6 +84,10 @@ pub struct StoreConfig {
     /// Read-only commands hold the lock only while they copy what they need
     /// ([`crate::LogCopy`]), so writers waiting this long get through.
     pub lock_wait: Duration,
+    /// The most of the database sled keeps in memory (bytes; sled's
+    /// default, 1 GiB). A command that reads everything once (`check`)
+    /// gains nothing from more than a little.
+    pub cache_bytes: u64,
 }
 
 impl Default for StoreConfig {
@@ -98,6 +102,7 @@ impl Default for StoreConfig {
             clock: system_clock(),
             progress: None,
             lock_wait: DEFAULT_LOCK_WAIT,
+            cache_bytes: crate::database::SLED_CACHE,
         }
     }
 }
@@ -209,7 +214,11 @@ impl Store {
         let key = read_key(&key_path)?;
         let db = match db {
             Some(db) => db,
-            None => open_db_waiting(&dir.join(DB_DIR), config.lock_wait)?,
+            None => crate::database::open_db_caching(
+                &dir.join(DB_DIR),
+                config.lock_wait,
+                config.cache_bytes,
+            )?,
         };
         // A copy left by a compaction killed before its end (this handle
         // holds the lock every compaction holds until its exchange).

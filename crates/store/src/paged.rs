@@ -55,7 +55,7 @@ pub struct PagedReplay {
     /// store's own duplicate index is kept in the scratch database).
     seen: Option<SeenStatements>,
     // Dropped last: the directory goes once the database is closed.
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl std::fmt::Debug for PagedReplay {
@@ -143,7 +143,7 @@ impl PagedReplay {
     /// A replay sealing its values with `sealer`; with `planned`, its
     /// duplicate check is [`SeenStatements`], else the store's duplicate
     /// index, kept in the scratch database like every other value.
-    fn with_sealer(
+    pub(crate) fn with_sealer(
         config: AuditConfig,
         scratch: Option<&Path>,
         sealer: Sealer,
@@ -171,7 +171,7 @@ impl PagedReplay {
             pager,
             packer: Packer::new()?,
             seen: planned.map(|n| SeenStatements::new(dir.path(), n)),
-            _dir: dir,
+            dir,
         })
     }
 
@@ -218,19 +218,26 @@ impl PagedReplay {
         &self.auditor
     }
 
+    /// The scratch database.
+    pub(crate) fn db(&self) -> &sled::Db {
+        &self.db
+    }
+
     /// Records folded.
     pub fn size(&self) -> u64 {
         self.auditor.size()
     }
 
-    /// An empty [`Spill`] in the scratch database, for a report that
+    /// An empty [`Spill`] in the scratch directory, for a report that
     /// writes in another order than it computes.
     pub fn spill(&self) -> Result<Spill, StoreError> {
-        let tree = self.db.open_tree("spill")?;
-        tree.clear()?;
         Ok(Spill {
-            tree,
+            findings: Buckets::new(self.dir.path())?,
+            histories: Buckets::new(self.dir.path())?,
             n: std::cell::Cell::new(0),
+            records: self.auditor.size(),
+            parties: self.auditor.state().parties.keys().copied().collect(),
+            loaded: Default::default(),
         })
     }
 
@@ -342,27 +349,125 @@ impl Projections<'_> {
 }
 
 /// What a full report writes in another order than it computes, kept on
-/// disk in a tree of the replay's scratch database:
+/// disk in the replay's scratch directory until it is written: the
+/// findings (read back in record order) and each party's history (read
+/// back party by party, by the time it first knew).
 ///
-/// | key | value |
-/// |---|---|
-/// | `f` ‖ record (u64 BE) ‖ kind (u8) ‖ n (u64 BE) | a finding |
-/// | `p` ‖ party (u64 BE) ‖ first known (u64 BE) ‖ n (u64 BE) | a case in that party's history |
-///
-/// `n` counts insertions, so that entries equal in what they sort by come
-/// out in the order they went in (as a stable sort leaves them).
-#[derive(Debug)]
+/// Each goes to one of 64 files (`SPILL_BUCKETS`) by range (of record, or of
+/// party in id order), as `u32 BE length ‖ sort key ‖ value` entries; a
+/// bucket is read back whole, sorted and handed out, so memory holds one
+/// bucket (about 1/64 of the findings, or the histories of 1/64 of the
+/// parties). The sort keys are `record ‖ kind ‖ n` and `first known ‖ n`,
+/// where `n` counts what was kept, so that entries equal in what they
+/// sort by come out in the order they went in (as a stable sort leaves
+/// them).
 pub struct Spill {
-    tree: sled::Tree,
+    findings: Buckets,
+    histories: Buckets,
     n: std::cell::Cell<u64>,
+    records: u64,
+    parties: Vec<PartyId>,
+    /// The bucket of histories read back last, sorted.
+    loaded: std::cell::RefCell<Option<(usize, Entries)>>,
 }
 
-fn decode<T: forewarn_ledger::auditor::keyed::Value>(
-    key: &[u8],
-    v: &[u8],
-) -> Result<T, StoreError> {
-    forewarn_ledger::auditor::keyed::decode_value(v)
-        .map_err(|_| StoreError::corrupt(Corruption::Malformed, projections::place_of(key)))
+impl std::fmt::Debug for Spill {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Spill")
+            .field("kept", &self.n.get())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A spill bucket's `(sort key, value)` entries.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Files a [`Spill`] spreads each kind over.
+const SPILL_BUCKETS: usize = 64;
+
+/// One kind of spilled entries: a file per bucket.
+struct Buckets {
+    dir: std::path::PathBuf,
+    files: Vec<std::cell::RefCell<std::io::BufWriter<std::fs::File>>>,
+}
+
+impl Buckets {
+    fn new(dir: &Path) -> Result<Buckets, StoreError> {
+        let io = |source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        let mut files = Vec::with_capacity(SPILL_BUCKETS);
+        for _ in 0..SPILL_BUCKETS {
+            let f = tempfile::tempfile_in(dir).map_err(io)?;
+            files.push(std::cell::RefCell::new(std::io::BufWriter::with_capacity(
+                1 << 16,
+                f,
+            )));
+        }
+        Ok(Buckets {
+            dir: dir.to_path_buf(),
+            files,
+        })
+    }
+
+    fn io(&self, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.dir.clone(),
+            source,
+        }
+    }
+
+    fn push(&self, bucket: usize, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        use std::io::Write as _;
+        let mut f = self.files[bucket].borrow_mut();
+        let len = u32::try_from(key.len() + value.len()).expect("a small entry");
+        f.write_all(&len.to_be_bytes())
+            .and_then(|()| f.write_all(&(key.len() as u8).to_be_bytes()))
+            .and_then(|()| f.write_all(key))
+            .and_then(|()| f.write_all(value))
+            .map_err(|e| self.io(e))
+    }
+
+    /// Bucket `b`'s entries, `(key, value)`, sorted by key.
+    fn read(&self, b: usize) -> Result<Entries, StoreError> {
+        use std::io::{Read as _, Seek as _, Write as _};
+        let mut f = self.files[b].borrow_mut();
+        f.flush().map_err(|e| self.io(e))?;
+        let file = f.get_mut();
+        file.rewind().map_err(|e| self.io(e))?;
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).map_err(|e| self.io(e))?;
+        let bad = || {
+            self.io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "a spill file was changed while the audit ran",
+            ))
+        };
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let head = bytes.get(at..at + 5).ok_or_else(bad)?;
+            let len = u32::from_be_bytes(head[..4].try_into().expect("4 bytes")) as usize;
+            let key_len = usize::from(head[4]);
+            let body = bytes.get(at + 5..at + 5 + len).ok_or_else(bad)?;
+            let (k, v) = body.split_at_checked(key_len).ok_or_else(bad)?;
+            out.push((k.to_vec(), v.to_vec()));
+            at += 5 + len;
+        }
+        out.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(out)
+    }
+}
+
+fn decode<T: forewarn_ledger::auditor::keyed::Value>(v: &[u8]) -> Result<T, StoreError> {
+    forewarn_ledger::auditor::keyed::decode_value(v).map_err(|_| StoreError::Io {
+        path: std::env::temp_dir(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "a spilled report value does not decode",
+        ),
+    })
 }
 
 impl Spill {
@@ -374,46 +479,68 @@ impl Spill {
 
     /// Keeps `found` for [`Spill::findings`].
     pub fn keep_findings(&self, found: &[Finding]) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
         for f in found {
-            let mut key = vec![b'f'];
-            key.extend_from_slice(&f.record.0.to_be_bytes());
+            let mut key = f.record.0.to_be_bytes().to_vec();
             key.push(f.kind as u8);
             key.extend_from_slice(&self.next().to_be_bytes());
-            batch.insert(key, forewarn_ledger::auditor::keyed::encode_value(f));
+            let b = (u128::from(f.record.0.min(self.records.saturating_sub(1)))
+                * SPILL_BUCKETS as u128
+                / u128::from(self.records.max(1))) as usize;
+            self.findings.push(
+                b.min(SPILL_BUCKETS - 1),
+                &key,
+                &forewarn_ledger::auditor::keyed::encode_value(f),
+            )?;
         }
-        Ok(self.tree.apply_batch(batch)?)
+        Ok(())
     }
 
-    /// Keeps a case of `party`'s history for [`Spill::party_cases`].
+    fn party_bucket(&self, party: PartyId) -> Option<usize> {
+        let i = self.parties.binary_search(&party).ok()?;
+        Some(i * SPILL_BUCKETS / self.parties.len())
+    }
+
+    /// Keeps a case of `party`'s history (a registered party) for
+    /// [`Spill::party_cases`].
     pub fn keep_party_case(&self, party: PartyId, c: &PartyCase) -> Result<(), StoreError> {
-        let mut key = vec![b'p'];
-        key.extend_from_slice(&party.0.to_be_bytes());
+        let Some(b) = self.party_bucket(party) else {
+            return Ok(());
+        };
+        let mut key = party.0.to_be_bytes().to_vec();
         key.extend_from_slice(&c.first_known_at.to_be_bytes());
         key.extend_from_slice(&self.next().to_be_bytes());
-        self.tree
-            .insert(key, forewarn_ledger::auditor::keyed::encode_value(c))?;
-        Ok(())
+        self.histories
+            .push(b, &key, &forewarn_ledger::auditor::keyed::encode_value(c))
     }
 
     /// Every finding kept, in record order (then kind, then as kept).
     pub fn findings(&self) -> impl Iterator<Item = Result<Finding, StoreError>> + '_ {
-        self.tree.scan_prefix([b'f']).map(|item| {
-            let (k, v) = item?;
-            decode(&k, &v)
+        (0..SPILL_BUCKETS).flat_map(move |b| {
+            let items: Vec<Result<Finding, StoreError>> = match self.findings.read(b) {
+                Ok(entries) => entries.into_iter().map(|(_, v)| decode(&v)).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            items
         })
     }
 
     /// `party`'s cases kept, by the time it first knew (then as kept).
+    /// Parties are read in id order: each bucket is read once.
     pub fn party_cases(&self, party: PartyId) -> Result<Vec<PartyCase>, StoreError> {
-        let mut prefix = vec![b'p'];
-        prefix.extend_from_slice(&party.0.to_be_bytes());
-        self.tree
-            .scan_prefix(prefix)
-            .map(|item| {
-                let (k, v) = item?;
-                decode(&k, &v)
-            })
+        let Some(b) = self.party_bucket(party) else {
+            return Ok(Vec::new());
+        };
+        let mut loaded = self.loaded.borrow_mut();
+        if loaded.as_ref().is_none_or(|(held, _)| *held != b) {
+            *loaded = Some((b, self.histories.read(b)?));
+        }
+        let (_, entries) = loaded.as_ref().expect("just loaded");
+        let prefix = party.0.to_be_bytes();
+        let from = entries.partition_point(|(k, _)| k[..8] < prefix[..]);
+        entries[from..]
+            .iter()
+            .take_while(|(k, _)| k[..8] == prefix[..])
+            .map(|(_, v)| decode(v))
             .collect()
     }
 }

@@ -90,24 +90,26 @@ impl CaseEntry {
         out
     }
 
-    /// Puts the entry into a working set, keeping whatever the set already
-    /// holds (it may be newer). The entry's late records and findings are
-    /// not put back: a working set holds only new ones, and the store keeps
-    /// the entry's own beside it.
-    pub fn load_into(&self, state: &mut AuditState) {
+    /// Moves the entry into a working set, keeping whatever the set
+    /// already holds (it may be newer): its case, notices, embargoes and
+    /// sealed fields. Its late records and findings are handed back, not
+    /// put in: a working set holds only new ones, and the store keeps the
+    /// entry's own beside it.
+    pub fn move_into(self, state: &mut AuditState) -> (Vec<LateRecord>, Vec<Finding>) {
         if state.cases.contains_key(&self.id) {
-            return;
+            return (self.late, self.findings);
         }
-        state.cases.insert(self.id, self.case.clone());
-        for (r, n) in &self.notices {
-            state.notices.entry(*r).or_insert_with(|| n.clone());
+        state.cases.insert(self.id, self.case);
+        for (r, n) in self.notices {
+            state.notices.entry(r).or_insert(n);
         }
-        for (r, e) in &self.embargoes {
-            state.embargoes.entry(*r).or_insert_with(|| e.clone());
+        for (r, e) in self.embargoes {
+            state.embargoes.entry(r).or_insert(e);
         }
-        for (k, s) in &self.sealed {
-            state.sealed.entry(*k).or_insert_with(|| s.clone());
+        for (k, s) in self.sealed {
+            state.sealed.entry(k).or_insert(s);
         }
+        (self.late, self.findings)
     }
 }
 

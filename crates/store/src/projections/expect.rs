@@ -208,7 +208,10 @@ pub(crate) fn expected_values(
 /// but the replayed state is held.
 ///
 /// Without `duplicates`, the duplicate index (`s`) is not compared (a
-/// paged replay that checks duplicates its own way keeps none).
+/// paged replay that checks duplicates its own way keeps none). The test
+/// of the paged replay against a full one; `check` compares with a paged
+/// replay ([`compare_replayed`]).
+#[cfg(test)]
 pub(crate) fn compare(
     db: &sled::Db,
     sealer: &Sealer,
@@ -217,56 +220,13 @@ pub(crate) fn compare(
     ranges: &[Vec<u8>],
     duplicates: bool,
 ) -> Result<(), StoreError> {
-    let differs = |k: &[u8]| StoreError::corrupt(Corruption::ProjectionDiffers, place_of(k));
-    let missing = |k: &[u8]| StoreError::corrupt(Corruption::Missing, place_of(k));
     let mut visited = Vec::new();
     let hot = each_expected(sealer, state, facts, ranges, &mut |prefix, values| {
         visited.push(prefix);
-        if prefix == b'q' {
-            return compare_links(db, sealer, values);
-        }
         if prefix == b's' && !duplicates {
             return Ok(());
         }
-        let mut stored = db.scan_prefix([prefix]);
-        let mut previous: Option<Vec<u8>> = None;
-        let mut next_stored = stored.next().transpose()?;
-        for value in values {
-            let (key, want) = value?;
-            // The merge needs ascending keys; an expected stream out of
-            // order is a bug here, never damage, and must not pass.
-            if previous.as_deref().is_some_and(|p| p >= key.as_slice()) {
-                return Err(StoreError::corrupt(
-                    Corruption::ProjectionDiffers,
-                    place_of(&key),
-                ));
-            }
-            // A stored key before this one is not expected: left over
-            // (or, with a tag that is not the log key's, forged).
-            if let Some((k, v)) = &next_stored
-                && k.as_ref() < key.as_slice()
-            {
-                sealer.open(k, v)?;
-                return Err(differs(k));
-            }
-            match &next_stored {
-                Some((k, v)) if k.as_ref() == key.as_slice() => {
-                    if sealer.open(k, v)? != want.as_slice() {
-                        return Err(differs(k));
-                    }
-                    next_stored = stored.next().transpose()?;
-                }
-                _ => return Err(missing(&key)),
-            }
-            previous = Some(key);
-        }
-        match next_stored {
-            Some((k, v)) => {
-                sealer.open(&k, &v)?;
-                Err(differs(&k))
-            }
-            None => Ok(()),
-        }
+        compare_prefix(db, sealer, prefix, values)
     })?;
     // Every kind compared once: a kind left out here would never be
     // checked, so it is an error in release builds too.
@@ -283,7 +243,94 @@ pub(crate) fn compare(
         .get(HOT)?
         .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
     if sealer.open(HOT, &stored)? != hot.as_slice() {
-        return Err(differs(HOT));
+        return Err(StoreError::corrupt(
+            Corruption::ProjectionDiffers,
+            place_of(HOT),
+        ));
+    }
+    Ok(())
+}
+
+/// Compares the stored values of one prefix with `values`, the expected
+/// ones in ascending key order: the first value missing, extra, altered
+/// or badly tagged is the error.
+fn compare_prefix(
+    db: &sled::Db,
+    sealer: &Sealer,
+    prefix: u8,
+    values: Values<'_>,
+) -> Result<(), StoreError> {
+    let differs = |k: &[u8]| StoreError::corrupt(Corruption::ProjectionDiffers, place_of(k));
+    let missing = |k: &[u8]| StoreError::corrupt(Corruption::Missing, place_of(k));
+    if prefix == b'q' {
+        return compare_links(db, sealer, values);
+    }
+    let mut stored = db.scan_prefix([prefix]);
+    let mut previous: Option<Vec<u8>> = None;
+    let mut next_stored = stored.next().transpose()?;
+    for value in values {
+        let (key, want) = value?;
+        // The merge needs ascending keys; an expected stream out of
+        // order is a bug here, never damage, and must not pass.
+        if previous.as_deref().is_some_and(|p| p >= key.as_slice()) {
+            return Err(StoreError::corrupt(
+                Corruption::ProjectionDiffers,
+                place_of(&key),
+            ));
+        }
+        // A stored key before this one is not expected: left over
+        // (or, with a tag that is not the log key's, forged).
+        if let Some((k, v)) = &next_stored
+            && k.as_ref() < key.as_slice()
+        {
+            sealer.open(k, v)?;
+            return Err(differs(k));
+        }
+        match &next_stored {
+            Some((k, v)) if k.as_ref() == key.as_slice() => {
+                if sealer.open(k, v)? != want.as_slice() {
+                    return Err(differs(k));
+                }
+                next_stored = stored.next().transpose()?;
+            }
+            _ => return Err(missing(&key)),
+        }
+        previous = Some(key);
+    }
+    match next_stored {
+        Some((k, v)) => {
+            sealer.open(&k, &v)?;
+            Err(differs(&k))
+        }
+        None => Ok(()),
+    }
+}
+
+/// [`compare`] with the values a paged replay wrote to `replayed` (under
+/// the same seal) as the expected ones: every prefix, then `m:hot`.
+pub(crate) fn compare_replayed(
+    db: &sled::Db,
+    sealer: &Sealer,
+    replayed: &sled::Db,
+) -> Result<(), StoreError> {
+    for prefix in PREFIXES {
+        let mut values = replayed.scan_prefix([prefix]).map(|item| {
+            let (k, v) = item?;
+            let payload = sealer.open(&k, &v)?.to_vec();
+            Ok((k.to_vec(), payload))
+        });
+        compare_prefix(db, sealer, prefix, &mut values)?;
+    }
+    let want = get_open(replayed, sealer, HOT)?
+        .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
+    let stored = db
+        .get(HOT)?
+        .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
+    if sealer.open(HOT, &stored)? != want.as_slice() {
+        return Err(StoreError::corrupt(
+            Corruption::ProjectionDiffers,
+            place_of(HOT),
+        ));
     }
     Ok(())
 }

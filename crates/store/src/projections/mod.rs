@@ -456,7 +456,9 @@ mod load;
 mod page;
 mod read;
 
-pub(crate) use expect::{compare, expected_values, rewrite};
+#[cfg(test)]
+pub(crate) use expect::compare;
+pub(crate) use expect::{compare_replayed, expected_values, rewrite};
 pub(crate) use load::load_hot;
 pub(crate) use page::{Pager, discard, initial_hot, note_appended, page_in, page_out};
 pub(crate) use read::{

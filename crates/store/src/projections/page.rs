@@ -217,14 +217,15 @@ pub(crate) fn page_in(
                 pager.absent.insert(id);
             }
             Some(entry) => {
-                entry.load_into(state);
+                let (counts, parties) = (Counts::of(&entry), entry.parties());
+                let (late, findings) = entry.move_into(state);
                 pager.loaded.insert(
                     id,
                     Loaded {
-                        counts: Counts::of(&entry),
-                        parties: entry.parties(),
-                        late: entry.late,
-                        findings: entry.findings,
+                        counts,
+                        parties,
+                        late,
+                        findings,
                     },
                 );
             }

@@ -29,9 +29,9 @@ pub(crate) fn state_with(
     };
     for id in cases {
         if let Some(e) = read_case(db, sealer, id)? {
-            e.load_into(&mut state);
-            state.late.extend(e.late);
-            state.findings.extend(e.findings);
+            let (late, findings) = e.move_into(&mut state);
+            state.late.extend(late);
+            state.findings.extend(findings);
         }
     }
     if !loose {
@@ -87,9 +87,9 @@ pub(crate) fn load_case_part(
     state.late.clear();
     state.findings.clear();
     if let Some(e) = read_case(db, sealer, id)? {
-        e.load_into(state);
-        state.late.extend(e.late);
-        state.findings.extend(e.findings);
+        let (late, findings) = e.move_into(state);
+        state.late = late;
+        state.findings = findings;
     }
     Ok(())
 }
