@@ -91,6 +91,27 @@ pub fn evaluate(
     })
 }
 
+/// [`evaluate`], keeping the first `max` findings in record order and
+/// counting them all: what a text report prints.
+pub fn summary_and_first(
+    p: &Projections<'_>,
+    root: &forewarn_tlog::hash::Hash,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    max: usize,
+) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
+    let mut first: Vec<Finding> = Vec::new();
+    let mut total = 0usize;
+    let evaluation = evaluate(p, root, policy, as_of, |found| {
+        total += found.len();
+        first.extend_from_slice(found);
+        first.sort_by_key(|f| (f.record, f.kind));
+        first.truncate(max);
+        Ok(())
+    })?;
+    Ok((evaluation.summary, first, total))
+}
+
 /// A read failure met while a document was being written, kept so that
 /// the command can report it (serde can only say that writing stopped).
 #[derive(Default)]
@@ -217,17 +238,7 @@ pub fn cases<'a>(
                 .ok_or_else(|| Projections::missing_case(id))?;
             for w in &c.who_knew {
                 if let Some(party) = w.party {
-                    spill.keep_party_case(
-                        party,
-                        &PartyCase {
-                            case: c.case,
-                            how: w.how,
-                            first_known_at: w.first_known_at,
-                            level: w.level,
-                            acknowledged_at: w.acknowledged_at,
-                            lead_before_public_ms: w.lead_before_public_ms,
-                        },
-                    )?;
+                    spill.keep_party_case(party, &PartyCase::of(c.case, w))?;
                 }
             }
             Ok(c)

@@ -274,24 +274,15 @@ pub fn run(args: &AuditArgs) -> Outcome {
         }
     } else {
         // The text prints the summary and the first findings only.
-        let mut first: Vec<Finding> = Vec::new();
-        let mut total = 0usize;
-        let eval = projected::evaluate(
+        let (summary, first, total) = projected::summary_and_first(
             &replay.projections(),
             &replay.auditor().root(),
             &policy,
             as_of,
-            |found| {
-                total += found.len();
-                first.extend_from_slice(found);
-                first.sort_by_key(|f| (f.record, f.kind));
-                first.truncate(SHOWN_FINDINGS);
-                Ok(())
-            },
+            SHOWN_FINDINGS,
         )
         .map_err(scratch_failure)?;
         trace.phase("report", None);
-        let summary = eval.summary;
         outln!(
             "integrity: ok — {} records, every hash, link and signature checked",
             summary.totals.records

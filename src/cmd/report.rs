@@ -313,23 +313,14 @@ fn summary(
     as_of: Millis,
     json: bool,
 ) -> Outcome {
-    let mut first: Vec<Finding> = Vec::new();
-    let mut total = 0usize;
-    let evaluation = crate::cli::projected::evaluate(
+    let (summary, first, total) = crate::cli::projected::summary_and_first(
         &store.projections(),
         &store.auditor().root(),
         policy,
         as_of,
-        |found| {
-            total += found.len();
-            first.extend_from_slice(found);
-            first.sort_by_key(|f| (f.record, f.kind));
-            first.truncate(SHOWN_FINDINGS);
-            Ok(())
-        },
+        SHOWN_FINDINGS,
     )
     .map_err(store_failure)?;
-    let summary = evaluation.summary;
     let parties = party_rows(store.auditor().state());
     store.close().map_err(store_failure)?;
     if !json {

@@ -386,6 +386,20 @@ pub struct PartyCase {
     pub lead_before_public_ms: Option<i64>,
 }
 
+impl PartyCase {
+    /// The row of `case` in the history of the party `who` names.
+    pub fn of(case: CaseId, who: &WhoKnew) -> PartyCase {
+        PartyCase {
+            case,
+            how: who.how,
+            first_known_at: who.first_known_at,
+            level: who.level,
+            acknowledged_at: who.acknowledged_at,
+            lead_before_public_ms: who.lead_before_public_ms,
+        }
+    }
+}
+
 /// One party's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PartyReport {
@@ -720,14 +734,7 @@ fn walk(
         if histories {
             for w in &c.who_knew {
                 if let Some(p) = w.party {
-                    rows.entry(p).or_default().push(PartyCase {
-                        case: c.case,
-                        how: w.how,
-                        first_known_at: w.first_known_at,
-                        level: w.level,
-                        acknowledged_at: w.acknowledged_at,
-                        lead_before_public_ms: w.lead_before_public_ms,
-                    });
+                    rows.entry(p).or_default().push(PartyCase::of(c.case, w));
                 }
             }
         }

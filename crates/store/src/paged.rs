@@ -547,9 +547,7 @@ impl Spill {
 
 #[cfg(test)]
 mod tests {
-    use forewarn_ledger::Event;
-    use forewarn_ledger::testkit::{RealisticLog, START, Scenario, golden_scenario};
-    use forewarn_ledger::types::DAY_MS;
+    use forewarn_ledger::testkit::golden_scenario;
     use forewarn_tlog::note::SignatureType;
 
     use super::*;
@@ -569,24 +567,7 @@ mod tests {
         Sealer::new(&SignerKey::from_seed(ORIGIN, SignatureType::Ed25519, &[7; 32]).unwrap())
     }
 
-    /// A generated log ending in a key revoked as compromised from long
-    /// ago (its uses are read back from the scratch facts).
-    fn generated(seed: u64, records: u64) -> Scenario {
-        let mut log = RealisticLog::new(seed, 12, false);
-        log.grow_to(records);
-        let victim = log.actors[0].clone();
-        let s = &mut log.scenario;
-        s.hours(1);
-        let newer = s.add_key(&victim, "replacement key");
-        s.submit(
-            &newer,
-            Event::KeyRevoked {
-                key: victim.public(),
-                effective_at: START + 3 * DAY_MS,
-            },
-        );
-        log.scenario
-    }
+    use forewarn_ledger::testkit::with_backdated_revocation as generated;
 
     /// Replays `records` paged, `batch` at a time, and compares every
     /// scratch value with what a full replay implies, and the

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use forewarn_ledger::auditor::{AuditConfig, Auditor};
 use forewarn_ledger::statement::{Record, SignedStatement};
-use forewarn_ledger::testkit::{RealisticLog, START, Scenario, golden_scenario};
+use forewarn_ledger::testkit::{START, Scenario, golden_scenario};
 use forewarn_ledger::*;
 use forewarn_store::{Store, StoreConfig};
 
@@ -149,26 +149,10 @@ fn the_golden_log_one_record_per_commit_and_in_runs() {
     check_all(s.records(), 64, 2, as_of);
 }
 
-/// A generated log, then a key added and the old key revoked as
-/// compromised from a time long past, so that the revocation flags
-/// records spread over the whole log (loaded from the projections, not
-/// from memory), and a new statement by the new key.
+/// A generated log ending in a backdated revocation
+/// ([`forewarn_ledger::testkit::with_backdated_revocation`]).
 fn generated(seed: u64, records: u64) -> Scenario {
-    let mut log = RealisticLog::new(seed, 12, false);
-    log.grow_to(records);
-    log.finish();
-    let victim = log.actors[0].clone();
-    let s = &mut log.scenario;
-    s.hours(1);
-    let newer = s.add_key(&victim, "replacement key");
-    s.submit(
-        &newer,
-        Event::KeyRevoked {
-            key: victim.public(),
-            effective_at: START + 3 * types::DAY_MS,
-        },
-    );
-    log.scenario
+    forewarn_ledger::testkit::with_backdated_revocation(seed, records)
 }
 
 #[test]

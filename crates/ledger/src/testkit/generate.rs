@@ -477,3 +477,26 @@ impl RealisticLog {
         steps
     }
 }
+
+/// A generated log of about `records` records, then a key added and the
+/// first party's old key revoked as compromised from a time long past, so
+/// that the revocation flags records spread over the whole log (a paging
+/// store or replay must load them from disk), and a statement by the new
+/// key.
+pub fn with_backdated_revocation(seed: u64, records: u64) -> Scenario {
+    let mut log = RealisticLog::new(seed, 12, false);
+    log.grow_to(records);
+    log.finish();
+    let victim = log.actors[0].clone();
+    let s = &mut log.scenario;
+    s.hours(1);
+    let newer = s.add_key(&victim, "replacement key");
+    s.submit(
+        &newer,
+        Event::KeyRevoked {
+            key: victim.public(),
+            effective_at: START + 3 * crate::types::DAY_MS,
+        },
+    );
+    log.scenario
+}

@@ -25,7 +25,7 @@ use crate::types::*;
 mod generate;
 mod golden;
 
-pub use generate::{RealisticLog, Rng};
+pub use generate::{RealisticLog, Rng, with_backdated_revocation};
 pub use golden::golden_scenario;
 
 /// A registered party and its current key.
