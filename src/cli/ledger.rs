@@ -64,6 +64,16 @@ pub const KEY_DAMAGED_HINT: &str = "restore log.key from a backup; without it th
 /// (damage to the ledger directory, though not to its records);
 /// everything else is bad input (exit 2).
 pub fn store_failure(e: StoreError) -> Failure {
+    if let StoreError::Scratch(_) = &e {
+        return Failure {
+            exit: Exit::Input,
+            message: e.to_string(),
+            hint: Some(
+                "the replay keeps its state in the system's temporary directory: point TMPDIR at a disk with room (about the size of the ledger's database)"
+                    .into(),
+            ),
+        };
+    }
     if e.is_corruption() {
         return Failure {
             exit: Exit::Integrity,

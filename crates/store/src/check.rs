@@ -57,8 +57,10 @@ impl Store {
         }
         let db = &self.shared.db;
         let size = self.size();
+        let scratch = |e: StoreError| StoreError::Scratch(Box::new(e));
         let mut fresh =
-            PagedReplay::with_sealer(self.config.audit.clone(), None, self.sealer.clone(), None)?;
+            PagedReplay::with_sealer(self.config.audit.clone(), None, self.sealer.clone(), None)
+                .map_err(scratch)?;
         let mut tiles = TileCheck::new(|tile: Tile, want: &[u8]| {
             let TileKind::Hashes { level } = tile.kind else {
                 return None;
@@ -82,7 +84,8 @@ impl Store {
                 PagedError::Integrity(f) => {
                     StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
                 }
-                PagedError::Paging(e) => e,
+                // The replay reads and writes only its scratch database.
+                PagedError::Paging(e) => scratch(e),
             })?;
             chunk.clear();
             if let Some(p) = progress {

@@ -119,7 +119,8 @@ impl LogCopy {
         };
         let file = tempfile::tempfile_in(&parent).map_err(io)?;
         let mut out = std::io::BufWriter::with_capacity(1 << 20, &file);
-        let mut ends = Vec::with_capacity(count as usize);
+        // `count` comes from the signed size: grown as bundles are read.
+        let mut ends = Vec::with_capacity(count.min(1 << 16) as usize);
         let mut end = 0u64;
         for n in 0..count {
             let bundle = db

@@ -94,6 +94,10 @@ pub enum StoreError {
     },
     /// A previous write failed; reopen the store before appending.
     Poisoned,
+    /// The scratch database of a paged replay (`check`'s, in the system's
+    /// temporary directory) failed: no room, not writable, or damaged
+    /// while it ran. Nothing about the store.
+    Scratch(Box<StoreError>),
 }
 
 impl StoreError {
@@ -169,6 +173,7 @@ impl fmt::Display for StoreError {
             ),
             StoreError::Key(e) => write!(f, "log key: {e}"),
             StoreError::Compression { source } => write!(f, "zstd: {source}"),
+            StoreError::Scratch(e) => write!(f, "the replay's scratch database: {e}"),
             StoreError::ThreadPanicked { thread } => write!(f, "the {thread} thread panicked"),
             StoreError::OutOfRange { requested, size } => write!(
                 f,
@@ -187,6 +192,7 @@ impl std::error::Error for StoreError {
             StoreError::Io { source, .. } | StoreError::Compression { source } => Some(source),
             StoreError::Database { source } => Some(source),
             StoreError::Stopped { cause: Some(c) } => Some(c.as_ref()),
+            StoreError::Scratch(e) => Some(e.as_ref()),
             _ => None,
         }
     }

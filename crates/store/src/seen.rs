@@ -35,6 +35,8 @@ const ENTRY: usize = 24;
 /// Filter bits per planned key, and probes per key.
 const BITS_PER_KEY: u64 = 16;
 const PROBES: u64 = 11;
+/// The most keys a filter is sized for (512 MiB of bits).
+const MAX_PLANNED: u64 = 1 << 28;
 
 /// One sorted run.
 struct Run {
@@ -54,8 +56,11 @@ pub(crate) struct SeenStatements {
 impl SeenStatements {
     /// An empty set whose runs are files in `dir`, its filter sized for
     /// `planned` keys (more still work, with more false positives).
+    /// `planned` comes from a signed checkpoint, which a dishonest
+    /// operator writes: the filter is sized for 2^16 to 2^28 keys (at most
+    /// 512 MiB of bits), whatever it claims.
     pub(crate) fn new(dir: &Path, planned: u64) -> SeenStatements {
-        let words = (planned.max(1 << 16) * BITS_PER_KEY).div_ceil(64);
+        let words = (planned.clamp(1 << 16, MAX_PLANNED) * BITS_PER_KEY).div_ceil(64);
         SeenStatements {
             dir: dir.to_path_buf(),
             bits: vec![0; words as usize],

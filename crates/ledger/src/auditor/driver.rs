@@ -54,8 +54,10 @@ pub enum PagedError<E> {
 }
 
 /// The paging of an auditor that holds its whole state: nothing to do.
+#[cfg(feature = "std")]
 struct NoPaging;
 
+#[cfg(feature = "std")]
 impl Paging for NoPaging {
     type Error = core::convert::Infallible;
     fn before(&mut self, _: &mut Auditor, _: &Prepared) -> Result<(), Self::Error> {
@@ -170,7 +172,9 @@ impl Auditor {
     /// duplicate entry of its hash; for a revocation, the uses of the
     /// party's keys), and after a commit it writes back what changed and
     /// empties the working set again. The rules cannot tell the
-    /// difference, which `check` proves against a full replay.
+    /// difference: the paged replay's tests (crates/store/src/paged.rs)
+    /// prove it against a full replay, and `check` proves a store against
+    /// a paged replay.
     pub fn working_set(&mut self) -> &mut AuditState {
         &mut self.state
     }

@@ -313,16 +313,20 @@ pub(crate) fn compare_replayed(
     sealer: &Sealer,
     replayed: &sled::Db,
 ) -> Result<(), StoreError> {
+    // A failure reading the replay's values is the scratch database's,
+    // not the store's.
+    let scratch = |e: StoreError| StoreError::Scratch(Box::new(e));
     for prefix in PREFIXES {
         let mut values = replayed.scan_prefix([prefix]).map(|item| {
-            let (k, v) = item?;
-            let payload = sealer.open(&k, &v)?.to_vec();
+            let (k, v) = item.map_err(|e| scratch(e.into()))?;
+            let payload = sealer.open(&k, &v).map_err(scratch)?.to_vec();
             Ok((k.to_vec(), payload))
         });
         compare_prefix(db, sealer, prefix, &mut values)?;
     }
-    let want = get_open(replayed, sealer, HOT)?
-        .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
+    let want = get_open(replayed, sealer, HOT)
+        .map_err(scratch)?
+        .ok_or_else(|| scratch(StoreError::corrupt(Corruption::Missing, place_of(HOT))))?;
     let stored = db
         .get(HOT)?
         .ok_or_else(|| StoreError::corrupt(Corruption::Missing, place_of(HOT)))?;
