@@ -35,8 +35,9 @@ const ENTRY: usize = 24;
 /// Filter bits per planned key, and probes per key.
 const BITS_PER_KEY: u64 = 16;
 const PROBES: u64 = 11;
-/// The most keys a filter is sized for (512 MiB of bits).
-const MAX_PLANNED: u64 = 1 << 28;
+/// The most keys a filter is sized for (128 MiB of bits). A larger log
+/// still works: its filter passes more look-ups to the runs.
+const MAX_PLANNED: u64 = 1 << 26;
 
 /// One sorted run.
 struct Run {
@@ -57,8 +58,8 @@ impl SeenStatements {
     /// An empty set whose runs are files in `dir`, its filter sized for
     /// `planned` keys (more still work, with more false positives).
     /// `planned` comes from a signed checkpoint, which a dishonest
-    /// operator writes: the filter is sized for 2^16 to 2^28 keys (at most
-    /// 512 MiB of bits), whatever it claims.
+    /// operator writes: the filter is sized for 2^16 to 2^26 keys (at most
+    /// 128 MiB of bits), whatever it claims.
     pub(crate) fn new(dir: &Path, planned: u64) -> SeenStatements {
         let words = (planned.clamp(1 << 16, MAX_PLANNED) * BITS_PER_KEY).div_ceil(64);
         SeenStatements {
@@ -271,5 +272,21 @@ mod tests {
         }
         let total: u64 = seen.runs.iter().map(|r| r.len).sum();
         assert_eq!(total, record);
+    }
+
+    /// A checkpoint claiming an absurd size (a dishonest operator's) sizes
+    /// the filter at its cap, and the set still works.
+    #[test]
+    fn a_claimed_size_beyond_reason_is_capped() {
+        let dir = tempfile::tempdir().unwrap();
+        for planned in [0, u64::MAX, 1 << 63] {
+            let mut seen = SeenStatements::new(dir.path(), planned);
+            assert!(seen.bits.len() as u64 * 64 <= MAX_PLANNED * BITS_PER_KEY);
+            assert!(!seen.bits.is_empty());
+            seen.note(7, 0);
+            seen.end_batch().unwrap();
+            assert_eq!(seen.first(7).unwrap(), Some(0));
+            assert_eq!(seen.first(8).unwrap(), None);
+        }
     }
 }
