@@ -371,7 +371,9 @@ impl Store {
         )
     }
 
-    /// The keyed projections, to read one case at a time.
+    /// The keyed projections, to read one part at a time: every case id,
+    /// a state holding one case, the state of what names no case
+    /// ([`crate::Projections`]). Memory stays that of one case.
     pub fn projections(&self) -> crate::paged::Projections<'_> {
         crate::paged::Projections {
             db: &self.shared.db,
@@ -386,48 +388,6 @@ impl Store {
     /// reading any case.
     pub fn counts(&self) -> forewarn_ledger::auditor::keyed::Counts {
         self.pager.counts
-    }
-
-    /// The parts of the projection state, for reading the whole one part
-    /// at a time ([`forewarn_ledger::report::SummaryBuilder`]): every case
-    /// id in key order, then, per case, a state holding only that case
-    /// ([`Store::case_part`]), and last the state of what names no case
-    /// ([`Store::loose_part`]). Memory stays that of one case.
-    pub fn case_ids(&self) -> Result<Vec<forewarn_ledger::types::CaseId>, StoreError> {
-        projections::all_cases(&self.shared.db, &self.sealer)
-    }
-
-    /// A state holding parties, keys and case `id` alone.
-    pub fn case_part(
-        &self,
-        id: &forewarn_ledger::types::CaseId,
-    ) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
-        let mut state = projections::state_with(
-            &self.shared.db,
-            &self.sealer,
-            self.auditor.state(),
-            &[],
-            false,
-        )?;
-        self.load_case_part(&mut state, id)?;
-        Ok(state)
-    }
-
-    /// Puts case `id` alone into `part` (a [`Store::case_part`] of another
-    /// case), in place of the case it held: parties and keys are not
-    /// copied again.
-    pub fn load_case_part(
-        &self,
-        part: &mut forewarn_ledger::auditor::AuditState,
-        id: &forewarn_ledger::types::CaseId,
-    ) -> Result<(), StoreError> {
-        projections::load_case_part(&self.shared.db, &self.sealer, part, id)
-    }
-
-    /// A state holding parties, keys and what names no case (sealed
-    /// fields, late records, findings), and no case.
-    pub fn loose_part(&self) -> Result<forewarn_ledger::auditor::AuditState, StoreError> {
-        self.state_of_cases(&[])
     }
 
     /// [`Store::state_of_cases`] of every case: the whole projection state

@@ -106,12 +106,12 @@ fn reports_match(store: &Store, fresh: &Auditor, as_of: u64) {
         assert_eq!(got.findings, want.findings);
         // The summary read one case at a time, as `report summary` does.
         let mut parts = report::SummaryBuilder::default();
-        for id in store.case_ids().unwrap() {
-            let part = store.case_part(&id).unwrap();
+        for id in store.projections().case_ids().unwrap() {
+            let part = store.projections().case_part(&id).unwrap();
             let r = report::build(&part, &policy, as_of, &root);
             parts.add(&part, &r.cases, &r.findings);
         }
-        let loose = store.loose_part().unwrap();
+        let loose = store.projections().loose_part().unwrap();
         let r = report::build(&loose, &policy, as_of, &root);
         parts.add(&loose, &r.cases, &r.findings);
         assert_eq!(
