@@ -46,9 +46,12 @@ pub struct Checked {
 
 impl Store {
     /// Walks the whole store (see the module docs). The replay is paged
-    /// ([`PagedReplay`], with the store's own seal and duplicate index),
-    /// and the tiles are checked as the leaves stream past, so memory
-    /// stays bounded whatever the size of the log.
+    /// ([`PagedReplay`], under the store's own seal, with the replay's own
+    /// duplicate check), the store's duplicate index is compared with the
+    /// replayed statements one generation at a time
+    /// ([`projections::DuplicateIndexCheck`]), and the tiles are checked as
+    /// the leaves stream past, so memory stays bounded whatever the size of
+    /// the log.
     pub fn check(&self) -> Result<Checked, StoreError> {
         // After a failed commit the in-memory state is ahead of the
         // database: comparing them would report damage that is not there.
@@ -58,9 +61,18 @@ impl Store {
         let db = &self.shared.db;
         let size = self.size();
         let scratch = |e: StoreError| StoreError::Scratch(Box::new(e));
-        let mut fresh =
-            PagedReplay::with_sealer(self.config.audit.clone(), None, self.sealer.clone(), None)
-                .map_err(scratch)?;
+        // The replay checks duplicates its own way (`SeenStatements`); the
+        // store's duplicate index is compared with its statements as they
+        // are folded, one generation at a time.
+        let mut fresh = PagedReplay::with_sealer(
+            self.config.audit.clone(),
+            None,
+            self.sealer.clone(),
+            Some(size),
+        )
+        .map_err(scratch)?;
+        fresh.keep_keys();
+        let mut duplicates = projections::DuplicateIndexCheck::new(db, &self.sealer)?;
         let mut tiles = TileCheck::new(|tile: Tile, want: &[u8]| {
             let TileKind::Hashes { level } = tile.kind else {
                 return None;
@@ -78,7 +90,7 @@ impl Store {
             }
         });
         let progress = self.config.progress.as_deref();
-        let push = |fresh: &mut PagedReplay, chunk: &mut Vec<Vec<u8>>| {
+        let mut push = |fresh: &mut PagedReplay, chunk: &mut Vec<Vec<u8>>| {
             let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
             fresh.push_batch(&refs).map_err(|e| match e {
                 PagedError::Integrity(f) => {
@@ -88,6 +100,9 @@ impl Store {
                 PagedError::Paging(e) => scratch(e),
             })?;
             chunk.clear();
+            for (key, record) in fresh.take_keys() {
+                duplicates.push(key, record)?;
+            }
             if let Some(p) = progress {
                 p(fresh.size(), size);
             }
@@ -103,6 +118,8 @@ impl Store {
             }
         }
         push(&mut fresh, &mut chunk)?;
+        drop(push);
+        duplicates.finish()?;
         if fresh.size() != size {
             return Err(StoreError::corrupt(
                 Corruption::RecordCount {

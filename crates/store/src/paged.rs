@@ -54,6 +54,9 @@ pub struct PagedReplay {
     /// The statements folded, for the duplicate check (`None`: the
     /// store's own duplicate index is kept in the scratch database).
     seen: Option<SeenStatements>,
+    /// The duplicate keys of the records folded since the last
+    /// [`PagedReplay::take_keys`], if asked for ([`PagedReplay::keep_keys`]).
+    kept: Option<Vec<(u128, u64)>>,
     // Dropped last: the directory goes once the database is closed.
     dir: tempfile::TempDir,
 }
@@ -171,6 +174,7 @@ impl PagedReplay {
             pager,
             packer: Packer::new()?,
             seen: planned.map(|n| SeenStatements::new(dir.path(), n)),
+            kept: None,
             dir,
         })
     }
@@ -207,9 +211,25 @@ impl PagedReplay {
             .apply_batch(batch)
             .map_err(|e| PagedError::Paging(e.into()))?;
         if let Some(seen) = &mut self.seen {
+            if let Some(kept) = &mut self.kept {
+                kept.extend_from_slice(seen.batch());
+            }
             seen.end_batch().map_err(PagedError::Paging)?;
         }
         folded
+    }
+
+    /// From now on, keeps the duplicate key (the first 16 bytes of the
+    /// statement's SHA-256) of every record folded, with its index, for
+    /// [`PagedReplay::take_keys`]. Only with the replay's own duplicate
+    /// check (`planned` given).
+    pub(crate) fn keep_keys(&mut self) {
+        self.kept = Some(Vec::new());
+    }
+
+    /// The keys kept since the last call, in record order.
+    pub(crate) fn take_keys(&mut self) -> Vec<(u128, u64)> {
+        self.kept.as_mut().map(std::mem::take).unwrap_or_default()
     }
 
     /// The auditor: its state holds the parties, keys and chain position

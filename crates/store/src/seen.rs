@@ -132,6 +132,12 @@ impl SeenStatements {
         self.batch.push((key, record));
     }
 
+    /// The keys noted since the last [`SeenStatements::end_batch`], in
+    /// record order.
+    pub(crate) fn batch(&self) -> &[(u128, u64)] {
+        &self.batch
+    }
+
     /// Ends a batch: its keys become a run, and runs of similar length
     /// are merged.
     pub(crate) fn end_batch(&mut self) -> Result<(), StoreError> {

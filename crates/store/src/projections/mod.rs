@@ -458,7 +458,7 @@ mod read;
 
 #[cfg(test)]
 pub(crate) use expect::compare;
-pub(crate) use expect::{compare_replayed, expected_values, rewrite};
+pub(crate) use expect::{DuplicateIndexCheck, compare_replayed, expected_values, rewrite};
 pub(crate) use load::load_hot;
 pub(crate) use page::{Pager, discard, initial_hot, note_appended, page_in, page_out};
 pub(crate) use read::{
@@ -552,5 +552,121 @@ mod tests {
         buckets.sort_unstable();
         buckets.dedup();
         assert!(buckets.len() > 250, "{}", buckets.len());
+    }
+
+    /// `check`'s comparison of the duplicate index: the buckets rebuilt
+    /// from the statements in record order equal the stored ones across
+    /// generations, and a changed key, a moved, missing or extra entry, a
+    /// left-over bucket or statements out of order are each found.
+    #[test]
+    fn the_duplicate_index_is_compared_generation_by_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sled::Config::new().path(dir.path()).open().unwrap();
+        let sealer = sealer();
+        let g1 = 1u64 << DUP_GENERATION_BITS;
+        // Statements of records 0..40 and g1..g1+10 (the replay's order).
+        let statements: Vec<(u128, u64)> = (0..40u64)
+            .chain(g1..g1 + 10)
+            .map(|r| {
+                (
+                    u128::from(r).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c) ^ 0x55,
+                    r,
+                )
+            })
+            .collect();
+        let mut buckets: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+        for (k, r) in &statements {
+            let key = dup_bucket_key(dup_generation(*r), sealer.bucket_of(*k));
+            push_dup_entry(buckets.entry(key).or_default(), *k, *r);
+        }
+        let store = |buckets: &BTreeMap<Vec<u8>, Vec<u8>>| {
+            db.clear().unwrap();
+            for (key, payload) in buckets {
+                db.insert(key, sealer.seal(key, payload.clone())).unwrap();
+            }
+        };
+        let run = |pushed: &[(u128, u64)]| -> Result<(), StoreError> {
+            let mut check = DuplicateIndexCheck::new(&db, &sealer)?;
+            for (k, r) in pushed {
+                check.push(*k, *r)?;
+            }
+            check.finish()
+        };
+        let what = |r: Result<(), StoreError>| match r {
+            Err(StoreError::Corrupt { what, .. }) => what,
+            other => panic!("not found: {other:?}"),
+        };
+        store(&buckets);
+        run(&statements).unwrap();
+
+        let mut changed = statements.clone();
+        changed[3].0 ^= 1 << 100;
+        assert!(matches!(
+            what(run(&changed)),
+            Corruption::ProjectionDiffers | Corruption::Missing
+        ));
+        let mut changed = statements.clone();
+        changed[45].0 ^= 1;
+        assert!(matches!(
+            what(run(&changed)),
+            Corruption::ProjectionDiffers | Corruption::Missing
+        ));
+        // A record missing from the replay, one more than stored.
+        let fewer: Vec<_> = statements
+            .iter()
+            .copied()
+            .filter(|(_, r)| *r != 7)
+            .collect();
+        assert!(matches!(
+            what(run(&fewer)),
+            Corruption::ProjectionDiffers | Corruption::Missing
+        ));
+        let mut more = statements.clone();
+        more.push((99, g1 + 20));
+        assert!(matches!(
+            what(run(&more)),
+            Corruption::ProjectionDiffers | Corruption::Missing
+        ));
+        // Out of order: a bug, never a pass.
+        let mut swapped = statements.clone();
+        swapped.swap(40, 39);
+        assert!(matches!(
+            what(run(&swapped)),
+            Corruption::ProjectionDiffers | Corruption::Malformed
+        ));
+        let mut late = statements.clone();
+        late.push(statements[7]);
+        assert_eq!(what(run(&late)), Corruption::Malformed);
+
+        // Stored: an entry moved to the other generation's bucket, a
+        // bucket left over beyond the log, a bucket gone.
+        let mut moved = buckets.clone();
+        let (k, r) = statements[0];
+        let from = dup_bucket_key(0, sealer.bucket_of(k));
+        let payload = moved.remove(&from).unwrap();
+        if payload.len() > DUP_ENTRY {
+            moved.insert(from, payload[DUP_ENTRY..].to_vec());
+        }
+        let mut other = Vec::new();
+        push_dup_entry(&mut other, k, r);
+        moved.insert(dup_bucket_key(2, sealer.bucket_of(k)), other);
+        store(&moved);
+        assert!(matches!(
+            what(run(&statements)),
+            Corruption::ProjectionDiffers | Corruption::Missing
+        ));
+        let mut extra = buckets.clone();
+        let mut left = Vec::new();
+        push_dup_entry(&mut left, 1, 3 * g1);
+        extra.insert(dup_bucket_key(3, 0), left);
+        store(&extra);
+        assert_eq!(what(run(&statements)), Corruption::ProjectionDiffers);
+        let mut gone = buckets.clone();
+        let last = gone.keys().next_back().unwrap().clone();
+        gone.remove(&last);
+        store(&gone);
+        assert_eq!(what(run(&statements)), Corruption::Missing);
+        store(&buckets);
+        run(&statements).unwrap();
     }
 }
