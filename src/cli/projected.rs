@@ -286,6 +286,58 @@ pub fn parties<'a>(
         })
 }
 
+/// One party's report (`report party`): the cases its index lists
+/// ([`Projections::cases_of_party`]), each read, reported and dropped in
+/// turn, then what names no case for the findings concerning it. Memory
+/// holds one case and the party's rows; time grows with the party's
+/// cases, not with the log. `None`: no party `party`.
+pub fn party_report(
+    p: &Projections<'_>,
+    party: PartyId,
+    policy: &AuditPolicy,
+    as_of: Millis,
+) -> Result<Option<PartyReport>, StoreError> {
+    let hot = p.hot();
+    let Some(info) = hot.parties.get(&party) else {
+        return Ok(None);
+    };
+    let concerning = |found: &[Finding]| found.iter().filter(|f| f.party == Some(party)).count();
+    let mut rows = Vec::new();
+    let mut findings = 0;
+    // The index lists the cases in the order they were opened: the order
+    // of the whole report's rows before their (stable) sort by time.
+    let ids = p.cases_of_party(party)?;
+    each_case(p, &ids, |part, id| {
+        let found = all_findings(part, policy, as_of);
+        findings += concerning(&found);
+        let c =
+            report::case_report(part, id, &found).ok_or_else(|| Projections::missing_case(id))?;
+        rows.extend(
+            c.who_knew
+                .iter()
+                .filter(|w| w.party == Some(party))
+                .map(|w| PartyCase::of(c.case, w)),
+        );
+        Ok(())
+    })?;
+    findings += concerning(&all_findings(&p.loose_part()?, policy, as_of));
+    rows.sort_by_key(|c| c.first_known_at);
+    Ok(Some(PartyReport {
+        party,
+        name: info.name.clone(),
+        class: info.class,
+        registered_at: info.registered_at,
+        keys: info.keys.len(),
+        revoked_keys: info
+            .keys
+            .iter()
+            .filter(|k| hot.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
+            .count(),
+        cases: rows,
+        findings,
+    }))
+}
+
 /// Every spilled finding, in record order.
 pub fn findings<'a>(spill: &'a Spill, stopped: &'a Stopped) -> impl Iterator<Item = Finding> + 'a {
     spill.findings().map_while(move |item| match item {
@@ -335,6 +387,45 @@ mod tests {
                 assert_eq!(n, whole.findings.len(), "seed {seed}");
                 assert!(got == want, "seed {seed}: the documents differ");
             }
+        }
+    }
+
+    /// Each party's report, read case by case from the projections, is
+    /// the whole report's report of that party.
+    #[test]
+    fn a_party_report_read_case_by_case_is_the_whole_reports() {
+        for (seed, records, policy) in [(5, 5_000, "cert-cc"), (7, 600, "eu-cra")] {
+            let mut log = RealisticLog::new(seed, 12, false);
+            log.grow_to(records);
+            let full = log.scenario.audit(AuditConfig::default()).unwrap();
+            let policy = AuditPolicy::preset(policy).unwrap();
+            let as_of = log.scenario.now + 30 * 86_400_000;
+            let whole = report::build(full.state(), &policy, as_of, &full.root());
+            let mut paged =
+                forewarn_store::PagedReplay::new(AuditConfig::default(), None, log.scenario.size())
+                    .unwrap();
+            for chunk in log.scenario.records().chunks(700) {
+                let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+                paged.push_batch(&refs).unwrap();
+            }
+            let p = paged.projections();
+            assert!(
+                whole.parties.iter().any(|w| w.cases.len() > 1),
+                "seed {seed}"
+            );
+            for want in &whole.parties {
+                let got = party_report(&p, want.party, &policy, as_of).unwrap();
+                assert_eq!(
+                    got.as_ref(),
+                    Some(want),
+                    "seed {seed}, party {}",
+                    want.party
+                );
+            }
+            assert_eq!(
+                party_report(&p, PartyId(u64::MAX), &policy, as_of).unwrap(),
+                None
+            );
         }
     }
 }

@@ -138,6 +138,9 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
             return summary(store, &policy, as_of, common.json);
         }
         ReportCmd::Cases { .. } => return cases(store, common.json),
+        ReportCmd::Party { name, .. } => {
+            return party(store, name, &policy, as_of, common.json);
+        }
         _ => {}
     }
     let state = match cmd {
@@ -145,14 +148,10 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
             let case = parse_case(id)?;
             store.state_of_cases(&[case])
         }
-        ReportCmd::Party { name, .. } => {
-            let party = party_named(store.auditor().state(), name)?;
-            store
-                .cases_of_party(party)
-                .and_then(|cases| store.state_of_cases(&cases))
-        }
         ReportCmd::Case { id: None, .. } => store.full_state(),
-        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } => unreachable!("answered above"),
+        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } | ReportCmd::Party { .. } => {
+            unreachable!("answered above")
+        }
     }
     .map_err(store_failure)?;
     let root = store.auditor().root();
@@ -188,54 +187,9 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
                 }
             }
         }
-        ReportCmd::Party { name, .. } => {
-            let party = party_named(&state, name)?;
-            let p = report
-                .parties
-                .iter()
-                .find(|p| p.party == party)
-                .ok_or_else(|| {
-                    Failure::input(
-                        format!("no party named {name:?}"),
-                        "list the parties with `forewarn report summary`",
-                    )
-                })?;
-            if common.json {
-                print_json_pretty(p);
-            } else {
-                outln!(
-                    "{} ({}, party {}), registered {}",
-                    p.name,
-                    p.class.name(),
-                    p.party,
-                    format_time(p.registered_at)
-                );
-                outln!(
-                    "{:<34} {:<9} {:<18} {:<10} {:>12}",
-                    "case",
-                    "how",
-                    "knew at",
-                    "level",
-                    "before P"
-                );
-                for c in &p.cases {
-                    outln!(
-                        "{:<34} {:<9} {:<18} {:<10} {:>12}",
-                        c.case.to_string(),
-                        c.how,
-                        format_time(c.first_known_at),
-                        c.level
-                            .map(|l| format!("{l:?}").to_lowercase())
-                            .unwrap_or_else(|| "-".into()),
-                        c.lead_before_public_ms
-                            .map(format_days)
-                            .unwrap_or_else(|| "not public".into())
-                    );
-                }
-                outln!("findings concerning this party: {}", p.findings);
-            }
+        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } | ReportCmd::Party { .. } => {
+            unreachable!("answered above")
         }
-        ReportCmd::Summary { .. } | ReportCmd::Cases { .. } => unreachable!("answered above"),
     }
     Ok(())
 }
@@ -329,6 +283,64 @@ fn summary(
     print_with_parties(&summary, &parties, json);
     if !json {
         print_counted_findings(&first, total, SHOWN_FINDINGS);
+    }
+    Ok(())
+}
+
+/// `report party NAME`: the party's cases from its index, each read,
+/// reported and dropped in turn ([`crate::cli::projected::party_report`]),
+/// so memory and time follow the party's cases, not the log.
+fn party(
+    store: forewarn_store::Store,
+    name: &str,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    json: bool,
+) -> Outcome {
+    let party = party_named(store.auditor().state(), name)?;
+    let p = crate::cli::projected::party_report(&store.projections(), party, policy, as_of)
+        .map_err(store_failure)?
+        .ok_or_else(|| {
+            Failure::input(
+                format!("no party named {name:?}"),
+                "list the parties with `forewarn report summary`",
+            )
+        })?;
+    store.close().map_err(store_failure)?;
+    let p = &p;
+    if json {
+        print_json_pretty(p);
+    } else {
+        outln!(
+            "{} ({}, party {}), registered {}",
+            p.name,
+            p.class.name(),
+            p.party,
+            format_time(p.registered_at)
+        );
+        outln!(
+            "{:<34} {:<9} {:<18} {:<10} {:>12}",
+            "case",
+            "how",
+            "knew at",
+            "level",
+            "before P"
+        );
+        for c in &p.cases {
+            outln!(
+                "{:<34} {:<9} {:<18} {:<10} {:>12}",
+                c.case.to_string(),
+                c.how,
+                format_time(c.first_known_at),
+                c.level
+                    .map(|l| format!("{l:?}").to_lowercase())
+                    .unwrap_or_else(|| "-".into()),
+                c.lead_before_public_ms
+                    .map(format_days)
+                    .unwrap_or_else(|| "not public".into())
+            );
+        }
+        outln!("findings concerning this party: {}", p.findings);
     }
     Ok(())
 }
