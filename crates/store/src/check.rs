@@ -118,7 +118,6 @@ impl Store {
             }
         }
         push(&mut fresh, &mut chunk)?;
-        drop(push);
         duplicates.finish()?;
         if fresh.size() != size {
             return Err(StoreError::corrupt(
