@@ -49,7 +49,7 @@ impl Store {
     /// ([`PagedReplay`], under the store's own seal, with the replay's own
     /// duplicate check), the store's duplicate index is compared with the
     /// replayed statements one generation at a time
-    /// ([`projections::DuplicateIndexCheck`]), and the tiles are checked as
+    /// (`DuplicateIndexCheck`), and the tiles are checked as
     /// the leaves stream past, so memory stays bounded whatever the size of
     /// the log.
     pub fn check(&self) -> Result<Checked, StoreError> {
