@@ -265,20 +265,13 @@ pub fn parties<'a>(
     hot.parties
         .iter()
         .map_while(move |(id, party)| match spill.party_cases(*id) {
-            Ok(cases) => Some(PartyReport {
-                party: *id,
-                name: party.name.clone(),
-                class: party.class,
-                registered_at: party.registered_at,
-                keys: party.keys.len(),
-                revoked_keys: party
-                    .keys
-                    .iter()
-                    .filter(|k| hot.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
-                    .count(),
+            Ok(cases) => Some(party_row(
+                hot,
+                *id,
+                party,
                 cases,
-                findings: findings_of.get(id).copied().unwrap_or(0),
-            }),
+                findings_of.get(id).copied().unwrap_or(0),
+            )),
             Err(e) => {
                 stopped.stop(e);
                 None
@@ -322,20 +315,32 @@ pub fn party_report(
     })?;
     findings += concerning(&all_findings(&p.loose_part()?, policy, as_of));
     rows.sort_by_key(|c| c.first_known_at);
-    Ok(Some(PartyReport {
-        party,
-        name: info.name.clone(),
-        class: info.class,
-        registered_at: info.registered_at,
-        keys: info.keys.len(),
-        revoked_keys: info
+    Ok(Some(party_row(hot, party, info, rows, findings)))
+}
+
+/// The report of party `id` (`party` in `hot`) with its cases and the
+/// number of findings concerning it.
+fn party_row(
+    hot: &AuditState,
+    id: PartyId,
+    party: &forewarn_ledger::auditor::PartyState,
+    cases: Vec<PartyCase>,
+    findings: usize,
+) -> PartyReport {
+    PartyReport {
+        party: id,
+        name: party.name.clone(),
+        class: party.class,
+        registered_at: party.registered_at,
+        keys: party.keys.len(),
+        revoked_keys: party
             .keys
             .iter()
             .filter(|k| hot.keys.get(*k).is_some_and(|s| s.revoked.is_some()))
             .count(),
-        cases: rows,
+        cases,
         findings,
-    }))
+    }
 }
 
 /// Every spilled finding, in record order.
@@ -357,6 +362,36 @@ mod tests {
     use super::*;
     use crate::cli::json::{Layout, audit_document, write_document};
 
+    /// A generated log's whole report under `policy` (30 days after its
+    /// last record), and the log replayed into a `PagedReplay` in batches
+    /// of `batch`.
+    fn replayed(
+        seed: u64,
+        records: u64,
+        policy: &str,
+        batch: usize,
+    ) -> (
+        report::Report,
+        forewarn_store::PagedReplay,
+        AuditPolicy,
+        Millis,
+    ) {
+        let mut log = RealisticLog::new(seed, 12, false);
+        log.grow_to(records);
+        let full = log.scenario.audit(AuditConfig::default()).unwrap();
+        let policy = AuditPolicy::preset(policy).unwrap();
+        let as_of = log.scenario.now + 30 * 86_400_000;
+        let whole = report::build(full.state(), &policy, as_of, &full.root());
+        let mut paged =
+            forewarn_store::PagedReplay::new(AuditConfig::default(), None, log.scenario.size())
+                .unwrap();
+        for chunk in log.scenario.records().chunks(batch) {
+            let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
+            paged.push_batch(&refs).unwrap();
+        }
+        (whole, paged, policy, as_of)
+    }
+
     /// The document written from a paged replay, each case read from the
     /// scratch database as it is written, is byte for byte the document
     /// of the whole report built from a full replay.
@@ -365,19 +400,7 @@ mod tests {
         for (seed, records, policy) in
             [(5, 5_000, "cert-cc"), (6, 0, "baseline"), (7, 60, "eu-cra")]
         {
-            let mut log = RealisticLog::new(seed, 12, false);
-            log.grow_to(records);
-            let full = log.scenario.audit(AuditConfig::default()).unwrap();
-            let policy = AuditPolicy::preset(policy).unwrap();
-            let as_of = log.scenario.now + 30 * 86_400_000;
-            let whole = report::build(full.state(), &policy, as_of, &full.root());
-            let mut paged =
-                forewarn_store::PagedReplay::new(AuditConfig::default(), None, log.scenario.size())
-                    .unwrap();
-            for chunk in log.scenario.records().chunks(1_000) {
-                let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-                paged.push_batch(&refs).unwrap();
-            }
+            let (whole, paged, policy, as_of) = replayed(seed, records, policy, 1_000);
             for layout in [Layout::Pretty, Layout::Line] {
                 let mut want = Vec::new();
                 write_document(&mut want, &audit_document("D", &whole), layout).unwrap();
@@ -395,19 +418,7 @@ mod tests {
     #[test]
     fn a_party_report_read_case_by_case_is_the_whole_reports() {
         for (seed, records, policy) in [(5, 5_000, "cert-cc"), (7, 600, "eu-cra")] {
-            let mut log = RealisticLog::new(seed, 12, false);
-            log.grow_to(records);
-            let full = log.scenario.audit(AuditConfig::default()).unwrap();
-            let policy = AuditPolicy::preset(policy).unwrap();
-            let as_of = log.scenario.now + 30 * 86_400_000;
-            let whole = report::build(full.state(), &policy, as_of, &full.root());
-            let mut paged =
-                forewarn_store::PagedReplay::new(AuditConfig::default(), None, log.scenario.size())
-                    .unwrap();
-            for chunk in log.scenario.records().chunks(700) {
-                let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-                paged.push_batch(&refs).unwrap();
-            }
+            let (whole, paged, policy, as_of) = replayed(seed, records, policy, 700);
             let p = paged.projections();
             assert!(
                 whole.parties.iter().any(|w| w.cases.len() > 1),
