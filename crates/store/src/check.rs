@@ -48,10 +48,9 @@ impl Store {
     /// Walks the whole store (see the module docs). The replay is paged
     /// ([`PagedReplay`], under the store's own seal, with the replay's own
     /// duplicate check), the store's duplicate index is compared with the
-    /// replayed statements one generation at a time
-    /// (`DuplicateIndexCheck`), and the tiles are checked as
-    /// the leaves stream past, so memory stays bounded whatever the size of
-    /// the log.
+    /// replayed statements one generation at a time (`DuplicateIndexCheck`),
+    /// and the tiles are checked as the leaves stream past, so memory stays
+    /// bounded whatever the size of the log.
     pub fn check(&self) -> Result<Checked, StoreError> {
         // After a failed commit the in-memory state is ahead of the
         // database: comparing them would report damage that is not there.
