@@ -10,8 +10,9 @@ use crate::cli::output::print_json_line;
 
 /// `forewarn check`: the store's own consistency walk.
 pub fn run(dir: &Path, json: bool) -> Outcome {
-    // Every record and value is read once: sled's cache is kept small.
-    let store = open_store_with(dir, json, |c| c.cache_bytes = 64 << 20)?;
+    // Every record and value is read once: sled's cache keeps only the
+    // pages it touched last (`PASS_CACHE`).
+    let store = open_store_with(dir, json, |c| c.cache_bytes = forewarn_store::PASS_CACHE)?;
     let a = store.check().map_err(store_failure)?;
     if json {
         print_json_line(

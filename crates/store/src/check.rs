@@ -76,7 +76,11 @@ impl Store {
             let TileKind::Hashes { level } = tile.kind else {
                 return None;
             };
-            match db.get(tile_key(level, tile.index)) {
+            let key = tile_key(level, tile.index);
+            let read = db
+                .get(key)
+                .and_then(|v| crate::scan::evict_behind(db, &key).map(|()| v));
+            match read {
                 Err(e) => Some(StoreError::from(e)),
                 Ok(v) if v.as_deref() == Some(want) => None,
                 Ok(_) => Some(StoreError::corrupt(
@@ -140,7 +144,7 @@ impl Store {
             .into_iter()
             .filter(|t| matches!(t.kind, TileKind::Hashes { .. }))
             .count() as u64;
-        let tiles = db.scan_prefix([b't']).count() as u64;
+        let tiles = crate::scan::scan_prefix(db, [b't']).count() as u64;
         if tiles != expected_tiles {
             return Err(StoreError::corrupt(
                 Corruption::TooMany {
@@ -150,7 +154,7 @@ impl Store {
                 Place::Tiles,
             ));
         }
-        let bundles = db.scan_prefix([b'e']).count() as u64;
+        let bundles = crate::scan::scan_prefix(db, [b'e']).count() as u64;
         if bundles != size.div_ceil(BUNDLE) {
             return Err(StoreError::corrupt(
                 Corruption::TooMany {
@@ -160,6 +164,7 @@ impl Store {
                 Place::Bundles,
             ));
         }
+        let fresh = fresh.into_one_pass().map_err(scratch)?;
         projections::compare_replayed(db, &self.sealer, fresh.db())?;
         // The memory-resident state this store serves: parties, keys and
         // the chain position, as a replay has them.

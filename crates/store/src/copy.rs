@@ -97,9 +97,9 @@ impl LogCopy {
         if !dir.join(DB_DIR).exists() {
             return Err(StoreError::NotAStore(dir.to_path_buf()));
         }
-        // Every bundle is read once: a small cache keeps sled from holding
-        // them all.
-        let db = open_db_caching(&dir.join(DB_DIR), lock_wait, 64 << 20)?;
+        // Every bundle is read once: sled's cache keeps only the pages it
+        // touched last (`crate::scan`).
+        let db = open_db_caching(&dir.join(DB_DIR), lock_wait, crate::scan::PASS_CACHE)?;
         let head = read_head(&db, None)?;
         let vkey = std::str::from_utf8(&head.vkey)
             .ok()
@@ -126,6 +126,7 @@ impl LogCopy {
             let bundle = db
                 .get(bundle_key(n))?
                 .ok_or(StoreError::corrupt(Corruption::Missing, Place::Bundle(n)))?;
+            crate::scan::evict_behind(&db, &bundle_key(n))?;
             out.write_all(&bundle).map_err(io)?;
             end += bundle.len() as u64;
             ends.push(end);

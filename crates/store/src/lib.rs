@@ -97,6 +97,7 @@ mod open;
 mod paged;
 mod projections;
 mod reader;
+mod scan;
 mod seen;
 mod sequencer;
 mod tile_check;
@@ -113,4 +114,5 @@ pub use open::{
 };
 pub use paged::{Fold, PAGED_BATCH, PagedReplay, Projections, Spill};
 pub use reader::{LogReader, LogState, Receipt, ReceiptParts};
+pub use scan::PASS_CACHE;
 pub use sequencer::{Answer, Sequencer, Submission, Submitter};

@@ -219,6 +219,41 @@ impl PagedReplay {
         folded
     }
 
+    /// The same replay with its scratch database reopened under
+    /// [`crate::PASS_CACHE`], for a pass that reads each value once
+    /// (`check`'s comparison): what the replay cached is let go, and the
+    /// pass keeps only the pages it touched last (`crate::scan`).
+    pub(crate) fn into_one_pass(self) -> Result<PagedReplay, StoreError> {
+        let PagedReplay {
+            auditor,
+            db,
+            sealer,
+            pager,
+            packer,
+            seen,
+            kept,
+            dir,
+        } = self;
+        db.flush()?;
+        // sled allows one handle per database: the old one goes first.
+        drop(db);
+        let db = crate::database::open_db_caching(
+            &dir.path().join("db"),
+            crate::open::DEFAULT_LOCK_WAIT,
+            crate::scan::PASS_CACHE,
+        )?;
+        Ok(PagedReplay {
+            auditor,
+            db,
+            sealer,
+            pager,
+            packer,
+            seen,
+            kept,
+            dir,
+        })
+    }
+
     /// From now on, keeps the duplicate key (the first 16 bytes of the
     /// statement's SHA-256) of every record folded, with its index, for
     /// [`PagedReplay::take_keys`]. Only with the replay's own duplicate

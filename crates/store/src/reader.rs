@@ -253,7 +253,13 @@ pub(crate) fn records_in(
     let first = from / BUNDLE;
     let last = to.div_ceil(BUNDLE);
     (first..last.max(first)).flat_map(move |n| {
-        let items: Vec<Result<Vec<u8>, StoreError>> = match bundle_entries(db, n, size) {
+        // A read of every bundle lets sled's cache evict as it goes
+        // (`crate::scan`).
+        let read = bundle_entries(db, n, size).and_then(|entries| {
+            crate::scan::evict_behind(db, &bundle_key(n))?;
+            Ok(entries)
+        });
+        let items: Vec<Result<Vec<u8>, StoreError>> = match read {
             Ok(entries) => entries
                 .into_iter()
                 .enumerate()

@@ -2,6 +2,7 @@
 //! `rebuild` ([`rewrite`]).
 
 use super::*;
+use crate::scan::scan_prefix;
 
 /// One prefix's expected values (payloads, before sealing), in ascending
 /// key order.
@@ -275,14 +276,14 @@ fn compare_prefix(
 /// expected ones as they are made ([`Merge::expect`]).
 struct Merge<'a> {
     sealer: &'a Sealer,
-    stored: sled::Iter,
+    stored: crate::scan::Scan<'a>,
     next_stored: Option<(sled::IVec, sled::IVec)>,
     previous: Option<Vec<u8>>,
 }
 
 impl<'a> Merge<'a> {
-    fn new(db: &sled::Db, sealer: &'a Sealer, prefix: u8) -> Result<Merge<'a>, StoreError> {
-        let mut stored = db.scan_prefix([prefix]);
+    fn new(db: &'a sled::Db, sealer: &'a Sealer, prefix: u8) -> Result<Merge<'a>, StoreError> {
+        let mut stored = scan_prefix(db, [prefix]);
         let next_stored = stored.next().transpose()?;
         Ok(Merge {
             sealer,
@@ -356,7 +357,7 @@ pub(crate) struct DuplicateIndexCheck<'a> {
 
 impl<'a> DuplicateIndexCheck<'a> {
     pub(crate) fn new(
-        db: &sled::Db,
+        db: &'a sled::Db,
         sealer: &'a Sealer,
     ) -> Result<DuplicateIndexCheck<'a>, StoreError> {
         Ok(DuplicateIndexCheck {
@@ -434,7 +435,7 @@ pub(crate) fn compare_replayed(
     // not the store's.
     let scratch = |e: StoreError| StoreError::Scratch(Box::new(e));
     for prefix in PREFIXES.into_iter().filter(|p| *p != b's') {
-        let mut values = replayed.scan_prefix([prefix]).map(|item| {
+        let mut values = scan_prefix(replayed, [prefix]).map(|item| {
             let (k, v) = item.map_err(|e| scratch(e.into()))?;
             let payload = sealer.open(&k, &v).map_err(scratch)?.to_vec();
             Ok((k.to_vec(), payload))
@@ -487,7 +488,7 @@ fn compare_links(db: &sled::Db, sealer: &Sealer, expected: Values<'_>) -> Result
         }
         Ok(Some((party, chunks)))
     }
-    let mut stored = db.scan_prefix([b'q']).map(|item| {
+    let mut stored = scan_prefix(db, [b'q']).map(|item| {
         let (k, v) = item?;
         let payload = sealer.open(&k, &v)?.to_vec();
         Ok((k.to_vec(), payload))
@@ -540,7 +541,7 @@ pub(crate) fn rewrite(
 ) -> Result<(), StoreError> {
     let mut b = sled::Batch::default();
     for prefix in PREFIXES {
-        for item in db.scan_prefix([prefix]) {
+        for item in scan_prefix(db, [prefix]) {
             b.remove(item?.0);
         }
     }

@@ -3,6 +3,7 @@
 //! compact ranges ([`load_hot`]).
 
 use super::*;
+use crate::scan::scan_prefix;
 
 /// Loads the hot part of the state at open: `m:hot`, every party and key
 /// (checked against the digest in `m:hot`), the recent leaves from the
@@ -40,7 +41,7 @@ pub(crate) fn load_hot(
         citable: CitationTable::on_disk(size),
         ..AuditState::default()
     };
-    for item in db.scan_prefix([b'p']) {
+    for item in scan_prefix(db, [b'p']) {
         let (k, v) = item?;
         let payload = sealer.open(&k, &v)?;
         let id = k
@@ -52,7 +53,7 @@ pub(crate) fn load_hot(
             .parties
             .insert(id, decode_versioned::<PartyState>(&k, payload)?);
     }
-    for item in db.scan_prefix([b'k']) {
+    for item in scan_prefix(db, [b'k']) {
         let (k, v) = item?;
         let payload = sealer.open(&k, &v)?;
         let key = k

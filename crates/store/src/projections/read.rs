@@ -2,6 +2,7 @@
 //! party, a record's sealed fields, the record holding a statement.
 
 use super::*;
+use crate::scan::scan_prefix;
 
 /// A state holding parties, keys, the chain counters and the listed cases
 /// (with their late records and findings), plus, with `loose`, every
@@ -37,13 +38,13 @@ pub(crate) fn state_with(
     if !loose {
         return Ok(state);
     }
-    for item in db.scan_prefix([b'z']) {
+    for item in scan_prefix(db, [b'z']) {
         let (k, v) = item?;
         let s = decode_versioned(&k, sealer.open(&k, &v)?)?;
         let r = RecordRef(u64::from_be_bytes(k[1..9].try_into().expect("8 bytes")));
         state.sealed.insert((r, k[9]), s);
     }
-    for item in db.scan_prefix([b'l']) {
+    for item in scan_prefix(db, [b'l']) {
         let (k, v) = item?;
         state.late.push(decode_versioned(&k, sealer.open(&k, &v)?)?);
     }
@@ -52,7 +53,7 @@ pub(crate) fn state_with(
     // no tag to check).
     let stored = read_hot(db, sealer)?.loose_findings;
     let mut next = 0u64;
-    for item in db.scan_prefix([b'f']) {
+    for item in scan_prefix(db, [b'f']) {
         let (k, v) = item?;
         if next < stored && k != finding_key(next) {
             break;
@@ -98,7 +99,7 @@ pub(crate) fn load_case_part(
 /// counts (entries are never removed, so one fewer was deleted).
 pub(crate) fn all_cases(db: &sled::Db, sealer: &Sealer) -> Result<Vec<CaseId>, StoreError> {
     let mut out = Vec::new();
-    for item in db.scan_prefix([b'x']) {
+    for item in scan_prefix(db, [b'x']) {
         let (k, _) = item?;
         let id: [u8; 16] = k[1..]
             .try_into()
@@ -119,7 +120,7 @@ pub(crate) fn cases_of_party(
     party: PartyId,
 ) -> Result<Vec<CaseId>, StoreError> {
     let mut chunks = Vec::new();
-    for item in db.scan_prefix(key1(b'q', &party.0.to_be_bytes())) {
+    for item in scan_prefix(db, key1(b'q', &party.0.to_be_bytes())) {
         let (k, v) = item?;
         let payload = sealer.open(&k, &v)?.to_vec();
         chunks.push((k.to_vec(), payload));
@@ -168,7 +169,7 @@ pub(crate) fn sealed_of(
             }
         }
         None => {
-            for item in db.scan_prefix(key1(b'z', &record.to_be_bytes())) {
+            for item in scan_prefix(db, key1(b'z', &record.to_be_bytes())) {
                 let (k, v) = item?;
                 out.insert(k[9], decode_versioned(&k, sealer.open(&k, &v)?)?);
             }
