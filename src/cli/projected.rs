@@ -281,28 +281,89 @@ pub fn parties<'a>(
 
 /// One party's report (`report party`): the cases its index lists
 /// ([`Projections::cases_of_party`]), each read, reported and dropped in
-/// turn, then what names no case for the findings concerning it. Memory
-/// holds one case and the party's rows; time grows with the party's
-/// cases, not with the log. `None`: no party `party`.
+/// turn, then what names no case for the findings concerning it. The
+/// cases are shared out in contiguous runs among up to
+/// [`PARTY_READERS`] threads (they are random reads of the database,
+/// most of the command's time), whose rows are joined in the index's
+/// order, so the report is the same on any number of threads. Memory
+/// holds one case per thread and the party's rows; time grows with the
+/// party's cases, not with the log. `None`: no party `party`.
 pub fn party_report(
     p: &Projections<'_>,
     party: PartyId,
     policy: &AuditPolicy,
     as_of: Millis,
 ) -> Result<Option<PartyReport>, StoreError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, PARTY_READERS);
+    party_report_on(p, party, policy, as_of, threads)
+}
+
+/// [`party_report`] on `threads` threads (at least one).
+fn party_report_on(
+    p: &Projections<'_>,
+    party: PartyId,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    threads: usize,
+) -> Result<Option<PartyReport>, StoreError> {
     let hot = p.hot();
     let Some(info) = hot.parties.get(&party) else {
         return Ok(None);
     };
-    let concerning = |found: &[Finding]| found.iter().filter(|f| f.party == Some(party)).count();
-    let mut rows = Vec::new();
-    let mut findings = 0;
     // The index lists the cases in the order they were opened: the order
     // of the whole report's rows before their (stable) sort by time.
     let ids = p.cases_of_party(party)?;
-    each_case(p, &ids, |part, id| {
+    let random = p.for_random_reads();
+    let run = ids.len().div_ceil(threads).max(1);
+    let shares: Vec<Result<(Vec<PartyCase>, usize), StoreError>> = std::thread::scope(|s| {
+        let readers: Vec<_> = ids
+            .chunks(run)
+            .map(|share| s.spawn(move || party_rows_of(&random, share, party, policy, as_of)))
+            .collect();
+        readers
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut rows = Vec::new();
+    let mut findings = 0;
+    for share in shares {
+        let (r, f) = share?;
+        rows.extend(r);
+        findings += f;
+    }
+    findings += concerning(&all_findings(&p.loose_part()?, policy, as_of), party);
+    rows.sort_by_key(|c| c.first_known_at);
+    Ok(Some(party_row(hot, party, info, rows, findings)))
+}
+
+/// Threads that read one party's cases at most.
+pub const PARTY_READERS: usize = 4;
+
+/// The findings among `found` that concern `party`.
+fn concerning(found: &[Finding], party: PartyId) -> usize {
+    found.iter().filter(|f| f.party == Some(party)).count()
+}
+
+/// The rows of `party` in cases `ids` (in that order) and the number of
+/// findings of those cases concerning it.
+fn party_rows_of(
+    p: &Projections<'_>,
+    ids: &[CaseId],
+    party: PartyId,
+    policy: &AuditPolicy,
+    as_of: Millis,
+) -> Result<(Vec<PartyCase>, usize), StoreError> {
+    let mut rows = Vec::new();
+    let mut findings = 0;
+    each_case(p, ids, |part, id| {
         let found = all_findings(part, policy, as_of);
-        findings += concerning(&found);
+        findings += concerning(&found, party);
         let c =
             report::case_report(part, id, &found).ok_or_else(|| Projections::missing_case(id))?;
         rows.extend(
@@ -313,9 +374,7 @@ pub fn party_report(
         );
         Ok(())
     })?;
-    findings += concerning(&all_findings(&p.loose_part()?, policy, as_of));
-    rows.sort_by_key(|c| c.first_known_at);
-    Ok(Some(party_row(hot, party, info, rows, findings)))
+    Ok((rows, findings))
 }
 
 /// The report of party `id` (`party` in `hot`) with its cases and the
@@ -432,6 +491,17 @@ mod tests {
                     "seed {seed}, party {}",
                     want.party
                 );
+                // The same on any number of threads, including more than
+                // the party has cases.
+                for threads in [1, 2, 3, PARTY_READERS, 64] {
+                    let got = party_report_on(&p, want.party, &policy, as_of, threads).unwrap();
+                    assert_eq!(
+                        got.as_ref(),
+                        Some(want),
+                        "seed {seed}, party {}, {threads} threads",
+                        want.party
+                    );
+                }
             }
             assert_eq!(
                 party_report(&p, PartyId(u64::MAX), &policy, as_of).unwrap(),

@@ -31,7 +31,7 @@ pub fn run(dir: &Path, files: &[PathBuf], json: bool) -> Outcome {
     let mut store = open_store(dir, json)?;
     let outcome = commit(&mut store, &statements, Some(files), json)
         .and_then(|receipts| report(&store, &statements, &receipts, Some(files), json));
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     outcome
 }
 

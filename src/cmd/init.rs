@@ -31,5 +31,5 @@ pub fn run(origin: &str, dir: &Path) -> Outcome {
         "next: make a party key with `forewarn keygen --name you.example --out keys` and register it with `forewarn party register`"
     );
     outln!("{}", store.vkey());
-    store.close().map_err(store_failure)
+    store.close_at_exit().map_err(store_failure)
 }

@@ -19,7 +19,7 @@ pub fn run(dir: &Path, json: bool) -> Outcome {
     }
     let store = Store::open_and_rebuild(dir, config).map_err(store_failure)?;
     let a = store.check().map_err(store_failure)?;
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     if json {
         print_json_line(
             &serde_json::json!({"rebuilt": true, "records": a.size, "root": a.root.to_hex()}),

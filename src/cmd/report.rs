@@ -8,7 +8,7 @@ use forewarn_ledger::*;
 
 use forewarn_ledger::auditor::AuditState;
 
-use crate::cli::ledger::{DirArg, open_store, parse_case, store_failure};
+use crate::cli::ledger::{DirArg, open_store_with, parse_case, store_failure};
 use crate::cli::output::outln;
 use crate::cli::output::print_json_pretty;
 use crate::cli::time::{format_days, format_time};
@@ -129,7 +129,12 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     // (summary), one case's entry, the entries of the cases a party
     // appears in, or (summary --findings, cases, --all) every case. The
     // database is closed again before the report is built.
-    let store = open_store(&common.dir.dir, true)?;
+    // A report reads each value it needs once: a small cache serves it
+    // and, with reads that let sled evict (crates/store/src/scan.rs),
+    // keeps what many case reads load from staying in memory.
+    let store = open_store_with(&common.dir.dir, true, |c| {
+        c.cache_bytes = forewarn_store::RANDOM_READ_CACHE
+    })?;
     match cmd {
         ReportCmd::Summary {
             findings: false, ..
@@ -155,7 +160,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     }
     .map_err(store_failure)?;
     let root = store.auditor().root();
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     let report = report::build(&state, &policy, as_of, &root);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
@@ -244,7 +249,7 @@ fn totals(store: forewarn_store::Store, json: bool) -> Outcome {
     let hot = store.auditor().state();
     let totals = report::Totals::of(hot, store.counts(), &store.auditor().root());
     let parties = party_rows(hot);
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     if !json {
         print_totals(&totals);
     }
@@ -276,7 +281,7 @@ fn summary(
     )
     .map_err(store_failure)?;
     let parties = party_rows(store.auditor().state());
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     if !json {
         print_summary(&summary);
     }
@@ -306,7 +311,7 @@ fn party(
                 "list the parties with `forewarn report summary`",
             )
         })?;
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     let p = &p;
     if json {
         print_json_pretty(p);
@@ -360,7 +365,7 @@ fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
         Ok(())
     })
     .map_err(store_failure)?;
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     rows.sort_by_key(|c| c.0);
     if json {
         print_json_pretty(&crate::cli::json::cases_document(rows.iter().map(

@@ -114,5 +114,5 @@ pub use open::{
 };
 pub use paged::{Fold, PAGED_BATCH, PagedReplay, Projections, Spill};
 pub use reader::{LogReader, LogState, Receipt, ReceiptParts};
-pub use scan::PASS_CACHE;
+pub use scan::{PASS_CACHE, RANDOM_READ_CACHE};
 pub use sequencer::{Answer, Sequencer, Submission, Submitter};

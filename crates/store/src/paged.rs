@@ -303,6 +303,7 @@ impl PagedReplay {
             sealer: &self.sealer,
             hot: self.auditor.state(),
             counts: self.pager.counts,
+            random: false,
         }
     }
 }
@@ -344,6 +345,8 @@ pub struct Projections<'a> {
     pub(crate) sealer: &'a Sealer,
     pub(crate) hot: &'a AuditState,
     pub(crate) counts: Counts,
+    /// Cases are read in no order (see [`Projections::for_random_reads`]).
+    pub(crate) random: bool,
 }
 
 impl std::fmt::Debug for Projections<'_> {
@@ -380,7 +383,24 @@ impl Projections<'_> {
     /// Puts case `id` alone into `part` (a [`Projections::case_part`]),
     /// in place of the case it held.
     pub fn load_case_part(&self, part: &mut AuditState, id: &CaseId) -> Result<(), StoreError> {
-        projections::load_case_part(self.db, self.sealer, part, id)
+        projections::load_case_part(self.db, self.sealer, part, id)?;
+        if self.random {
+            crate::scan::touch_after_random_read(self.db, &projections::case_key(id))?;
+        }
+        Ok(())
+    }
+
+    /// The same projections, for reading cases in no particular order
+    /// (the cases of one party): each case read lets sled's cache evict
+    /// (crates/store/src/scan.rs), so that memory stays within the cache's
+    /// capacity plus a bounded number of leaves, whatever the number of
+    /// cases read. Open the store with a small cache
+    /// ([`crate::RANDOM_READ_CACHE`]) for this to bound anything.
+    pub fn for_random_reads(self) -> Self {
+        Projections {
+            random: true,
+            ..self
+        }
     }
 
     /// A state holding parties, keys and what names no case, and no case.

@@ -391,7 +391,7 @@ pub fn run(step: &Step, json: bool) -> Outcome {
     let dir = &prepare::step_sign(step).dir.dir;
     let mut store = open_store(dir, json)?;
     let outcome = sign_and_append(&mut store, step, json);
-    store.close().map_err(store_failure)?;
+    store.close_at_exit().map_err(store_failure)?;
     outcome
 }
 
