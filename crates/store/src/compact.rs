@@ -52,6 +52,7 @@ use crate::database::{lock_held, open_db_caching};
 use crate::error::{Corruption, DatabaseDamage, Place, StoreError, io};
 use crate::layout::DB_DIR;
 use crate::open::read_head;
+use crate::scan::{PASS_CACHE, scan_prefix};
 
 /// The name the new database is built under, before the exchange (and the
 /// old one's after it), followed by the process id and a number.
@@ -60,9 +61,13 @@ pub(crate) const COMPACTING: &str = "db.compacting-";
 /// Bytes of values copied per sled batch.
 const BATCH_BYTES: usize = 8 << 20;
 
-/// sled's cache for each of the two databases: each value is read or
-/// written once, so a large cache would only hold memory.
-const CACHE: u64 = 64 << 20;
+/// Bytes of values written to the copy between two reopenings of it.
+/// sled keeps every page written in its cache, and accounts for a page
+/// stored as a blob (most leaves of bundles and facts blocks) by the size
+/// of its pointer (crates/store/src/scan.rs), so a copy written through one
+/// handle held about as much memory as it wrote: 5.4 GB at 12.5M records.
+/// A reopened database starts with an empty cache.
+const REOPEN_EVERY: u64 = 256 << 20;
 
 /// How long compaction waits for sled to release the new database's lock
 /// after closing it.
@@ -90,11 +95,27 @@ pub fn compact(
     lock_wait: Duration,
     progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
 ) -> Result<Compacted, StoreError> {
+    compact_in_steps(dir, lock_wait, progress, BATCH_BYTES, REOPEN_EVERY)
+}
+
+/// [`compact`], writing sled batches of `batch_bytes` and reopening the
+/// copy after every `reopen_every` bytes (so that tests reach many
+/// batches and reopenings with a small store).
+#[doc(hidden)]
+pub fn compact_in_steps(
+    dir: &Path,
+    lock_wait: Duration,
+    progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+    batch_bytes: usize,
+    reopen_every: u64,
+) -> Result<Compacted, StoreError> {
     let db_dir = dir.join(DB_DIR);
     if !db_dir.exists() {
         return Err(StoreError::NotAStore(dir.to_path_buf()));
     }
-    let old = open_db_caching(&db_dir, lock_wait, CACHE)?;
+    // Each value is read once: the old database is read as one pass
+    // (crates/store/src/scan.rs).
+    let old = open_db_caching(&db_dir, lock_wait, PASS_CACHE)?;
     read_head(&old, None)?;
     remove_leftovers(dir)?;
     let bytes_before = dir_bytes(&db_dir)?;
@@ -106,7 +127,8 @@ pub fn compact(
             .map(|d| d.as_nanos())
             .unwrap_or(0)
     ));
-    let outcome = copy_and_exchange(&old, &db_dir, &temp, bytes_before, progress);
+    let steps = (batch_bytes.max(1), reopen_every);
+    let outcome = copy_and_exchange(&old, &db_dir, &temp, bytes_before, progress, steps);
     // Nothing was written to the old database; after an exchange its files
     // are under `temp`, and before one (a failure) `temp` is the copy.
     drop(old);
@@ -137,44 +159,45 @@ fn copy_and_exchange(
     temp: &Path,
     bound: u64,
     progress: Option<&(dyn Fn(u64, u64) + Send + Sync)>,
+    (batch_bytes, reopen_every): (usize, u64),
 ) -> Result<(u64, u64), StoreError> {
-    let new = open_db_caching(temp, Duration::ZERO, CACHE)?;
+    let mut new = open_db_caching(temp, Duration::ZERO, PASS_CACHE)?;
     let mut values = 0u64;
     let mut bytes = 0u64;
+    let mut since_reopen = 0u64;
     for name in old.tree_names() {
         let from = old.open_tree(&name)?;
-        let to = new.open_tree(&name)?;
+        let mut to = new.open_tree(&name)?;
         let mut batch = sled::Batch::default();
         let mut in_batch = 0usize;
-        for kv in from.iter() {
+        for kv in scan_prefix(&from, []) {
             let (k, v) = kv?;
             in_batch += k.len() + v.len();
             bytes += (k.len() + v.len()) as u64;
             values += 1;
             batch.insert(k, v);
-            if in_batch >= BATCH_BYTES {
+            if in_batch >= batch_bytes {
                 to.apply_batch(std::mem::take(&mut batch))?;
+                since_reopen += in_batch as u64;
                 in_batch = 0;
                 if let Some(p) = progress {
                     p(bytes, bound.max(bytes));
+                }
+                if since_reopen >= reopen_every {
+                    drop(to);
+                    new = reopen(new, temp)?;
+                    to = new.open_tree(&name)?;
+                    since_reopen = 0;
                 }
             }
         }
         to.apply_batch(batch)?;
     }
-    new.flush()?;
+    // Read back through a handle that holds none of what was written.
+    let new = reopen(new, temp)?;
     compare(old, &new, temp)?;
     drop(new);
-    let start = Instant::now();
-    while lock_held(temp)? {
-        if start.elapsed() > CLOSE_WAIT {
-            return Err(StoreError::InUse {
-                path: temp.to_path_buf(),
-                waited: start.elapsed(),
-            });
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    wait_for_release(temp)?;
     // sled fsyncs its log file only: the blob files (values and pages
     // above a quarter of a segment, entry bundles among them), `conf` and
     // the directories are synced here, so that after the exchange and the
@@ -195,6 +218,31 @@ fn copy_and_exchange(
     Ok((values, bytes))
 }
 
+/// Flushes `db` (the copy at `path`), closes it and opens it again, with
+/// an empty cache.
+fn reopen(db: sled::Db, path: &Path) -> Result<sled::Db, StoreError> {
+    db.flush()?;
+    drop(db);
+    wait_for_release(path)?;
+    open_db_caching(path, Duration::ZERO, PASS_CACHE)
+}
+
+/// Waits up to [`CLOSE_WAIT`] for sled to release the lock of the
+/// database at `path`, whose last handle was just dropped.
+fn wait_for_release(path: &Path) -> Result<(), StoreError> {
+    let start = Instant::now();
+    while lock_held(path)? {
+        if start.elapsed() > CLOSE_WAIT {
+            return Err(StoreError::InUse {
+                path: path.to_path_buf(),
+                waited: start.elapsed(),
+            });
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    Ok(())
+}
+
 /// Reads the copy back and compares it with the old database, tree by tree
 /// and value by value: a copy that differs in anything is not put in place.
 fn compare(old: &sled::Db, new: &sled::Db, temp: &Path) -> Result<(), StoreError> {
@@ -211,8 +259,8 @@ fn compare(old: &sled::Db, new: &sled::Db, temp: &Path) -> Result<(), StoreError
         return Err(differs());
     }
     for name in names {
-        let mut a = old.open_tree(&name)?.iter();
-        let mut b = new.open_tree(&name)?.iter();
+        let (a, b) = (old.open_tree(&name)?, new.open_tree(&name)?);
+        let (mut a, mut b) = (scan_prefix(&a, []), scan_prefix(&b, []));
         loop {
             match (a.next().transpose()?, b.next().transpose()?) {
                 (None, None) => break,

@@ -104,7 +104,7 @@ mod tile_check;
 
 pub use check::Checked;
 pub use commit::{CheckedStatement, check_signatures, check_statements, prepare_statements};
-pub use compact::{Compacted, compact};
+pub use compact::{Compacted, compact, compact_in_steps};
 pub use copy::{AuditError, LogCopy};
 pub use database::{lock_held, open_db, open_db_waiting};
 pub use error::{Corruption, DatabaseDamage, FrameProblem, KeyError, Place, Rejection, StoreError};
