@@ -325,11 +325,66 @@ proptest! {
         }
         let mut batched = Auditor::new(AuditConfig { threads: 2, verify_mode: VerifyMode::Batch, ..AuditConfig::default() });
         batched.push_batch(&records).unwrap();
+        // Prepared ahead (as `audit` and `check` drive it), then folded.
+        let mut ahead = Auditor::new(AuditConfig { threads: 2, verify_mode: VerifyMode::Batch, ..AuditConfig::default() });
+        let mut preparer = ahead.preparer();
+        for chunk in records.chunks(97) {
+            let prepared = preparer.prepare(chunk);
+            prop_assert_eq!(prepared.len(), chunk.len());
+            ahead.fold_prepared(chunk, prepared).unwrap();
+        }
         prop_assert_eq!(one.save(), threaded.save());
         prop_assert_eq!(one.save(), batched.save());
+        prop_assert_eq!(one.save(), ahead.save());
         // No protocol finding in a well-behaved generated log.
         let protocol = one.state().findings.iter().filter(|f| f.category() == Category::Protocol).count();
         prop_assert_eq!(protocol, 0);
         prop_assert_eq!(one.state().cases.len() as u64, one.state().kind_counts[3]);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// A log with one damaged record fails at the same record with the same
+    /// failure whether it is pushed one record at a time, in batches, or
+    /// prepared ahead and folded, and a poisoned auditor stays poisoned.
+    #[test]
+    fn a_damaged_record_fails_the_same_way_prepared_ahead(
+        seed in any::<u64>(),
+        size in 120u64..300,
+        at in any::<prop::sample::Index>(),
+        byte in any::<prop::sample::Index>(),
+        chunk in 1usize..140,
+    ) {
+        let mut log = RealisticLog::new(seed, 12, true);
+        log.grow_to(size);
+        let mut records: Vec<Vec<u8>> = log.scenario.records().to_vec();
+        let k = at.index(records.len());
+        let i = byte.index(records[k].len());
+        records[k][i] ^= 0x01;
+        let refs: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+        let config = || AuditConfig { threads: 2, verify_mode: VerifyMode::Batch, ..AuditConfig::default() };
+        let mut one = Auditor::new(config());
+        let want = refs.iter().find_map(|r| one.push(r).err());
+        let mut ahead = Auditor::new(config());
+        let mut preparer = ahead.preparer();
+        let mut got = None;
+        for c in refs.chunks(chunk) {
+            let prepared = preparer.prepare(c);
+            if let Err(e) = ahead.fold_prepared(c, prepared) {
+                got = Some(e);
+                break;
+            }
+        }
+        prop_assert_eq!(&got, &want);
+        if let Some(f) = want {
+            prop_assert_eq!(ahead.size(), f.index);
+            // Poisoned: the next fold says the same, whatever it is given.
+            let prepared = preparer.prepare(&refs[..1]);
+            prop_assert_eq!(ahead.fold_prepared(&refs[..1], prepared), Err(f));
+        } else {
+            prop_assert_eq!(one.save(), ahead.save());
+        }
     }
 }

@@ -20,7 +20,7 @@ use forewarn_tlog::tree::InMemoryTree;
 use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, tile_key};
 use crate::open::{Store, replay_records};
-use crate::paged::{PAGED_BATCH, PagedReplay};
+use crate::paged::{Ahead, PAGED_BATCH, PagedReplay, fold_ahead};
 use crate::projections;
 use crate::tile_check::TileCheck;
 
@@ -93,34 +93,60 @@ impl Store {
             }
         });
         let progress = self.config.progress.as_deref();
-        let mut push = |fresh: &mut PagedReplay, chunk: &mut Vec<Vec<u8>>| {
-            let refs: Vec<&[u8]> = chunk.iter().map(Vec::as_slice).collect();
-            fresh.push_batch(&refs).map_err(|e| match e {
+        // The records in chunks of PAGED_BATCH, read (and their bundles
+        // unpacked) on the thread that prepares them, ahead of the fold.
+        let mut records = crate::reader::records_in(db, 0, size, size);
+        let chunks = std::iter::from_fn(move || {
+            let mut chunk = Vec::with_capacity(PAGED_BATCH);
+            for r in records.by_ref() {
+                match r {
+                    Ok(r) => chunk.push(r),
+                    Err(e) => return Some(Err(e)),
+                }
+                if chunk.len() == PAGED_BATCH {
+                    break;
+                }
+            }
+            (!chunk.is_empty()).then_some(Ok(chunk))
+        });
+        fn records_of(chunk: &[Vec<u8>]) -> Result<Vec<&[u8]>, StoreError> {
+            Ok(chunk.iter().map(Vec::as_slice).collect())
+        }
+        fold_ahead(
+            &mut fresh,
+            chunks,
+            |c: &Vec<Vec<u8>>| records_of(c),
+            |fresh, leaves| {
+                for leaf in leaves {
+                    tiles.push(0, *leaf);
+                }
+                for (key, record) in fresh.take_keys() {
+                    duplicates.push(key, record)?;
+                }
+                if let Some(p) = progress {
+                    p(fresh.size(), size);
+                }
+                Ok(())
+            },
+        )
+        .map_err(|e| match e {
+            Ahead::Chunk(e) => e,
+            Ahead::Fold(PagedError::Integrity(f)) => {
+                StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
+            }
+            // The replay reads and writes only its scratch database.
+            Ahead::Fold(PagedError::Paging(e)) => scratch(e),
+        })?;
+        if size == 0 {
+            // No chunk was folded: the empty replay's projections (its hot
+            // value) are written back all the same, to be compared.
+            fresh.push_batch(&[]).map_err(|e| match e {
                 PagedError::Integrity(f) => {
                     StoreError::corrupt(Corruption::Replay(Box::new(f)), Place::Bundles)
                 }
-                // The replay reads and writes only its scratch database.
                 PagedError::Paging(e) => scratch(e),
             })?;
-            chunk.clear();
-            for (key, record) in fresh.take_keys() {
-                duplicates.push(key, record)?;
-            }
-            if let Some(p) = progress {
-                p(fresh.size(), size);
-            }
-            Ok::<(), StoreError>(())
-        };
-        let mut chunk = Vec::with_capacity(PAGED_BATCH);
-        for r in self.records(0, size) {
-            let r = r?;
-            tiles.push(0, leaf_hash(&r));
-            chunk.push(r);
-            if chunk.len() == PAGED_BATCH {
-                push(&mut fresh, &mut chunk)?;
-            }
         }
-        push(&mut fresh, &mut chunk)?;
         duplicates.finish()?;
         if fresh.size() != size {
             return Err(StoreError::corrupt(

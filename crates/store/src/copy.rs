@@ -26,7 +26,7 @@ use crate::error::{Corruption, Place, StoreError};
 use crate::layout::{BUNDLE, DB_DIR, bundle_key, unpack_bundle};
 use crate::mark::check_mark;
 use crate::open::{Store, read_head};
-use crate::paged::{Fold, PagedReplay};
+use crate::paged::{Ahead, Fold, PagedReplay, fold_ahead};
 use crate::reader::LogState;
 
 /// What a full audit found wrong: the records fail the ledger's checks,
@@ -286,7 +286,22 @@ fn audit_bundles<F: Fold>(
     // 128 bundles = 32,768 records per chunk.
     const BUNDLES: u64 = 128;
     type Part = Result<Vec<(Vec<u8>, usize)>, StoreError>;
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(2);
+    /// The records of part `i`: each bundle's and its record count.
+    fn part_records((i, part): &(usize, Vec<(Vec<u8>, usize)>)) -> Result<Vec<&[u8]>, StoreError> {
+        let mut entries: Vec<&[u8]> = Vec::with_capacity(part.len() * BUNDLE as usize);
+        for (j, (data, count)) in part.iter().enumerate() {
+            let n = (i * BUNDLES as usize + j) as u64;
+            // The last bundle may be wider than `size` (it grows in
+            // place): only its first `count` entries belong to the log.
+            let prefix = crate::layout::bundle_prefix(data, *count)
+                .and_then(|p| parse_entry_bundle(p, *count))
+                .map_err(|e| StoreError::corrupt(Corruption::BadBundle(e), Place::Bundle(n)))?;
+            entries.extend(prefix);
+        }
+        Ok(entries)
+    }
+    // One part read ahead of the one being prepared ahead of the fold.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Part>(1);
     let bundle = &bundle;
     std::thread::scope(|s| {
         s.spawn(move || {
@@ -316,27 +331,16 @@ fn audit_bundles<F: Fold>(
                 }
             }
         });
-        for (i, part) in rx.into_iter().enumerate() {
-            let part = part.map_err(AuditError::Store)?;
-            let mut entries: Vec<&[u8]> = Vec::with_capacity(part.len() * BUNDLE as usize);
-            for (j, (data, count)) in part.iter().enumerate() {
-                let n = (i * BUNDLES as usize + j) as u64;
-                // The last bundle may be wider than `size` (it grows in
-                // place): only its first `count` entries belong to the log.
-                let prefix = crate::layout::bundle_prefix(data, *count)
-                    .and_then(|p| parse_entry_bundle(p, *count))
-                    .map_err(|e| {
-                        AuditError::Store(StoreError::corrupt(
-                            Corruption::BadBundle(e),
-                            Place::Bundle(n),
-                        ))
-                    })?;
-                entries.extend(prefix);
-            }
-            auditor.fold(&entries)?;
+        // Each part's records are prepared while the part before is folded.
+        let parts = rx.into_iter().enumerate().map(|(i, p)| p.map(|p| (i, p)));
+        fold_ahead(&mut auditor, parts, part_records, |auditor, _| {
             progress(auditor.auditor_mut().size(), size);
-        }
-        Ok::<(), AuditError>(())
+            Ok(())
+        })
+        .map_err(|e| match e {
+            Ahead::Chunk(e) => AuditError::Store(e),
+            Ahead::Fold(e) => AuditError::from(e),
+        })
     })?;
     auditor
         .auditor_mut()

@@ -22,7 +22,7 @@ use forewarn_tlog::tile::{
 use crate::error::{Corruption, Place, StoreError, io};
 use crate::layout::{BUNDLE, tile_key};
 use crate::open::Store;
-use crate::paged::{Fold, PagedReplay};
+use crate::paged::{Ahead, Fold, PagedReplay, fold_ahead};
 use crate::reader::bundle_bytes;
 use crate::tile_check::TileCheck;
 
@@ -196,6 +196,23 @@ pub fn audit_tiles_paged(
     })
 }
 
+/// The records of a chunk of bundle files.
+fn chunk_records(chunk: &Vec<(Tile, Vec<u8>)>) -> Result<Vec<&[u8]>, ExportAuditError> {
+    let mut entries: Vec<&[u8]> = Vec::with_capacity(chunk.len() * BUNDLE as usize);
+    for (bundle, data) in chunk {
+        // Parsed on the reader thread already; parsed again here (a scan
+        // of the length prefixes) to borrow the entries.
+        let parsed = parse_entry_bundle(data, usize::from(bundle.width)).map_err(|source| {
+            ExportAuditError::Malformed {
+                path: bundle.path(),
+                source,
+            }
+        })?;
+        entries.extend(parsed);
+    }
+    Ok(entries)
+}
+
 fn audit_tiles_into<F: Fold>(
     dir: &Path,
     log_key: &VerifierKey,
@@ -217,33 +234,21 @@ fn audit_tiles_into<F: Fold>(
         },
         size,
     )?;
-    // A rendezvous: the reader fills the next chunk while the auditor
-    // works on this one (reading is a small part of the work), so at most
-    // two chunks are held.
+    // Rendezvous channels: the reader fills the next chunk while the one
+    // before it is prepared and the one before that folded, so at most
+    // three chunks are held.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(0);
     let tiles = std::thread::scope(|s| {
         let reader = s.spawn(move || read_ahead(dir, size, &tx));
-        for chunk in rx {
-            let chunk = chunk?;
-            let mut entries: Vec<&[u8]> = Vec::with_capacity(chunk.len() * BUNDLE as usize);
-            for (bundle, data) in &chunk {
-                // Parsed on the reader thread already; parsed again here
-                // (a scan of the length prefixes) to borrow the entries.
-                let parsed =
-                    parse_entry_bundle(data, usize::from(bundle.width)).map_err(|source| {
-                        ExportAuditError::Malformed {
-                            path: bundle.path(),
-                            source,
-                        }
-                    })?;
-                entries.extend(parsed);
-            }
-            auditor.fold(&entries).map_err(|e| match e {
-                PagedError::Integrity(f) => ExportAuditError::Integrity(f),
-                PagedError::Paging(e) => ExportAuditError::Scratch(e),
-            })?;
+        fold_ahead(&mut auditor, rx.into_iter(), chunk_records, |auditor, _| {
             progress(auditor.auditor_mut().size(), size);
-        }
+            Ok(())
+        })
+        .map_err(|e| match e {
+            Ahead::Chunk(e) => e,
+            Ahead::Fold(PagedError::Integrity(f)) => ExportAuditError::Integrity(f),
+            Ahead::Fold(PagedError::Paging(e)) => ExportAuditError::Scratch(e),
+        })?;
         // The channel closed: every bundle was sent (an error would have
         // been sent, and returned above). A reader that panicked is a bug,
         // passed on as one.

@@ -26,7 +26,9 @@ use std::path::Path;
 
 use forewarn_ledger::PartyId;
 use forewarn_ledger::auditor::keyed::Counts;
-use forewarn_ledger::auditor::{AuditConfig, AuditState, Auditor, PagedError, Paging, Prepared};
+use forewarn_ledger::auditor::{
+    AuditConfig, AuditState, Auditor, PagedError, Paging, Prepared, Preparer,
+};
 use forewarn_ledger::finding::Finding;
 use forewarn_ledger::report::PartyCase;
 use forewarn_ledger::types::{CaseId, Millis, PublicKey};
@@ -184,6 +186,32 @@ impl PagedReplay {
     /// [`PAGED_BATCH`] at a time: fewer pay the write-back more often,
     /// more hold a larger working set.
     pub fn push_batch(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
+        self.fold_and_write_back(|auditor, paging| auditor.push_batch_paged(records, paging))
+    }
+
+    /// [`PagedReplay::push_batch`] of records that a
+    /// [`PagedReplay::preparer`] prepared (`prepared[i]` for `records[i]`).
+    pub fn push_prepared(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+    ) -> Result<(), PagedError<StoreError>> {
+        self.fold_and_write_back(|auditor, paging| {
+            auditor.fold_prepared_paged(records, prepared, paging)
+        })
+    }
+
+    /// A preparer for [`PagedReplay::push_prepared`] (see [`Preparer`]).
+    pub fn preparer(&self) -> Preparer {
+        self.auditor.preparer()
+    }
+
+    /// Runs `fold` with the replay's paging, then writes back what it
+    /// touched.
+    fn fold_and_write_back(
+        &mut self,
+        fold: impl FnOnce(&mut Auditor, &mut PageIn<'_>) -> Result<(), PagedError<StoreError>>,
+    ) -> Result<(), PagedError<StoreError>> {
         let mut paging = PageIn {
             db: &self.db,
             sealer: &self.sealer,
@@ -191,7 +219,7 @@ impl PagedReplay {
             seen: self.seen.as_mut(),
             appended: None,
         };
-        let folded = self.auditor.push_batch_paged(records, &mut paging);
+        let folded = fold(&mut self.auditor, &mut paging);
         if let Err(PagedError::Paging(e)) = folded {
             return Err(PagedError::Paging(e));
         }
@@ -311,16 +339,30 @@ impl PagedReplay {
 /// What a full audit folds records into: an [`Auditor`] holding the
 /// whole state, or a [`PagedReplay`].
 pub trait Fold {
-    /// Folds the next records. A failure of the records is
+    /// A preparer for [`Fold::fold_prepared`].
+    fn preparer(&self) -> Preparer;
+    /// Folds the next records, prepared by [`Fold::preparer`]'s preparer
+    /// (`prepared[i]` for `records[i]`). A failure of the records is
     /// `PagedError::Integrity`; one of the scratch database, `Paging`.
-    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>>;
+    fn fold_prepared(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+    ) -> Result<(), PagedError<StoreError>>;
     /// The auditor (to check the signed checkpoint at the end).
     fn auditor_mut(&mut self) -> &mut Auditor;
 }
 
 impl Fold for Auditor {
-    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
-        self.push_batch(records).map_err(PagedError::Integrity)
+    fn preparer(&self) -> Preparer {
+        Auditor::preparer(self)
+    }
+    fn fold_prepared(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+    ) -> Result<(), PagedError<StoreError>> {
+        Auditor::fold_prepared(self, records, prepared).map_err(PagedError::Integrity)
     }
     fn auditor_mut(&mut self) -> &mut Auditor {
         self
@@ -328,12 +370,86 @@ impl Fold for Auditor {
 }
 
 impl Fold for PagedReplay {
-    fn fold(&mut self, records: &[&[u8]]) -> Result<(), PagedError<StoreError>> {
-        self.push_batch(records)
+    fn preparer(&self) -> Preparer {
+        PagedReplay::preparer(self)
+    }
+    fn fold_prepared(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+    ) -> Result<(), PagedError<StoreError>> {
+        self.push_prepared(records, prepared)
     }
     fn auditor_mut(&mut self) -> &mut Auditor {
         &mut self.auditor
     }
+}
+
+/// Why [`fold_ahead`] stopped.
+#[derive(Debug)]
+pub(crate) enum Ahead<E> {
+    /// Reading a chunk, or finding its records, failed.
+    Chunk(E),
+    /// Folding failed.
+    Fold(PagedError<StoreError>),
+}
+
+/// Folds into `auditor` the records of every chunk `chunks` yields, in
+/// order, preparing (decoding, hashing, verifying) each chunk on threads
+/// of their own while the chunk before it is folded, then calling `after`
+/// with the auditor and the chunk's prepared leaf hashes.
+///
+/// Why: [`Auditor::push_batch_paged`] prepares and folds one batch at a
+/// time, so the verifying threads wait while the batch's last records are
+/// folded and, for a [`PagedReplay`], while its working set is written
+/// back; on two cores that left about a third of the machine idle in
+/// `audit` (21.4 s of CPU in 17 s of wall at 1,250,410 records, `perf`).
+/// Here one chunk is prepared ahead (a rendezvous channel: at most the
+/// chunk being folded, the one prepared and the one being prepared are
+/// held), so the work is the same and only its order across threads
+/// changes. `records_of` gives a chunk's records; it is called once on
+/// the preparing thread and once on this one (it should be a cheap parse).
+/// Failures come in log order: a chunk's failure (from `chunks` or
+/// `records_of`) after every record before it is folded.
+pub(crate) fn fold_ahead<F, C, E>(
+    auditor: &mut F,
+    chunks: impl Iterator<Item = Result<C, E>> + Send,
+    records_of: impl Fn(&C) -> Result<Vec<&[u8]>, E> + Sync,
+    mut after: impl FnMut(&mut F, &[forewarn_tlog::hash::Hash]) -> Result<(), E>,
+) -> Result<(), Ahead<E>>
+where
+    F: Fold,
+    C: Send,
+    E: Send,
+{
+    let mut preparer = auditor.preparer();
+    let records_of = &records_of;
+    std::thread::scope(|s| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(C, Vec<Prepared>), E>>(0);
+        s.spawn(move || {
+            for chunk in chunks {
+                let ready = chunk.and_then(|c| {
+                    let prepared = preparer.prepare(&records_of(&c)?);
+                    Ok((c, prepared))
+                });
+                let stop = ready.is_err();
+                if tx.send(ready).is_err() || stop {
+                    return;
+                }
+            }
+        });
+        for ready in rx {
+            let (chunk, prepared) = ready.map_err(Ahead::Chunk)?;
+            let records = records_of(&chunk).map_err(Ahead::Chunk)?;
+            let leaves: Vec<forewarn_tlog::hash::Hash> =
+                prepared.iter().map(|p| *p.leaf()).collect();
+            auditor
+                .fold_prepared(&records, prepared)
+                .map_err(Ahead::Fold)?;
+            after(auditor, &leaves).map_err(Ahead::Chunk)?;
+        }
+        Ok(())
+    })
 }
 
 /// Keyed projections to read from (a store's or a [`PagedReplay`]'s):

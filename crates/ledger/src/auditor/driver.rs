@@ -66,6 +66,50 @@ impl Paging for NoPaging {
     fn after(&mut self, _: &Auditor) {}
 }
 
+/// Prepares records ahead of an [`Auditor`] ([`Auditor::preparer`]): the
+/// decoding, hashing and signature verification of
+/// [`Auditor::push_batch`], which depend on the records alone, never on
+/// the state. A driver prepares the next chunk of a log on a thread of
+/// its own while the auditor folds this one
+/// ([`Auditor::fold_prepared_paged`]), so that folding (and, for a paged
+/// auditor, writing back) no longer leaves the verifying threads idle.
+#[cfg(feature = "std")]
+#[derive(Debug)]
+pub struct Preparer {
+    mode: VerifyMode,
+    caches: Vec<KeyCache>,
+}
+
+#[cfg(feature = "std")]
+impl Preparer {
+    /// The records prepared, in order: split in one contiguous share per
+    /// thread, the first on the calling thread. Exact batch verification
+    /// pays a fixed cost per batch, so pass a few thousand records per
+    /// thread.
+    pub fn prepare(&mut self, records: &[&[u8]]) -> Vec<Prepared> {
+        let mode = self.mode;
+        let workers = self.caches.len();
+        if workers <= 1 || records.len() < 64 {
+            return prepare_records(records, mode, &mut self.caches[0]);
+        }
+        let share = records.len().div_ceil(workers);
+        let (mine, others) = self.caches.split_at_mut(1);
+        std::thread::scope(|s| {
+            let mut shares = records.chunks(share);
+            let first = shares.next().unwrap_or(&[]);
+            let helpers: Vec<_> = shares
+                .zip(others.iter_mut())
+                .map(|(share, cache)| s.spawn(move || prepare_records(share, mode, cache)))
+                .collect();
+            let mut out = prepare_records(first, mode, &mut mine[0]);
+            for h in helpers {
+                out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            }
+            out
+        })
+    }
+}
+
 /// The streaming auditor. Cloning it forks the audit (tests use this to
 /// try many continuations of one prefix).
 #[derive(Debug, Clone)]
@@ -324,6 +368,61 @@ impl Auditor {
         });
         self.caches = caches;
         result
+    }
+
+    /// A [`Preparer`] for this auditor's records: its verify mode, on as
+    /// many threads as [`AuditConfig::threads`], with key caches of its own.
+    #[cfg(feature = "std")]
+    pub fn preparer(&self) -> Preparer {
+        Preparer {
+            mode: self.config.verify_mode,
+            caches: (0..self.caches.len()).map(|_| KeyCache::new()).collect(),
+        }
+    }
+
+    /// Folds records that a [`Preparer`] prepared (`prepared[i]` is what
+    /// [`Preparer::prepare`] gave for `records[i]`), with `paging` called
+    /// around each as in [`Auditor::push_batch_paged`]. Preparing first
+    /// and folding here gives the verdicts of [`Auditor::push_batch_paged`]
+    /// on the same records; a driver that prepares the next chunk of a log
+    /// on other threads while this one folds keeps both busy.
+    ///
+    /// # Panics
+    /// If `prepared` does not hold one entry per record.
+    #[cfg(feature = "std")]
+    pub fn fold_prepared_paged<P: Paging>(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+        paging: &mut P,
+    ) -> Result<(), PagedError<P::Error>> {
+        if let Some(f) = &self.failed {
+            return Err(PagedError::Integrity(f.clone()));
+        }
+        assert_eq!(
+            records.len(),
+            prepared.len(),
+            "one prepared record per record"
+        );
+        for (bytes, p) in records.iter().zip(prepared) {
+            self.fold_paged(bytes, p, paging)?;
+        }
+        Ok(())
+    }
+
+    /// [`Auditor::fold_prepared_paged`] for an auditor holding its whole
+    /// state.
+    #[cfg(feature = "std")]
+    pub fn fold_prepared(
+        &mut self,
+        records: &[&[u8]],
+        prepared: Vec<Prepared>,
+    ) -> Result<(), IntegrityFailure> {
+        self.fold_prepared_paged(records, prepared, &mut NoPaging)
+            .map_err(|e| match e {
+                PagedError::Integrity(f) => f,
+                PagedError::Paging(never) => match never {},
+            })
     }
 
     /// One record of [`Auditor::push_batch_paged`].

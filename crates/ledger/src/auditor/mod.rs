@@ -57,6 +57,8 @@ mod sealed;
 mod state;
 
 pub use cases::DESIDERATA;
+#[cfg(feature = "std")]
+pub use driver::Preparer;
 pub use driver::{Auditor, PagedError, Paging};
 pub use prepare::{Prepared, prepare_records, statement_hash};
 pub use recent::{RecentTree, SEEN_WINDOW, SNAPSHOT_EVERY};

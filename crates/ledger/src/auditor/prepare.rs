@@ -48,6 +48,12 @@ impl Prepared {
         self.statement.as_ref()?.as_ref().ok()
     }
 
+    /// The record's leaf hash (RFC 9162 §2.1.1: SHA-256 of 0x00 and its
+    /// bytes).
+    pub fn leaf(&self) -> &Hash {
+        &self.leaf
+    }
+
     /// The SHA-256 of the statement's bytes ([`statement_hash`]).
     pub fn statement_hash(&self) -> &[u8; 32] {
         &self.statement_hash
