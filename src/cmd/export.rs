@@ -4,13 +4,14 @@
 use std::path::Path;
 
 use crate::cli::Outcome;
-use crate::cli::ledger::{open_store, store_failure};
+use crate::cli::ledger::{open_store_with, store_failure};
 use crate::cli::output::outln;
 use crate::cli::output::progress_callback;
 
 /// `forewarn export --to DIR`
 pub fn run(dir: &Path, to: &Path) -> Outcome {
-    let store = open_store(dir, false)?;
+    // Every tile and bundle is read once: the store is read as one pass.
+    let store = open_store_with(dir, false, |c| c.cache_bytes = forewarn_store::PASS_CACHE)?;
     let bar = progress_callback("exporting");
     let files = store
         .export_tiles(to, &|d, t| bar(d, t))

@@ -20,7 +20,7 @@ use forewarn_tlog::tile::{
 };
 
 use crate::error::{Corruption, Place, StoreError, io};
-use crate::layout::{BUNDLE, tile_key};
+use crate::layout::{BUNDLE, bundle_key, tile_key};
 use crate::open::Store;
 use crate::paged::{Ahead, Fold, PagedReplay, fold_ahead};
 use crate::reader::bundle_bytes;
@@ -44,7 +44,10 @@ impl Store {
             }
             std::fs::write(&path, data).map_err(io(&path))
         };
-        // The store keeps the log in the tlog-tiles layout: export is a copy.
+        // The store keeps the log in the tlog-tiles layout: export is a copy,
+        // read as one pass that lets sled's cache evict behind it
+        // (`crate::scan`; the command opens the store with `PASS_CACHE`).
+        let mut unevicted = 0;
         for tile in tiles_for_size(size) {
             let TileKind::Hashes { level } = tile.kind else {
                 continue;
@@ -53,9 +56,15 @@ impl Store {
                 level,
                 index: tile.index,
             };
+            let key = tile_key(level, tile.index);
             let data = db
-                .get(tile_key(level, tile.index))?
+                .get(key)?
                 .ok_or_else(|| StoreError::corrupt(Corruption::Missing, at.clone()))?;
+            unevicted += data.len();
+            if unevicted >= crate::scan::EVICT_EVERY {
+                crate::scan::evict_behind(db, &key)?;
+                unevicted = 0;
+            }
             // Exactly the tile's width (a stored partial tile may be wider,
             // never narrower: see the reader module).
             let want = usize::from(tile.width) * 32;
@@ -73,6 +82,7 @@ impl Store {
         }
         for bundle in new_entry_bundles(0, size) {
             let data = bundle_bytes(db, bundle.index, usize::from(bundle.width))?;
+            crate::scan::evict_behind(db, &bundle_key(bundle.index))?;
             write(&bundle, &data)?;
             files += 1;
             progress(bundle.index * BUNDLE + u64::from(bundle.width), size);
