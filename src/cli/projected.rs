@@ -92,7 +92,11 @@ pub fn evaluate(
 }
 
 /// [`evaluate`], keeping the first `max` findings in record order and
-/// counting them all: what a text report prints.
+/// counting them all: what a text report prints. The cases are read in
+/// contiguous runs on up to [`CASE_READERS`] threads (the pass reads and
+/// evaluates every case, most of a report's time), whose results are
+/// merged in the runs' order, so the result is the same on any number of
+/// threads.
 pub fn summary_and_first(
     p: &Projections<'_>,
     root: &forewarn_tlog::hash::Hash,
@@ -100,16 +104,92 @@ pub fn summary_and_first(
     as_of: Millis,
     max: usize,
 ) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
-    let mut first: Vec<Finding> = Vec::new();
-    let mut total = 0usize;
-    let evaluation = evaluate(p, root, policy, as_of, |found| {
-        total += found.len();
-        first.extend_from_slice(found);
-        first.sort_by_key(|f| (f.record, f.kind));
-        first.truncate(max);
-        Ok(())
-    })?;
-    Ok((evaluation.summary, first, total))
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, CASE_READERS);
+    summary_and_first_on(p, root, policy, as_of, max, threads)
+}
+
+/// Threads that read cases for one report at most.
+pub const CASE_READERS: usize = 4;
+
+/// What a run of cases gives [`summary_and_first`].
+#[derive(Default)]
+struct FirstPass {
+    builder: report::SummaryBuilder,
+    first: Vec<Finding>,
+    total: usize,
+}
+
+impl FirstPass {
+    /// Counts `found` and keeps the first `max` findings seen so far, in
+    /// record order (equal ones in the order they came).
+    fn keep(&mut self, found: &[Finding], max: usize) {
+        self.total += found.len();
+        self.first.extend_from_slice(found);
+        self.first.sort_by_key(|f| (f.record, f.kind));
+        self.first.truncate(max);
+    }
+
+    /// Adds the pass of the run that follows this one's.
+    fn merge(&mut self, later: FirstPass, max: usize) {
+        self.builder.merge(later.builder);
+        self.total += later.total;
+        self.first.extend(later.first);
+        self.first.sort_by_key(|f| (f.record, f.kind));
+        self.first.truncate(max);
+    }
+}
+
+/// [`summary_and_first`] on `threads` threads (at least one).
+fn summary_and_first_on(
+    p: &Projections<'_>,
+    root: &forewarn_tlog::hash::Hash,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    max: usize,
+    threads: usize,
+) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
+    let ids = p.case_ids()?;
+    let run = ids.len().div_ceil(threads).max(1);
+    let runs: Vec<Result<FirstPass, StoreError>> = std::thread::scope(|s| {
+        let readers: Vec<_> = ids
+            .chunks(run)
+            .map(|share| {
+                s.spawn(move || {
+                    let mut pass = FirstPass::default();
+                    each_case(p, share, |part, id| {
+                        let findings = all_findings(part, policy, as_of);
+                        let case = report::case_report(part, id, &findings);
+                        pass.builder.add(part, case.as_slice(), &findings);
+                        pass.keep(&findings, max);
+                        Ok(())
+                    })?;
+                    Ok(pass)
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut all = FirstPass::default();
+    for run in runs {
+        all.merge(run?, max);
+    }
+    let loose = p.loose_part()?;
+    let findings = all_findings(&loose, policy, as_of);
+    all.builder.add(&loose, &[], &findings);
+    all.keep(&findings, max);
+    Ok((
+        all.builder.finish(p.hot(), policy, as_of, root),
+        all.first,
+        all.total,
+    ))
 }
 
 /// A read failure met while a document was being written, kept so that
@@ -468,6 +548,40 @@ mod tests {
                     .unwrap_or_else(|_| panic!("seed {seed}: not written"));
                 assert_eq!(n, whole.findings.len(), "seed {seed}");
                 assert!(got == want, "seed {seed}: the documents differ");
+            }
+        }
+    }
+
+    /// The text report's summary and first findings are the whole
+    /// report's, and the same on any number of threads (more than there
+    /// are cases included), for any number of findings shown.
+    #[test]
+    fn the_summary_and_first_findings_are_the_same_on_any_number_of_threads() {
+        for (seed, records, policy) in [
+            (5, 5_000, "cert-cc"),
+            (6, 0, "baseline"),
+            (7, 600, "eu-cra"),
+        ] {
+            let (whole, paged, policy, as_of) = replayed(seed, records, policy, 700);
+            let p = paged.projections();
+            let root = paged.auditor().root();
+            assert!(records == 0 || whole.findings.len() > 3, "seed {seed}");
+            for max in [0, 3, 10_000] {
+                let mut want = whole.findings.clone();
+                want.sort_by_key(|f| (f.record, f.kind));
+                want.truncate(max);
+                for threads in [1, 2, 3, CASE_READERS, 64] {
+                    let (summary, first, total) =
+                        summary_and_first_on(&p, &root, &policy, as_of, max, threads).unwrap();
+                    let at = format!("seed {seed}, max {max}, {threads} threads");
+                    assert_eq!(
+                        serde_json::to_string(&summary).unwrap(),
+                        serde_json::to_string(&whole.summary).unwrap(),
+                        "{at}"
+                    );
+                    assert_eq!(total, whole.findings.len(), "{at}");
+                    assert_eq!(first, want, "{at}");
+                }
             }
         }
     }

@@ -598,6 +598,26 @@ impl SummaryBuilder {
             .count();
     }
 
+    /// Adds what `later` was given, as if its parts had been added to this
+    /// builder after its own: parts split in contiguous runs, each run
+    /// added to a builder of its own (on its own thread) and the builders
+    /// merged in the runs' order, give the summary of adding every part
+    /// in order.
+    pub fn merge(&mut self, later: SummaryBuilder) {
+        for (class, mut leads) in later.leads {
+            self.leads.entry(class).or_default().append(&mut leads);
+        }
+        for (kind, n) in later.findings_by_kind {
+            *self.findings_by_kind.entry(kind).or_insert(0) += n;
+        }
+        self.protocol += later.protocol;
+        self.policy += later.policy;
+        self.cases += later.cases;
+        self.public_cases += later.public_cases;
+        self.notices += later.notices;
+        self.acknowledged += later.acknowledged;
+    }
+
     /// The summary; `whole` gives what every part shares (records, times,
     /// parties, keys, events).
     pub fn finish(
