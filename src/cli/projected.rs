@@ -366,7 +366,8 @@ pub fn parties<'a>(
 /// [`PARTY_READERS`] threads (they are random reads of the database,
 /// most of the command's time), whose rows are joined in the index's
 /// order, so the report is the same on any number of threads. Memory
-/// holds one case per thread and the party's rows; time grows with the
+/// holds, per thread, one case and a copy of the parties and keys, and
+/// the party's rows; time grows with the
 /// party's cases, not with the log. `None`: no party `party`.
 pub fn party_report(
     p: &Projections<'_>,

@@ -128,10 +128,12 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     // Each report reads only the projections it shows: the kept counters
     // (summary), one case's entry, the entries of the cases a party
     // appears in, or (summary --findings, cases, --all) every case. The
-    // database is closed again before the report is built.
-    // A report reads each value it needs once: a small cache serves it
-    // and, with reads that let sled evict (crates/store/src/scan.rs),
-    // keeps what many case reads load from staying in memory.
+    // database is closed before the report is built and printed, on a
+    // thread of its own (`Store::close_in_background`), so that a reader
+    // whose output stalls never keeps a writer waiting. Each value is read
+    // once: a small cache serves it and, with reads that let sled evict
+    // (crates/store/src/scan.rs), keeps what many case reads load from
+    // staying in memory.
     let store = open_store_with(&common.dir.dir, true, |c| {
         c.cache_bytes = forewarn_store::RANDOM_READ_CACHE
     })?;
@@ -160,7 +162,7 @@ pub fn run(cmd: &ReportCmd) -> Outcome {
     }
     .map_err(store_failure)?;
     let root = store.auditor().root();
-    store.close_at_exit().map_err(store_failure)?;
+    store.close_in_background().map_err(store_failure)?;
     let report = report::build(&state, &policy, as_of, &root);
     match cmd {
         ReportCmd::Case { id, all, .. } => {
@@ -249,7 +251,7 @@ fn totals(store: forewarn_store::Store, json: bool) -> Outcome {
     let hot = store.auditor().state();
     let totals = report::Totals::of(hot, store.counts(), &store.auditor().root());
     let parties = party_rows(hot);
-    store.close_at_exit().map_err(store_failure)?;
+    store.close_in_background().map_err(store_failure)?;
     if !json {
         print_totals(&totals);
     }
@@ -281,7 +283,7 @@ fn summary(
     )
     .map_err(store_failure)?;
     let parties = party_rows(store.auditor().state());
-    store.close_at_exit().map_err(store_failure)?;
+    store.close_in_background().map_err(store_failure)?;
     if !json {
         print_summary(&summary);
     }
@@ -311,7 +313,7 @@ fn party(
                 "list the parties with `forewarn report summary`",
             )
         })?;
-    store.close_at_exit().map_err(store_failure)?;
+    store.close_in_background().map_err(store_failure)?;
     let p = &p;
     if json {
         print_json_pretty(p);
@@ -365,7 +367,7 @@ fn cases(store: forewarn_store::Store, json: bool) -> Outcome {
         Ok(())
     })
     .map_err(store_failure)?;
-    store.close_at_exit().map_err(store_failure)?;
+    store.close_in_background().map_err(store_failure)?;
     rows.sort_by_key(|c| c.0);
     if json {
         print_json_pretty(&crate::cli::json::cases_document(rows.iter().map(
