@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use forewarn_store::{Store, StoreConfig};
 
 mod common;
-use common::{ok, run};
+use common::{ok, register_vendor, run};
 
 #[test]
 fn a_command_on_a_busy_ledger_says_it_waits_and_then_runs() {
@@ -15,16 +15,7 @@ fn a_command_on_a_busy_ledger_says_it_waits_and_then_runs() {
     let d = tmp.path();
     ok(d, &["init", "--origin", "ledger.acme.example"]);
     ok(d, &["keygen", "--name", "acme.example", "--out", "keys"]);
-    let register = [
-        "party",
-        "register",
-        "--key",
-        "keys/acme.example.key",
-        "--name",
-        "Acme",
-        "--class",
-        "vendor",
-    ];
+    let register = register_vendor("keys/acme.example.key", "Acme");
     for args in [&register[..], &["report", "summary"][..]] {
         // Another holder (this test process) keeps the database for a while.
         let held = Store::open(&d.join("forewarn-data"), StoreConfig::default()).unwrap();
@@ -64,10 +55,7 @@ fn a_writer_leaves_the_ledger_free_and_whole_at_its_exit() {
         let key = format!("keys/{name}.key");
         let shown = format!("Party {next}");
         next += 1;
-        let args = [
-            "party", "register", "--key", &key, "--name", &shown, "--class", "vendor",
-        ];
-        ok(d, &args);
+        ok(d, &register_vendor(&key, &shown));
     };
     for round in 0..2 {
         for _ in 0..4 {
@@ -139,19 +127,7 @@ fn a_stalled_report_does_not_hold_the_ledger() {
     );
     ok(d, &["keygen", "--name", "acme.example", "--out", "keys"]);
     let started = Instant::now();
-    let out = run(
-        d,
-        &[
-            "party",
-            "register",
-            "--key",
-            "keys/acme.example.key",
-            "--name",
-            "Acme",
-            "--class",
-            "vendor",
-        ],
-    );
+    let out = run(d, &register_vendor("keys/acme.example.key", "Acme"));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(

@@ -104,10 +104,36 @@ pub fn summary_and_first(
     as_of: Millis,
     max: usize,
 ) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
-    let threads = std::thread::available_parallelism()
+    summary_and_first_on(p, root, policy, as_of, max, readers(CASE_READERS))
+}
+
+/// The machine's cores, from 1 to `most`: threads for reading cases.
+fn readers(most: usize) -> usize {
+    std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .clamp(1, CASE_READERS);
-    summary_and_first_on(p, root, policy, as_of, max, threads)
+        .clamp(1, most)
+}
+
+/// `work` over `ids` split in contiguous runs, one per thread on up to
+/// `threads` threads (at least one), the results in the runs' order; a
+/// thread's panic is passed on.
+fn in_runs<T: Send>(
+    ids: &[CaseId],
+    threads: usize,
+    work: impl Fn(&[CaseId]) -> T + Sync,
+) -> Vec<T> {
+    let run = ids.len().div_ceil(threads.max(1)).max(1);
+    let work = &work;
+    std::thread::scope(|s| {
+        let running: Vec<_> = ids.chunks(run).map(|r| s.spawn(move || work(r))).collect();
+        running
+            .into_iter()
+            .map(|r| {
+                r.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    })
 }
 
 /// Threads that read cases for one report at most.
@@ -151,31 +177,16 @@ fn summary_and_first_on(
     threads: usize,
 ) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
     let ids = p.case_ids()?;
-    let run = ids.len().div_ceil(threads).max(1);
-    let runs: Vec<Result<FirstPass, StoreError>> = std::thread::scope(|s| {
-        let readers: Vec<_> = ids
-            .chunks(run)
-            .map(|share| {
-                s.spawn(move || {
-                    let mut pass = FirstPass::default();
-                    each_case(p, share, |part, id| {
-                        let findings = all_findings(part, policy, as_of);
-                        let case = report::case_report(part, id, &findings);
-                        pass.builder.add(part, case.as_slice(), &findings);
-                        pass.keep(&findings, max);
-                        Ok(())
-                    })?;
-                    Ok(pass)
-                })
-            })
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let runs = in_runs(&ids, threads, |run| {
+        let mut pass = FirstPass::default();
+        each_case(p, run, |part, id| {
+            let findings = all_findings(part, policy, as_of);
+            let case = report::case_report(part, id, &findings);
+            pass.builder.add(part, case.as_slice(), &findings);
+            pass.keep(&findings, max);
+            Ok(())
+        })?;
+        Ok::<_, StoreError>(pass)
     });
     let mut all = FirstPass::default();
     for run in runs {
@@ -375,10 +386,7 @@ pub fn party_report(
     policy: &AuditPolicy,
     as_of: Millis,
 ) -> Result<Option<PartyReport>, StoreError> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, PARTY_READERS);
-    party_report_on(p, party, policy, as_of, threads)
+    party_report_on(p, party, policy, as_of, readers(PARTY_READERS))
 }
 
 /// [`party_report`] on `threads` threads (at least one).
@@ -397,19 +405,8 @@ fn party_report_on(
     // of the whole report's rows before their (stable) sort by time.
     let ids = p.cases_of_party(party)?;
     let random = p.for_random_reads();
-    let run = ids.len().div_ceil(threads).max(1);
-    let shares: Vec<Result<(Vec<PartyCase>, usize), StoreError>> = std::thread::scope(|s| {
-        let readers: Vec<_> = ids
-            .chunks(run)
-            .map(|share| s.spawn(move || party_rows_of(&random, share, party, policy, as_of)))
-            .collect();
-        readers
-            .into_iter()
-            .map(|r| {
-                r.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            })
-            .collect()
+    let shares = in_runs(&ids, threads, |run| {
+        party_rows_of(&random, run, party, policy, as_of)
     });
     let mut rows = Vec::new();
     let mut findings = 0;

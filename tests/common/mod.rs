@@ -26,3 +26,11 @@ pub fn ok(dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The arguments of `forewarn party register` for a vendor named `name`
+/// with the key file `key`.
+pub fn register_vendor<'a>(key: &'a str, name: &'a str) -> [&'a str; 8] {
+    [
+        "party", "register", "--key", key, "--name", name, "--class", "vendor",
+    ]
+}
