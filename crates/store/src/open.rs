@@ -422,9 +422,7 @@ impl Store {
     /// any size of log) and, if no reader still holds the database, waits
     /// up to 2 s for sled to release its lock.
     pub fn close(self) -> Result<(), StoreError> {
-        if !self.poisoned {
-            self.shared.db.flush()?;
-        }
+        self.flush_unless_poisoned()?;
         let db_dir = self.dir.join(DB_DIR);
         let last = Arc::strong_count(&self.shared) == 1;
         drop(self);
@@ -464,7 +462,7 @@ impl Store {
     /// with [`Store::close_in_background`] for that reason, before it
     /// prints.
     pub fn close_at_exit(self) -> Result<(), StoreError> {
-        self.flush_for_exit()?;
+        self.flush_unless_poisoned()?;
         // The keys are wiped as usual; what is left to the system is what
         // grows with the log.
         let Store {
@@ -485,13 +483,14 @@ impl Store {
     /// So a reader whose output stalls holds the lock no longer than that,
     /// and does not wait for the freeing either.
     pub fn close_in_background(self) -> Result<(), StoreError> {
-        self.flush_for_exit()?;
+        self.flush_unless_poisoned()?;
         std::thread::spawn(move || drop(self));
         Ok(())
     }
 
-    /// The flush [`Store::close`] starts with.
-    fn flush_for_exit(&self) -> Result<(), StoreError> {
+    /// Flushes sled unless the store is poisoned (a commit failed after
+    /// validation, see `commit`): how every close starts.
+    fn flush_unless_poisoned(&self) -> Result<(), StoreError> {
         if !self.poisoned {
             self.shared.db.flush()?;
         }
