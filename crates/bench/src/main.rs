@@ -5,6 +5,8 @@
 //!   (docs/PERFORMANCE.md).
 //! - `forewarn-bench load`: the writer the crash test (`tests/crash.rs`)
 //!   kills with SIGKILL (docs/RELIABILITY.md).
+//! - `forewarn-bench auditors`: the in-process auditors alone on one
+//!   ledger, the reference rates of `scale`.
 //! - `forewarn-bench scale`: the cost of single commands (a step, reports,
 //!   audits, check) on ledgers of several sizes (docs/PERFORMANCE.md).
 
@@ -79,6 +81,16 @@ enum BenchCommand {
         #[arg(long)]
         dir: PathBuf,
     },
+    /// The two in-process auditors (bounded memory, then the whole state)
+    /// on an existing ledger: the reference rates `scale` compares the
+    /// commands with, measured alone.
+    ///
+    /// Example: forewarn-bench auditors --dir /tmp/scale/1000000/ledger
+    Auditors {
+        /// The ledger directory.
+        #[arg(long)]
+        dir: PathBuf,
+    },
     /// The crash test's writer: append signed statements to a ledger under
     /// concurrent load until killed, printing `index sha256(statement)` for
     /// every receipt returned.
@@ -106,6 +118,7 @@ fn main() -> ExitCode {
         } => ingest(records, submitters, dir.as_deref()),
         BenchCommand::Load { dir, threads } => load(&dir, threads),
         BenchCommand::Scale { sizes, dir } => scale(&sizes, &dir),
+        BenchCommand::Auditors { dir } => scale::auditors(&dir),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

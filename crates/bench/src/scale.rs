@@ -244,35 +244,52 @@ pub(crate) fn scale(sizes: &[u64], dir: &Path) -> Outcome {
         ));
 
         // The in-process auditor on the same records, for the ratios.
-        let copy = LogCopy::take(&ledger, forewarn_store::DEFAULT_LOCK_WAIT).map_err(fail)?;
-        let config = AuditConfig {
-            threads: std::thread::available_parallelism()
-                .map_or(1, |n| n.get())
-                .min(8),
-            ..AuditConfig::default()
-        };
-        // In bounded memory first (what the commands run), then holding
-        // the whole state (the fastest, with memory that grows with the
-        // log): both rates, each with its peak memory growth.
-        let t = Instant::now();
-        let paged = copy
-            .audit_paged(config.clone(), None, &|_, _| {})
-            .map_err(fail)?;
-        let paged_rate = size as f64 / t.elapsed().as_secs_f64();
-        drop(paged);
-        println!(
-            "in-process auditor in bounded memory (LogCopy::audit_paged): {paged_rate:.0} records/s"
-        );
-        let t = Instant::now();
-        copy.audit(config, &|_, _| {}).map_err(fail)?;
-        let auditor_rate = size as f64 / t.elapsed().as_secs_f64();
-        println!(
-            "in-process auditor holding the whole state (LogCopy::audit): {auditor_rate:.0} records/s"
-        );
-        drop(copy);
+        let (paged_rate, auditor_rate) = in_process_rates(&ledger, size)?;
         print_rows(&ledger, size, auditor_rate, paged_rate, &rows);
     }
     Ok(())
+}
+
+/// The two in-process auditors on the ledger at `ledger` of `size`
+/// records, each run once: (paged, whole state) in records/s. In bounded
+/// memory first (what the commands run), then holding the whole state (the
+/// fastest, with memory that grows with the log).
+pub(crate) fn in_process_rates(ledger: &Path, size: u64) -> Result<(f64, f64), Failure> {
+    let copy = LogCopy::take(ledger, forewarn_store::DEFAULT_LOCK_WAIT).map_err(fail)?;
+    let config = AuditConfig {
+        threads: std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8),
+        ..AuditConfig::default()
+    };
+    let t = Instant::now();
+    let paged = copy
+        .audit_paged(config.clone(), None, &|_, _| {})
+        .map_err(fail)?;
+    let paged_rate = size as f64 / t.elapsed().as_secs_f64();
+    drop(paged);
+    println!(
+        "in-process auditor in bounded memory (LogCopy::audit_paged): {paged_rate:.0} records/s"
+    );
+    let t = Instant::now();
+    copy.audit(config, &|_, _| {}).map_err(fail)?;
+    let auditor_rate = size as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "in-process auditor holding the whole state (LogCopy::audit): {auditor_rate:.0} records/s"
+    );
+    Ok((paged_rate, auditor_rate))
+}
+
+/// `forewarn-bench auditors --dir LEDGER`: the in-process auditors alone
+/// on an existing ledger (the reference rates of `scale`, without its
+/// commands).
+pub(crate) fn auditors(ledger: &Path) -> Outcome {
+    let size = LogCopy::take(ledger, forewarn_store::DEFAULT_LOCK_WAIT)
+        .map_err(fail)?
+        .state()
+        .size;
+    println!("{size} records in {}", ledger.display());
+    in_process_rates(ledger, size).map(|_| ())
 }
 
 /// Bytes of the files under `path`.

@@ -73,6 +73,7 @@
 //! | [`export`] | static tlog-tiles export and its audit |
 //! | `error` | [`StoreError`] and its parts |
 //! | `sequencer` | [`Sequencer`], [`Submitter`], [`Submission`] |
+//! | `schedule` | the helper threads of a pipeline run behind its serial thread |
 
 /// The store's in-memory maps (tile overlays and caches): std's
 /// map with foldhash's fast hasher, seeded at random per map. std's
@@ -98,6 +99,7 @@ mod paged;
 mod projections;
 mod reader;
 mod scan;
+mod schedule;
 mod seen;
 mod sequencer;
 mod tile_check;

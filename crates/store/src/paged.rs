@@ -407,7 +407,8 @@ pub(crate) enum Ahead<E> {
 /// Here one chunk is prepared ahead (a rendezvous channel: at most the
 /// chunk being folded, the one prepared and the one being prepared are
 /// held), so the work is the same and only its order across threads
-/// changes. `records_of` gives a chunk's records; it is called once on
+/// changes; the preparing threads run behind the fold
+/// ([`crate::schedule::behind_the_serial_thread`]). `records_of` gives a chunk's records; it is called once on
 /// the preparing thread and once on this one (it should be a cheap parse).
 /// Failures come in log order: a chunk's failure (from `chunks` or
 /// `records_of`) after every record before it is folded.
@@ -427,6 +428,7 @@ where
     std::thread::scope(|s| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<(C, Vec<Prepared>), E>>(0);
         s.spawn(move || {
+            crate::schedule::behind_the_serial_thread();
             for chunk in chunks {
                 let ready = chunk.and_then(|c| {
                     let prepared = preparer.prepare(&records_of(&c)?);
@@ -810,6 +812,50 @@ mod tests {
         for batch in [1, 5, 64, PAGED_BATCH] {
             paged_equals_full(s.records(), batch);
         }
+    }
+
+    /// The preparing threads of a `fold_ahead` run behind the fold, which
+    /// keeps its own priority; the fold's result is the plain fold's.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_fold_goes_before_its_preparing_threads() {
+        let nice = || rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        let records: Vec<Vec<u8>> = golden_scenario().records().to_vec();
+        let chunks: Vec<&[Vec<u8>]> = records.chunks(4).collect();
+        let base = nice();
+        let seen = std::sync::Mutex::new(Vec::new());
+        let mut ahead = Auditor::new(config());
+        let folded = fold_ahead(
+            &mut ahead,
+            chunks.iter().map(Ok::<_, StoreError>),
+            |c| {
+                seen.lock()
+                    .unwrap()
+                    .push((std::thread::current().id(), nice()));
+                Ok(c.iter().map(Vec::as_slice).collect())
+            },
+            |_, _| Ok(()),
+        );
+        assert!(folded.is_ok());
+        let me = std::thread::current().id();
+        let seen = seen.into_inner().unwrap();
+        assert_eq!(seen.len(), 2 * chunks.len());
+        for (thread, n) in seen {
+            if thread == me {
+                assert_eq!(n, base, "the fold keeps its priority");
+            } else {
+                assert_eq!(
+                    n,
+                    (base + crate::schedule::NICE_BEHIND).min(19),
+                    "the preparing thread is lowered"
+                );
+            }
+        }
+        assert_eq!(nice(), base);
+        let mut plain = Auditor::new(config());
+        let all: Vec<&[u8]> = records.iter().map(Vec::as_slice).collect();
+        plain.push_batch(&all).unwrap();
+        assert_eq!(ahead.state(), plain.state());
     }
 
     #[test]

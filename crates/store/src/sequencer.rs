@@ -198,7 +198,9 @@ impl Sequencer {
     /// Starts the pipeline, taking the store as its writer: a checking
     /// thread drains the queue and verifies a batch's signatures (on the
     /// store's verification threads) while the commit thread writes the
-    /// previous batch. One batch is checked ahead at most.
+    /// previous batch. One batch is checked ahead at most. The checking
+    /// threads run at a lower priority than the commit thread
+    /// (`crate::schedule`).
     pub fn start(mut store: Store, max_batch: usize) -> Sequencer {
         let reader = store.reader();
         let stopped: Arc<OnceLock<Arc<StoreError>>> = Arc::default();
@@ -208,6 +210,8 @@ impl Sequencer {
         let trace = std::env::var_os("FOREWARN_TRACE").is_some();
         let epoch = std::time::Instant::now();
         let checker = std::thread::spawn(move || {
+            // The commit thread, which writes in log order, goes first.
+            crate::schedule::behind_the_serial_thread();
             let mut caches: Vec<KeyCache> = (0..threads).map(|_| KeyCache::new()).collect();
             while let Ok(first) = rx.recv() {
                 let mut requests = vec![first];
