@@ -1,12 +1,16 @@
 //! The report of everything, read from keyed projections one case at a
 //! time (a store's, for `report summary --findings`, or a paged replay's,
-//! for `audit`), so that memory holds one case, never the whole state.
+//! for `audit`), so that memory holds a few cases per thread, never the
+//! whole state.
 //!
 //! [`evaluate`] is the first pass: every case, then what names no case,
 //! folded into the summary; it hands each part's findings to the caller,
 //! which keeps what it shows. A full report (`audit --json`) then walks
 //! the cases again in the order they were opened, writing each case's
-//! report as it goes ([`cases`]), and spills what must come out in
+//! report as it goes ([`cases`]). Both passes read and report the cases
+//! on up to [`CASE_READERS`] threads, in blocks handed back in order
+//! ([`blocks_ahead`]), while this thread writes; the document is the one a
+//! single thread writes. The full report spills what must come out in
 //! another order (findings by record, each party's cases by time) to the
 //! replay's scratch database ([`Spill`]), read back in order as the
 //! document is written.
@@ -50,14 +54,28 @@ pub fn each_case(
     Ok(())
 }
 
+/// What one block of cases gives [`evaluate`].
+#[derive(Default)]
+struct EvaluatedBlock {
+    builder: report::SummaryBuilder,
+    order: Vec<(RecordRef, CaseId)>,
+    /// The block's findings, case after case.
+    findings: Vec<Finding>,
+}
+
 /// The first pass: the summary under `policy` at `as_of`, with each
-/// part's findings (record order within the part) given to `found`.
-pub fn evaluate(
+/// part's findings (record order within the part) given to `found`. The
+/// cases are read, reported and summed on `threads` threads, in blocks of
+/// `block` ([`blocks_ahead`]); `found` sees the findings in the order a
+/// single thread would give them.
+fn evaluate(
     p: &Projections<'_>,
     root: &forewarn_tlog::hash::Hash,
     policy: &AuditPolicy,
     as_of: Millis,
     mut found: impl FnMut(&[Finding]) -> Result<(), StoreError>,
+    threads: usize,
+    block: usize,
 ) -> Result<Evaluation, StoreError> {
     let mut builder = report::SummaryBuilder::default();
     let mut order = Vec::new();
@@ -68,15 +86,29 @@ pub fn evaluate(
         }
     };
     let ids = p.case_ids()?;
-    each_case(p, &ids, |part, id| {
-        let findings = all_findings(part, policy, as_of);
-        let case = report::case_report(part, id, &findings);
-        if let Some(c) = &case {
-            order.push((c.opened_record, *id));
+    let work = |run: &[CaseId]| {
+        let mut done = EvaluatedBlock::default();
+        each_case(p, run, |part, id| {
+            let findings = all_findings(part, policy, as_of);
+            let case = report::case_report(part, id, &findings);
+            if let Some(c) = &case {
+                done.order.push((c.opened_record, *id));
+            }
+            done.builder.add(part, case.as_slice(), &findings);
+            done.findings.extend(findings);
+            Ok(())
+        })?;
+        Ok::<_, StoreError>(done)
+    };
+    std::thread::scope(|s| {
+        for done in blocks_ahead(s, &ids, threads, block, &work) {
+            let done = done?;
+            builder.merge(done.builder);
+            order.extend(done.order);
+            count(&done.findings);
+            found(&done.findings)?;
         }
-        builder.add(part, case.as_slice(), &findings);
-        count(&findings);
-        found(&findings)
+        Ok::<_, StoreError>(())
     })?;
     let loose = p.loose_part()?;
     let findings = all_findings(&loose, policy, as_of);
@@ -89,6 +121,46 @@ pub fn evaluate(
         order,
         findings_of,
     })
+}
+
+/// Cases per block of [`blocks_ahead`]: few enough that the blocks held
+/// ahead are small, many enough that a thread's copy of the parties and
+/// keys (made once per block) costs little.
+const BLOCK: usize = 512;
+
+/// The results of `work` over `ids` in blocks of `block` contiguous cases,
+/// in the blocks' order, computed on `threads` threads started in `s`:
+/// block i on thread i mod `threads`, each thread at most two blocks
+/// ahead of the one taken (one waiting, one in hand), so memory holds
+/// about `2 × threads` blocks' results whatever the number of cases.
+/// Dropping the iterator stops the threads after the block in hand; a
+/// thread's panic ends the iterator and is passed on when `s` ends.
+///
+/// Why: the reports of all cases (`audit --json`, its summary pass) were
+/// read and built on one thread while the other core idled; reading a
+/// case is a random sled read, decoding and building its report.
+fn blocks_ahead<'scope, 'env, T: Send + 'scope>(
+    s: &'scope std::thread::Scope<'scope, 'env>,
+    ids: &'env [CaseId],
+    threads: usize,
+    block: usize,
+    work: &'env (impl Fn(&[CaseId]) -> T + Sync),
+) -> impl Iterator<Item = T> + 'scope {
+    let (threads, block) = (threads.max(1), block.max(1));
+    let receivers: Vec<std::sync::mpsc::Receiver<T>> = (0..threads)
+        .map(|k| {
+            let (tx, rx) = std::sync::mpsc::sync_channel(1);
+            s.spawn(move || {
+                for run in ids.chunks(block).skip(k).step_by(threads) {
+                    if tx.send(work(run)).is_err() {
+                        return;
+                    }
+                }
+            });
+            rx
+        })
+        .collect();
+    (0..ids.len().div_ceil(block)).map_while(move |i| receivers[i % threads].recv().ok())
 }
 
 /// [`evaluate`], keeping the first `max` findings in record order and
@@ -278,27 +350,69 @@ pub fn write_audit_document<W: std::io::Write>(
     policy: &AuditPolicy,
     as_of: Millis,
 ) -> Result<usize, Unwritten> {
+    write_audit_document_on(
+        out,
+        layout,
+        source,
+        replay,
+        policy,
+        as_of,
+        readers(CASE_READERS),
+        BLOCK,
+    )
+}
+
+/// [`write_audit_document`] with its cases read on `threads` threads, in
+/// blocks of `block` ([`blocks_ahead`]); the document is the same.
+#[allow(clippy::too_many_arguments)]
+fn write_audit_document_on<W: std::io::Write>(
+    out: W,
+    layout: crate::cli::json::Layout,
+    source: &str,
+    replay: &forewarn_store::PagedReplay,
+    policy: &AuditPolicy,
+    as_of: Millis,
+    threads: usize,
+    block: usize,
+) -> Result<usize, Unwritten> {
     use crate::cli::json;
     let root = replay.auditor().root();
     let p = replay.projections();
     let spill = replay.spill().map_err(Unwritten::Read)?;
-    let eval = evaluate(&p, &root, policy, as_of, |found| spill.keep_findings(found))
-        .map_err(Unwritten::Read)?;
+    let eval = evaluate(
+        &p,
+        &root,
+        policy,
+        as_of,
+        |found| spill.keep_findings(found),
+        threads,
+        block,
+    )
+    .map_err(Unwritten::Read)?;
     let stopped = Stopped::default();
-    let document = json::AuditDocument {
-        integrity: "ok",
-        source,
-        report: json::ReportDocument {
-            summary: &eval.summary,
-            cases: checked(
-                cases(&p, &eval.order, policy, as_of, &spill, &stopped),
-                &stopped,
-            ),
-            parties: checked(parties(&p, &eval.findings_of, &spill, &stopped), &stopped),
-            findings: checked(findings(&spill, &stopped), &stopped),
-        },
-    };
-    if let Err(e) = json::write_document(out, &document, layout) {
+    let ids: Vec<CaseId> = eval.order.iter().map(|(_, id)| *id).collect();
+    let work = |run: &[CaseId]| case_reports(&p, run, policy, as_of);
+    let written = std::thread::scope(|s| {
+        let document = json::AuditDocument {
+            integrity: "ok",
+            source,
+            report: json::ReportDocument {
+                summary: &eval.summary,
+                cases: checked(
+                    cases(
+                        blocks_ahead(s, &ids, threads, block, &work),
+                        &spill,
+                        &stopped,
+                    ),
+                    &stopped,
+                ),
+                parties: checked(parties(&p, &eval.findings_of, &spill, &stopped), &stopped),
+                findings: checked(findings(&spill, &stopped), &stopped),
+            },
+        };
+        json::write_document(out, &document, layout)
+    });
+    if let Err(e) = written {
         return Err(match stopped.take() {
             Some(read) => Unwritten::Read(read),
             None => Unwritten::Write(e),
@@ -307,40 +421,62 @@ pub fn write_audit_document<W: std::io::Write>(
     Ok(eval.summary.protocol_findings + eval.summary.policy_findings)
 }
 
-/// Each case's report, in `order`, built as it is asked for; the
-/// who-knew rows of registered parties are spilled as they pass.
-pub fn cases<'a>(
-    p: &'a Projections<'a>,
-    order: &'a [(RecordRef, CaseId)],
-    policy: &'a AuditPolicy,
+/// The reports of the cases `ids`, in order, and the failure that ended
+/// them early, if one did.
+fn case_reports(
+    p: &Projections<'_>,
+    ids: &[CaseId],
+    policy: &AuditPolicy,
     as_of: Millis,
+) -> (Vec<CaseReport>, Option<StoreError>) {
+    let mut reports = Vec::with_capacity(ids.len());
+    let done = each_case(p, ids, |part, id| {
+        let findings = all_findings(part, policy, as_of);
+        let c = report::case_report(part, id, &findings)
+            .ok_or_else(|| Projections::missing_case(id))?;
+        reports.push(c);
+        Ok(())
+    });
+    (reports, done.err())
+}
+
+/// Each case's report, from `blocks` of them in the report's order (see
+/// [`case_reports`]); the who-knew rows of registered parties are spilled
+/// as they pass. A failure in a block ends the reports after those
+/// before it, and is kept in `stopped`.
+fn cases<'a>(
+    mut blocks: impl Iterator<Item = (Vec<CaseReport>, Option<StoreError>)> + 'a,
     spill: &'a Spill,
     stopped: &'a Stopped,
 ) -> impl Iterator<Item = CaseReport> + 'a {
-    let mut part: Option<AuditState> = None;
-    order.iter().map_while(move |(_, id)| {
-        let loaded = match &mut part {
-            None => p.case_part(id).map(|s| part.insert(s)),
-            Some(held) => p.load_case_part(held, id).map(|()| held),
-        };
-        let c = loaded.and_then(|part| {
-            let findings = all_findings(part, policy, as_of);
-            let c = report::case_report(part, id, &findings)
-                .ok_or_else(|| Projections::missing_case(id))?;
-            for w in &c.who_knew {
-                if let Some(party) = w.party {
-                    spill.keep_party_case(party, &PartyCase::of(c.case, w))?;
+    let mut pending = Vec::<CaseReport>::new().into_iter();
+    let mut failed: Option<StoreError> = None;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done {
+            if let Some(c) = pending.next() {
+                for w in &c.who_knew {
+                    if let Some(party) = w.party
+                        && let Err(e) = spill.keep_party_case(party, &PartyCase::of(c.case, w))
+                    {
+                        stopped.stop(e);
+                        done = true;
+                        return None;
+                    }
                 }
+                return Some(c);
             }
-            Ok(c)
-        });
-        match c {
-            Ok(c) => Some(c),
-            Err(e) => {
+            if let Some(e) = failed.take() {
                 stopped.stop(e);
-                None
+                done = true;
+            } else if let Some((reports, e)) = blocks.next() {
+                pending = reports.into_iter();
+                failed = e;
+            } else {
+                done = true;
             }
         }
+        None
     })
 }
 
@@ -531,7 +667,9 @@ mod tests {
 
     /// The document written from a paged replay, each case read from the
     /// scratch database as it is written, is byte for byte the document
-    /// of the whole report built from a full replay.
+    /// of the whole report built from a full replay; and the same on any
+    /// number of threads and blocks of any size (more threads than
+    /// blocks, blocks of one case, one block for everything).
     #[test]
     fn the_paged_document_is_the_document_of_the_whole_report() {
         for (seed, records, policy) in
@@ -546,7 +684,50 @@ mod tests {
                     .unwrap_or_else(|_| panic!("seed {seed}: not written"));
                 assert_eq!(n, whole.findings.len(), "seed {seed}");
                 assert!(got == want, "seed {seed}: the documents differ");
+                for (threads, block) in [(1, 1), (1, BLOCK), (2, 1), (3, 7), (4, 64), (64, 2)] {
+                    let mut got = Vec::new();
+                    let at = format!("seed {seed}, {threads} threads, blocks of {block}");
+                    let n = write_audit_document_on(
+                        &mut got, layout, "D", &paged, &policy, as_of, threads, block,
+                    )
+                    .unwrap_or_else(|_| panic!("{at}: not written"));
+                    assert_eq!(n, whole.findings.len(), "{at}");
+                    assert!(got == want, "{at}: the documents differ");
+                }
             }
+        }
+    }
+
+    /// A reader that stops early (the document's writer failed) stops the
+    /// threads: the iterator gives the blocks in order, and dropping it
+    /// part way returns.
+    #[test]
+    fn blocks_come_in_order_and_stop_when_dropped() {
+        let ids: Vec<CaseId> = (0..1_000u32)
+            .map(|i| {
+                let mut b = [0; 16];
+                b[..4].copy_from_slice(&i.to_be_bytes());
+                CaseId(b)
+            })
+            .collect();
+        let work = |run: &[CaseId]| run.to_vec();
+        for (threads, block) in [(1, 1), (2, 3), (3, 1_000), (8, 10), (64, 7)] {
+            let got: Vec<CaseId> = std::thread::scope(|s| {
+                blocks_ahead(s, &ids, threads, block, &work)
+                    .flatten()
+                    .collect()
+            });
+            assert_eq!(got, ids, "{threads} threads, blocks of {block}");
+            let first: Vec<Vec<CaseId>> = std::thread::scope(|s| {
+                blocks_ahead(s, &ids, threads, block, &work)
+                    .take(2)
+                    .collect()
+            });
+            assert_eq!(
+                first.concat(),
+                ids[..(2 * block).min(ids.len())],
+                "{threads} threads"
+            );
         }
     }
 

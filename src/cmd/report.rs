@@ -266,7 +266,7 @@ fn totals(store: forewarn_store::Store, json: bool) -> Outcome {
 
 /// `report summary --findings`: the store's cases are read one at a time,
 /// each folded into the summary and dropped
-/// ([`crate::cli::projected::evaluate`]), so memory stays that of one
+/// ([`crate::cli::projected::summary_and_first`]), so memory stays that of one
 /// case; the time is linear in the number of cases.
 fn summary(
     store: forewarn_store::Store,
