@@ -123,6 +123,26 @@ fn evaluate(
     })
 }
 
+/// How the passes over every case of [`write_audit_document`] read them:
+/// on `threads` threads, in blocks of `block` cases ([`blocks_ahead`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    /// Threads reading and reporting cases (at least one is used).
+    pub threads: usize,
+    /// Cases per block (at least one).
+    pub block: usize,
+}
+
+impl Default for Reading {
+    /// The machine's cores, up to [`CASE_READERS`], and [`BLOCK`].
+    fn default() -> Reading {
+        Reading {
+            threads: readers(CASE_READERS),
+            block: BLOCK,
+        }
+    }
+}
+
 /// Cases per block of [`blocks_ahead`]: few enough that the blocks held
 /// ahead are small, many enough that a thread's copy of the parties and
 /// keys (made once per block) costs little.
@@ -341,7 +361,8 @@ pub enum Unwritten {
 /// to `out`, in `layout`, streamed: the summary (a first pass over the
 /// cases, spilling the findings), each case's report as it is written
 /// (spilling the parties' histories), then the parties and the findings
-/// read back in order. Returns the number of findings.
+/// read back in order. The cases are read as `reading` says; the
+/// document is the same whatever it says. Returns the number of findings.
 pub fn write_audit_document<W: std::io::Write>(
     out: W,
     layout: crate::cli::json::Layout,
@@ -349,32 +370,9 @@ pub fn write_audit_document<W: std::io::Write>(
     replay: &forewarn_store::PagedReplay,
     policy: &AuditPolicy,
     as_of: Millis,
+    reading: Reading,
 ) -> Result<usize, Unwritten> {
-    write_audit_document_on(
-        out,
-        layout,
-        source,
-        replay,
-        policy,
-        as_of,
-        readers(CASE_READERS),
-        BLOCK,
-    )
-}
-
-/// [`write_audit_document`] with its cases read on `threads` threads, in
-/// blocks of `block` ([`blocks_ahead`]); the document is the same.
-#[allow(clippy::too_many_arguments)]
-fn write_audit_document_on<W: std::io::Write>(
-    out: W,
-    layout: crate::cli::json::Layout,
-    source: &str,
-    replay: &forewarn_store::PagedReplay,
-    policy: &AuditPolicy,
-    as_of: Millis,
-    threads: usize,
-    block: usize,
-) -> Result<usize, Unwritten> {
+    let Reading { threads, block } = reading;
     use crate::cli::json;
     let root = replay.auditor().root();
     let p = replay.projections();
@@ -680,15 +678,18 @@ mod tests {
                 let mut want = Vec::new();
                 write_document(&mut want, &audit_document("D", &whole), layout).unwrap();
                 let mut got = Vec::new();
-                let n = write_audit_document(&mut got, layout, "D", &paged, &policy, as_of)
-                    .unwrap_or_else(|_| panic!("seed {seed}: not written"));
+                let reading = Reading::default();
+                let n =
+                    write_audit_document(&mut got, layout, "D", &paged, &policy, as_of, reading)
+                        .unwrap_or_else(|_| panic!("seed {seed}: not written"));
                 assert_eq!(n, whole.findings.len(), "seed {seed}");
                 assert!(got == want, "seed {seed}: the documents differ");
                 for (threads, block) in [(1, 1), (1, BLOCK), (2, 1), (3, 7), (4, 64), (64, 2)] {
                     let mut got = Vec::new();
                     let at = format!("seed {seed}, {threads} threads, blocks of {block}");
-                    let n = write_audit_document_on(
-                        &mut got, layout, "D", &paged, &policy, as_of, threads, block,
+                    let reading = Reading { threads, block };
+                    let n = write_audit_document(
+                        &mut got, layout, "D", &paged, &policy, as_of, reading,
                     )
                     .unwrap_or_else(|_| panic!("{at}: not written"));
                     assert_eq!(n, whole.findings.len(), "{at}");

@@ -255,6 +255,7 @@ pub fn run(args: &AuditArgs) -> Outcome {
             &replay,
             &policy,
             as_of,
+            projected::Reading::default(),
         )
         .and_then(|n| {
             use std::io::Write as _;
