@@ -38,12 +38,22 @@ pub struct Evaluation {
 pub fn each_case(
     p: &Projections<'_>,
     ids: &[CaseId],
+    f: impl FnMut(&AuditState, &CaseId) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    each_case_in(p, &mut None, ids, f)
+}
+
+/// [`each_case`] in `held`, a state kept from an earlier call (so the
+/// parties and keys are copied once per thread, not once per call).
+fn each_case_in(
+    p: &Projections<'_>,
+    held: &mut Option<AuditState>,
+    ids: &[CaseId],
     mut f: impl FnMut(&AuditState, &CaseId) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    let mut part: Option<AuditState> = None;
     for id in ids {
-        let part = match &mut part {
-            None => part.insert(p.case_part(id)?),
+        let part = match held {
+            None => held.insert(p.case_part(id)?),
             Some(held) => {
                 p.load_case_part(held, id)?;
                 held
@@ -86,9 +96,9 @@ fn evaluate(
         }
     };
     let ids = p.case_ids()?;
-    let work = |run: &[CaseId]| {
+    let work = |held: &mut Option<AuditState>, run: &[CaseId]| {
         let mut done = EvaluatedBlock::default();
-        each_case(p, run, |part, id| {
+        each_case_in(p, held, run, |part, id| {
             let findings = all_findings(part, policy, as_of);
             let case = report::case_report(part, id, &findings);
             if let Some(c) = &case {
@@ -143,13 +153,16 @@ impl Default for Reading {
     }
 }
 
-/// Cases per block of [`blocks_ahead`]: few enough that the blocks held
-/// ahead are small, many enough that a thread's copy of the parties and
-/// keys (made once per block) costs little.
-const BLOCK: usize = 512;
+/// Cases per block of [`blocks_ahead`]: the reports held ahead are at
+/// most `2 × threads` blocks (64 cases a thread), against one case on one
+/// thread; few, since a hostile log may hold large cases, and enough that
+/// handing a block over costs little beside reading 32 cases.
+const BLOCK: usize = 32;
 
 /// The results of `work` over `ids` in blocks of `block` contiguous cases,
-/// in the blocks' order, computed on `threads` threads started in `s`:
+/// in the blocks' order, computed on `threads` threads started in `s`,
+/// each with a state of its own (`S`, from its default, kept across its
+/// blocks: the case part whose parties and keys are copied once):
 /// block i on thread i mod `threads`, each thread at most two blocks
 /// ahead of the one taken (one waiting, one in hand), so memory holds
 /// about `2 × threads` blocks' results whatever the number of cases.
@@ -159,20 +172,21 @@ const BLOCK: usize = 512;
 /// Why: the reports of all cases (`audit --json`, its summary pass) were
 /// read and built on one thread while the other core idled; reading a
 /// case is a random sled read, decoding and building its report.
-fn blocks_ahead<'scope, 'env, T: Send + 'scope>(
+fn blocks_ahead<'scope, 'env, S: Default, T: Send + 'scope>(
     s: &'scope std::thread::Scope<'scope, 'env>,
     ids: &'env [CaseId],
     threads: usize,
     block: usize,
-    work: &'env (impl Fn(&[CaseId]) -> T + Sync),
+    work: &'env (impl Fn(&mut S, &[CaseId]) -> T + Sync),
 ) -> impl Iterator<Item = T> + 'scope {
     let (threads, block) = (threads.max(1), block.max(1));
     let receivers: Vec<std::sync::mpsc::Receiver<T>> = (0..threads)
         .map(|k| {
             let (tx, rx) = std::sync::mpsc::sync_channel(1);
             s.spawn(move || {
+                let mut held = S::default();
                 for run in ids.chunks(block).skip(k).step_by(threads) {
-                    if tx.send(work(run)).is_err() {
+                    if tx.send(work(&mut held, run)).is_err() {
                         return;
                     }
                 }
@@ -389,7 +403,8 @@ pub fn write_audit_document<W: std::io::Write>(
     .map_err(Unwritten::Read)?;
     let stopped = Stopped::default();
     let ids: Vec<CaseId> = eval.order.iter().map(|(_, id)| *id).collect();
-    let work = |run: &[CaseId]| case_reports(&p, run, policy, as_of);
+    let work =
+        |held: &mut Option<AuditState>, run: &[CaseId]| case_reports(&p, held, run, policy, as_of);
     let written = std::thread::scope(|s| {
         let document = json::AuditDocument {
             integrity: "ok",
@@ -423,12 +438,13 @@ pub fn write_audit_document<W: std::io::Write>(
 /// them early, if one did.
 fn case_reports(
     p: &Projections<'_>,
+    held: &mut Option<AuditState>,
     ids: &[CaseId],
     policy: &AuditPolicy,
     as_of: Millis,
 ) -> (Vec<CaseReport>, Option<StoreError>) {
     let mut reports = Vec::with_capacity(ids.len());
-    let done = each_case(p, ids, |part, id| {
+    let done = each_case_in(p, held, ids, |part, id| {
         let findings = all_findings(part, policy, as_of);
         let c = report::case_report(part, id, &findings)
             .ok_or_else(|| Projections::missing_case(id))?;
@@ -684,7 +700,7 @@ mod tests {
                         .unwrap_or_else(|_| panic!("seed {seed}: not written"));
                 assert_eq!(n, whole.findings.len(), "seed {seed}");
                 assert!(got == want, "seed {seed}: the documents differ");
-                for (threads, block) in [(1, 1), (1, BLOCK), (2, 1), (3, 7), (4, 64), (64, 2)] {
+                for (threads, block) in [(1, 1), (1, 512), (2, 1), (2, BLOCK), (3, 7), (64, 2)] {
                     let mut got = Vec::new();
                     let at = format!("seed {seed}, {threads} threads, blocks of {block}");
                     let reading = Reading { threads, block };
@@ -711,7 +727,7 @@ mod tests {
                 CaseId(b)
             })
             .collect();
-        let work = |run: &[CaseId]| run.to_vec();
+        let work = |_: &mut (), run: &[CaseId]| run.to_vec();
         for (threads, block) in [(1, 1), (2, 3), (3, 1_000), (8, 10), (64, 7)] {
             let got: Vec<CaseId> = std::thread::scope(|s| {
                 blocks_ahead(s, &ids, threads, block, &work)
