@@ -3,7 +3,7 @@
 //! for `audit`), so that memory holds a few cases per thread, never the
 //! whole state.
 //!
-//! [`evaluate`] is the first pass: every case, then what names no case,
+//! [`summed`] is the first pass: every case, then what names no case,
 //! folded into the summary; it hands each part's findings to the caller,
 //! which keeps what it shows. A full report (`audit --json`) then walks
 //! the cases again in the order they were opened, writing each case's
@@ -22,16 +22,6 @@ use forewarn_ledger::auditor::all_findings;
 use forewarn_ledger::report::{self, CaseReport, PartyCase, PartyReport, Summary};
 use forewarn_ledger::*;
 use forewarn_store::{Projections, Spill, StoreError};
-
-/// What the first pass gives.
-pub struct Evaluation {
-    /// The summary of the whole state.
-    pub summary: Summary,
-    /// Every case, by its opening record: the report's order.
-    pub order: Vec<(RecordRef, CaseId)>,
-    /// Findings about each party.
-    pub findings_of: BTreeMap<PartyId, usize>,
-}
 
 /// Calls `f` with each case of `p` in turn (in key order), in one state
 /// that holds that case alone (parties and keys copied once).
@@ -64,40 +54,32 @@ fn each_case_in(
     Ok(())
 }
 
-/// What one block of cases gives [`evaluate`].
+/// What one block of cases gives [`summed`].
 #[derive(Default)]
-struct EvaluatedBlock {
+struct SummedBlock {
     builder: report::SummaryBuilder,
     order: Vec<(RecordRef, CaseId)>,
     /// The block's findings, case after case.
     findings: Vec<Finding>,
 }
 
-/// The first pass: the summary under `policy` at `as_of`, with each
-/// part's findings (record order within the part) given to `found`. The
-/// cases are read, reported and summed on `threads` threads, in blocks of
-/// `block` ([`blocks_ahead`]); `found` sees the findings in the order a
-/// single thread would give them.
-fn evaluate(
+/// The pass over every case, then what names no case: the summary under
+/// `policy` at `as_of`. The cases are read, reported and summed as
+/// `reading` says ([`blocks_ahead`]); `each` is given, in the order one
+/// thread would give them, each block's cases (by opening record) and
+/// findings, then the findings of what names no case (with no cases).
+fn summed(
     p: &Projections<'_>,
     root: &forewarn_tlog::hash::Hash,
     policy: &AuditPolicy,
     as_of: Millis,
-    mut found: impl FnMut(&[Finding]) -> Result<(), StoreError>,
-    threads: usize,
-    block: usize,
-) -> Result<Evaluation, StoreError> {
+    reading: Reading,
+    mut each: impl FnMut(&[(RecordRef, CaseId)], &[Finding]) -> Result<(), StoreError>,
+) -> Result<Summary, StoreError> {
     let mut builder = report::SummaryBuilder::default();
-    let mut order = Vec::new();
-    let mut findings_of: BTreeMap<PartyId, usize> = BTreeMap::new();
-    let mut count = |found: &[Finding]| {
-        for party in found.iter().filter_map(|f| f.party) {
-            *findings_of.entry(party).or_insert(0) += 1;
-        }
-    };
     let ids = p.case_ids()?;
     let work = |held: &mut Option<AuditState>, run: &[CaseId]| {
-        let mut done = EvaluatedBlock::default();
+        let mut done = SummedBlock::default();
         each_case_in(p, held, run, |part, id| {
             let findings = all_findings(part, policy, as_of);
             let case = report::case_report(part, id, &findings);
@@ -111,26 +93,18 @@ fn evaluate(
         Ok::<_, StoreError>(done)
     };
     std::thread::scope(|s| {
-        for done in blocks_ahead(s, &ids, threads, block, &work) {
+        for done in blocks_ahead(s, &ids, reading.threads, reading.block, &work) {
             let done = done?;
             builder.merge(done.builder);
-            order.extend(done.order);
-            count(&done.findings);
-            found(&done.findings)?;
+            each(&done.order, &done.findings)?;
         }
         Ok::<_, StoreError>(())
     })?;
     let loose = p.loose_part()?;
     let findings = all_findings(&loose, policy, as_of);
     builder.add(&loose, &[], &findings);
-    count(&findings);
-    found(&findings)?;
-    order.sort_unstable();
-    Ok(Evaluation {
-        summary: builder.finish(p.hot(), policy, as_of, root),
-        order,
-        findings_of,
-    })
+    each(&[], &findings)?;
+    Ok(builder.finish(p.hot(), policy, as_of, root))
 }
 
 /// How the passes over every case of [`write_audit_document`] read them:
@@ -197,12 +171,11 @@ fn blocks_ahead<'scope, 'env, S: Default, T: Send + 'scope>(
     (0..ids.len().div_ceil(block)).map_while(move |i| receivers[i % threads].recv().ok())
 }
 
-/// [`evaluate`], keeping the first `max` findings in record order and
-/// counting them all: what a text report prints. The cases are read in
-/// contiguous runs on up to [`CASE_READERS`] threads (the pass reads and
-/// evaluates every case, most of a report's time), whose results are
-/// merged in the runs' order, so the result is the same on any number of
-/// threads.
+/// [`summed`], keeping the first `max` findings in record order and
+/// counting them all: what a text report prints. The cases are read on up
+/// to [`CASE_READERS`] threads (the pass reads and evaluates every case,
+/// most of a report's time), in blocks handed back in order, so the
+/// result is the same on any number of threads.
 pub fn summary_and_first(
     p: &Projections<'_>,
     root: &forewarn_tlog::hash::Hash,
@@ -245,34 +218,6 @@ fn in_runs<T: Send>(
 /// Threads that read cases for one report at most.
 pub const CASE_READERS: usize = 4;
 
-/// What a run of cases gives [`summary_and_first`].
-#[derive(Default)]
-struct FirstPass {
-    builder: report::SummaryBuilder,
-    first: Vec<Finding>,
-    total: usize,
-}
-
-impl FirstPass {
-    /// Counts `found` and keeps the first `max` findings seen so far, in
-    /// record order (equal ones in the order they came).
-    fn keep(&mut self, found: &[Finding], max: usize) {
-        self.total += found.len();
-        self.first.extend_from_slice(found);
-        self.first.sort_by_key(|f| (f.record, f.kind));
-        self.first.truncate(max);
-    }
-
-    /// Adds the pass of the run that follows this one's.
-    fn merge(&mut self, later: FirstPass, max: usize) {
-        self.builder.merge(later.builder);
-        self.total += later.total;
-        self.first.extend(later.first);
-        self.first.sort_by_key(|f| (f.record, f.kind));
-        self.first.truncate(max);
-    }
-}
-
 /// [`summary_and_first`] on `threads` threads (at least one).
 fn summary_and_first_on(
     p: &Projections<'_>,
@@ -282,31 +227,21 @@ fn summary_and_first_on(
     max: usize,
     threads: usize,
 ) -> Result<(Summary, Vec<Finding>, usize), StoreError> {
-    let ids = p.case_ids()?;
-    let runs = in_runs(&ids, threads, |run| {
-        let mut pass = FirstPass::default();
-        each_case(p, run, |part, id| {
-            let findings = all_findings(part, policy, as_of);
-            let case = report::case_report(part, id, &findings);
-            pass.builder.add(part, case.as_slice(), &findings);
-            pass.keep(&findings, max);
-            Ok(())
-        })?;
-        Ok::<_, StoreError>(pass)
-    });
-    let mut all = FirstPass::default();
-    for run in runs {
-        all.merge(run?, max);
-    }
-    let loose = p.loose_part()?;
-    let findings = all_findings(&loose, policy, as_of);
-    all.builder.add(&loose, &[], &findings);
-    all.keep(&findings, max);
-    Ok((
-        all.builder.finish(p.hot(), policy, as_of, root),
-        all.first,
-        all.total,
-    ))
+    let (mut first, mut total) = (Vec::new(), 0);
+    let reading = Reading {
+        threads,
+        block: BLOCK,
+    };
+    let summary = summed(p, root, policy, as_of, reading, |_, found| {
+        // The first `max` in record order (equal ones in the order they
+        // came: the sort is stable).
+        total += found.len();
+        first.extend_from_slice(found);
+        first.sort_by_key(|f: &Finding| (f.record, f.kind));
+        first.truncate(max);
+        Ok(())
+    })?;
+    Ok((summary, first, total))
 }
 
 /// A read failure met while a document was being written, kept so that
@@ -386,23 +321,26 @@ pub fn write_audit_document<W: std::io::Write>(
     as_of: Millis,
     reading: Reading,
 ) -> Result<usize, Unwritten> {
-    let Reading { threads, block } = reading;
     use crate::cli::json;
     let root = replay.auditor().root();
     let p = replay.projections();
     let spill = replay.spill().map_err(Unwritten::Read)?;
-    let eval = evaluate(
-        &p,
-        &root,
-        policy,
-        as_of,
-        |found| spill.keep_findings(found),
-        threads,
-        block,
-    )
+    // The first pass: the summary, every case by its opening record (the
+    // report's order), the findings about each party, and the findings
+    // spilled.
+    let mut order: Vec<(RecordRef, CaseId)> = Vec::new();
+    let mut findings_of: BTreeMap<PartyId, usize> = BTreeMap::new();
+    let summary = summed(&p, &root, policy, as_of, reading, |cases, found| {
+        order.extend_from_slice(cases);
+        for party in found.iter().filter_map(|f| f.party) {
+            *findings_of.entry(party).or_insert(0) += 1;
+        }
+        spill.keep_findings(found)
+    })
     .map_err(Unwritten::Read)?;
+    order.sort_unstable();
     let stopped = Stopped::default();
-    let ids: Vec<CaseId> = eval.order.iter().map(|(_, id)| *id).collect();
+    let ids: Vec<CaseId> = order.iter().map(|(_, id)| *id).collect();
     let work =
         |held: &mut Option<AuditState>, run: &[CaseId]| case_reports(&p, held, run, policy, as_of);
     let written = std::thread::scope(|s| {
@@ -410,16 +348,16 @@ pub fn write_audit_document<W: std::io::Write>(
             integrity: "ok",
             source,
             report: json::ReportDocument {
-                summary: &eval.summary,
+                summary: &summary,
                 cases: checked(
                     cases(
-                        blocks_ahead(s, &ids, threads, block, &work),
+                        blocks_ahead(s, &ids, reading.threads, reading.block, &work),
                         &spill,
                         &stopped,
                     ),
                     &stopped,
                 ),
-                parties: checked(parties(&p, &eval.findings_of, &spill, &stopped), &stopped),
+                parties: checked(parties(&p, &findings_of, &spill, &stopped), &stopped),
                 findings: checked(findings(&spill, &stopped), &stopped),
             },
         };
@@ -431,7 +369,7 @@ pub fn write_audit_document<W: std::io::Write>(
             None => Unwritten::Write(e),
         });
     }
-    Ok(eval.summary.protocol_findings + eval.summary.policy_findings)
+    Ok(summary.protocol_findings + summary.policy_findings)
 }
 
 /// The reports of the cases `ids`, in order, and the failure that ended

@@ -10,7 +10,10 @@
 //! finished early and waited while it caught up. With the helpers
 //! lowered, the serial thread takes a whole core when it has work and
 //! the helpers the rest. The work done is the same and no result changes;
-//! measured in docs/PERFORMANCE.md ("Which thread goes first").
+//! measured in docs/PERFORMANCE.md ("Which thread goes first"). On a
+//! machine shared with other busy processes, the lowered helpers also give
+//! way to those: a busy neighbour slows an audit or the sequencer's
+//! signature checks more than before, never what they conclude.
 
 /// Nice steps by which [`behind_the_serial_thread`] lowers a thread: at
 /// 10 the kernel's fair scheduler weighs a nice-0 thread about nine times
